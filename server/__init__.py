@@ -1,0 +1,82 @@
+"""Guanjia (睿管家): the Flask application."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from server import config as config_module
+from server.crypto import CIPHER_EXTENSION, FieldCipher, load_or_create_secret, parse_data_key
+from server.extensions import db, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = ROOT / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Configuration → secrets → extensions → blueprints → errors → CLI."""
+    instance_path = ((test_config or {}).get("INSTANCE_PATH") or os.environ.get("GUANJIA_INSTANCE_PATH")
+                     or str(ROOT / "instance"))
+    app = Flask(__name__, instance_path=instance_path, static_folder=None)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(config_module.resolve(app.instance_path, test_config))
+    instance = Path(app.instance_path)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret(instance / "secret.key")
+    if not app.config.get("DATA_KEY"):
+        app.config["DATA_KEY"] = load_or_create_secret(instance / "data.key")
+    app.extensions[CIPHER_EXTENSION] = FieldCipher(parse_data_key(app.config["DATA_KEY"]))
+    app.json.ensure_ascii = False  # Chinese stays readable on the wire
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+    with app.app_context():
+        _tune_engine(db.engine)
+    _import_models()
+
+    from server import errors
+    from server.api import api
+    from server.pwa import bp as pwa_bp
+
+    app.register_blueprint(api)
+    app.register_blueprint(pwa_bp)
+    errors.register(app)
+
+    from server import cli
+
+    cli.register(app)
+    logging.getLogger("server").setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    return app
+
+
+def _import_models() -> None:
+    """Every model module, so that metadata (and Alembic) sees every table."""
+    from server.auth import models as _auth  # noqa: F401
+    from server.community import models as _community  # noqa: F401
+    from server.products import models as _products  # noqa: F401
+    from server.tickets import models as _tickets  # noqa: F401
+    from server.visits import models as _visits  # noqa: F401
+
+
+def _tune_engine(engine) -> None:
+    """SQLite: enforce foreign keys, WAL for readers beside a writer, real SAVEPOINTs."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so that
+        # SAVEPOINT works (see SQLAlchemy's pysqlite notes).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,40 @@
+"""The /api/v1 blueprint: authentication for every view but the public ones, and health."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, g, jsonify, request
+
+from server.auth import service as auth_service
+from server.auth.api import bp as auth_bp
+from server.errors import Unavailable
+from server.extensions import db
+from server.http import bearer_token, public
+from server.resources.api import bp as resources_bp
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@api.before_request
+def _authenticate():
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is None or getattr(view, "public", False):
+        return
+    g.user, g.device = auth_service.authenticate(db.session, bearer_token())
+    if auth_service.touch(g.device):
+        db.session.commit()
+
+
+@api.get("/health")
+@public
+def health():
+    """Whether the server and its database answer."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        raise Unavailable() from None
+    return jsonify(status="ok", db="ok")
+
+
+api.register_blueprint(auth_bp)
+api.register_blueprint(resources_bp)  # last: its /<plural> routes are the most general

@@ -1,0 +1,63 @@
+"""Login, logout, who am I, and my devices."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from server.auth import service
+from server.auth.schemas import DeviceSchema, LoginSchema, UserSchema
+from server.extensions import db
+from server.http import json_body, public
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.post("/auth/login")
+@public
+def login():
+    """Exchange a username and password for a device token."""
+    data = LoginSchema().load(json_body())
+    token, user = service.login(
+        db.session, username=data["username"], password=data["password"],
+        device_name=data.get("device_name", ""), client_id=data.get("client_id"),
+        remote_addr=request.remote_addr, secret_key=current_app.config["SECRET_KEY"],
+        max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+        window=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"],
+    )
+    return jsonify(token=token, user=UserSchema().dump(user))
+
+
+@bp.post("/auth/logout")
+def logout():
+    """Revoke the token this request carries."""
+    service.logout(db.session, g.device)
+    return "", 204
+
+
+@bp.get("/me")
+def me():
+    """The logged-in user."""
+    return jsonify(UserSchema().dump(g.user))
+
+
+@bp.patch("/me")
+def update_me():
+    """Change the user's own settings (their language)."""
+    changes = UserSchema(partial=True).load(json_body())
+    for name, value in changes.items():
+        setattr(g.user, name, value)
+    db.session.commit()
+    return jsonify(UserSchema().dump(g.user))
+
+
+@bp.get("/me/devices")
+def my_devices():
+    """The devices logged in as this user, so a lost phone can be found and cut off."""
+    devices = [d for d in g.user.devices if d.revoked_at is None]
+    return jsonify(devices=DeviceSchema(many=True).dump(devices), current=g.device.id)
+
+
+@bp.delete("/me/devices/<device_id>")
+def revoke_my_device(device_id: str):
+    """Revoke one of the user's own devices."""
+    service.revoke_device(db.session, user=g.user, device_id=device_id)
+    return "", 204

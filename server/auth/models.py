@@ -1,0 +1,64 @@
+"""Users, their devices (one bearer token each) and failed logins."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.extensions import db
+from server.records import UTCDateTime, enum, new_id, utcnow
+
+ROLES = ("butler", "resident", "supervisor", "admin")
+LANGUAGES = ("zh-CN", "en")
+
+
+class User(db.Model):
+    __tablename__ = "user_account"  # "user" is reserved on PostgreSQL
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    role: Mapped[str] = mapped_column(enum(*ROLES, name="role"), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    language: Mapped[str] = mapped_column(enum(*LANGUAGES, name="language"), nullable=False,
+                                          default="zh-CN")
+    # Supervisors and butlers work for one community; residents live in one household.
+    community_id: Mapped[str | None] = mapped_column(sa.ForeignKey("community.id"), index=True)
+    # use_alter: users, grids and households refer to each other; this key is added last.
+    household_id: Mapped[str | None] = mapped_column(sa.ForeignKey("household.id", use_alter=True),
+                                                     index=True)
+    active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    demo: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    devices = relationship("Device", back_populates="user", cascade="all, delete-orphan")
+
+
+class Device(db.Model):
+    """One installed app (or browser) that logged in; holds exactly one token, stored hashed."""
+
+    __tablename__ = "device"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(sa.ForeignKey("user_account.id"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="")
+    client_id: Mapped[str | None] = mapped_column(sa.String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", back_populates="devices")
+
+
+class LoginFailure(db.Model):
+    """A failed login, kept for throttling; usernames and addresses only as keyed hashes."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (sa.Index("ix_login_failure_subject_at", "subject", "at"),)

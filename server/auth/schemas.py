@@ -1,0 +1,31 @@
+"""Wire formats of logins and users."""
+from __future__ import annotations
+
+from marshmallow import fields
+
+from server.auth.models import LANGUAGES
+from server.wire import WireSchema, max_length, one_of
+
+
+class LoginSchema(WireSchema):
+    username = fields.String(required=True, validate=max_length(64))
+    password = fields.String(required=True, validate=max_length(256))
+    device_name = fields.String(validate=max_length(100))
+    client_id = fields.String(validate=max_length(36))
+
+
+class UserSchema(WireSchema):
+    id = fields.String(dump_only=True)
+    username = fields.String(dump_only=True)
+    role = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    language = fields.String(validate=one_of(LANGUAGES))
+    community_id = fields.String(dump_only=True)
+    household_id = fields.String(dump_only=True)
+
+
+class DeviceSchema(WireSchema):
+    id = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    last_seen_at = fields.AwareDateTime(dump_only=True)

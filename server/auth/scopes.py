@@ -1,0 +1,165 @@
+"""Who may read and write what. Every read and write of a record passes through here.
+
+- admin: everything.
+- supervisor: their community and everything in it.
+- butler: the households of their grids and all that hangs on them (people, visits, touchpoints,
+  tickets, orders), plus tickets assigned to them; the catalogue.
+- resident: their own household without the butler's internal notes and tags, its tickets and
+  orders; the catalogue. Never people, visits or touchpoints.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from server.auth.models import User
+from server.community.models import Community, Grid, Household
+
+# Types whose records hang on a household through `household_id`.
+HOUSEHOLD_CHILDREN = ("person", "visit", "touchpoint", "ticket", "order")
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What one role may do with one record type."""
+
+    create: frozenset[str] = frozenset()  # fields it may set on a new record; empty = may not create
+    update: frozenset[str] = frozenset()  # fields it may change
+    delete: bool = False
+    hidden: frozenset[str] = frozenset()  # fields it never sees
+    own_only: bool = False  # may change only records it authored (visits, touchpoints)
+
+
+def _f(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+_PERSON = _f("household_id", "name", "relation", "phone", "birth_year", "tags", "notes", "consent")
+_VISIT = _f("household_id", "butler_id", "visited_at", "kind", "checklist", "needs", "satisfaction",
+            "products_interest", "notes", "follow_up_at")
+_TOUCHPOINT = _f("household_id", "butler_id", "at", "channel", "summary")
+_HOUSEHOLD = _f("community_id", "grid_id", "building", "unit", "room", "status", "area_m2", "tags",
+                "notes", "visit_cycle_days")
+_ALL = None  # admin: every loadable field
+
+RIGHTS: dict[str, dict[str, Rights]] = {
+    "butler": {
+        "household": Rights(update=_f("status", "area_m2", "tags", "notes", "visit_cycle_days")),
+        "person": Rights(create=_PERSON, update=_PERSON, delete=True),
+        "visit": Rights(create=_VISIT, update=_VISIT, delete=True, own_only=True),
+        "touchpoint": Rights(create=_TOUCHPOINT, update=_TOUCHPOINT, delete=True, own_only=True),
+        "ticket": Rights(create=_f("household_id", "category", "description"),
+                         update=_f("category", "description", "status", "resolution_note",
+                                   "backoffice_rating")),
+        "order": Rights(create=_f("household_id", "product_code", "quantity", "note"),
+                        update=_f("quantity", "note", "status")),
+    },
+    "resident": {
+        "household": Rights(hidden=_f("notes", "tags")),
+        "ticket": Rights(create=_f("household_id", "category", "description"),
+                         update=_f("status", "rating", "rating_comment"),
+                         hidden=_f("backoffice_rating")),
+        "order": Rights(create=_f("household_id", "product_code", "quantity", "note"),
+                        update=_f("status")),
+    },
+    "supervisor": {
+        "community": Rights(update=_f("name", "city")),
+        "grid": Rights(create=_f("community_id", "name", "butler_id"),
+                       update=_f("name", "butler_id"), delete=True),
+        "household": Rights(create=_HOUSEHOLD, update=_HOUSEHOLD, delete=True),
+        "person": Rights(create=_PERSON, update=_PERSON, delete=True),
+        "visit": Rights(update=_VISIT - {"household_id", "butler_id"}, delete=True),
+        "touchpoint": Rights(update=_TOUCHPOINT - {"household_id", "butler_id"}, delete=True),
+        "ticket": Rights(create=_f("household_id", "category", "description", "assignee_id"),
+                         update=_f("category", "description", "status", "assignee_id",
+                                   "resolution_note")),
+        "order": Rights(create=_f("household_id", "product_code", "quantity", "note"),
+                        update=_f("quantity", "note", "status"), delete=True),
+    },
+}
+
+_NOTHING = Rights()
+
+
+def rights(user: User, rtype: str) -> Rights:
+    """The role's rights on a type; admins may do everything with every field."""
+    if user.role == "admin":
+        return Rights(create=frozenset({"*"}), update=frozenset({"*"}), delete=True)
+    return RIGHTS.get(user.role, {}).get(rtype, _NOTHING)
+
+
+def may_write_field(user: User, rtype: str, name: str, *, creating: bool) -> bool:
+    allowed = rights(user, rtype).create if creating else rights(user, rtype).update
+    return "*" in allowed or name in allowed
+
+
+def hidden_fields(user: User, rtype: str) -> frozenset[str]:
+    return rights(user, rtype).hidden
+
+
+# ---- reading: a filter per type, applied to every query ---------------------------------------
+
+def butler_grid_ids(user: User):
+    """The grids a butler holds, as a subquery."""
+    return sa.select(Grid.id).where(Grid.butler_id == user.id, Grid.deleted.is_(False))
+
+
+def household_filter(user: User) -> ColumnElement[bool]:
+    """Which households the user may see."""
+    if user.role == "admin":
+        return sa.true()
+    if user.role == "supervisor":
+        return Household.community_id == user.community_id if user.community_id else sa.false()
+    if user.role == "butler":
+        return Household.grid_id.in_(butler_grid_ids(user))
+    if user.role == "resident":
+        return Household.id == user.household_id if user.household_id else sa.false()
+    return sa.false()
+
+
+def visible_filter(user: User, rtype: str, model) -> ColumnElement[bool]:
+    """The WHERE clause that limits `model` (of wire type `rtype`) to what `user` may read."""
+    if user.role == "admin":
+        return sa.true()
+    if rtype == "product":
+        return model.active.is_(True)
+    if rtype == "household":
+        return household_filter(user)
+    if rtype == "community":
+        if user.role == "supervisor":
+            return model.id == user.community_id
+        return model.id.in_(sa.select(Household.community_id).where(household_filter(user)))
+    if rtype == "grid":
+        if user.role == "supervisor":
+            return model.community_id == user.community_id
+        if user.role == "butler":
+            return model.butler_id == user.id
+        return sa.false()
+    if rtype in HOUSEHOLD_CHILDREN:
+        if user.role == "resident" and rtype not in ("ticket", "order"):
+            return sa.false()
+        in_households = model.household_id.in_(sa.select(Household.id).where(household_filter(user)))
+        if rtype == "ticket" and user.role == "butler":
+            return sa.or_(in_households, model.assignee_id == user.id)
+        return in_households
+    return sa.false()
+
+
+def is_visible(session, user: User, rtype: str, model, record_id: str) -> bool:
+    """Whether one record (deleted or not) lies in the user's read scope."""
+    query = sa.select(sa.literal(1)).where(model.id == record_id, visible_filter(user, rtype, model))
+    return session.execute(query).first() is not None
+
+
+def household_in_scope(session, user: User, household_id: str | None) -> bool:
+    if not household_id:
+        return False
+    return is_visible(session, user, "household", Household, household_id)
+
+
+def community_in_scope(session, user: User, community_id: str | None) -> bool:
+    if not community_id:
+        return False
+    return is_visible(session, user, "community", Community, community_id)

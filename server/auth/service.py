@@ -1,0 +1,121 @@
+"""Logins, bearer tokens (one per device, stored only as hashes) and login throttling."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from server.auth.models import Device, LoginFailure, User
+from server.errors import NotFound, TooManyRequests, Unauthorized
+from server.records import utcnow
+
+# argon2id with the library's RFC 9106 "low memory" profile: fast enough for a 2-core server.
+_hasher = PasswordHasher()
+# Compared against when the username is unknown, so both paths cost the same (no user probing).
+_DUMMY_HASH = _hasher.hash("guanjia-no-such-user")
+
+TOKEN_BYTES = 32
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _verify_password(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def hash_token(token: str) -> str:
+    """Tokens are 256 random bits, so one SHA-256 is enough; no salt or stretching needed."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _throttle_subjects(secret_key: str, username: str, remote_addr: str | None) -> list[str]:
+    """Keyed hashes of the username and of the address: throttled separately, stored unreadably."""
+    def keyed(kind: str, value: str) -> str:
+        return hmac.new(secret_key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+    subjects = [keyed("user", username.strip().lower())]
+    if remote_addr:
+        subjects.append(keyed("addr", remote_addr))
+    return subjects
+
+
+def _check_throttle(session: Session, subjects: list[str], *, max_failures: int, window: int) -> None:
+    since = utcnow() - timedelta(seconds=window)
+    # The address may fail more often than one username: several people share an office NAT.
+    limits = [max_failures] + [max_failures * 4] * (len(subjects) - 1)
+    for subject, limit in zip(subjects, limits):
+        rows = session.execute(
+            sa.select(sa.func.count(), sa.func.min(LoginFailure.at))
+            .where(LoginFailure.subject == subject, LoginFailure.at > since)
+        ).one()
+        count, oldest = rows
+        if count >= limit:
+            retry_after = max(1, int((oldest + timedelta(seconds=window) - utcnow()).total_seconds()) + 1)
+            raise TooManyRequests(headers={"Retry-After": retry_after}, retry_after=retry_after,
+                                  details={"retry_after": retry_after})
+
+
+def login(session: Session, *, username: str, password: str, device_name: str = "",
+          client_id: str | None = None, remote_addr: str | None, secret_key: str,
+          max_failures: int, window: int) -> tuple[str, User]:
+    """Check a password and register a device; returns the device's new token (shown once)."""
+    subjects = _throttle_subjects(secret_key, username, remote_addr)
+    _check_throttle(session, subjects, max_failures=max_failures, window=window)
+    user = session.scalar(sa.select(User).where(User.username == username.strip()))
+    if not _verify_password(user, password) or not user.active:
+        now = utcnow()
+        session.add_all([LoginFailure(subject=s, at=now) for s in subjects])
+        session.commit()
+        raise Unauthorized("invalid_credentials")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.subject == subjects[0]))
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(Device(user_id=user.id, token_hash=hash_token(token), name=device_name,
+                       client_id=client_id, last_seen_at=utcnow()))
+    session.commit()
+    return token, user
+
+
+def authenticate(session: Session, token: str | None) -> tuple[User, Device]:
+    """The user and device behind a bearer token; 401 if it is missing, unknown or revoked."""
+    if not token:
+        raise Unauthorized()
+    device = session.scalar(sa.select(Device).where(Device.token_hash == hash_token(token)))
+    if device is None or device.revoked_at is not None or not device.user.active:
+        raise Unauthorized("invalid_token")
+    return device.user, device
+
+
+def touch(device: Device) -> bool:
+    """Note when a device was last seen, at most once a minute (not a write per request)."""
+    now = utcnow()
+    if device.last_seen_at is None or now - device.last_seen_at > timedelta(minutes=1):
+        device.last_seen_at = now
+        return True
+    return False
+
+
+def logout(session: Session, device: Device) -> None:
+    """Revoke this device's token; it can never be used again."""
+    device.revoked_at = utcnow()
+    session.commit()
+
+
+def revoke_device(session: Session, *, user: User, device_id: str) -> None:
+    device = session.get(Device, device_id)
+    if device is None or device.user_id != user.id:
+        raise NotFound()
+    device.revoked_at = device.revoked_at or utcnow()
+    session.commit()

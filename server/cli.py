@@ -1,0 +1,26 @@
+"""Command-line tasks: `flask --app server <command>`."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from server.extensions import db
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Seed only when the database holds no community yet.")
+    def seed_demo(if_empty: bool) -> None:
+        """Create the demo community 翠湖花园 and its users (idempotent)."""
+        from server import demo
+
+        if if_empty and demo.has_foreign_data(db.session):
+            click.echo("数据库已有数据，跳过演示数据。The database holds data; demo data not added.")
+            return
+        try:
+            created = demo.seed(db.session)
+        except demo.NotADemoDatabase as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo("演示数据已创建。Demo data created." if created else "演示数据已存在。Demo data already present.")
+        click.echo(f"演示账号 Demo logins (password {demo.DEMO_PASSWORD}): "
+                   "butler1 butler2 butler3 supervisor1 resident1 resident2")

@@ -1,0 +1,80 @@
+"""Domain rules of grids, households and people."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from server.auth.models import User
+from server.community.models import Grid, Household, Person
+from server.errors import FieldError, ValidationFailed
+from server.records import utcnow
+from server.resources.registry import Rules
+
+
+def _check_butler(session: Session, community_id: str, butler_id: str | None) -> None:
+    """A grid's butler must be an active butler of the grid's community."""
+    if butler_id is None:
+        return
+    butler = session.get(User, butler_id)
+    if butler is None or butler.role != "butler" or not butler.active or butler.community_id != community_id:
+        raise ValidationFailed([FieldError("butler_id", "invalid")])
+
+
+def _grid_create(session: Session, user: User, values: dict) -> None:
+    values.setdefault("community_id", user.community_id)
+    _check_butler(session, values["community_id"], values.get("butler_id"))
+
+
+def _grid_update(session: Session, user: User, grid: Grid, changes: dict) -> None:
+    if "butler_id" in changes:
+        _check_butler(session, changes.get("community_id", grid.community_id), changes["butler_id"])
+
+
+def _check_grid(session: Session, community_id: str, grid_id: str | None) -> None:
+    """A household's grid must belong to the household's community."""
+    if grid_id is None:
+        return
+    grid = session.get(Grid, grid_id)
+    if grid is not None and grid.community_id != community_id:
+        raise ValidationFailed([FieldError("grid_id", "invalid")])
+
+
+def _household_create(session: Session, user: User, values: dict) -> None:
+    if user.community_id:
+        values.setdefault("community_id", user.community_id)
+    _check_grid(session, values.get("community_id"), values.get("grid_id"))
+
+
+def _household_update(session: Session, user: User, household: Household, changes: dict) -> None:
+    if "grid_id" in changes or "community_id" in changes:
+        _check_grid(session, changes.get("community_id", household.community_id),
+                    changes.get("grid_id", household.grid_id))
+
+
+def _apply_consent(person_consent: bool, values: dict, *, was_consenting: bool) -> None:
+    """Phone and year of birth are kept only with the person's consent (PIPL).
+
+    Withdrawing consent erases them; setting them without consent is refused.
+    """
+    if person_consent:
+        if not was_consenting:
+            values["consent_at"] = utcnow()
+        return
+    if was_consenting and "consent" in values:
+        values["phone"], values["birth_year"], values["consent_at"] = None, None, None
+        return
+    refused = [FieldError(name, "consent_required") for name in ("phone", "birth_year") if values.get(name)]
+    if refused:
+        raise ValidationFailed(refused)
+
+
+def _person_create(session: Session, user: User, values: dict) -> None:
+    _apply_consent(values.get("consent", False), values, was_consenting=False)
+
+
+def _person_update(session: Session, user: User, person: Person, changes: dict) -> None:
+    _apply_consent(changes.get("consent", person.consent), changes, was_consenting=person.consent)
+
+
+GRID_RULES = Rules(prepare_create=_grid_create, prepare_update=_grid_update)
+HOUSEHOLD_RULES = Rules(prepare_create=_household_create, prepare_update=_household_update)
+PERSON_RULES = Rules(prepare_create=_person_create, prepare_update=_person_update)

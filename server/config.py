@@ -1,0 +1,63 @@
+"""Configuration: defaults, then GUANJIA_* environment variables, then test_config."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PREFIX = "GUANJIA_"
+
+# Keys read from the environment (without the prefix) and how to parse them.
+_ENV_KEYS: dict[str, type] = {
+    "DATABASE_URL": str,
+    "SECRET_KEY": str,
+    "DATA_KEY": str,
+    "MAX_CONTENT_LENGTH": int,
+    "LOGIN_MAX_FAILURES": int,
+    "LOGIN_FAILURE_WINDOW_SECONDS": int,
+    "DEFAULT_LANGUAGE": str,
+}
+
+
+def defaults(instance_path: str) -> dict:
+    """The configuration a fresh checkout runs with."""
+    return {
+        "DATABASE_URL": "sqlite:///" + str(Path(instance_path) / "guanjia.sqlite3"),
+        "SECRET_KEY": None,  # read from instance/secret.key when not set
+        "DATA_KEY": None,  # read from instance/data.key when not set
+        # A sync batch may carry up to 4 MB; a little headroom for the envelope.
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+        "DEFAULT_LANGUAGE": "zh-CN",
+        "JSON_AS_ASCII": False,
+    }
+
+
+def from_environment(environ: os._Environ | dict | None = None) -> dict:
+    """The GUANJIA_* variables that are set, parsed, without their prefix."""
+    environ = os.environ if environ is None else environ
+    found = {}
+    for key, kind in _ENV_KEYS.items():
+        raw = environ.get(PREFIX + key)
+        if raw is None or raw == "":
+            continue
+        found[key] = kind(raw) if kind is not str else raw
+    return found
+
+
+def resolve(instance_path: str, test_config: dict | None, environ=None) -> dict:
+    """Defaults < environment < test_config."""
+    config = defaults(instance_path)
+    config.update(from_environment(environ))
+    if test_config:
+        config.update(test_config)
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
+    return config
+
+
+def normalise_database_url(url: str) -> str:
+    """Let people write postgres:// or postgresql:// and still get the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,230 @@
+"""Demo data: the community 翠湖花园 with three grids, six buildings and about 600 households.
+
+Deterministic (a fixed random seed and ids derived from names), so running it twice changes
+nothing, and refusing to touch a database that holds anything else.
+"""
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.auth.models import User
+from server.auth.service import hash_password
+from server.community.models import Community, Grid, Household, Person
+from server.products.models import Order, Product
+from server.tickets.models import Ticket
+from server.visits.models import Touchpoint, Visit
+
+DEMO_PASSWORD = "guanjia-demo"
+_NAMESPACE = uuid.UUID("6f1d3a52-5a8e-4c1e-9a57-2f7f6b0e9c11")
+BUILDINGS = 6
+UNITS = 2
+FLOORS = 25
+ROOMS_PER_FLOOR = 2  # 6 × 2 × 25 × 2 = 600 households
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+_GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明",
+          "超", "秀英", "桂英", "建国", "建华", "志强", "海燕", "晓东", "雨涵", "子轩", "欣怡", "浩然"]
+_NEEDS = ["桶装水", "家电维修", "保洁", "管道疏通", "老人关怀", "儿童托管", "停车位", "快递代收", "房屋托管"]
+_CHECK_ITEMS = ["水电燃气", "门窗", "漏水", "消防安全", "电梯与楼道", "噪音"]
+_TICKET_TEXT = {
+    "repair": ["厨房水龙头漏水", "卫生间下水道堵塞", "客厅灯不亮", "门锁损坏", "空调滴水"],
+    "complaint": ["楼上噪音扰民", "楼道堆放杂物", "宠物粪便未清理", "夜间施工"],
+    "cleaning": ["楼道需要清扫", "单元门口有垃圾", "电梯内有异味"],
+    "water": ["订两桶水", "饮水机需要清洗"],
+    "custody": ["空置房需要定期通风", "托管房屋检查"],
+    "other": ["咨询停车办理", "快递无人代收"],
+}
+
+
+def demo_id(*parts: object) -> str:
+    """A stable id for a demo record, the same on every run."""
+    return str(uuid.uuid5(_NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+COMMUNITY_ID = demo_id("community")
+
+
+class NotADemoDatabase(RuntimeError):
+    """The database holds data that the demo did not create."""
+
+
+def has_foreign_data(session: Session) -> bool:
+    """Anything but the demo's own community and users is somebody's real data."""
+    other_community = session.scalar(sa.select(sa.func.count()).select_from(Community)
+                                     .where(Community.id != COMMUNITY_ID))
+    real_users = session.scalar(sa.select(sa.func.count()).select_from(User).where(User.demo.is_(False)))
+    return bool(other_community or real_users)
+
+
+def is_seeded(session: Session) -> bool:
+    return session.get(Community, COMMUNITY_ID) is not None
+
+
+def seed(session: Session, *, today: date | None = None) -> bool:
+    """Create the demo community; returns False when it already exists (nothing changes)."""
+    if has_foreign_data(session):
+        raise NotADemoDatabase("the database holds data that is not demo data; seed-demo refuses to run")
+    if is_seeded(session):
+        return False
+    rng = random.Random(20261127)
+    now = datetime.combine(today or date.today(), datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=10)
+
+    community = Community(id=COMMUNITY_ID, name="翠湖花园", city="杭州")
+    session.add(community)
+    session.flush()
+    supervisor = _user("supervisor1", "supervisor", "陈主管")
+    butlers = [_user(f"butler{i}", "butler", name)
+               for i, name in enumerate(["李管家", "王管家", "张管家"], start=1)]
+    grids = [Grid(id=demo_id("grid", i), community_id=COMMUNITY_ID, name=f"{2 * i - 1}–{2 * i}栋网格",
+                  butler_id=butlers[i - 1].id) for i in range(1, 4)]
+    session.add_all([supervisor, *butlers])
+    session.flush()
+    session.add_all(grids)
+
+    households = []
+    for b in range(1, BUILDINGS + 1):
+        grid = grids[(b - 1) // 2]
+        for u in range(1, UNITS + 1):
+            for floor in range(1, FLOORS + 1):
+                for r in range(1, ROOMS_PER_FLOOR + 1):
+                    households.append(_household(rng, grid, b, u, floor, r))
+    session.add_all(households)
+    session.flush()
+
+    residents = [
+        _user("resident1", "resident", "刘女士", household_id=households[0].id),
+        _user("resident2", "resident", "赵先生", household_id=households[51].id),
+    ]
+    session.add_all(residents)
+
+    products = {p.id for p in session.scalars(sa.select(Product))}
+    for household in households:
+        butler_id = next(g.butler_id for g in grids if g.id == household.grid_id)
+        session.add_all(_people(rng, household))
+        session.add_all(_visits(rng, household, butler_id, now, products))
+        session.add_all(_touchpoints(rng, household, butler_id, now))
+        session.add_all(_tickets(rng, household, butler_id, now, residents))
+        session.add_all(_orders(rng, household, butler_id, now, products))
+    session.commit()
+    return True
+
+
+def _user(username: str, role: str, name: str, household_id: str | None = None) -> User:
+    return User(id=demo_id("user", username), username=username, password_hash=hash_password(DEMO_PASSWORD),
+                role=role,
+                name=name, community_id=COMMUNITY_ID, household_id=household_id, demo=True)
+
+
+def _household(rng: random.Random, grid: Grid, building: int, unit: int, floor: int, room: int) -> Household:
+    status = rng.choices(["self_occupied", "rented", "vacant", "custody"], weights=[70, 18, 8, 4])[0]
+    tags = []
+    if status in ("self_occupied", "rented") and rng.random() < 0.08:
+        tags.append("独居老人")
+    if rng.random() < 0.2:
+        tags.append("有小孩")
+    if rng.random() < 0.1:
+        tags.append("养宠物")
+    return Household(
+        id=demo_id("household", building, unit, floor, room), community_id=COMMUNITY_ID, grid_id=grid.id,
+        building=f"{building}栋", unit=f"{unit}单元", room=f"{floor}{room:02d}", status=status,
+        area_m2=rng.choice([89.5, 98.0, 118.6, 126.0, 143.2]), tags=tags,
+        notes="业主长期在外，钥匙托管在物业" if status == "custody" else "",
+        visit_cycle_days=30 if "独居老人" in tags else 90,
+    )
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(_SURNAMES) + rng.choice(_GIVEN)
+
+
+def _people(rng: random.Random, household: Household) -> list[Person]:
+    if household.status == "vacant":
+        count = 1
+    elif "独居老人" in household.tags:
+        count = 1
+    else:
+        count = rng.randint(1, 4)
+    people = []
+    for i in range(count):
+        relation = "owner" if i == 0 else ("tenant" if household.status == "rented" else "family")
+        consent = rng.random() < 0.85
+        elderly = "独居老人" in household.tags
+        people.append(Person(
+            id=demo_id("person", household.id, i), household_id=household.id, name=_name(rng),
+            relation=relation, consent=consent,
+            phone=f"1{rng.choice('3578')}{rng.randrange(10**9):09d}" if consent else None,
+            birth_year=(rng.randint(1935, 1955) if elderly else rng.randint(1960, 2015)) if consent else None,
+            tags=["行动不便"] if elderly and rng.random() < 0.5 else [],
+        ))
+    return people
+
+
+def _visits(rng, household, butler_id, now, products) -> list[Visit]:
+    visits = []
+    for i in range(rng.choice([0, 1, 1, 2, 2, 3])):
+        at = now - timedelta(days=rng.randint(1, 120), hours=rng.randint(0, 8))
+        checklist = {item: {"ok": rng.random() > 0.1, "note": ""} for item in _CHECK_ITEMS}
+        for item, entry in checklist.items():
+            if not entry["ok"]:
+                entry["note"] = f"{item}需要跟进"
+        visits.append(Visit(
+            id=demo_id("visit", household.id, i), household_id=household.id, butler_id=butler_id,
+            visited_at=at, kind=rng.choices(["routine", "follow_up", "new_owner", "complaint"],
+                                            weights=[80, 10, 5, 5])[0],
+            checklist=checklist, needs=rng.sample(_NEEDS, rng.randint(0, 2)),
+            satisfaction=rng.choices([5, 4, 3, 2, 1], weights=[45, 35, 12, 5, 3])[0],
+            products_interest=rng.sample(sorted(products), rng.randint(0, 2)) if products else [],
+            notes="住户反馈良好" if rng.random() < 0.5 else "",
+            follow_up_at=(at + timedelta(days=14)).date() if rng.random() < 0.15 else None,
+            created_at=at, updated_at=at,
+        ))
+    return visits
+
+
+def _touchpoints(rng, household, butler_id, now) -> list[Touchpoint]:
+    return [Touchpoint(id=demo_id("touchpoint", household.id, i), household_id=household.id,
+                       butler_id=butler_id, at=now - timedelta(days=rng.randint(0, 90), hours=rng.randint(0, 12)),
+                       channel=rng.choice(["lobby", "phone", "wechat", "other"]),
+                       summary=rng.choice(["大堂偶遇，问候近况", "电话确认维修时间", "微信通知停水", "提醒缴纳物业费"]))
+            for i in range(rng.choice([0, 0, 1, 2]))]
+
+
+def _tickets(rng, household, butler_id, now, residents) -> list[Ticket]:
+    tickets = []
+    raised_by = next((r.id for r in residents if r.household_id == household.id), None)
+    for i in range(1 if rng.random() < 0.3 else 0):
+        category = rng.choices(list(_TICKET_TEXT), weights=[45, 15, 15, 15, 5, 5])[0]
+        created = now - timedelta(days=rng.randint(0, 60), hours=rng.randint(0, 20))
+        status = rng.choices(["new", "dispatched", "accepted", "in_progress", "resolved", "closed", "cancelled"],
+                             weights=[4, 6, 5, 5, 15, 60, 5])[0]
+        ticket = Ticket(id=demo_id("ticket", household.id, i), household_id=household.id, raised_by=raised_by,
+                        category=category, description=rng.choice(_TICKET_TEXT[category]), status=status,
+                        created_at=created, updated_at=created)
+        if status not in ("new", "cancelled"):
+            ticket.assignee_id = butler_id
+        if status in ("accepted", "in_progress", "resolved", "closed"):
+            ticket.accepted_at = created + timedelta(minutes=rng.randint(3, 40))
+        if status in ("resolved", "closed"):
+            ticket.resolved_at = ticket.accepted_at + timedelta(hours=rng.randint(1, 48))
+            ticket.resolution_note = "已处理完毕"
+            ticket.backoffice_rating = rng.choices([5, 4, 3, 2], weights=[40, 40, 15, 5])[0]
+        if status == "closed":
+            ticket.closed_at = ticket.resolved_at + timedelta(hours=rng.randint(1, 24))
+            ticket.rating = rng.choices([5, 4, 3, 2, 1], weights=[50, 30, 10, 6, 4])[0]
+        tickets.append(ticket)
+    return tickets
+
+
+def _orders(rng, household, butler_id, now, products) -> list[Order]:
+    if not products or rng.random() > 0.15:
+        return []
+    code = rng.choice(sorted(products))
+    at = now - timedelta(days=rng.randint(0, 90))
+    return [Order(id=demo_id("order", household.id), household_id=household.id, product_code=code,
+                  quantity=rng.randint(1, 3), status=rng.choice(["placed", "confirmed", "delivered"]),
+                  recommended_by=butler_id if rng.random() < 0.6 else None, created_at=at, updated_at=at)]

@@ -1,0 +1,189 @@
+"""One JSON error shape for every API error, translated in one place.
+
+{"error": "<code>", "message": "<text in the caller's language>", "details": {...}}
+Domain code raises ApiError subclasses; only this module turns them into HTTP.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, request
+from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError, InterfaceError
+from werkzeug.exceptions import HTTPException
+
+from server import i18n
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error the caller should see; `code` picks the message, `params` fill it in."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, code: str | None = None, *, details: dict | None = None, headers=None,
+                 errors: list["FieldError"] | None = None, **params):
+        super().__init__(code or self.code)
+        if code:
+            self.code = code
+        self.details = details or {}
+        self.headers = headers or {}
+        self.errors = errors or []  # per-field problems, listed in details["errors"]
+        self.params = params
+
+
+class BadRequest(ApiError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class StaleVersion(ApiError):
+    status, code = 409, "stale_version"
+
+
+class AlreadyExists(ApiError):
+    status, code = 409, "already_exists"
+
+
+class TooLarge(ApiError):
+    status, code = 413, "too_large"
+
+
+class TooManyRequests(ApiError):
+    status, code = 429, "too_many_attempts"
+
+
+class Unavailable(ApiError):
+    status, code = 503, "db_unavailable"
+
+
+class FieldError:
+    """One field's problem: a machine code, and parameters for its message."""
+
+    __slots__ = ("field", "code", "params")
+
+    def __init__(self, field: str, code: str, **params):
+        self.field, self.code, self.params = field, code, params
+
+    def as_dict(self, language: str) -> dict:
+        return {"field": self.field, "code": self.code,
+                "message": i18n.field_error_message(self.code, self.field, language, **self.params)}
+
+    def __repr__(self) -> str:
+        return f"FieldError({self.field!r}, {self.code!r})"
+
+
+class ValidationFailed(ApiError):
+    """422: the request was understood but fields are wrong. Details list each field's error."""
+
+    status, code = 422, "validation_failed"
+
+    def __init__(self, errors: list[FieldError], **kwargs):
+        super().__init__(errors=errors, **kwargs)
+
+    @classmethod
+    def from_marshmallow(cls, exc: ValidationError) -> "ValidationFailed":
+        return cls(field_errors_from_marshmallow(exc.messages))
+
+
+def field_errors_from_marshmallow(messages, prefix: str = "") -> list[FieldError]:
+    """Flatten marshmallow's nested messages, whose texts are our codes (see server/wire.py)."""
+    if isinstance(messages, (list, tuple)):
+        out = []
+        for item in messages:
+            if isinstance(item, (dict, list)):
+                out.extend(field_errors_from_marshmallow(item, prefix))
+            else:
+                out.append(_field_error(prefix or "_schema", str(item)))
+        return out
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            name = str(key) if key != "_schema" or not prefix else ""
+            path = f"{prefix}.{name}" if prefix and name else (prefix or name)
+            out.extend(field_errors_from_marshmallow(value, path))
+        return out
+    return [_field_error(prefix or "_schema", str(messages))]
+
+
+def _field_error(field: str, text: str) -> FieldError:
+    # "code|key=value|key=value" (see server/wire.py); anything else is marshmallow's own text.
+    code, *pairs = text.split("|")
+    if code not in i18n.FIELD_ERRORS:
+        return FieldError(field, "invalid")
+    params = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+    return FieldError(field, code, **params)
+
+
+def caller_language() -> str:
+    """The caller's language: Accept-Language, else the user's setting, else zh-CN."""
+    header = request.accept_languages.best_match(i18n.LANGUAGES) if request else None
+    if header:
+        return header
+    user = g.get("user")
+    return getattr(user, "language", None) or i18n.DEFAULT_LANGUAGE
+
+
+def error_response(error: ApiError):
+    language = caller_language()
+    details = dict(error.details)
+    if error.errors:
+        details["errors"] = [e.as_dict(language) for e in error.errors]
+    body = {"error": error.code, "message": i18n.error_message(error.code, language, **error.params),
+            "details": details}
+    response = jsonify(body)
+    response.status_code = error.status
+    for name, value in error.headers.items():
+        response.headers[name] = str(value)
+    return response
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+def register(app: Flask) -> None:
+    """Install the handlers: API errors are always JSON, never an HTML page."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError):
+        return error_response(error)
+
+    @app.errorhandler(ValidationError)
+    def _marshmallow_error(error: ValidationError):
+        return error_response(ValidationFailed.from_marshmallow(error))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        code = _HTTP_CODES.get(error.code or 500, "internal_error" if (error.code or 500) >= 500 else "bad_request")
+        generic = ApiError(code)
+        generic.status = error.code or 500
+        return error_response(generic)
+
+    def _database_gone(error):
+        log.error("database unavailable: %s", type(error).__name__)
+        return error_response(Unavailable())
+
+    app.register_error_handler(OperationalError, _database_gone)
+    app.register_error_handler(InterfaceError, _database_gone)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        # The type only: a message might carry a user's data into the log.
+        log.exception("unhandled %s on %s %s", type(error).__name__, request.method, request.path)
+        generic = ApiError("internal_error")
+        generic.status = 500
+        return error_response(generic)

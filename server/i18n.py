@@ -1,0 +1,127 @@
+"""Every human-readable message the API sends, in Simplified Chinese first and English second."""
+from __future__ import annotations
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+
+# Errors of a whole request: error code -> (zh-CN, en).
+ERRORS: dict[str, tuple[str, str]] = {
+    "malformed_json": ("请求内容不是有效的 JSON。", "The request body is not valid JSON."),
+    "bad_request": ("请求无效。", "The request is not valid."),
+    "unauthorized": ("请先登录。", "Please log in."),
+    "invalid_token": ("登录已失效，请重新登录。", "Your session has ended; please log in again."),
+    "invalid_credentials": ("用户名或密码不正确。", "Wrong username or password."),
+    "too_many_attempts": ("登录失败次数过多，请 {retry_after} 秒后再试。",
+                          "Too many failed logins; try again in {retry_after} seconds."),
+    "forbidden": ("您无权访问此内容。", "You are not allowed to access this."),
+    "not_found": ("找不到该内容。", "Not found."),
+    "method_not_allowed": ("不支持此操作。", "This method is not allowed here."),
+    "stale_version": ("该记录已被他人修改，请刷新后再试。",
+                      "Someone else changed this record; reload it and try again."),
+    "already_exists": ("该记录已存在。", "This record already exists."),
+    "too_large": ("请求内容过大。", "The request is too large."),
+    "validation_failed": ("提交的内容有误，请检查后重试。", "Some fields are not valid; please check them."),
+    "db_unavailable": ("数据库暂时不可用，请稍后再试。", "The database is unavailable; try again later."),
+    "internal_error": ("服务器出错了，请稍后再试。", "Something went wrong on the server; try again later."),
+    "unsupported_media_type": ("请以 JSON 格式提交。", "Send the request body as JSON."),
+}
+
+# Problems with one field: code -> (zh-CN, en); {label} is the field's name in that language.
+FIELD_ERRORS: dict[str, tuple[str, str]] = {
+    "required": ("{label}为必填项。", "{label} is required."),
+    "null": ("{label}不能为空。", "{label} may not be empty."),
+    "invalid_type": ("{label}的格式不正确。", "{label} has the wrong type or format."),
+    "unknown_field": ("不能提交字段 {field}。", "The field {field} cannot be sent."),
+    "invalid_choice": ("{label}必须是以下之一：{choices}。", "{label} must be one of: {choices}."),
+    "out_of_range": ("{label}必须在 {min}–{max} 之间。", "{label} must be between {min} and {max}."),
+    "too_long": ("{label}不能超过 {max} 个字符。", "{label} may be at most {max} characters long."),
+    "invalid_phone": ("{label}不是有效的手机号码。", "{label} is not a valid phone number."),
+    "consent_required": ("住户未同意保存个人信息，不能填写{label}。",
+                         "The person has not agreed to their information being kept; {label} cannot be stored."),
+    "not_writable": ("您不能修改{label}。", "You may not change {label}."),
+    "out_of_scope": ("{label}不在您的管辖范围内。", "{label} is outside what you may access."),
+    "not_found": ("{label}指向的记录不存在。", "{label} refers to a record that does not exist."),
+    "invalid_transition": ("工单不能从“{from_status}”变为“{to_status}”。",
+                           "A ticket cannot go from {from_status} to {to_status}."),
+    "already_claimed": ("该工单已被其他管家接单。", "Another butler has already taken this ticket."),
+    "not_rateable": ("工单完成后才能评价。", "A ticket can be rated only once it is resolved."),
+    "duplicate": ("{label}已存在。", "{label} already exists."),
+    "invalid": ("{label}无效。", "{label} is not valid."),
+}
+
+# Field names as people read them: wire name -> (zh-CN, en).
+LABELS: dict[str, tuple[str, str]] = {
+    "id": ("编号", "ID"),
+    "name": ("名称", "Name"),
+    "city": ("城市", "City"),
+    "community_id": ("小区", "Community"),
+    "grid_id": ("网格", "Grid"),
+    "butler_id": ("管家", "Butler"),
+    "household_id": ("住户", "Household"),
+    "building": ("楼栋", "Building"),
+    "unit": ("单元", "Entrance"),
+    "room": ("房号", "Room"),
+    "status": ("状态", "Status"),
+    "area_m2": ("面积", "Area"),
+    "tags": ("标签", "Tags"),
+    "notes": ("备注", "Notes"),
+    "visit_cycle_days": ("走访周期", "Visit cycle"),
+    "relation": ("关系", "Relation"),
+    "phone": ("手机号码", "Phone number"),
+    "birth_year": ("出生年份", "Year of birth"),
+    "consent": ("信息保存同意", "Consent"),
+    "visited_at": ("走访时间", "Visit time"),
+    "kind": ("走访类型", "Visit kind"),
+    "checklist": ("检查项", "Checklist"),
+    "needs": ("需求", "Needs"),
+    "satisfaction": ("满意度", "Satisfaction"),
+    "products_interest": ("意向产品", "Products of interest"),
+    "follow_up_at": ("回访日期", "Follow-up date"),
+    "at": ("时间", "Time"),
+    "channel": ("渠道", "Channel"),
+    "summary": ("摘要", "Summary"),
+    "raised_by": ("报事人", "Raised by"),
+    "category": ("类别", "Category"),
+    "description": ("描述", "Description"),
+    "assignee_id": ("处理人", "Assignee"),
+    "resolution_note": ("处理说明", "Resolution note"),
+    "rating": ("评分", "Rating"),
+    "rating_comment": ("评价内容", "Rating comment"),
+    "backoffice_rating": ("后台能力评价", "Back-office rating"),
+    "code": ("产品编码", "Product code"),
+    "product_code": ("产品", "Product"),
+    "price": ("价格", "Price"),
+    "quantity": ("数量", "Quantity"),
+    "note": ("备注", "Note"),
+    "recommended_by": ("推荐人", "Recommended by"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "version": ("版本", "Version"),
+}
+
+
+def pick(pair: tuple[str, str], language: str) -> str:
+    return pair[1] if language == "en" else pair[0]
+
+
+def label(field: str, language: str) -> str:
+    """A field's name for people; falls back to the wire name."""
+    base = field.split(".", 1)[0]
+    return pick(LABELS[base], language) if base in LABELS else field
+
+
+def error_message(code: str, language: str, **params) -> str:
+    template = pick(ERRORS.get(code, ERRORS["bad_request"]), language)
+    return _format(template, params)
+
+
+def field_error_message(code: str, field: str, language: str, **params) -> str:
+    template = pick(FIELD_ERRORS.get(code, FIELD_ERRORS["invalid"]), language)
+    return _format(template, {"label": label(field, language), "field": field, **params})
+
+
+def _format(template: str, params: dict) -> str:
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template

@@ -1,0 +1,38 @@
+"""Service products (服务产品) and orders."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.extensions import db
+from server.records import Synced, enum
+
+PRODUCT_CATEGORIES = ("life", "house", "asset")
+ORDER_STATUSES = ("placed", "confirmed", "delivered", "cancelled")
+
+
+class Product(Synced, db.Model):
+    __tablename__ = "product"
+
+    # The product's code is its id on the wire; the catalogue names it in visits and orders.
+    id: Mapped[str] = mapped_column("code", sa.String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    name_en: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="")
+    category: Mapped[str] = mapped_column(enum(*PRODUCT_CATEGORIES, name="product_category"),
+                                          nullable=False)
+    price: Mapped[float] = mapped_column(sa.Numeric(10, 2, asdecimal=False), nullable=False)
+    unit: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+
+
+class Order(Synced, db.Model):
+    __tablename__ = "order"  # quoted by SQLAlchemy on both databases
+
+    household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False, index=True)
+    product_code: Mapped[str] = mapped_column(sa.ForeignKey("product.code"), nullable=False)
+    quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    status: Mapped[str] = mapped_column(enum(*ORDER_STATUSES, name="order_status"), nullable=False,
+                                        default="placed")
+    note: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    ordered_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    recommended_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))

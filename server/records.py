@@ -1,0 +1,62 @@
+"""Column types and bookkeeping columns shared by every record that phones edit."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# JSON on SQLite, JSONB on PostgreSQL (indexable, compact).
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def new_id() -> str:
+    """A fresh record id; clients may also choose their own UUIDs."""
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes on both databases: stored as UTC, read back aware."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite keeps no offset
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def enum(*values: str, name: str) -> sa.Enum:
+    """A string column limited to `values` by a CHECK constraint on both databases."""
+    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=20,
+                   validate_strings=True)
+
+
+class Synced:
+    """Bookkeeping columns of a record that clients edit and the sync engine moves.
+
+    Written explicitly by the service layer (see server/records_service.py), never by hooks.
+    """
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    deleted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

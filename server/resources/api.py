@@ -1,0 +1,83 @@
+"""REST access to every record type: /api/v1/<plural>[/<id>], all through the scope rules."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from server.errors import FieldError, NotFound, ValidationFailed
+from server.extensions import db
+from server.http import json_body
+from server.resources import service
+from server.resources.registry import by_plural
+
+bp = Blueprint("resources", __name__)
+
+
+def _type(plural: str) -> str:
+    res = by_plural(plural)
+    if res is None:
+        raise NotFound()
+    return res.type
+
+
+def _int_arg(name: str, default: int | None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationFailed([FieldError(name, "invalid_type")]) from None
+
+
+@bp.get("/<plural>")
+def list_records(plural: str):
+    """Records of one type in the caller's scope, paged by id."""
+    rtype = _type(plural)
+    filters = {k: v for k, v in request.args.items() if k not in ("limit", "after")}
+    limit = _int_arg("limit", 100)
+    records, next_after = service.list_records(db.session, user=g.user, rtype=rtype, filters=filters,
+                                               limit=limit, after=request.args.get("after"))
+    return jsonify(items=[service.dump(g.user, rtype, r) for r in records], next=next_after)
+
+
+@bp.get("/<plural>/<record_id>")
+def get_record(plural: str, record_id: str):
+    """One record."""
+    rtype = _type(plural)
+    return jsonify(service.dump(g.user, rtype, service.get(db.session, user=g.user, rtype=rtype,
+                                                            record_id=record_id)))
+
+
+@bp.post("/<plural>")
+def create_record(plural: str):
+    """A new record; the body may carry the id the client chose."""
+    rtype = _type(plural)
+    body = json_body()
+    record_id = body.pop("code" if rtype == "product" else "id", None)
+    record = service.create(db.session, user=g.user, rtype=rtype, data=body, record_id=record_id)
+    db.session.commit()
+    return jsonify(service.dump(g.user, rtype, record)), 201
+
+
+@bp.patch("/<plural>/<record_id>")
+def update_record(plural: str, record_id: str):
+    """Change some fields; `version` in the body makes it fail with 409 if someone else was first."""
+    rtype = _type(plural)
+    body = json_body()
+    version = body.pop("version", None)
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise ValidationFailed([FieldError("version", "invalid_type")])
+    record = service.update(db.session, user=g.user, rtype=rtype, record_id=record_id, data=body,
+                            expected_version=version)
+    db.session.commit()
+    return jsonify(service.dump(g.user, rtype, record))
+
+
+@bp.delete("/<plural>/<record_id>")
+def delete_record(plural: str, record_id: str):
+    """Delete a record (kept as a tombstone for the phones)."""
+    rtype = _type(plural)
+    service.delete(db.session, user=g.user, rtype=rtype, record_id=record_id,
+                   expected_version=_int_arg("version", None))
+    db.session.commit()
+    return "", 204

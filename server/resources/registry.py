@@ -1,0 +1,70 @@
+"""The record types clients read and write, with their model, wire schema and domain rules."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Callable
+
+from server.wire import WireSchema
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A type's domain rules, run inside the write's savepoint.
+
+    prepare_create(session, user, values) fills defaults and may raise; values are loaded fields.
+    prepare_update(session, user, record, changes) checks a change against the current record
+    and may add derived changes (a ticket's timestamps, say).
+    """
+
+    prepare_create: Callable | None = None
+    prepare_update: Callable | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str  # the wire type, as in sync
+    plural: str  # the REST collection: /api/v1/<plural>
+    model: type
+    schema: type[WireSchema]
+    rules: Rules = field(default_factory=Rules)
+    filters: tuple[str, ...] = ()  # query parameters a list may filter on (equality)
+
+
+@cache
+def registry() -> dict[str, Resource]:
+    """All record types by wire type. Built on first use so that importing stays cheap."""
+    from server.community.models import Community, Grid, Household, Person
+    from server.community.schemas import CommunitySchema, GridSchema, HouseholdSchema, PersonSchema
+    from server.community.service import GRID_RULES, HOUSEHOLD_RULES, PERSON_RULES
+    from server.products.models import Order, Product
+    from server.products.schemas import OrderSchema, ProductSchema
+    from server.products.service import ORDER_RULES
+    from server.tickets.models import Ticket
+    from server.tickets.schemas import TicketSchema
+    from server.tickets.service import TICKET_RULES
+    from server.visits.models import Touchpoint, Visit
+    from server.visits.schemas import TouchpointSchema, VisitSchema
+    from server.visits.service import VISIT_RULES, TOUCHPOINT_RULES
+
+    resources = [
+        Resource("community", "communities", Community, CommunitySchema),
+        Resource("grid", "grids", Grid, GridSchema, GRID_RULES, filters=("community_id", "butler_id")),
+        Resource("household", "households", Household, HouseholdSchema, HOUSEHOLD_RULES,
+                 filters=("community_id", "grid_id", "building", "unit", "status")),
+        Resource("person", "persons", Person, PersonSchema, PERSON_RULES, filters=("household_id",)),
+        Resource("visit", "visits", Visit, VisitSchema, VISIT_RULES,
+                 filters=("household_id", "butler_id", "kind")),
+        Resource("touchpoint", "touchpoints", Touchpoint, TouchpointSchema, TOUCHPOINT_RULES,
+                 filters=("household_id", "butler_id", "channel")),
+        Resource("ticket", "tickets", Ticket, TicketSchema, TICKET_RULES,
+                 filters=("household_id", "status", "category", "assignee_id")),
+        Resource("product", "products", Product, ProductSchema, filters=("category",)),
+        Resource("order", "orders", Order, OrderSchema, ORDER_RULES,
+                 filters=("household_id", "product_code", "status")),
+    ]
+    return {r.type: r for r in resources}
+
+
+def by_plural(plural: str) -> Resource | None:
+    return next((r for r in registry().values() if r.plural == plural), None)

@@ -1,0 +1,220 @@
+"""Reading and writing records of any registered type, always through the scope rules.
+
+Writes run in a savepoint: a rejected write leaves nothing behind, and a batch (sync) can go on
+with its next record. The caller commits.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.auth import scopes
+from server.auth.models import User
+from server.errors import (AlreadyExists, FieldError, Forbidden, NotFound, StaleVersion,
+                           ValidationFailed)
+from server.records import new_id, utcnow
+from server.resources.registry import Resource, registry
+
+MAX_PAGE = 500
+
+
+def resource(rtype: str) -> Resource:
+    try:
+        return registry()[rtype]
+    except KeyError:
+        raise NotFound() from None
+
+
+def dump(user: User, rtype: str, record) -> dict[str, Any]:
+    """The record as this user may see it."""
+    res = resource(rtype)
+    hidden = scopes.hidden_fields(user, rtype)
+    data = res.schema().dump(record)
+    for name in hidden:
+        data.pop(name, None)
+    return data
+
+
+def get(session: Session, *, user: User, rtype: str, record_id: str):
+    """One live record in the user's scope: 404 if there is none, 403 if it is not theirs."""
+    res = resource(rtype)
+    record = session.get(res.model, record_id)
+    if record is None or record.deleted:
+        raise NotFound()
+    if not scopes.is_visible(session, user, rtype, res.model, record_id):
+        raise Forbidden()
+    return record
+
+
+def list_records(session: Session, *, user: User, rtype: str, filters: dict[str, str],
+                 limit: int = 100, after: str | None = None) -> tuple[list, str | None]:
+    """Live records in the user's scope, ordered by id, `after` the given id (keyset paging).
+
+    Returns the page and the id to ask for the next page `after`, or None on the last page.
+    """
+    res = resource(rtype)
+    model = res.model
+    query = sa.select(model).where(model.deleted.is_(False), scopes.visible_filter(user, rtype, model))
+    for name, value in filters.items():
+        if name not in res.filters:
+            raise ValidationFailed([FieldError(name, "unknown_field")])
+        query = query.where(getattr(model, name) == value)
+    if after:
+        query = query.where(model.id > after)
+    limit = max(1, min(limit, MAX_PAGE))
+    records = list(session.scalars(query.order_by(model.id).limit(limit + 1)))
+    if len(records) > limit:
+        return records[:limit], records[limit - 1].id
+    return records, None
+
+
+def load_fields(user: User, rtype: str, data: Any, *, creating: bool) -> dict[str, Any]:
+    """Validate incoming fields with the type's schema and the user's write rights."""
+    res = resource(rtype)
+    if not isinstance(data, dict):
+        raise ValidationFailed([FieldError("_schema", "invalid_type")])
+    try:
+        values = res.schema().load(data, partial=not creating)
+    except ValidationError as exc:
+        raise ValidationFailed.from_marshmallow(exc) from None
+    refused = [FieldError(name, "not_writable") for name in data
+               if not scopes.may_write_field(user, rtype, name, creating=creating)]
+    if refused:
+        raise Forbidden(errors=refused)
+    return values
+
+
+def create(session: Session, *, user: User, rtype: str, data: Any, record_id: str | None = None):
+    """A new record, with the id the client chose (or a fresh one)."""
+    res = resource(rtype)
+    if not scopes.rights(user, rtype).create:
+        raise Forbidden()
+    values = load_fields(user, rtype, data, creating=True)
+    record_id = _checked_id(rtype, record_id)
+    with session.begin_nested():
+        if session.get(res.model, record_id) is not None:
+            raise AlreadyExists()
+        if res.rules.prepare_create:
+            res.rules.prepare_create(session, user, values)
+        _check_references(session, values)
+        now = utcnow()
+        record = res.model(id=record_id, version=1, deleted=False, created_at=now, updated_at=now,
+                           **values)
+        session.add(record)
+        _flush(session)
+        _check_in_scope(session, user, res, record)
+    return record
+
+
+def update(session: Session, *, user: User, rtype: str, record_id: str, data: Any,
+           expected_version: int | None = None):
+    """Change some fields of a record; 409 when `expected_version` is no longer current."""
+    res = resource(rtype)
+    changes = load_fields(user, rtype, data, creating=False)
+    with session.begin_nested():
+        record = _load_for_write(session, user, res, record_id, expected_version)
+        if res.rules.prepare_update:
+            res.rules.prepare_update(session, user, record, changes)
+        _check_references(session, changes)
+        for name, value in changes.items():
+            setattr(record, name, value)
+        _bump(record)
+        _flush(session)
+        _check_in_scope(session, user, res, record)
+    return record
+
+
+def delete(session: Session, *, user: User, rtype: str, record_id: str,
+           expected_version: int | None = None):
+    """Mark a record deleted (a tombstone the sync engine sends on)."""
+    res = resource(rtype)
+    if not scopes.rights(user, rtype).delete:
+        raise Forbidden()
+    with session.begin_nested():
+        record = _load_for_write(session, user, res, record_id, expected_version)
+        record.deleted = True
+        _bump(record)
+        _flush(session)
+    return record
+
+
+def _checked_id(rtype: str, record_id: Any) -> str:
+    """A client-chosen id must be a UUID (a product's is its catalogue code)."""
+    if record_id is None:
+        if rtype == "product":
+            raise ValidationFailed([FieldError("code", "required")])
+        return new_id()
+    try:
+        if rtype == "product":
+            if not isinstance(record_id, str) or not 1 <= len(record_id) <= 36:
+                raise ValueError
+            return record_id
+        return str(uuid.UUID(record_id))
+    except (ValueError, TypeError, AttributeError):
+        raise ValidationFailed([FieldError("code" if rtype == "product" else "id", "invalid_type")]) from None
+
+
+def _load_for_write(session: Session, user: User, res: Resource, record_id: str,
+                    expected_version: int | None):
+    record = session.execute(
+        sa.select(res.model).where(res.model.id == record_id).with_for_update()
+    ).scalar_one_or_none()
+    if record is None or record.deleted:
+        raise NotFound()
+    if not scopes.is_visible(session, user, res.type, res.model, record_id):
+        raise Forbidden()
+    if scopes.rights(user, res.type).own_only and getattr(record, "butler_id", None) != user.id:
+        raise Forbidden(errors=[FieldError("butler_id", "out_of_scope")])
+    if expected_version is not None and record.version != expected_version:
+        raise StaleVersion(details={"current_version": record.version})
+    return record
+
+
+def _references():
+    from server.auth.models import User as UserModel
+    from server.community.models import Community, Grid, Household
+    from server.products.models import Product
+
+    return {"household_id": Household, "grid_id": Grid, "community_id": Community,
+            "product_code": Product, "butler_id": UserModel, "assignee_id": UserModel}
+
+
+def _check_references(session: Session, values: dict[str, Any]) -> None:
+    """Every id a record points at must exist (and be live); scope is checked after the write."""
+    missing = []
+    for name, model in _references().items():
+        target_id = values.get(name)
+        if target_id is None:
+            continue
+        target = session.get(model, target_id)
+        if target is None or getattr(target, "deleted", False) or not getattr(target, "active", True):
+            missing.append(FieldError(name, "not_found"))
+    if missing:
+        raise ValidationFailed(missing)
+
+
+def _bump(record) -> None:
+    record.version += 1
+    record.updated_at = utcnow()
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:  # references are checked first: what is left is a duplicate
+        raise AlreadyExists() from exc
+
+
+def _check_in_scope(session: Session, user: User, res: Resource, record) -> None:
+    """After the write, the record must still be one the user may see: no writing outside scope."""
+    if not scopes.is_visible(session, user, res.type, res.model, record.id):
+        raise Forbidden(errors=[FieldError(_scope_field(res.type), "out_of_scope")])
+
+
+def _scope_field(rtype: str) -> str:
+    return {"household": "community_id", "grid": "community_id", "community": "id"}.get(rtype, "household_id")

@@ -1,0 +1,33 @@
+"""Residents' requests (报事报修)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.extensions import db
+from server.records import Synced, UTCDateTime, enum
+
+CATEGORIES = ("repair", "complaint", "cleaning", "water", "custody", "other")
+STATUSES = ("new", "dispatched", "accepted", "in_progress", "resolved", "closed", "cancelled")
+
+
+class Ticket(Synced, db.Model):
+    __tablename__ = "ticket"
+
+    household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False, index=True)
+    raised_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    category: Mapped[str] = mapped_column(enum(*CATEGORIES, name="ticket_category"), nullable=False)
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    status: Mapped[str] = mapped_column(enum(*STATUSES, name="ticket_status"), nullable=False,
+                                        default="new", index=True)
+    assignee_id: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_note: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    rating: Mapped[int | None] = mapped_column(sa.Integer)
+    rating_comment: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # The butler's 1–5 rating of the back-office team that did the work (后台能力评价).
+    backoffice_rating: Mapped[int | None] = mapped_column(sa.Integer)

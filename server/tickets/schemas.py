@@ -1,0 +1,23 @@
+"""Wire format of tickets (报事报修)."""
+from __future__ import annotations
+
+from marshmallow import fields
+
+from server.tickets.models import CATEGORIES, STATUSES
+from server.wire import RecordSchema, in_range, max_length, one_of
+
+
+class TicketSchema(RecordSchema):
+    household_id = fields.String()  # a resident's own household when left out
+    raised_by = fields.String(dump_only=True)
+    category = fields.String(required=True, validate=one_of(CATEGORIES))
+    description = fields.String(validate=max_length(2000))
+    status = fields.String(validate=one_of(STATUSES))
+    assignee_id = fields.String(allow_none=True)
+    accepted_at = fields.AwareDateTime(dump_only=True)
+    resolved_at = fields.AwareDateTime(dump_only=True)
+    closed_at = fields.AwareDateTime(dump_only=True)
+    resolution_note = fields.String(validate=max_length(2000))
+    rating = fields.Integer(allow_none=True, validate=in_range(1, 5))
+    rating_comment = fields.String(validate=max_length(1000))
+    backoffice_rating = fields.Integer(allow_none=True, validate=in_range(1, 5))

@@ -1,0 +1,78 @@
+"""Domain rules of tickets: who raises them, and the state machine they move through."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from server.auth.models import User
+from server.errors import FieldError, Forbidden, ValidationFailed
+from server.records import utcnow
+from server.resources.registry import Rules
+from server.tickets.models import Ticket
+
+# The state machine: from -> the states it may go to.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"dispatched", "accepted", "cancelled"}),
+    "dispatched": frozenset({"dispatched", "accepted", "cancelled"}),
+    "accepted": frozenset({"in_progress", "resolved", "cancelled"}),
+    "in_progress": frozenset({"resolved"}),
+    "resolved": frozenset({"closed", "in_progress"}),
+    "closed": frozenset(),
+    "cancelled": frozenset(),
+}
+
+# Which moves each role may make (admins and supervisors: all).
+ROLE_MOVES: dict[str, frozenset[str]] = {
+    "butler": frozenset({"accepted", "in_progress", "resolved", "closed"}),
+    "resident": frozenset({"cancelled", "closed"}),
+}
+# A resident cancels only before anyone has taken the ticket.
+RESIDENT_CANCELLABLE = frozenset({"new", "dispatched"})
+RATEABLE = frozenset({"resolved", "closed"})
+HELD = frozenset({"accepted", "in_progress", "resolved", "closed"})
+
+
+def _ticket_create(session: Session, user: User, values: dict) -> None:
+    if user.role == "resident":
+        values.setdefault("household_id", user.household_id)
+    elif "household_id" not in values:
+        raise ValidationFailed([FieldError("household_id", "required")])
+    values["raised_by"] = user.id
+    values.setdefault("status", "new")
+
+
+def move(user: User, ticket: Ticket, to: str, changes: dict) -> None:
+    """Check one status change and add what it implies (timestamps, the claim)."""
+    frm = ticket.status
+    if to == "accepted" and frm in HELD:
+        if ticket.assignee_id == user.id and frm == "accepted":
+            return  # accepting twice is harmless
+        if ticket.assignee_id != user.id:
+            raise ValidationFailed([FieldError("status", "already_claimed")])
+    allowed_by_role = ROLE_MOVES.get(user.role)
+    if allowed_by_role is not None and to not in allowed_by_role:
+        raise Forbidden(errors=[FieldError("status", "not_writable")])
+    if to not in TRANSITIONS[frm] or (user.role == "resident" and to == "cancelled"
+                                      and frm not in RESIDENT_CANCELLABLE):
+        raise ValidationFailed([FieldError("status", "invalid_transition", from_status=frm, to_status=to)])
+    now = utcnow()
+    if to == "accepted":
+        changes.setdefault("assignee_id", user.id if user.role == "butler" else ticket.assignee_id)
+        changes["accepted_at"] = now
+    elif to == "resolved":
+        changes["resolved_at"] = now
+    elif to == "closed":
+        changes["closed_at"] = now
+    elif to == "in_progress" and frm == "resolved":
+        changes["resolved_at"] = None  # reopened
+
+
+def _ticket_update(session: Session, user: User, ticket: Ticket, changes: dict) -> None:
+    if "status" in changes and changes["status"] != ticket.status:
+        move(user, ticket, changes["status"], changes)
+    status_after = changes.get("status", ticket.status)
+    for name in ("rating", "rating_comment", "backoffice_rating"):
+        if name in changes and status_after not in RATEABLE:
+            raise ValidationFailed([FieldError(name, "not_rateable")])
+
+
+TICKET_RULES = Rules(prepare_create=_ticket_create, prepare_update=_ticket_update)

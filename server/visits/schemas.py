@@ -1,0 +1,34 @@
+"""Wire formats of home visits and touchpoints."""
+from __future__ import annotations
+
+from marshmallow import fields
+
+from server.visits.models import CHANNELS, VISIT_KINDS
+from server.wire import RecordSchema, WireSchema, in_range, max_length, one_of, tag_list
+
+
+class ChecklistItemSchema(WireSchema):
+    ok = fields.Boolean(required=True)
+    note = fields.String(validate=max_length(500))
+
+
+class VisitSchema(RecordSchema):
+    household_id = fields.String(required=True)
+    butler_id = fields.String()
+    visited_at = fields.AwareDateTime(required=True)
+    kind = fields.String(validate=one_of(VISIT_KINDS))
+    checklist = fields.Dict(keys=fields.String(validate=max_length(50)),
+                            values=fields.Nested(ChecklistItemSchema), validate=max_length(100))
+    needs = tag_list()
+    satisfaction = fields.Integer(allow_none=True, validate=in_range(1, 5))
+    products_interest = fields.List(fields.String(validate=max_length(36)), validate=max_length(20))
+    notes = fields.String(validate=max_length(10000))
+    follow_up_at = fields.Date(allow_none=True)
+
+
+class TouchpointSchema(RecordSchema):
+    household_id = fields.String(required=True)
+    butler_id = fields.String()
+    at = fields.AwareDateTime(required=True)
+    channel = fields.String(required=True, validate=one_of(CHANNELS))
+    summary = fields.String(validate=max_length(2000))

@@ -1,0 +1,51 @@
+"""Domain rules of home visits and touchpoints."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.auth.models import User
+from server.errors import FieldError, Forbidden, ValidationFailed
+from server.products.models import Product
+from server.resources.registry import Rules
+
+
+def _author(user: User, values: dict) -> None:
+    """A butler records visits and touchpoints as themselves, never as another butler."""
+    if user.role == "butler":
+        if values.setdefault("butler_id", user.id) != user.id:
+            raise Forbidden(errors=[FieldError("butler_id", "out_of_scope")])
+    elif "butler_id" not in values:
+        raise ValidationFailed([FieldError("butler_id", "required")])
+
+
+def _check_products(session: Session, codes: list[str] | None) -> None:
+    if not codes:
+        return
+    known = set(session.scalars(sa.select(Product.id).where(Product.id.in_(codes))))
+    if set(codes) - known:
+        raise ValidationFailed([FieldError("products_interest", "not_found")])
+
+
+def _visit_create(session: Session, user: User, values: dict) -> None:
+    _author(user, values)
+    _check_products(session, values.get("products_interest"))
+
+
+def _visit_update(session: Session, user: User, visit, changes: dict) -> None:
+    if "butler_id" in changes and user.role == "butler" and changes["butler_id"] != user.id:
+        raise Forbidden(errors=[FieldError("butler_id", "out_of_scope")])
+    _check_products(session, changes.get("products_interest"))
+
+
+def _touchpoint_create(session: Session, user: User, values: dict) -> None:
+    _author(user, values)
+
+
+def _touchpoint_update(session: Session, user: User, touchpoint, changes: dict) -> None:
+    if "butler_id" in changes and user.role == "butler" and changes["butler_id"] != user.id:
+        raise Forbidden(errors=[FieldError("butler_id", "out_of_scope")])
+
+
+VISIT_RULES = Rules(prepare_create=_visit_create, prepare_update=_visit_update)
+TOUCHPOINT_RULES = Rules(prepare_create=_touchpoint_create, prepare_update=_touchpoint_update)

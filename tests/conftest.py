@@ -1,0 +1,129 @@
+"""Fixtures: an app on a fresh, migrated database — SQLite and a real PostgreSQL — per test.
+
+The PostgreSQL server is named by GUANJIA_TEST_POSTGRES_URL (`.ci/run` starts a throwaway one).
+With GUANJIA_TEST_STRICT=1 (CI), a PostgreSQL or browser test that cannot run fails instead of
+being skipped, and any skip at all fails the run.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from server import create_app
+from server.extensions import db
+
+STRICT = os.environ.get("GUANJIA_TEST_STRICT") == "1"
+POSTGRES_URL = os.environ.get("GUANJIA_TEST_POSTGRES_URL")
+TEST_DATA_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip when a real dependency is missing — or, in strict mode (CI), fail."""
+    if condition:
+        return
+    if STRICT:
+        pytest.fail(f"required in CI but missing: {reason}")
+    pytest.skip(reason)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if STRICT and session.testscollected:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter and reporter.stats.get("skipped"):
+            reporter.write_line("GUANJIA_TEST_STRICT: skipped tests are failures in CI", red=True)
+            session.exitstatus = 1
+
+
+def base_config(tmp_path: Path, url: str) -> dict:
+    return {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
+            "DATA_KEY": TEST_DATA_KEY, "INSTANCE_PATH": str(tmp_path / "instance")}
+
+
+def migrate_to_head(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+# ---- databases --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating per test would be slow)."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.sqlite3"
+    migrate_to_head(create_app(base_config(folder, f"sqlite:///{path}")))
+    return path
+
+
+def _pg_admin_url() -> sa.URL:
+    return sa.make_url(POSTGRES_URL)
+
+
+@pytest.fixture(scope="session")
+def postgres_template(tmp_path_factory) -> str | None:
+    """A migrated PostgreSQL database used as the TEMPLATE of each test's own database."""
+    if not POSTGRES_URL:
+        return None
+    admin = sa.create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    name = f"guanjia_tpl_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = _pg_admin_url().set(database=name).render_as_string(hide_password=False)
+    migrate_to_head(create_app(base_config(tmp_path_factory.mktemp("pg-template"), url)))
+    yield name
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """A fresh database at the latest migration: every test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    need(bool(POSTGRES_URL), "GUANJIA_TEST_POSTGRES_URL is not set (no PostgreSQL server)")
+    template = request.getfixturevalue("postgres_template")
+    admin = sa.create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    name = f"guanjia_t_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _pg_admin_url().set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app(base_config(tmp_path, database_url))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    return db.session

@@ -1,0 +1,92 @@
+"""Small builders of records, each with sensible defaults that a test overrides by keyword."""
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timezone
+
+from server.auth.models import Device, User
+from server.auth.service import hash_password, hash_token
+from server.community.models import Community, Grid, Household, Person
+from server.extensions import db
+from server.products.models import Order
+from server.records import new_id
+from server.tickets.models import Ticket
+from server.visits.models import Touchpoint, Visit
+
+PASSWORD = "correct horse battery"
+_PASSWORD_HASH = None
+_counter = itertools.count(1)
+
+
+def _password_hash() -> str:
+    global _PASSWORD_HASH  # argon2 is slow on purpose: hash the shared test password once
+    if _PASSWORD_HASH is None:
+        _PASSWORD_HASH = hash_password(PASSWORD)
+    return _PASSWORD_HASH
+
+
+def _save(record):
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
+def make_community(**overrides) -> Community:
+    return _save(Community(**{"name": f"小区{next(_counter)}", "city": "杭州", **overrides}))
+
+
+def make_user(role: str = "butler", **overrides) -> User:
+    n = next(_counter)
+    values = {"username": f"{role}{n}", "name": f"{role} {n}", "role": role,
+              "password_hash": _password_hash(), **overrides}
+    return _save(User(**values))
+
+
+def make_grid(community: Community, butler: User | None = None, **overrides) -> Grid:
+    return _save(Grid(**{"community_id": community.id, "name": f"网格{next(_counter)}",
+                         "butler_id": butler.id if butler else None, **overrides}))
+
+
+def make_household(community: Community, grid: Grid | None = None, **overrides) -> Household:
+    n = next(_counter)
+    return _save(Household(**{"community_id": community.id, "grid_id": grid.id if grid else None,
+                              "building": "1栋", "unit": "1单元", "room": str(100 + n),
+                              "tags": ["独居老人"], "notes": "内部备注", **overrides}))
+
+
+def make_person(household: Household, **overrides) -> Person:
+    return _save(Person(**{"household_id": household.id, "name": "王芳", "relation": "owner",
+                           "consent": True, "phone": "13800138000", **overrides}))
+
+
+def make_visit(household: Household, butler: User, **overrides) -> Visit:
+    return _save(Visit(**{"household_id": household.id, "butler_id": butler.id,
+                          "visited_at": datetime(2026, 11, 1, 2, tzinfo=timezone.utc),
+                          "satisfaction": 5, **overrides}))
+
+
+def make_touchpoint(household: Household, butler: User, **overrides) -> Touchpoint:
+    return _save(Touchpoint(**{"household_id": household.id, "butler_id": butler.id,
+                               "at": datetime(2026, 11, 2, 2, tzinfo=timezone.utc), "channel": "lobby",
+                               "summary": "大堂问候", **overrides}))
+
+
+def make_ticket(household: Household, **overrides) -> Ticket:
+    return _save(Ticket(**{"household_id": household.id, "category": "repair",
+                           "description": "水龙头漏水", **overrides}))
+
+
+def make_order(household: Household, **overrides) -> Order:
+    return _save(Order(**{"household_id": household.id, "product_code": "water", "quantity": 2,
+                          **overrides}))
+
+
+def token_for(user: User, name: str = "test") -> str:
+    """A device token for the user, made directly (logging in through the API is slower)."""
+    token = f"test-token-{new_id()}"
+    _save(Device(user_id=user.id, token_hash=hash_token(token), name=name))
+    return token
+
+
+def auth(user: User) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(user)}"}
