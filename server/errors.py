@@ -148,6 +148,8 @@ def error_response(error: ApiError):
     response.status_code = error.status
     for name, value in error.headers.items():
         response.headers[name] = str(value)
+    if error.status == 401 and "WWW-Authenticate" not in response.headers:
+        response.headers["WWW-Authenticate"] = "Bearer"  # RFC 9110 §15.5.2: a 401 names its scheme
     return response
 
 
@@ -169,7 +171,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         code = _HTTP_CODES.get(error.code or 500, "internal_error" if (error.code or 500) >= 500 else "bad_request")
-        generic = ApiError(code)
+        # Keep the exception's own headers (a 405's Allow), but not its HTML content type.
+        headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+        generic = ApiError(code, headers=headers)
         generic.status = error.code or 500
         return error_response(generic)
 

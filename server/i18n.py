@@ -100,6 +100,18 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# Ticket states as people say them, for messages that name a state.
+TICKET_STATES: dict[str, tuple[str, str]] = {
+    "new": ("新建", "new"),
+    "dispatched": ("已派单", "dispatched"),
+    "accepted": ("已接单", "accepted"),
+    "in_progress": ("处理中", "in progress"),
+    "resolved": ("已解决", "resolved"),
+    "closed": ("已关闭", "closed"),
+    "cancelled": ("已取消", "cancelled"),
+}
+
+
 def pick(pair: tuple[str, str], language: str) -> str:
     return pair[1] if language == "en" else pair[0]
 
@@ -117,6 +129,9 @@ def error_message(code: str, language: str, **params) -> str:
 
 def field_error_message(code: str, field: str, language: str, **params) -> str:
     template = pick(FIELD_ERRORS.get(code, FIELD_ERRORS["invalid"]), language)
+    for name in ("from_status", "to_status"):
+        if params.get(name) in TICKET_STATES:
+            params[name] = pick(TICKET_STATES[params[name]], language)
     return _format(template, {"label": label(field, language), "field": field, **params})
 
 

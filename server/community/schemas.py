@@ -23,13 +23,13 @@ class CommunitySchema(RecordSchema):
 
 
 class GridSchema(RecordSchema):
-    community_id = fields.String(required=True)
+    community_id = fields.String()  # the supervisor's own community when left out
     name = fields.String(required=True, validate=max_length(100))
     butler_id = fields.String(allow_none=True)
 
 
 class HouseholdSchema(RecordSchema):
-    community_id = fields.String(required=True)
+    community_id = fields.String()  # the supervisor's own community when left out
     grid_id = fields.String(allow_none=True)
     building = fields.String(required=True, validate=max_length(20))
     unit = fields.String(validate=max_length(20))

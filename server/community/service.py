@@ -19,8 +19,16 @@ def _check_butler(session: Session, community_id: str, butler_id: str | None) ->
         raise ValidationFailed([FieldError("butler_id", "invalid")])
 
 
+def _default_community(user: User, values: dict) -> None:
+    """Supervisors work in one community; an admin must say which."""
+    if user.community_id:
+        values.setdefault("community_id", user.community_id)
+    if not values.get("community_id"):
+        raise ValidationFailed([FieldError("community_id", "required")])
+
+
 def _grid_create(session: Session, user: User, values: dict) -> None:
-    values.setdefault("community_id", user.community_id)
+    _default_community(user, values)
     _check_butler(session, values["community_id"], values.get("butler_id"))
 
 
@@ -39,9 +47,8 @@ def _check_grid(session: Session, community_id: str, grid_id: str | None) -> Non
 
 
 def _household_create(session: Session, user: User, values: dict) -> None:
-    if user.community_id:
-        values.setdefault("community_id", user.community_id)
-    _check_grid(session, values.get("community_id"), values.get("grid_id"))
+    _default_community(user, values)
+    _check_grid(session, values["community_id"], values.get("grid_id"))
 
 
 def _household_update(session: Session, user: User, household: Household, changes: dict) -> None:

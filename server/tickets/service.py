@@ -43,11 +43,11 @@ def _ticket_create(session: Session, user: User, values: dict) -> None:
 def move(user: User, ticket: Ticket, to: str, changes: dict) -> None:
     """Check one status change and add what it implies (timestamps, the claim)."""
     frm = ticket.status
-    if to == "accepted" and frm in HELD:
-        if ticket.assignee_id == user.id and frm == "accepted":
-            return  # accepting twice is harmless
+    if to == "accepted" and frm in HELD and ticket.assignee_id is not None:
         if ticket.assignee_id != user.id:
             raise ValidationFailed([FieldError("status", "already_claimed")])
+        if frm == "accepted":
+            return  # accepting twice is harmless
     allowed_by_role = ROLE_MOVES.get(user.role)
     if allowed_by_role is not None and to not in allowed_by_role:
         raise Forbidden(errors=[FieldError("status", "not_writable")])
@@ -67,7 +67,8 @@ def move(user: User, ticket: Ticket, to: str, changes: dict) -> None:
 
 
 def _ticket_update(session: Session, user: User, ticket: Ticket, changes: dict) -> None:
-    if "status" in changes and changes["status"] != ticket.status:
+    # Accepting is a claim even when the status already reads "accepted": someone else may hold it.
+    if "status" in changes and (changes["status"] != ticket.status or changes["status"] == "accepted"):
         move(user, ticket, changes["status"], changes)
     status_after = changes.get("status", ticket.status)
     for name in ("rating", "rating_comment", "backoffice_rating"):

@@ -1,0 +1,131 @@
+"""Tickets move only through their state machine; accepting is a claim."""
+from __future__ import annotations
+
+import pytest
+
+from server.tickets.models import Ticket
+from tests.factories import auth, make_community, make_grid, make_household, make_ticket, make_user
+
+
+@pytest.fixture
+def place(session):
+    community = make_community()
+    butler = make_user("butler", community_id=community.id)
+    grid = make_grid(community, butler)
+    household = make_household(community, grid)
+    resident = make_user("resident", community_id=community.id, household_id=household.id)
+    supervisor = make_user("supervisor", community_id=community.id)
+    return {"community": community, "butler": butler, "grid": grid, "household": household,
+            "resident": resident, "supervisor": supervisor}
+
+
+def move(client, user, ticket_id, **fields):
+    return client.patch(f"/api/v1/tickets/{ticket_id}", json=fields, headers=auth(user))
+
+
+def errors(response):
+    return [(e["field"], e["code"]) for e in response.get_json()["details"]["errors"]]
+
+
+def test_resident_raises_a_ticket_for_their_own_household(client, place, session):
+    r = client.post("/api/v1/tickets", json={"category": "repair", "description": "厨房漏水"},
+                    headers=auth(place["resident"]))
+    assert r.status_code == 201
+    body = r.get_json()
+    assert body["household_id"] == place["household"].id
+    assert body["status"] == "new"
+    assert body["raised_by"] == place["resident"].id
+
+
+def test_butler_accepting_becomes_the_assignee(client, place, session):
+    ticket = make_ticket(place["household"], status="dispatched")
+    r = move(client, place["butler"], ticket.id, status="accepted")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["assignee_id"] == place["butler"].id
+    assert body["accepted_at"] is not None
+
+
+def test_a_ticket_held_by_one_butler_is_already_claimed_for_another(client, place, session):
+    other = make_user("butler", community_id=place["community"].id)
+    ticket = make_ticket(place["household"], status="accepted", assignee_id=other.id)
+    r = move(client, place["butler"], ticket.id, status="accepted")
+    assert r.status_code == 422
+    assert errors(r) == [("status", "already_claimed")]
+    session.expire_all()
+    assert session.get(Ticket, ticket.id).assignee_id == other.id
+
+
+def test_accepting_twice_is_harmless(client, place):
+    ticket = make_ticket(place["household"], status="dispatched")
+    assert move(client, place["butler"], ticket.id, status="accepted").status_code == 200
+    assert move(client, place["butler"], ticket.id, status="accepted").status_code == 200
+
+
+@pytest.mark.parametrize("start, to", [("new", "resolved"), ("closed", "in_progress"),
+                                       ("cancelled", "accepted"), ("in_progress", "new")])
+def test_moves_outside_the_state_machine_are_refused(client, place, session, start, to):
+    ticket = make_ticket(place["household"], status=start, assignee_id=place["butler"].id)
+    r = move(client, place["supervisor"], ticket.id, status=to)
+    assert r.status_code == 422
+    assert errors(r) == [("status", "invalid_transition")]
+    session.expire_all()
+    assert session.get(Ticket, ticket.id).status == start
+
+
+def test_the_whole_life_of_a_ticket(client, place, session):
+    ticket = make_ticket(place["household"], status="dispatched")
+    butler = place["butler"]
+    for status in ("accepted", "in_progress", "resolved"):
+        assert move(client, butler, ticket.id, status=status).status_code == 200
+    r = move(client, butler, ticket.id, backoffice_rating=4, resolution_note="已更换阀门")
+    assert r.status_code == 200
+    r = move(client, place["resident"], ticket.id, status="closed", rating=5, rating_comment="很及时")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert (body["status"], body["rating"], body["rating_comment"]) == ("closed", 5, "很及时")
+    assert body["resolved_at"] and body["closed_at"]
+
+
+def test_rating_waits_until_the_work_is_done(client, place):
+    ticket = make_ticket(place["household"], status="accepted", assignee_id=place["butler"].id)
+    r = move(client, place["resident"], ticket.id, rating=5)
+    assert r.status_code == 422
+    assert errors(r) == [("rating", "not_rateable")]
+
+
+def test_resident_may_cancel_before_anyone_takes_the_ticket(client, place):
+    ticket = make_ticket(place["household"], status="dispatched")
+    assert move(client, place["resident"], ticket.id, status="cancelled").status_code == 200
+
+
+def test_resident_may_not_cancel_work_in_progress(client, place):
+    ticket = make_ticket(place["household"], status="in_progress", assignee_id=place["butler"].id)
+    r = move(client, place["resident"], ticket.id, status="cancelled")
+    assert r.status_code == 422
+    assert errors(r) == [("status", "invalid_transition")]
+
+
+def test_resident_may_not_resolve_their_own_ticket(client, place):
+    ticket = make_ticket(place["household"], status="in_progress", assignee_id=place["butler"].id)
+    r = move(client, place["resident"], ticket.id, status="resolved")
+    assert r.status_code == 403
+    assert errors(r) == [("status", "not_writable")]
+
+
+def test_reopening_clears_the_resolution_time(client, place):
+    ticket = make_ticket(place["household"], status="dispatched")
+    for status in ("accepted", "resolved"):
+        move(client, place["butler"], ticket.id, status=status)
+    body = move(client, place["supervisor"], ticket.id, status="in_progress").get_json()
+    assert body["status"] == "in_progress"
+    assert body["resolved_at"] is None
+
+
+def test_invalid_transition_message_names_both_states(client, place):
+    ticket = make_ticket(place["household"], status="closed")
+    r = client.patch(f"/api/v1/tickets/{ticket.id}", json={"status": "accepted"},
+                     headers={**auth(place["supervisor"]), "Accept-Language": "en"})
+    assert r.get_json()["details"]["errors"][0]["message"] == "A ticket cannot go from closed to accepted."
+    r = client.patch(f"/api/v1/tickets/{ticket.id}", json={"status": "accepted"}, headers=auth(place["supervisor"]))
+    assert r.get_json()["details"]["errors"][0]["message"] == "工单不能从“已关闭”变为“已接单”。"
