@@ -105,7 +105,7 @@ def seed(session: Session, *, today: date | None = None) -> bool:
     products = {p.id for p in session.scalars(sa.select(Product))}
     for household in households:
         butler_id = next(g.butler_id for g in grids if g.id == household.grid_id)
-        session.add_all(_people(rng, household))
+        session.add_all(_people(rng, household, now))
         session.add_all(_visits(rng, household, butler_id, now, products))
         session.add_all(_touchpoints(rng, household, butler_id, now))
         session.add_all(_tickets(rng, household, butler_id, now, residents))
@@ -142,7 +142,7 @@ def _name(rng: random.Random) -> str:
     return rng.choice(_SURNAMES) + rng.choice(_GIVEN)
 
 
-def _people(rng: random.Random, household: Household) -> list[Person]:
+def _people(rng: random.Random, household: Household, now: datetime) -> list[Person]:
     if household.status == "vacant":
         count = 1
     elif "独居老人" in household.tags:
@@ -156,7 +156,7 @@ def _people(rng: random.Random, household: Household) -> list[Person]:
         elderly = "独居老人" in household.tags
         people.append(Person(
             id=demo_id("person", household.id, i), household_id=household.id, name=_name(rng),
-            relation=relation, consent=consent,
+            relation=relation, consent=consent, consent_at=now - timedelta(days=180) if consent else None,
             phone=f"1{rng.choice('3578')}{rng.randrange(10**9):09d}" if consent else None,
             birth_year=(rng.randint(1935, 1955) if elderly else rng.randint(1960, 2015)) if consent else None,
             tags=["行动不便"] if elderly and rng.random() < 0.5 else [],
