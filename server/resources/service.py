@@ -116,6 +116,8 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
     """Change some fields of a record; 409 when `expected_version` is no longer current."""
     res = resource(rtype)
     changes = load_fields(user, rtype, data, creating=False)
+    if not scopes.rights(user, rtype).update:
+        raise Forbidden()  # even an empty change would bump the version of a record it may only read
     with session.begin_nested():
         record = _load_for_write(session, user, res, record_id, expected_version)
         if res.rules.prepare_update:

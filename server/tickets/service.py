@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from server.auth.models import User
+from server.community.models import Household
 from server.errors import FieldError, Forbidden, ValidationFailed
 from server.records import utcnow
 from server.resources.registry import Rules
@@ -31,11 +32,28 @@ RATEABLE = frozenset({"resolved", "closed"})
 HELD = frozenset({"accepted", "in_progress", "resolved", "closed"})
 
 
+def _check_assignee(session: Session, household_id: str | None, assignee_id: str | None) -> None:
+    """A ticket goes only to active staff (butler or supervisor) of its household's community.
+
+    Anyone else would gain read and write access to a household outside their own scope.
+    """
+    if assignee_id is None or household_id is None:
+        return
+    household = session.get(Household, household_id)
+    assignee = session.get(User, assignee_id)
+    if household is None or assignee is None:
+        return  # the reference check reports what is missing
+    if (assignee.role not in ("butler", "supervisor") or not assignee.active
+            or assignee.community_id != household.community_id):
+        raise ValidationFailed([FieldError("assignee_id", "invalid")])
+
+
 def _ticket_create(session: Session, user: User, values: dict) -> None:
     if user.role == "resident":
         values.setdefault("household_id", user.household_id)
     elif "household_id" not in values:
         raise ValidationFailed([FieldError("household_id", "required")])
+    _check_assignee(session, values["household_id"], values.get("assignee_id"))
     values["raised_by"] = user.id
     values.setdefault("status", "new")
 
@@ -67,6 +85,8 @@ def move(user: User, ticket: Ticket, to: str, changes: dict) -> None:
 
 
 def _ticket_update(session: Session, user: User, ticket: Ticket, changes: dict) -> None:
+    if changes.get("assignee_id") is not None:
+        _check_assignee(session, changes.get("household_id", ticket.household_id), changes["assignee_id"])
     # Accepting is a claim even when the status already reads "accepted": someone else may hold it.
     if "status" in changes and (changes["status"] != ticket.status or changes["status"] == "accepted"):
         move(user, ticket, changes["status"], changes)
