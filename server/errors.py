@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError, InterfaceError
 from werkzeug.exceptions import HTTPException
 
 from server import i18n
+from sync.wire import flatten_errors
 
 log = logging.getLogger(__name__)
 
@@ -99,33 +100,9 @@ class ValidationFailed(ApiError):
         return cls(field_errors_from_marshmallow(exc.messages))
 
 
-def field_errors_from_marshmallow(messages, prefix: str = "") -> list[FieldError]:
-    """Flatten marshmallow's nested messages, whose texts are our codes (see server/wire.py)."""
-    if isinstance(messages, (list, tuple)):
-        out = []
-        for item in messages:
-            if isinstance(item, (dict, list)):
-                out.extend(field_errors_from_marshmallow(item, prefix))
-            else:
-                out.append(_field_error(prefix or "_schema", str(item)))
-        return out
-    if isinstance(messages, dict):
-        out = []
-        for key, value in messages.items():
-            name = str(key) if key != "_schema" or not prefix else ""
-            path = f"{prefix}.{name}" if prefix and name else (prefix or name)
-            out.extend(field_errors_from_marshmallow(value, path))
-        return out
-    return [_field_error(prefix or "_schema", str(messages))]
-
-
-def _field_error(field: str, text: str) -> FieldError:
-    # "code|key=value|key=value" (see server/wire.py); anything else is marshmallow's own text.
-    code, *pairs = text.split("|")
-    if code not in i18n.FIELD_ERRORS:
-        return FieldError(field, "invalid")
-    params = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
-    return FieldError(field, code, **params)
+def field_errors_from_marshmallow(messages) -> list[FieldError]:
+    """marshmallow's messages (whose texts are codes, see sync/wire.py) as field errors."""
+    return [FieldError(field, code, **params) for field, code, params in flatten_errors(messages)]
 
 
 def caller_language() -> str:
