@@ -1,0 +1,136 @@
+"""The sync engine: apply a phone's mutations exactly once and in order, then answer with changes.
+
+Framework-free: it runs on any Store (sync/store.py). The server adapts it to SQLAlchemy
+(server/sync_store.py) and HTTP (server/sync_api.py); tests run it on sync/memory.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sync import cursor as cursors
+from sync.errors import Problem, Rejected
+from sync.merge import changed_by_others_since, plan_put, stamp
+from sync.protocol import Limits, Mutation, SyncRequest, parse_request
+from sync.store import Page, Store
+
+# (code, field, params, language) -> a message for people
+Messages = Callable[[str, str | None, dict, str], str]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    cursor_key: bytes
+    limits: Limits = Limits()
+
+
+class Engine:
+    def __init__(self, config: EngineConfig, messages: Messages):
+        self.config = config
+        self.messages = messages
+
+    # ---- one round trip ---------------------------------------------------------------------
+    def sync(self, store: Store, user: Any, body: bytes | str | dict, *, language: str = "zh-CN") -> dict:
+        """Push, then pull. Raises SyncError for a request refused as a whole (nothing applied)."""
+        request = parse_request(body, self.config.limits)
+        results = self.push(store, user, request, language=language)
+        answer = self.pull(store, user, request.cursor, request.limit)
+        return {"results": results, **answer}
+
+    def push(self, store: Store, user: Any, request: SyncRequest, *, language: str) -> list[dict]:
+        if not request.mutations:
+            return []
+        results = []
+        with store.write_batch():
+            for mutation in request.mutations:
+                earlier = store.recorded_result(user, mutation.mid)
+                if earlier is not None:
+                    results.append(earlier)  # a resend: the first answer, nothing applied again
+                    continue
+                result = self._apply(store, user, request.client_id, mutation, language)
+                store.record_result(user, mutation.mid, result)
+                results.append(result)
+        return results
+
+    def _apply(self, store: Store, user: Any, client_id: str, m: Mutation, language: str) -> dict:
+        try:
+            with store.savepoint():
+                return {"mid": m.mid, **self._apply_one(store, user, client_id, m)}
+        except Rejected as rejected:
+            return {"mid": m.mid, "status": "rejected",
+                    "errors": [self._problem(p, language) for p in rejected.problems]}
+
+    def _apply_one(self, store: Store, user: Any, client_id: str, m: Mutation) -> dict:
+        if m.type == "conflict":
+            if m.op != "put":
+                raise Rejected([Problem("op", "invalid_choice", {"choices": "put"})])
+            version = store.settle_conflict(user, m.id, m.fields, client_id=client_id, at=m.at)
+            return {"status": "applied", "version": version}
+        if m.type not in store.synced_types():
+            raise Rejected([Problem("type", "invalid_choice", {"choices": ", ".join(sorted(store.synced_types()))})])
+        current = store.load(user, m.type, m.id)
+        user_id = _user_id(user)
+        if m.op == "delete":
+            if current is None or current.deleted:
+                return {"status": "applied", "version": current.version if current else None}
+            if changed_by_others_since(current.meta, m.base, client_id):
+                # Deleting would silently drop what someone else wrote since this phone looked.
+                raise Rejected([Problem(None, "changed_since_seen")])
+            return {"status": "applied", "version": store.delete(user, m.type, m.id)}
+        if current is None:
+            meta = stamp({}, m.fields, version=1, client_id=client_id, user_id=user_id)
+            return {"status": "applied", "version": store.create(user, m.type, m.id, m.fields, meta=meta, at=m.at)}
+        if current.deleted:
+            raise Rejected([Problem(None, "record_deleted")])
+        plan = plan_put(current=current.values, meta=current.meta, version=current.version, base=m.base,
+                        client_id=client_id, fields=m.fields, serial=store.serial_fields(m.type))
+        meta = stamp(current.meta, m.fields, version=current.version + 1, client_id=client_id, user_id=user_id)
+        version = store.update(user, m.type, m.id, m.fields, meta=meta, at=m.at)
+        result: dict[str, Any] = {"status": plan.status, "version": version}
+        if plan.collisions:
+            result["conflicts"] = [
+                {"field": c.field, "yours": c.yours, "theirs": c.theirs, "kept": "yours",
+                 "conflict_id": store.add_conflict(user, m.type, m.id, c, client_id=client_id, at=m.at)}
+                for c in plan.collisions
+            ]
+        return result
+
+    def _problem(self, problem: Problem, language: str) -> dict:
+        return {"field": problem.field, "code": problem.code,
+                "message": self.messages(problem.code, problem.field, dict(problem.params), language)}
+
+    # ---- pull ---------------------------------------------------------------------------------
+    def pull(self, store: Store, user: Any, cursor_text: str | None, limit: int) -> dict:
+        """Changes after the cursor in the user's scope, one page; `reset` when the cursor is unusable."""
+        user_id = _user_id(user)
+        reset = False
+        if cursor_text is None:
+            position = cursors.Cursor(0, resend=True)  # a first sync: live records only
+        else:
+            position = cursors.decode(cursor_text, key=self.config.cursor_key, user_id=user_id)
+            if position is None or (position.seq and position.seq < store.horizon()):
+                position, reset = cursors.Cursor(0, resend=True), True
+        page: Page = store.changes(user, after=position.seq, limit=limit, resend=position.resend)
+        last = page.changes[-1].seq if page.changes else position.seq
+        following = cursors.Cursor(last if page.more else max(last, page.high_water),
+                                   resend=position.resend and page.more)
+        answer: dict[str, Any] = {
+            "changes": [_wire(c) for c in page.changes],
+            "cursor": cursors.encode(following, key=self.config.cursor_key, user_id=user_id),
+            "more": page.more,
+        }
+        if reset:
+            answer["reset"] = True
+        return answer
+
+
+def _wire(change) -> dict:
+    if change.op == "put":
+        return {"type": change.type, "id": change.id, "op": "put", "version": change.version, "data": change.data}
+    if change.op == "delete":
+        return {"type": change.type, "id": change.id, "op": "delete", "version": change.version}
+    return {"type": change.type, "id": change.id, "op": "evict"}
+
+
+def _user_id(user: Any) -> str:
+    return user if isinstance(user, str) else user.id

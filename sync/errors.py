@@ -1,0 +1,33 @@
+"""Errors of the sync protocol: of a whole request, and of one mutation."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a mutation: a field (or None for the record), a code, message params."""
+
+    field: str | None
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+class SyncError(Exception):
+    """The whole request is refused; nothing was applied."""
+
+    def __init__(self, status: int, code: str, *, problems: list[Problem] | None = None,
+                 extra: dict | None = None):
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.problems = problems or []
+        self.extra = extra or {}  # keys the contract puts at the top level (min_schema)
+
+
+class Rejected(Exception):
+    """One mutation is refused (validation, permission, state machine); the batch goes on."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(", ".join(p.code for p in problems))
+        self.problems = problems

@@ -1,0 +1,107 @@
+"""The wire envelope of POST /api/v1/sync (see docs/sync-protocol.md)."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from marshmallow import ValidationError, validates
+from marshmallow import fields as mf
+
+from sync.errors import Problem, SyncError
+from sync.wire import WireSchema, flatten_errors, in_range, max_length, one_of
+
+SCHEMA_VERSION = 1  # the data schema this server speaks
+MIN_SCHEMA = 1  # older clients get 426 and update themselves
+OPS = ("put", "delete")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_mutations: int = 500
+    max_bytes: int = 4 * 1024 * 1024
+    max_limit: int = 1000
+
+
+def _uuid(value: str) -> None:
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        raise ValidationError("invalid_type") from None
+
+
+class MutationSchema(WireSchema):
+    mid = mf.String(required=True, validate=_uuid)
+    type = mf.String(required=True, validate=max_length(20))
+    id = mf.String(required=True, validate=max_length(36))
+    op = mf.String(required=True, validate=one_of(OPS))
+    base = mf.Integer(allow_none=True, load_default=None, validate=in_range(0, 2**62))
+    fields = mf.Dict(keys=mf.String(), load_default=dict)
+    at = mf.AwareDateTime(required=True)
+
+
+class SyncRequestSchema(WireSchema):
+    client_id = mf.String(required=True, validate=_uuid)
+    schema = mf.Integer(required=True, strict=True)
+    cursor = mf.String(allow_none=True, load_default=None, validate=max_length(500))
+    limit = mf.Integer(load_default=None, strict=True)
+    mutations = mf.List(mf.Nested(MutationSchema), load_default=list)
+
+    def __init__(self, *, limits: Limits, **kwargs):
+        super().__init__(**kwargs)
+        self.limits = limits
+
+    @validates("limit")
+    def _limit(self, value, **_kwargs) -> None:
+        if value is not None and not 1 <= value <= self.limits.max_limit:
+            raise ValidationError(f"out_of_range|min=1|max={self.limits.max_limit}")
+
+
+@dataclass(frozen=True)
+class Mutation:
+    mid: str
+    type: str
+    id: str
+    op: str
+    base: int | None
+    fields: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    client_id: str
+    schema: int
+    cursor: str | None
+    limit: int
+    mutations: list[Mutation]
+
+
+def parse_request(body: bytes | str | dict, limits: Limits) -> SyncRequest:
+    """Bytes (or an already-parsed object) to a request; SyncError with the contract's status if bad."""
+    if isinstance(body, (bytes, str)):
+        if len(body) > limits.max_bytes:
+            raise SyncError(413, "too_large")
+        try:
+            body = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise SyncError(400, "malformed_json") from None
+    if not isinstance(body, dict):
+        raise SyncError(422, "validation_failed", problems=[Problem("_schema", "invalid_type")])
+    mutations = body.get("mutations")
+    if isinstance(mutations, list) and len(mutations) > limits.max_mutations:
+        raise SyncError(413, "too_many_mutations", extra={"max_mutations": limits.max_mutations})
+    try:
+        data = SyncRequestSchema(limits=limits).load(body)
+    except ValidationError as exc:
+        problems = [Problem(f, c, p) for f, c, p in flatten_errors(exc.messages)]
+        raise SyncError(422, "validation_failed", problems=problems) from None
+    if data["schema"] < MIN_SCHEMA:
+        raise SyncError(426, "client_outdated", extra={"min_schema": MIN_SCHEMA})
+    return SyncRequest(
+        client_id=data["client_id"], schema=data["schema"], cursor=data["cursor"],
+        limit=data["limit"] or limits.max_limit,
+        mutations=[Mutation(**m) for m in data["mutations"]],
+    )
