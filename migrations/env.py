@@ -69,6 +69,16 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def render_item(type_, obj, autogen_context):
+    """Write the application's column types (server.crypto, server.records) as their plain SQL
+    types, so that migrations never import application code that may change later."""
+    from sqlalchemy.types import TypeDecorator
+
+    if type_ == "type" and isinstance(obj, TypeDecorator) and type(obj).__module__.startswith("server."):
+        return f"sa.{obj.impl!r}"
+    return False
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -90,6 +100,7 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("render_item", render_item)
 
     connectable = get_engine()
 

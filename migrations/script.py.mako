@@ -7,6 +7,7 @@ Create Date: ${create_date}
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy import Text  # JSONB(astext_type=Text()) in generated columns
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

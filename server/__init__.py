@@ -39,7 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server import errors
     from server.api import api
     from server.pwa import bp as pwa_bp
+    from server.syncing import api as sync_api
 
+    sync_api.init_app(app)
     app.register_blueprint(api)
     app.register_blueprint(pwa_bp)
     errors.register(app)
@@ -57,6 +59,7 @@ def _import_models() -> None:
     from server.community import models as _community  # noqa: F401
     from server.products import models as _products  # noqa: F401
     from server.tickets import models as _tickets  # noqa: F401
+    from server.syncing import models as _syncing  # noqa: F401
     from server.visits import models as _visits  # noqa: F401
 
 

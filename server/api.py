@@ -10,6 +10,7 @@ from server.errors import Unavailable
 from server.extensions import db
 from server.http import bearer_token, public
 from server.resources.api import bp as resources_bp
+from server.syncing.api import bp as sync_bp
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -37,4 +38,5 @@ def health():
 
 
 api.register_blueprint(auth_bp)
+api.register_blueprint(sync_bp)
 api.register_blueprint(resources_bp)  # last: its /<plural> routes are the most general

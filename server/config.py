@@ -15,6 +15,10 @@ _ENV_KEYS: dict[str, type] = {
     "LOGIN_MAX_FAILURES": int,
     "LOGIN_FAILURE_WINDOW_SECONDS": int,
     "DEFAULT_LANGUAGE": str,
+    "SYNC_MAX_MUTATIONS": int,
+    "SYNC_MAX_BYTES": int,
+    "SYNC_MAX_LIMIT": int,
+    "SYNC_GRACE_DAYS": int,
 }
 
 
@@ -29,6 +33,12 @@ def defaults(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
         "DEFAULT_LANGUAGE": "zh-CN",
+        # Sync (the contract's limits): mutations and bytes per request, changes per answer, and
+        # how long after losing a household a butler's offline visits to it are still accepted.
+        "SYNC_MAX_MUTATIONS": 500,
+        "SYNC_MAX_BYTES": 4 * 1024 * 1024,
+        "SYNC_MAX_LIMIT": 1000,
+        "SYNC_GRACE_DAYS": 7,
         "JSON_AS_ASCII": False,
     }
 

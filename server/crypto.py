@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import base64
+import json
 import hashlib
 import os
 import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy.types import String, TypeDecorator
+from sqlalchemy.types import String, Text, TypeDecorator
 
 _CIPHER_PREFIX = "g1"
 
@@ -108,3 +109,20 @@ class EncryptedString(TypeDecorator):
         if value is None:
             return None
         return current_cipher().decrypt(value)
+
+
+class EncryptedJSON(TypeDecorator):
+    """Any JSON value stored as AES-GCM ciphertext (conflicting values, results that carry them)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return current_cipher().encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return json.loads(current_cipher().decrypt(value))

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError, InterfaceError
 from werkzeug.exceptions import HTTPException
 
 from server import i18n
+from sync.errors import SyncError
 from sync.wire import flatten_errors
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class ApiError(Exception):
         self.details = details or {}
         self.headers = headers or {}
         self.errors = errors or []  # per-field problems, listed in details["errors"]
+        self.top_level: dict = {}  # keys a protocol puts beside "error" (sync's min_schema)
         self.params = params
 
 
@@ -119,8 +121,8 @@ def error_response(error: ApiError):
     details = dict(error.details)
     if error.errors:
         details["errors"] = [e.as_dict(language) for e in error.errors]
-    body = {"error": error.code, "message": i18n.error_message(error.code, language, **error.params),
-            "details": details}
+    body = {**error.top_level, "error": error.code,
+            "message": i18n.error_message(error.code, language, **error.params), "details": details}
     response = jsonify(body)
     response.status_code = error.status
     for name, value in error.headers.items():
@@ -140,6 +142,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
         return error_response(error)
+
+    @app.errorhandler(SyncError)
+    def _sync_error(error: SyncError):
+        refused = ApiError(error.code, errors=[FieldError(p.field or "_schema", p.code, **p.params)
+                                               for p in error.problems], details=dict(error.extra))
+        refused.status = error.status
+        refused.top_level = dict(error.extra)
+        refused.params = dict(error.extra)
+        return error_response(refused)
 
     @app.errorhandler(ValidationError)
     def _marshmallow_error(error: ValidationError):

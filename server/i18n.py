@@ -24,6 +24,10 @@ ERRORS: dict[str, tuple[str, str]] = {
     "db_unavailable": ("数据库暂时不可用，请稍后再试。", "The database is unavailable; try again later."),
     "internal_error": ("服务器出错了，请稍后再试。", "Something went wrong on the server; try again later."),
     "unsupported_media_type": ("请以 JSON 格式提交。", "Send the request body as JSON."),
+    "too_many_mutations": ("一次同步的修改过多（最多 {max_mutations} 条），请分批发送。",
+                           "Too many changes in one sync (at most {max_mutations}); send them in batches."),
+    "client_outdated": ("应用版本过旧，正在更新，未发送的内容会保留。",
+                        "This app is out of date; it will update itself and keep what is unsent."),
 }
 
 # Problems with one field: code -> (zh-CN, en); {label} is the field's name in that language.
@@ -47,6 +51,11 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
     "not_rateable": ("工单完成后才能评价。", "A ticket can be rated only once it is resolved."),
     "duplicate": ("{label}已存在。", "{label} already exists."),
     "invalid": ("{label}无效。", "{label} is not valid."),
+    "forbidden": ("您无权修改这条记录。", "You may not change this record."),
+    "changed_since_seen": ("这条记录在您上次同步后被他人修改过，请查看后再删除。",
+                           "Someone changed this record since you last synced; review it before deleting."),
+    "record_deleted": ("这条记录已被删除。", "This record has been deleted."),
+    "already_settled": ("这个冲突已经处理过了。", "This conflict has already been settled."),
 }
 
 # Field names as people read them: wire name -> (zh-CN, en).
@@ -118,7 +127,7 @@ def pick(pair: tuple[str, str], language: str) -> str:
 
 def label(field: str, language: str) -> str:
     """A field's name for people; falls back to the wire name."""
-    base = field.split(".", 1)[0]
+    base = field.rsplit(".", 1)[-1] if field.startswith("mutations.") else field.split(".", 1)[0]
     return pick(LABELS[base], language) if base in LABELS else field
 
 

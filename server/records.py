@@ -60,3 +60,15 @@ class Synced:
     deleted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Tracked:
+    """What the sync engine keeps on each record that phones replicate.
+
+    seq: the position of the record's latest change in the one global change order (the pull
+    cursor counts in it); unique, allocated by server/syncing/changes.py.
+    field_meta: per field, [record version, client id, user id] of its last change, for merging.
+    """
+
+    seq: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0, index=True)
+    field_meta: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)

@@ -10,12 +10,27 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Cursor:
-    seq: int  # every change with a higher sequence number is still to be sent
+    """A position in the change order, which sorts changes by (seq, type, id).
+
+    With `type` None the position is after everything at `seq`. Records written outside the
+    change order share seq 0, so a page may end inside such a tie: type and id say where.
+    """
+
+    seq: int
+    type: str | None = None
+    id: str | None = None
     resend: bool = False  # inside a full resend: tombstones and evictions are not needed
+
+    def before(self, seq: int, rtype: str, rid: str) -> bool:
+        """Whether the change at (seq, rtype, rid) comes after this position."""
+        if self.type is None:
+            return seq > self.seq
+        return (seq, rtype, rid) > (self.seq, self.type, self.id)
 
 
 def encode(cursor: Cursor, *, key: bytes, user_id: str) -> str:
-    body = base64.urlsafe_b64encode(json.dumps([cursor.seq, int(cursor.resend)]).encode()).decode().rstrip("=")
+    raw = json.dumps([cursor.seq, int(cursor.resend), cursor.type, cursor.id], separators=(",", ":"))
+    body = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
     return f"{body}.{_sign(body, key, user_id)}"
 
 
@@ -25,10 +40,10 @@ def decode(text: str, *, key: bytes, user_id: str) -> Cursor | None:
     if not hmac.compare_digest(signature, _sign(body, key, user_id)):
         return None
     try:
-        seq, resend = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        if not isinstance(seq, int) or seq < 0:
+        seq, resend, rtype, rid = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        if not isinstance(seq, int) or seq < -1 or (rtype is None) != (rid is None):
             return None
-        return Cursor(seq=seq, resend=bool(resend))
+        return Cursor(seq=seq, type=rtype, id=rid, resend=bool(resend))
     except (ValueError, TypeError):
         return None
 

@@ -79,13 +79,14 @@ class Engine:
             return {"status": "applied", "version": store.delete(user, m.type, m.id)}
         if current is None:
             meta = stamp({}, m.fields, version=1, client_id=client_id, user_id=user_id)
-            return {"status": "applied", "version": store.create(user, m.type, m.id, m.fields, meta=meta, at=m.at)}
+            version = store.create(user, m.type, m.id, m.fields, meta=meta, client_id=client_id, at=m.at)
+            return {"status": "applied", "version": version}
         if current.deleted:
             raise Rejected([Problem(None, "record_deleted")])
         plan = plan_put(current=current.values, meta=current.meta, version=current.version, base=m.base,
                         client_id=client_id, fields=m.fields, serial=store.serial_fields(m.type))
         meta = stamp(current.meta, m.fields, version=current.version + 1, client_id=client_id, user_id=user_id)
-        version = store.update(user, m.type, m.id, m.fields, meta=meta, at=m.at)
+        version = store.update(user, m.type, m.id, m.fields, meta=meta, client_id=client_id, at=m.at)
         result: dict[str, Any] = {"status": plan.status, "version": version}
         if plan.collisions:
             result["conflicts"] = [
@@ -104,16 +105,22 @@ class Engine:
         """Changes after the cursor in the user's scope, one page; `reset` when the cursor is unusable."""
         user_id = _user_id(user)
         reset = False
+        # From the beginning: -1, since records written outside the change order (bulk imports,
+        # the demo) carry sequence number 0. A full resend sends live records only.
+        beginning = cursors.Cursor(-1, resend=True)
         if cursor_text is None:
-            position = cursors.Cursor(0, resend=True)  # a first sync: live records only
+            position = beginning
         else:
             position = cursors.decode(cursor_text, key=self.config.cursor_key, user_id=user_id)
-            if position is None or (position.seq and position.seq < store.horizon()):
-                position, reset = cursors.Cursor(0, resend=True), True
-        page: Page = store.changes(user, after=position.seq, limit=limit, resend=position.resend)
-        last = page.changes[-1].seq if page.changes else position.seq
-        following = cursors.Cursor(last if page.more else max(last, page.high_water),
-                                   resend=position.resend and page.more)
+            if position is None or position.seq < store.horizon():
+                position, reset = beginning, True
+        page: Page = store.changes(user, after=position, limit=limit)
+        if page.more:
+            last = page.changes[-1]
+            following = cursors.Cursor(last.seq, last.type, last.id, resend=position.resend)
+        else:
+            last_seq = page.changes[-1].seq if page.changes else position.seq
+            following = cursors.Cursor(max(last_seq, page.high_water, position.seq))
         answer: dict[str, Any] = {
             "changes": [_wire(c) for c in page.changes],
             "cursor": cursors.encode(following, key=self.config.cursor_key, user_id=user_id),

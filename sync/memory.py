@@ -108,12 +108,12 @@ class MemoryStore:
             raise Rejected([Problem(None, "out_of_scope")])
         return Stored(copy.deepcopy(row.values), row.version, row.deleted, copy.deepcopy(row.meta))
 
-    def create(self, user, rtype, rid, fields, *, meta, at) -> int:
+    def create(self, user, rtype, rid, fields, *, meta, client_id="", at=None) -> int:
         self._check(user, rtype, rid, fields)
         self.rows[(rtype, rid)] = _Row(rtype, rid, copy.deepcopy(fields), 1, False, meta, self._next_seq())
         return 1
 
-    def update(self, user, rtype, rid, fields, *, meta, at) -> int:
+    def update(self, user, rtype, rid, fields, *, meta, client_id="", at=None) -> int:
         row = self.rows[(rtype, rid)]
         values = {**row.values, **copy.deepcopy(fields)}
         self._check(user, rtype, rid, values)
@@ -174,11 +174,11 @@ class MemoryStore:
     def horizon(self) -> int:
         return self.purged_through
 
-    def changes(self, user: MemoryUser, *, after: int, limit: int, resend: bool) -> Page:
-        high_water = self.last_seq
+    def changes(self, user: MemoryUser, *, after, limit: int) -> Page:
+        high_water, resend = self.last_seq, after.resend
         found: list[Change] = []
         for row in self.rows.values():
-            if row.seq > after and self.visible(user, row.type, row.id, row.values):
+            if after.before(row.seq, row.type, row.id) and self.visible(user, row.type, row.id, row.values):
                 if row.deleted:
                     if not resend:
                         found.append(Change(row.seq, row.type, row.id, "delete", row.version))
@@ -186,11 +186,11 @@ class MemoryStore:
                     found.append(Change(row.seq, row.type, row.id, "put", row.version,
                                         {"id": row.id, **copy.deepcopy(row.values), "version": row.version}))
         for conflict in self.conflicts.values():
-            if conflict["seq"] > after and (user.supervisor or conflict["household_id"] in user.households):
+            if after.before(conflict["seq"], "conflict", conflict["id"]) and (user.supervisor or conflict["household_id"] in user.households):
                 data = {k: v for k, v in conflict.items() if k != "seq"}
                 found.append(Change(conflict["seq"], "conflict", conflict["id"], "put", conflict["version"], data))
         if not resend:
             found += [Change(seq, rtype, rid, "evict") for seq, uid, rtype, rid in self.evictions
-                      if seq > after and uid == user.id]
-        found.sort(key=lambda c: c.seq)
+                      if after.before(seq, rtype, rid) and uid == user.id]
+        found.sort(key=lambda c: (c.seq, c.type, c.id))
         return Page(found[:limit], len(found) > limit, high_water)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from sync.cursor import Cursor
 from sync.merge import Collision, FieldMeta
 
 
@@ -61,9 +62,11 @@ class Store(Protocol):
     def load(self, user: Any, rtype: str, rid: str) -> Stored | None:
         """The record for writing (locked), whether or not the user may see it."""
 
-    def create(self, user: Any, rtype: str, rid: str, fields: dict, *, meta: FieldMeta, at: datetime) -> int: ...
+    def create(self, user: Any, rtype: str, rid: str, fields: dict, *, meta: FieldMeta, client_id: str,
+               at: datetime) -> int: ...
 
-    def update(self, user: Any, rtype: str, rid: str, fields: dict, *, meta: FieldMeta, at: datetime) -> int: ...
+    def update(self, user: Any, rtype: str, rid: str, fields: dict, *, meta: FieldMeta, client_id: str,
+               at: datetime) -> int: ...
 
     def delete(self, user: Any, rtype: str, rid: str) -> int: ...
 
@@ -78,4 +81,6 @@ class Store(Protocol):
     def horizon(self) -> int:
         """The oldest sequence number a cursor may still start from (tombstones purged below)."""
 
-    def changes(self, user: Any, *, after: int, limit: int, resend: bool) -> Page: ...
+    def changes(self, user: Any, *, after: Cursor, limit: int) -> Page:
+        """Changes after the position in (seq, type, id) order; without tombstones and evictions
+        while `after.resend`."""

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.crypto import EncryptedString
 from server.extensions import db
-from server.records import JSONType, Synced, UTCDateTime, enum
+from server.records import JSONType, Synced, Tracked, UTCDateTime, enum
 
 HOUSEHOLD_STATUSES = ("self_occupied", "rented", "vacant", "custody")
 RELATIONS = ("owner", "family", "tenant", "other")
@@ -29,7 +29,7 @@ class Grid(Synced, db.Model):
     butler_id: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
 
 
-class Household(Synced, db.Model):
+class Household(Synced, Tracked, db.Model):
     __tablename__ = "household"
 
     community_id: Mapped[str] = mapped_column(sa.ForeignKey("community.id"), nullable=False, index=True)
@@ -50,7 +50,7 @@ class Household(Synced, db.Model):
     )
 
 
-class Person(Synced, db.Model):
+class Person(Synced, Tracked, db.Model):
     __tablename__ = "person"
 
     household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False, index=True)

@@ -1,6 +1,7 @@
 """Domain rules of grids, households and people."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.auth.models import User
@@ -82,6 +83,19 @@ def _person_update(session: Session, user: User, person: Person, changes: dict) 
     _apply_consent(changes.get("consent", person.consent), changes, was_consenting=person.consent)
 
 
-GRID_RULES = Rules(prepare_create=_grid_create, prepare_update=_grid_update)
-HOUSEHOLD_RULES = Rules(prepare_create=_household_create, prepare_update=_household_update)
+def _grid_audience(session: Session, grid: Grid, changes: dict) -> list[str]:
+    """A grid given to another butler (or deleted) changes who sees all its households."""
+    if "butler_id" not in changes and "deleted" not in changes:
+        return []
+    return list(session.scalars(sa.select(Household.id).where(Household.grid_id == grid.id)))
+
+
+def _household_audience(session: Session, household: Household, changes: dict) -> list[str]:
+    moved = {"grid_id", "community_id", "deleted"} & set(changes)
+    return [household.id] if moved else []
+
+
+GRID_RULES = Rules(prepare_create=_grid_create, prepare_update=_grid_update, audience_of=_grid_audience)
+HOUSEHOLD_RULES = Rules(prepare_create=_household_create, prepare_update=_household_update,
+                        audience_of=_household_audience)
 PERSON_RULES = Rules(prepare_create=_person_create, prepare_update=_person_update)

@@ -5,13 +5,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import Synced, enum
+from server.records import Synced, Tracked, enum
 
 PRODUCT_CATEGORIES = ("life", "house", "asset")
 ORDER_STATUSES = ("placed", "confirmed", "delivered", "cancelled")
 
 
-class Product(Synced, db.Model):
+class Product(Synced, Tracked, db.Model):
     __tablename__ = "product"
 
     # The product's code is its id on the wire; the catalogue names it in visits and orders.
@@ -25,7 +25,7 @@ class Product(Synced, db.Model):
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
 
 
-class Order(Synced, db.Model):
+class Order(Synced, Tracked, db.Model):
     __tablename__ = "order"  # quoted by SQLAlchemy on both databases
 
     household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False, index=True)

@@ -19,6 +19,9 @@ class Rules:
 
     prepare_create: Callable | None = None
     prepare_update: Callable | None = None
+    # audience_of(session, record, changes) -> household ids whose readers this write may change
+    # (a household moved to another grid, a grid given to another butler): phones evict or gain.
+    audience_of: Callable | None = None
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,13 @@ from server.auth import scopes
 from server.auth.models import User
 from server.errors import (AlreadyExists, FieldError, Forbidden, NotFound, StaleVersion,
                            ValidationFailed)
-from server.records import new_id, utcnow
+from server.records import Tracked, new_id, utcnow
 from server.resources.registry import Resource, registry
+from server.syncing.changes import apply_scope_change, audience, next_seq
+from sync.merge import stamp
 
 MAX_PAGE = 500
+SERVER_CLIENT = "server"  # the client id of writes not made through sync (REST, console)
 
 
 def resource(rtype: str) -> Resource:
@@ -89,8 +92,14 @@ def load_fields(user: User, rtype: str, data: Any, *, creating: bool) -> dict[st
     return values
 
 
-def create(session: Session, *, user: User, rtype: str, data: Any, record_id: str | None = None):
-    """A new record, with the id the client chose (or a fresh one)."""
+def create(session: Session, *, user: User, rtype: str, data: Any, record_id: str | None = None,
+           client_id: str = SERVER_CLIENT, meta: dict | None = None, scope_grace: bool = False):
+    """A new record, with the id the client chose (or a fresh one).
+
+    `client_id` names the writing app for field-level merging; `meta` (from the sync engine)
+    replaces the field metadata the write would otherwise get. `scope_grace` accepts a record
+    outside the user's current scope: work done offline before a reassignment (sync decides).
+    """
     res = resource(rtype)
     if not scopes.rights(user, rtype).create:
         raise Forbidden()
@@ -105,14 +114,16 @@ def create(session: Session, *, user: User, rtype: str, data: Any, record_id: st
         now = utcnow()
         record = res.model(id=record_id, version=1, deleted=False, created_at=now, updated_at=now,
                            **values)
+        _track(session, record, values, meta=meta, client_id=client_id, user=user)
         session.add(record)
         _flush(session)
-        _check_in_scope(session, user, res, record)
+        if not scope_grace:
+            _check_in_scope(session, user, res, record)
     return record
 
 
 def update(session: Session, *, user: User, rtype: str, record_id: str, data: Any,
-           expected_version: int | None = None):
+           expected_version: int | None = None, client_id: str = SERVER_CLIENT, meta: dict | None = None):
     """Change some fields of a record; 409 when `expected_version` is no longer current."""
     res = resource(rtype)
     changes = load_fields(user, rtype, data, creating=False)
@@ -123,11 +134,16 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
         if res.rules.prepare_update:
             res.rules.prepare_update(session, user, record, changes)
         _check_references(session, changes)
+        watched = res.rules.audience_of(session, record, changes) if res.rules.audience_of else []
+        before = audience(session, watched)
         for name, value in changes.items():
             setattr(record, name, value)
         _bump(record)
+        _track(session, record, changes, meta=meta, client_id=client_id, user=user)
         _flush(session)
         _check_in_scope(session, user, res, record)
+        if watched:
+            apply_scope_change(session, before, audience(session, watched))
     return record
 
 
@@ -139,9 +155,14 @@ def delete(session: Session, *, user: User, rtype: str, record_id: str,
         raise Forbidden()
     with session.begin_nested():
         record = _load_for_write(session, user, res, record_id, expected_version)
+        watched = res.rules.audience_of(session, record, {"deleted": True}) if res.rules.audience_of else []
+        before = audience(session, watched)
         record.deleted = True
         _bump(record)
+        _track(session, record, {}, meta=None, client_id=SERVER_CLIENT, user=user)
         _flush(session)
+        if watched:
+            apply_scope_change(session, before, audience(session, watched))
     return record
 
 
@@ -203,6 +224,15 @@ def _check_references(session: Session, values: dict[str, Any]) -> None:
 def _bump(record) -> None:
     record.version += 1
     record.updated_at = utcnow()
+
+
+def _track(session: Session, record, changed: dict, *, meta: dict | None, client_id: str, user: User) -> None:
+    """Put a replicated record's change in the global order and note who changed which field."""
+    if not isinstance(record, Tracked):
+        return
+    record.seq = next_seq(session)
+    record.field_meta = meta if meta is not None else stamp(
+        record.field_meta or {}, changed, version=record.version, client_id=client_id, user_id=user.id)
 
 
 def _flush(session: Session) -> None:

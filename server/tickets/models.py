@@ -7,13 +7,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import Synced, UTCDateTime, enum
+from server.records import Synced, Tracked, UTCDateTime, enum
 
 CATEGORIES = ("repair", "complaint", "cleaning", "water", "custody", "other")
 STATUSES = ("new", "dispatched", "accepted", "in_progress", "resolved", "closed", "cancelled")
 
 
-class Ticket(Synced, db.Model):
+class Ticket(Synced, Tracked, db.Model):
     __tablename__ = "ticket"
 
     household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False, index=True)

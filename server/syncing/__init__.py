@@ -1,0 +1,1 @@
+"""The server side of sync: the SQLAlchemy store the engine runs on, the change order, the view."""

@@ -1,0 +1,113 @@
+"""The one global order of changes, and what a change of scope means for each user's phone.
+
+Every write to a replicated record takes the next sequence number from sync_counter. Taking it
+locks the counter row until the transaction ends, so numbers become visible in the order they
+were given: no reader can see number n while a smaller number is still uncommitted, which is
+what lets a pull promise that it missed nothing (the contract's promise 5).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.auth.models import User
+from server.community.models import Grid, Household
+from server.syncing.models import SyncCounter, SyncEviction
+
+COUNTER_ID = 1
+
+
+def next_seqs(session: Session, count: int = 1) -> range:
+    """Reserve `count` consecutive sequence numbers (locks the counter until commit)."""
+    if count <= 0:
+        return range(0)
+    last = session.execute(
+        sa.update(SyncCounter).where(SyncCounter.id == COUNTER_ID)
+        .values(value=SyncCounter.value + count).returning(SyncCounter.value)
+    ).scalar_one()
+    return range(last - count + 1, last + 1)
+
+
+def next_seq(session: Session) -> int:
+    return next_seqs(session, 1)[0]
+
+
+def high_water(session: Session) -> int:
+    """The last number handed out by a committed transaction: every change at or below it is visible."""
+    return session.execute(sa.select(SyncCounter.value).where(SyncCounter.id == COUNTER_ID)).scalar_one()
+
+
+def horizon(session: Session) -> int:
+    return session.execute(sa.select(SyncCounter.horizon).where(SyncCounter.id == COUNTER_ID)).scalar_one()
+
+
+# ---- scope changes ------------------------------------------------------------------------------
+
+def household_children():
+    """The replicated types that hang on a household, with their models."""
+    from server.community.models import Person
+    from server.products.models import Order
+    from server.tickets.models import Ticket
+    from server.visits.models import Touchpoint, Visit
+
+    return {"person": Person, "visit": Visit, "touchpoint": Touchpoint, "ticket": Ticket, "order": Order}
+
+
+def audience(session: Session, household_ids: Iterable[str]) -> set[tuple[str, str]]:
+    """(user id, household id) for every non-admin who may see each household now."""
+    ids = list(household_ids)
+    if not ids:
+        return set()
+    butlers = session.execute(
+        sa.select(Grid.butler_id, Household.id).join(Grid, Grid.id == Household.grid_id)
+        .where(Household.id.in_(ids), Household.deleted.is_(False), Grid.butler_id.is_not(None),
+               Grid.deleted.is_(False))
+    ).all()
+    residents = session.execute(
+        sa.select(User.id, Household.id).join(Household, Household.id == User.household_id)
+        .where(Household.id.in_(ids), Household.deleted.is_(False), User.role == "resident")
+    ).all()
+    supervisors = session.execute(
+        sa.select(User.id, Household.id).join(Household, Household.community_id == User.community_id)
+        .where(Household.id.in_(ids), Household.deleted.is_(False), User.role == "supervisor")
+    ).all()
+    return {(u, h) for u, h in [*butlers, *residents, *supervisors]}
+
+
+def apply_scope_change(session: Session, before: set[tuple[str, str]], after: set[tuple[str, str]]) -> None:
+    """Evict what users lost; re-send what users gained (a new sequence number puts it in their pull)."""
+    lost = before - after
+    gained_households = {h for _, h in after - before}
+    rows = []
+    for user_id, household_id in sorted(lost):
+        rows.append(("household", household_id, household_id))
+        for rtype, model in household_children().items():
+            for record_id in session.scalars(sa.select(model.id).where(model.household_id == household_id)):
+                rows.append((rtype, record_id, household_id))
+        seqs = iter(next_seqs(session, len(rows)))
+        session.add_all([SyncEviction(seq=next(seqs), user_id=user_id, record_type=t, record_id=r, household_id=h)
+                         for t, r, h in rows])
+        rows = []
+    for household_id in sorted(gained_households):
+        touch(session, Household, [household_id])
+        for model in household_children().values():
+            touch(session, model, list(session.scalars(sa.select(model.id).where(model.household_id == household_id))))
+
+
+def touch(session: Session, model, ids: list[str]) -> None:
+    """Give records new sequence numbers so that every phone whose scope holds them pulls them again."""
+    if not ids:
+        return
+    seqs = next_seqs(session, len(ids))
+    session.execute(sa.update(model), [{"id": rid, "seq": seq} for rid, seq in zip(sorted(ids), seqs)])
+
+
+def evicted_recently(session: Session, *, user_id: str, household_id: str, since) -> object | None:
+    """When the user lost the household, if that was after `since` (for work done offline before)."""
+    return session.scalar(
+        sa.select(sa.func.max(SyncEviction.created_at))
+        .where(SyncEviction.user_id == user_id, SyncEviction.household_id == household_id,
+               SyncEviction.record_type == "household", SyncEviction.created_at >= since)
+    )

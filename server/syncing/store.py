@@ -1,0 +1,265 @@
+"""The sync engine's Store on SQLAlchemy: every write goes through server/resources/service.py,
+so sync obeys exactly the scope rules and domain rules that the REST API does."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.auth import scopes
+from server.auth.models import User
+from server.errors import ApiError
+from server.records import utcnow
+from server.resources import service
+from server.resources.registry import registry
+from server.syncing import changes as change_order
+from server.syncing.models import SyncConflict, SyncEviction, SyncMutation
+from sync.cursor import Cursor
+from sync.errors import Problem, Rejected
+from sync.merge import Collision, FieldMeta, stamp
+from sync.store import Change, Page, Stored
+
+# The replicated record types (communities and grids are read through REST).
+SYNCED_TYPES = frozenset({"household", "person", "visit", "touchpoint", "ticket", "order", "product"})
+# Fields a state machine decides: never a merge conflict, the machine accepts or rejects the move.
+SERIAL_FIELDS = {"ticket": frozenset({"status"}), "order": frozenset({"status"})}
+# Work that may still arrive for a household the user no longer holds (recorded offline before).
+GRACE_TYPES = frozenset({"visit", "touchpoint"})
+
+
+def _problems(error: ApiError) -> list[Problem]:
+    if error.errors:
+        return [Problem(e.field, e.code, {k: str(v) for k, v in e.params.items()}) for e in error.errors]
+    return [Problem(None, error.code, {})]
+
+
+@contextmanager
+def _as_rejection() -> Iterator[None]:
+    """A refusal from the service layer becomes a typed rejection of this one mutation."""
+    try:
+        yield
+    except ApiError as error:
+        raise Rejected(_problems(error)) from None
+
+
+class SqlStore:
+    def __init__(self, session: Session, *, grace: timedelta = timedelta(days=7)):
+        self.session = session
+        self.grace = grace
+
+    # ---- transactions -------------------------------------------------------------------------
+    @contextmanager
+    def write_batch(self) -> Iterator[None]:
+        # End the read transaction that authentication opened, then take the counter lock first:
+        # on SQLite a transaction that read before it writes can be refused; on PostgreSQL the
+        # lock orders this batch's changes after everything committed before it.
+        self.session.commit()
+        try:
+            self._lock_counter()
+            yield
+            self.session.commit()
+        except BaseException:
+            self.session.rollback()
+            raise
+
+    def _lock_counter(self) -> None:
+        self.session.execute(sa.update(change_order.SyncCounter)
+                             .where(change_order.SyncCounter.id == change_order.COUNTER_ID)
+                             .values(value=change_order.SyncCounter.value))
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self.session.begin_nested():
+            yield
+
+    # ---- exactly once -------------------------------------------------------------------------
+    def recorded_result(self, user: User, mid: str) -> dict | None:
+        row = self.session.get(SyncMutation, (user.id, mid))
+        return row.result if row else None
+
+    def record_result(self, user: User, mid: str, result: dict) -> None:
+        self.session.add(SyncMutation(user_id=user.id, mid=mid, result=result))
+
+    # ---- records --------------------------------------------------------------------------------
+    def synced_types(self) -> frozenset[str]:
+        return SYNCED_TYPES
+
+    def serial_fields(self, rtype: str) -> frozenset[str]:
+        return SERIAL_FIELDS.get(rtype, frozenset())
+
+    def load(self, user: User, rtype: str, rid: str) -> Stored | None:
+        model = registry()[rtype].model
+        record = self.session.execute(sa.select(model).where(model.id == rid).with_for_update()).scalar_one_or_none()
+        if record is None:
+            return None
+        if not scopes.is_visible(self.session, user, rtype, model, rid):
+            raise Rejected([Problem("id", "out_of_scope")])
+        values = registry()[rtype].schema().dump(record)
+        return Stored(values=values, version=record.version, deleted=record.deleted, meta=dict(record.field_meta or {}))
+
+    def create(self, user: User, rtype: str, rid: str, fields: dict, *, meta: FieldMeta, client_id: str,
+               at: datetime) -> int:
+        with _as_rejection():
+            grace = rtype in GRACE_TYPES and self._in_grace(user, fields.get("household_id"), at)
+            record = service.create(self.session, user=user, rtype=rtype, data=dict(fields), record_id=rid,
+                                    client_id=client_id, meta=meta, scope_grace=grace)
+        return record.version
+
+    def _in_grace(self, user: User, household_id: Any, at: datetime) -> bool:
+        """Whether the user held this household when the work was done, and lost it only lately."""
+        if not isinstance(household_id, str) or scopes.household_in_scope(self.session, user, household_id):
+            return False
+        lost_at = change_order.evicted_recently(self.session, user_id=user.id, household_id=household_id,
+                                                since=utcnow() - self.grace)
+        return lost_at is not None and at < lost_at
+
+    def update(self, user: User, rtype: str, rid: str, fields: dict, *, meta: FieldMeta, client_id: str,
+               at: datetime) -> int:
+        with _as_rejection():
+            record = service.update(self.session, user=user, rtype=rtype, record_id=rid, data=dict(fields),
+                                    client_id=client_id, meta=meta)
+        return record.version
+
+    def delete(self, user: User, rtype: str, rid: str) -> int:
+        with _as_rejection():
+            record = service.delete(self.session, user=user, rtype=rtype, record_id=rid)
+        return record.version
+
+    # ---- conflicts --------------------------------------------------------------------------------
+    def add_conflict(self, user: User, rtype: str, rid: str, collision: Collision, *, client_id: str,
+                     at: datetime) -> str:
+        record = self.session.get(registry()[rtype].model, rid)
+        household_id = rid if rtype == "household" else getattr(record, "household_id", None)
+        community_id = _community_of(self.session, rtype, record)
+        conflict = SyncConflict(
+            community_id=community_id, household_id=household_id, record_type=rtype, record_id=rid,
+            field=collision.field, kept_value=collision.yours, kept_by=user.id, kept_at=at,
+            other_value=collision.theirs, other_by=collision.their_user_id, status="open",
+            version=1, seq=change_order.next_seq(self.session), field_meta={},
+        )
+        self.session.add(conflict)
+        self.session.flush()
+        return conflict.id
+
+    def settle_conflict(self, user: User, conflict_id: str, fields: dict, *, client_id: str, at: datetime) -> int:
+        conflict = self.session.execute(
+            sa.select(SyncConflict).where(SyncConflict.id == conflict_id).with_for_update()
+        ).scalar_one_or_none()
+        if conflict is None or not self.session.execute(
+                sa.select(sa.literal(1)).where(SyncConflict.id == conflict_id, conflict_filter(user))).first():
+            raise Rejected([Problem("id", "not_found")])
+        if conflict.status != "open":
+            raise Rejected([Problem(None, "already_settled")])
+        if set(fields) != {"chosen"}:
+            raise Rejected([Problem("chosen", "required")] + [Problem(f, "unknown_field") for f in fields
+                                                               if f != "chosen"])
+        model = registry()[conflict.record_type].model
+        record = self.session.get(model, conflict.record_id)
+        meta = stamp(record.field_meta or {}, [conflict.field], version=record.version + 1,
+                     client_id=client_id, user_id=user.id)
+        with _as_rejection():
+            service.update(self.session, user=user, rtype=conflict.record_type, record_id=conflict.record_id,
+                           data={conflict.field: fields["chosen"]}, client_id=client_id, meta=meta)
+        conflict.status, conflict.chosen, conflict.settled_by, conflict.settled_at = "settled", fields["chosen"], user.id, utcnow()
+        conflict.version += 1
+        conflict.updated_at = utcnow()
+        conflict.seq = change_order.next_seq(self.session)
+        return conflict.version
+
+    # ---- pull ---------------------------------------------------------------------------------
+    def horizon(self) -> int:
+        return change_order.horizon(self.session)
+
+    def changes(self, user: User, *, after: Cursor, limit: int) -> Page:
+        session = self.session
+        high_water = change_order.high_water(session)  # read first: all at or below it is visible below
+        heads: list[tuple[int, str, str, bool | None]] = []  # seq, type, id, deleted (None: eviction)
+        for rtype in sorted(SYNCED_TYPES):
+            model = registry()[rtype].model
+            query = sa.select(model.seq, model.id, model.deleted).where(
+                _after(after, rtype, model.seq, model.id), scopes.visible_filter(user, rtype, model))
+            if after.resend:
+                query = query.where(model.deleted.is_(False))
+            query = query.order_by(model.seq, model.id).limit(limit + 1)
+            heads += [(seq, rtype, rid, deleted) for seq, rid, deleted in session.execute(query)]
+        conflicts = (sa.select(SyncConflict.seq, SyncConflict.id)
+                     .where(_after(after, "conflict", SyncConflict.seq, SyncConflict.id), conflict_filter(user))
+                     .order_by(SyncConflict.seq, SyncConflict.id).limit(limit + 1))
+        heads += [(seq, "conflict", rid, False) for seq, rid in session.execute(conflicts)]
+        if not after.resend:  # evictions have unique sequence numbers: no ties to break
+            evictions = (sa.select(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id)
+                         .where(SyncEviction.user_id == user.id, SyncEviction.seq > after.seq)
+                         .order_by(SyncEviction.seq).limit(limit + 1))
+            heads += [(seq, rtype, rid, None) for seq, rtype, rid in session.execute(evictions)
+                      if after.before(seq, rtype, rid)]
+        heads.sort(key=lambda h: (h[0], h[1], h[2]))
+        return Page(self._materialise(user, heads[:limit]), len(heads) > limit, high_water)
+
+    def _materialise(self, user: User, heads: list[tuple[int, str, str, bool | None]]) -> list[Change]:
+        """Load the page's records in one query per type and dump each as the user may see it."""
+        wanted: dict[str, list[str]] = {}
+        for _, rtype, rid, deleted in heads:
+            if deleted is False:
+                wanted.setdefault(rtype, []).append(rid)
+        loaded: dict[tuple[str, str], Any] = {}
+        for rtype, ids in wanted.items():
+            model = SyncConflict if rtype == "conflict" else registry()[rtype].model
+            for record in self.session.scalars(sa.select(model).where(model.id.in_(ids))):
+                loaded[(rtype, record.id)] = record
+        out = []
+        for seq, rtype, rid, deleted in heads:
+            if deleted is None:
+                out.append(Change(seq, rtype, rid, "evict"))
+            elif deleted:
+                record = self.session.get(SyncConflict if rtype == "conflict" else registry()[rtype].model, rid)
+                out.append(Change(seq, rtype, rid, "delete", record.version if record else None))
+            else:
+                record = loaded[(rtype, rid)]
+                data = dump_conflict(record) if rtype == "conflict" else service.dump(user, rtype, record)
+                out.append(Change(seq, rtype, rid, "put", record.version, data))
+        return out
+
+
+def _after(position: Cursor, rtype: str, seq_column, id_column):
+    """SQL for "comes after the cursor" in (seq, type, id) order, for one type's table."""
+    if position.type is None or rtype < position.type:
+        return seq_column > position.seq
+    if rtype > position.type:
+        return seq_column >= position.seq
+    return sa.or_(seq_column > position.seq, sa.and_(seq_column == position.seq, id_column > position.id))
+
+
+def conflict_filter(user: User):
+    """Who sees a conflict: the users whose values met, the community's supervisors, admins."""
+    if user.role == "admin":
+        return sa.true()
+    mine = sa.or_(SyncConflict.kept_by == user.id, SyncConflict.other_by == user.id)
+    if user.role == "supervisor" and user.community_id:
+        return sa.or_(mine, SyncConflict.community_id == user.community_id)
+    return mine
+
+
+def dump_conflict(conflict: SyncConflict) -> dict:
+    return {
+        "id": conflict.id, "version": conflict.version, "record_type": conflict.record_type,
+        "record_id": conflict.record_id, "household_id": conflict.household_id, "field": conflict.field,
+        "kept": {"value": conflict.kept_value, "user_id": conflict.kept_by,
+                 "at": conflict.kept_at.isoformat() if conflict.kept_at else None},
+        "other": {"value": conflict.other_value, "user_id": conflict.other_by},
+        "status": conflict.status, "chosen": conflict.chosen, "settled_by": conflict.settled_by,
+        "settled_at": conflict.settled_at.isoformat() if conflict.settled_at else None,
+        "created_at": conflict.created_at.isoformat(),
+    }
+
+
+def _community_of(session: Session, rtype: str, record) -> str | None:
+    from server.community.models import Household
+
+    if rtype == "household":
+        return record.community_id
+    if rtype == "product":
+        return None
+    return session.get(Household, record.household_id).community_id

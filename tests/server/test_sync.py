@@ -1,0 +1,376 @@
+"""The sync contract (shared/docs/sync-contract.md) over HTTP, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from server import create_app
+from server.syncing.models import SyncConflict
+from server.visits.models import Visit
+from tests.conftest import base_config
+from tests.factories import (auth, make_community, make_grid, make_household, make_person, make_ticket,
+                             make_user, make_visit)
+
+PHONE_A = "aaaaaaaa-0000-4000-8000-000000000001"
+PHONE_B = "bbbbbbbb-0000-4000-8000-000000000002"
+
+
+@pytest.fixture
+def world(session):
+    community = make_community()
+    b1 = make_user("butler", community_id=community.id)
+    b2 = make_user("butler", community_id=community.id)
+    supervisor = make_user("supervisor", community_id=community.id)
+    g1, g2 = make_grid(community, b1), make_grid(community, b2)
+    h1, h2 = make_household(community, g1), make_household(community, g2)
+    resident = make_user("resident", community_id=community.id, household_id=h1.id)
+    return {"community": community, "b1": b1, "b2": b2, "supervisor": supervisor, "g1": g1, "g2": g2,
+            "h1": h1, "h2": h2, "resident": resident, "person": make_person(h1), "visit": make_visit(h1, b1)}
+
+
+class Phone:
+    """A client of the contract: sends mutations, remembers its cursor."""
+
+    def __init__(self, client, user, client_id=PHONE_A, language=None):
+        self.client, self.headers, self.client_id, self.cursor = client, auth(user), client_id, None
+        if language:
+            self.headers["Accept-Language"] = language
+
+    def sync(self, *mutations, cursor="keep", limit=None, raw=None):
+        body = {"client_id": self.client_id, "schema": 1,
+                "cursor": self.cursor if cursor == "keep" else cursor, "mutations": list(mutations)}
+        if limit:
+            body["limit"] = limit
+        r = self.client.post("/api/v1/sync", data=raw if raw is not None else json.dumps(body),
+                             headers={**self.headers, "Content-Type": "application/json"})
+        if r.status_code == 200:
+            self.cursor = r.get_json()["cursor"]
+        return r
+
+    def pull_all(self):
+        """Pull pages until `more` is false; returns every change."""
+        seen = []
+        while True:
+            body = self.sync().get_json()
+            seen += body["changes"]
+            if not body["more"]:
+                return seen
+
+
+def put(rtype, rid, fields, base=None, mid=None, at="2026-11-27T09:15:02+08:00"):
+    return {"mid": mid or str(uuid.uuid4()), "type": rtype, "id": rid, "op": "put", "base": base,
+            "fields": fields, "at": at}
+
+
+def delete(rtype, rid, base):
+    return {**put(rtype, rid, {}, base), "op": "delete"}
+
+
+def results(response):
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["results"]
+
+
+def ids(changes, op="put", rtype=None):
+    return {c["id"] for c in changes if c["op"] == op and (rtype is None or c["type"] == rtype)}
+
+
+# ---- pull and scope ---------------------------------------------------------------------------
+
+def test_a_first_sync_sends_the_butler_s_grid_and_nothing_else(client, world):
+    changes = Phone(client, world["b1"]).pull_all()
+    assert ids(changes, rtype="household") == {world["h1"].id}
+    assert ids(changes, rtype="person") == {world["person"].id}
+    assert ids(changes, rtype="visit") == {world["visit"].id}
+    assert ids(changes, rtype="product") == {"water", "move_in", "cleaning", "repair", "custody"}
+
+
+def test_a_resident_gets_their_household_without_the_butler_s_notes(client, world):
+    changes = Phone(client, world["resident"]).pull_all()
+    (household,) = [c for c in changes if c["type"] == "household"]
+    assert household["id"] == world["h1"].id
+    assert "notes" not in household["data"] and "tags" not in household["data"]
+    assert not ids(changes, rtype="person") and not ids(changes, rtype="visit")
+
+
+def test_each_record_comes_once_in_its_latest_state(client, world):
+    phone = Phone(client, world["b1"])
+    phone.pull_all()
+    hid = world["h1"].id
+    for note in ("一", "二", "三"):
+        results(Phone(client, world["b1"], PHONE_B).sync(put("household", hid, {"notes": note})))
+    changes = phone.pull_all()
+    households = [c for c in changes if c["type"] == "household"]
+    assert len(households) == 1
+    assert households[0]["data"]["notes"] == "三"
+
+
+def test_pages_of_limit_size_deliver_everything_once(client, world):
+    for _ in range(7):
+        make_visit(world["h1"], world["b1"])
+    phone, seen = Phone(client, world["b1"]), []
+    while True:
+        body = phone.sync(limit=3).get_json()
+        assert len(body["changes"]) <= 3
+        seen += [c["id"] for c in body["changes"]]
+        if not body["more"]:
+            break
+    assert len(seen) == len(set(seen))
+    assert ids([{"id": i, "op": "put", "type": "x"} for i in seen]) >= {world["visit"].id, world["h1"].id}
+
+
+# ---- push ---------------------------------------------------------------------------------------
+
+def test_a_visit_recorded_offline_is_applied(client, world, session):
+    vid = str(uuid.uuid4())
+    (result,) = results(Phone(client, world["b1"]).sync(put("visit", vid, {
+        "household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00", "satisfaction": 5})))
+    assert (result["status"], result["version"]) == ("applied", 1)
+    assert session.get(Visit, vid).butler_id == world["b1"].id
+
+
+def test_a_resent_mutation_is_applied_once_and_answered_the_same(client, world, session):
+    m = put("visit", str(uuid.uuid4()), {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00"})
+    phone = Phone(client, world["b1"])
+    first = results(phone.sync(m))
+    again = results(phone.sync(m))
+    assert again == first
+    assert session.scalar(sa.select(sa.func.count()).select_from(Visit).where(Visit.id == m["id"])) == 1
+
+
+def test_a_resend_after_a_server_restart_is_still_answered_the_same(client, world, database_url, tmp_path):
+    m = put("visit", str(uuid.uuid4()), {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00"})
+    first = results(Phone(client, world["b1"]).sync(m))
+    restarted = create_app(base_config(tmp_path / "restarted", database_url))
+    with restarted.app_context():
+        again = results(Phone(restarted.test_client(), world["b1"]).sync(m))
+        from server.extensions import db
+        db.session.remove()
+        db.engine.dispose()
+    assert again == first
+
+
+def test_another_user_s_mid_does_not_return_their_result(client, world):
+    m = put("visit", str(uuid.uuid4()), {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00"})
+    results(Phone(client, world["b1"]).sync(m))
+    (result,) = results(Phone(client, world["b2"]).sync(m))
+    assert result["status"] == "rejected"
+
+
+def test_mutations_apply_in_the_order_sent(client, world, session):
+    vid = str(uuid.uuid4())
+    answer = results(Phone(client, world["b1"]).sync(
+        put("visit", vid, {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00", "notes": "一"}),
+        put("visit", vid, {"notes": "二"}, base=1)))
+    assert [r["version"] for r in answer] == [1, 2]
+    assert session.get(Visit, vid).notes == "二"
+
+
+def test_one_bad_record_is_rejected_with_typed_errors_and_the_rest_apply(client, world, session):
+    bad, good = str(uuid.uuid4()), str(uuid.uuid4())
+    answer = results(Phone(client, world["b1"]).sync(
+        put("visit", bad, {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00", "satisfaction": 9}),
+        put("visit", good, {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00"})))
+    assert answer[0]["status"] == "rejected"
+    assert answer[0]["errors"] == [{"field": "satisfaction", "code": "out_of_range",
+                                    "message": "满意度必须在 1–5 之间。"}]
+    assert answer[1]["status"] == "applied"
+    assert session.get(Visit, bad) is None and session.get(Visit, good) is not None
+
+
+def test_rejections_speak_english_when_asked(client, world):
+    (result,) = results(Phone(client, world["b1"], language="en").sync(
+        put("visit", str(uuid.uuid4()), {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00",
+                                         "satisfaction": 9})))
+    assert result["errors"][0]["message"] == "Satisfaction must be between 1 and 5."
+
+
+def test_a_record_of_another_grid_is_rejected_and_unchanged(client, world, session):
+    (result,) = results(Phone(client, world["b1"]).sync(put("household", world["h2"].id, {"notes": "越权"}, base=1)))
+    assert result["status"] == "rejected"
+    assert result["errors"][0]["code"] == "out_of_scope"
+    session.expire_all()
+    assert world["h2"].notes == "内部备注"
+
+
+def test_a_field_the_role_may_not_write_is_rejected(client, world):
+    (result,) = results(Phone(client, world["b1"]).sync(put("household", world["h1"].id, {"grid_id": world["g2"].id}, base=1)))
+    assert result["status"] == "rejected"
+    assert result["errors"][0] == {"field": "grid_id", "code": "not_writable", "message": "您不能修改网格。"}
+
+
+# ---- merge and conflicts -----------------------------------------------------------------------
+
+def test_two_phones_changing_different_fields_both_survive(client, world, session):
+    hid = world["h1"].id
+    results(Phone(client, world["b1"], PHONE_A).sync(put("household", hid, {"notes": "甲"}, base=1)))
+    (result,) = results(Phone(client, world["b1"], PHONE_B).sync(put("household", hid, {"status": "rented"}, base=1)))
+    assert result["status"] == "merged"
+    session.expire_all()
+    assert (world["h1"].notes, world["h1"].status) == ("甲", "rented")
+
+
+def test_the_same_field_from_two_people_is_a_conflict_nothing_is_lost(client, world, session):
+    hid = world["h1"].id
+    results(Phone(client, world["supervisor"], PHONE_A).sync(put("household", hid, {"notes": "主管写的"}, base=1)))
+    (result,) = results(Phone(client, world["b1"], PHONE_B).sync(put("household", hid, {"notes": "管家写的"}, base=1)))
+    assert result["status"] == "conflict"
+    (conflict,) = result["conflicts"]
+    assert (conflict["yours"], conflict["theirs"], conflict["kept"]) == ("管家写的", "主管写的", "yours")
+    session.expire_all()
+    assert world["h1"].notes == "管家写的"
+    stored = session.get(SyncConflict, conflict["conflict_id"])
+    assert (stored.kept_value, stored.other_value, stored.other_by) == ("管家写的", "主管写的", world["supervisor"].id)
+
+
+def test_both_parties_and_the_supervisor_pull_the_conflict_and_one_settles_it(client, world, session):
+    hid = world["h1"].id
+    supervisor, butler = Phone(client, world["supervisor"], PHONE_A), Phone(client, world["b1"], PHONE_B)
+    results(supervisor.sync(put("household", hid, {"notes": "甲"}, base=1)))
+    conflict_id = results(butler.sync(put("household", hid, {"notes": "乙"}, base=1)))[0]["conflicts"][0]["conflict_id"]
+    for party in ("supervisor", "b1"):
+        pulled = [c for c in Phone(client, world[party]).pull_all() if c["type"] == "conflict"]
+        assert [c["id"] for c in pulled] == [conflict_id]
+        assert pulled[0]["data"]["other"]["value"] == "甲"
+    (settled,) = results(supervisor.sync(put("conflict", conflict_id, {"chosen": "甲乙合并"})))
+    assert settled["status"] == "applied"
+    session.expire_all()
+    assert world["h1"].notes == "甲乙合并"
+    assert [c["data"]["status"] for c in butler.pull_all() if c["type"] == "conflict"] == ["settled"]
+
+
+def test_a_stranger_cannot_settle_a_conflict(client, world):
+    hid = world["h1"].id
+    results(Phone(client, world["supervisor"], PHONE_A).sync(put("household", hid, {"notes": "甲"}, base=1)))
+    conflict_id = results(Phone(client, world["b1"], PHONE_B).sync(put("household", hid, {"notes": "乙"}, base=1)))[0]["conflicts"][0]["conflict_id"]
+    (result,) = results(Phone(client, world["b2"]).sync(put("conflict", conflict_id, {"chosen": "丙"})))
+    assert result["status"] == "rejected"
+
+
+# ---- deletes, reset ---------------------------------------------------------------------------
+
+def test_a_delete_reaches_other_phones_as_a_tombstone(client, world):
+    other = Phone(client, world["b1"], PHONE_B)
+    other.pull_all()
+    results(Phone(client, world["b1"], PHONE_A).sync(delete("person", world["person"].id, base=1)))
+    changes = other.pull_all()
+    assert {"type": "person", "id": world["person"].id, "op": "delete", "version": 2} in changes
+
+
+def test_a_forged_cursor_is_answered_with_a_full_resend(client, world):
+    body = Phone(client, world["b1"]).sync(cursor="eyJzZXEiOjF9.forged").get_json()
+    assert body["reset"] is True
+    assert world["h1"].id in ids(body["changes"])
+
+
+def test_a_cursor_older_than_the_tombstone_horizon_is_reset(client, world, session):
+    phone = Phone(client, world["b1"])
+    phone.pull_all()
+    session.execute(sa.text("UPDATE sync_counter SET horizon = value + 1"))
+    session.commit()
+    assert phone.sync().get_json()["reset"] is True
+
+
+# ---- evictions ---------------------------------------------------------------------------------
+
+def move_household(client, world, household, grid):
+    r = client.patch(f"/api/v1/households/{household.id}", json={"grid_id": grid.id}, headers=auth(world["supervisor"]))
+    assert r.status_code == 200, r.get_json()
+
+
+def test_a_household_moved_to_another_grid_is_evicted_with_all_that_hangs_on_it(client, world):
+    butler1, butler2 = Phone(client, world["b1"]), Phone(client, world["b2"])
+    butler1.pull_all()
+    butler2.pull_all()
+    move_household(client, world, world["h1"], world["g2"])
+    evicted = butler1.pull_all()
+    assert ids(evicted, op="evict") == {world["h1"].id, world["person"].id, world["visit"].id}
+    gained = butler2.pull_all()
+    assert ids(gained) >= {world["h1"].id, world["person"].id, world["visit"].id}
+
+
+def test_a_grid_given_to_another_butler_moves_its_households(client, world):
+    butler1 = Phone(client, world["b1"])
+    butler1.pull_all()
+    r = client.patch(f"/api/v1/grids/{world['g1'].id}", json={"butler_id": world["b2"].id}, headers=auth(world["supervisor"]))
+    assert r.status_code == 200
+    assert world["h1"].id in ids(butler1.pull_all(), op="evict")
+
+
+def test_a_visit_recorded_offline_before_the_reassignment_is_kept(client, world, session):
+    before = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    move_household(client, world, world["h1"], world["g2"])
+    vid = str(uuid.uuid4())
+    (result,) = results(Phone(client, world["b1"]).sync(
+        put("visit", vid, {"household_id": world["h1"].id, "visited_at": before, "notes": "离线记录"}, at=before)))
+    assert result["status"] == "applied"
+    assert vid in ids(Phone(client, world["b2"]).pull_all(), rtype="visit")
+
+
+def test_a_visit_made_after_the_reassignment_is_refused(client, world):
+    move_household(client, world, world["h1"], world["g2"])
+    after = (datetime.now(timezone.utc) + timedelta(minutes=1)).isoformat()
+    (result,) = results(Phone(client, world["b1"]).sync(
+        put("visit", str(uuid.uuid4()), {"household_id": world["h1"].id, "visited_at": after}, at=after)))
+    assert result["status"] == "rejected"
+
+
+# ---- tickets -------------------------------------------------------------------------------------
+
+def test_a_ticket_held_by_one_butler_is_already_claimed_for_another(client, world):
+    ticket = make_ticket(world["h1"], status="accepted", assignee_id=world["b2"].id)
+    (result,) = results(Phone(client, world["b1"]).sync(put("ticket", ticket.id, {"status": "accepted"}, base=1)))
+    assert result["status"] == "rejected"
+    assert result["errors"][0]["code"] == "already_claimed"
+
+
+def test_a_ticket_cannot_jump_its_state_machine_through_sync(client, world):
+    ticket = make_ticket(world["h1"], status="new")
+    (result,) = results(Phone(client, world["b1"]).sync(put("ticket", ticket.id, {"status": "closed"}, base=1)))
+    assert result["errors"][0]["code"] == "invalid_transition"
+
+
+# ---- bad input -----------------------------------------------------------------------------------
+
+def test_sync_needs_a_token(client, world):
+    r = client.post("/api/v1/sync", json={"client_id": PHONE_A, "schema": 1})
+    assert r.status_code == 401
+
+
+def test_an_outdated_client_is_told_to_update(client, world):
+    r = client.post("/api/v1/sync", json={"client_id": PHONE_A, "schema": 0}, headers=auth(world["b1"]))
+    assert r.status_code == 426
+    assert r.get_json()["error"] == "client_outdated"
+    assert r.get_json()["min_schema"] == 1
+
+
+@pytest.mark.parametrize("raw, status, code", [
+    ("{broken", 400, "malformed_json"),
+    (json.dumps({"client_id": PHONE_A, "schema": 1, "extra": True}), 422, "validation_failed"),
+    (json.dumps({"client_id": PHONE_A, "schema": "one"}), 422, "validation_failed"),
+    (json.dumps({"client_id": PHONE_A, "schema": 1, "cursor": 42}), 422, "validation_failed"),
+    (json.dumps({"client_id": PHONE_A, "schema": 1, "limit": 1001}), 422, "validation_failed"),
+])
+def test_bad_input_gets_its_error_and_changes_nothing(client, world, session, raw, status, code):
+    before = session.scalar(sa.text("SELECT value FROM sync_counter"))
+    r = Phone(client, world["b1"]).sync(raw=raw)
+    assert (r.status_code, r.get_json()["error"]) == (status, code)
+    assert session.scalar(sa.text("SELECT value FROM sync_counter")) == before
+
+
+def test_too_many_mutations_is_413_and_nothing_applies(client, world, session):
+    batch = [put("visit", str(uuid.uuid4()), {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00"})
+             for _ in range(501)]
+    r = Phone(client, world["b1"]).sync(*batch)
+    assert r.status_code == 413
+    assert r.get_json()["error"] == "too_many_mutations"
+    assert session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 1
+
+
+def test_a_body_over_four_megabytes_is_413(client, world):
+    r = Phone(client, world["b1"]).sync(raw=json.dumps({"client_id": PHONE_A, "schema": 1, "pad": "x" * (4 * 1024 * 1024)}))
+    assert r.status_code == 413
