@@ -42,6 +42,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server.syncing import api as sync_api
 
     sync_api.init_app(app)
+    @app.teardown_request
+    def _end_transaction(_exc):
+        # Views commit what they mean to keep; end whatever transaction is left (a pull's reads)
+        # at once, so no lock outlives the request (SQLite's write lock, PostgreSQL's row locks).
+        db.session.rollback()
+
     app.register_blueprint(api)
     app.register_blueprint(pwa_bp)
     errors.register(app)
@@ -82,4 +88,10 @@ def _tune_engine(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # A request that may write takes SQLite's write lock at BEGIN (waiting up to busy_timeout),
+        # so it is never refused halfway when another writer got there between its read and its
+        # write. Reads stay concurrent (WAL).
+        from flask import has_request_context, request
+
+        writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

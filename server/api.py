@@ -21,7 +21,9 @@ def _authenticate():
     if view is None or getattr(view, "public", False):
         return
     g.user, g.device = auth_service.authenticate(db.session, bearer_token())
-    if auth_service.touch(g.device):
+    g.language = g.user.language
+    # Reads leave no trace; a write request notes when the device was last seen.
+    if request.method not in ("GET", "HEAD") and auth_service.touch(g.device):
         db.session.commit()
 
 

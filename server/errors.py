@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError, InterfaceError
 from werkzeug.exceptions import HTTPException
 
 from server import i18n
+from server.extensions import db
 from sync.errors import SyncError
 from sync.wire import flatten_errors
 
@@ -112,11 +113,16 @@ def caller_language() -> str:
     header = request.accept_languages.best_match(i18n.LANGUAGES) if request else None
     if header:
         return header
-    user = g.get("user")
-    return getattr(user, "language", None) or i18n.DEFAULT_LANGUAGE
+    # Read at authentication, so that no database access is needed here (it may be what failed).
+    return g.get("language") or i18n.DEFAULT_LANGUAGE
 
 
 def error_response(error: ApiError):
+    # Whatever the request wrote is abandoned; the session may also be unusable after a DB error.
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the database may be gone; the answer must still be JSON
+        log.warning("rollback failed while answering an error")
     language = caller_language()
     details = dict(error.details)
     if error.errors:
