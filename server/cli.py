@@ -8,6 +8,19 @@ from server.extensions import db
 
 
 def register(app: Flask) -> None:
+    @app.cli.command("sync-purge")
+    @click.option("--days", default=90, show_default=True, help="Keep tombstones younger than this.")
+    def sync_purge(days: int) -> None:
+        """Forget old tombstones and evictions; phones that last synced before them start over."""
+        from datetime import timedelta
+
+        from server.records import utcnow
+        from server.syncing.changes import purge_tombstones
+
+        purged = purge_tombstones(db.session, older_than=utcnow() - timedelta(days=days))
+        db.session.commit()
+        click.echo(" ".join(f"{name}={count}" for name, count in purged.items()))
+
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Seed only when the database holds no community yet.")
     def seed_demo(if_empty: bool) -> None:

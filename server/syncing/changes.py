@@ -111,3 +111,38 @@ def evicted_recently(session: Session, *, user_id: str, household_id: str, since
         .where(SyncEviction.user_id == user_id, SyncEviction.household_id == household_id,
                SyncEviction.record_type == "household", SyncEviction.created_at >= since)
     )
+
+
+def purge_tombstones(session: Session, *, older_than) -> dict[str, int]:
+    """Forget deleted records and evictions older than `older_than`; raise the horizon past them.
+
+    A cursor from before the horizon may have missed a delete that is no longer kept, so the
+    engine answers it with a full resend (reset). Records that something still points at stay.
+    """
+    from server.community.models import Person
+    from server.products.models import Order
+    from server.tickets.models import Ticket
+    from server.visits.models import Touchpoint, Visit
+
+    purged: dict[str, int] = {}
+    newest = 0
+    for name, model in (("visit", Visit), ("touchpoint", Touchpoint), ("ticket", Ticket), ("order", Order),
+                        ("person", Person)):
+        doomed = sa.select(model.id).where(model.deleted.is_(True), model.updated_at < older_than)
+        newest = max(newest, session.scalar(sa.select(sa.func.max(model.seq)).where(model.id.in_(doomed))) or 0)
+        purged[name] = session.execute(sa.delete(model).where(model.id.in_(doomed))).rowcount
+    referenced = sa.union(*[sa.select(m.household_id) for m in (Person, Visit, Touchpoint, Ticket, Order)],
+                          sa.select(User.household_id).where(User.household_id.is_not(None)))
+    doomed = sa.select(Household.id).where(Household.deleted.is_(True), Household.updated_at < older_than,
+                                           Household.id.not_in(referenced))
+    newest = max(newest, session.scalar(sa.select(sa.func.max(Household.seq)).where(Household.id.in_(doomed))) or 0)
+    purged["household"] = session.execute(sa.delete(Household).where(Household.id.in_(doomed))).rowcount
+    old_evictions = sa.select(SyncEviction.id).where(SyncEviction.created_at < older_than)
+    newest = max(newest, session.scalar(sa.select(sa.func.max(SyncEviction.seq)).where(
+        SyncEviction.id.in_(old_evictions))) or 0)
+    purged["eviction"] = session.execute(sa.delete(SyncEviction).where(SyncEviction.id.in_(old_evictions))).rowcount
+    if newest:
+        session.execute(sa.update(SyncCounter).where(SyncCounter.id == COUNTER_ID)
+                        .values(horizon=sa.func.max(SyncCounter.horizon, newest) if session.get_bind().dialect.name == "sqlite"
+                                else sa.func.greatest(SyncCounter.horizon, newest)))
+    return purged

@@ -377,3 +377,27 @@ def test_too_many_mutations_is_413_and_nothing_applies(client, world, session):
 def test_a_body_over_four_megabytes_is_413(client, world):
     r = Phone(client, world["b1"]).sync(raw=json.dumps({"client_id": PHONE_A, "schema": 1, "pad": "x" * (4 * 1024 * 1024)}))
     assert r.status_code == 413
+
+
+def test_purging_old_tombstones_resets_phones_that_synced_before(client, world, session, runner):
+    phone, person_id = Phone(client, world["b1"]), world["person"].id
+    phone.pull_all()
+    results(Phone(client, world["b1"], PHONE_B).sync(delete("person", person_id, base=1)))
+    session.execute(sa.text("UPDATE person SET updated_at = :old"), {"old": datetime(2020, 1, 1, tzinfo=timezone.utc)})
+    session.commit()
+    out = runner.invoke(args=["sync-purge", "--days", "30"])
+    assert out.exit_code == 0, out.output
+    assert "person=1" in out.output
+    body = phone.sync().get_json()
+    assert body["reset"] is True
+    assert person_id not in ids(body["changes"])
+
+
+def test_purging_keeps_recent_tombstones_and_cursors_stay_valid(client, world, runner):
+    phone = Phone(client, world["b1"])
+    phone.pull_all()
+    results(Phone(client, world["b1"], PHONE_B).sync(delete("person", world["person"].id, base=1)))
+    assert "person=0" in runner.invoke(args=["sync-purge", "--days", "30"]).output
+    body = phone.sync().get_json()
+    assert "reset" not in body
+    assert {"type": "person", "id": world["person"].id, "op": "delete", "version": 2} in body["changes"]
