@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from sync import cursor as cursors
-from sync.errors import Problem, Rejected
+from sync.errors import Problem, Rejected, RetryCarefully
 from sync.merge import changed_by_others_since, plan_put, stamp
 from sync.protocol import Limits, Mutation, SyncRequest, parse_request
 from sync.store import Page, Store
@@ -40,8 +40,14 @@ class Engine:
     def push(self, store: Store, user: Any, request: SyncRequest, *, language: str) -> list[dict]:
         if not request.mutations:
             return []
+        try:
+            return self._push(store, user, request, language=language, careful=False)
+        except RetryCarefully:
+            return self._push(store, user, request, language=language, careful=True)
+
+    def _push(self, store: Store, user: Any, request: SyncRequest, *, language: str, careful: bool) -> list[dict]:
         results = []
-        with store.write_batch():
+        with store.write_batch(user, request.mutations, careful=careful):
             for mutation in request.mutations:
                 earlier = store.recorded_result(user, mutation.mid)
                 if earlier is not None:
@@ -54,7 +60,7 @@ class Engine:
 
     def _apply(self, store: Store, user: Any, client_id: str, m: Mutation, language: str) -> dict:
         try:
-            with store.savepoint():
+            with store.savepoint(m):
                 return {"mid": m.mid, **self._apply_one(store, user, client_id, m)}
         except Rejected as rejected:
             return {"mid": m.mid, "status": "rejected",

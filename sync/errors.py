@@ -31,3 +31,8 @@ class Rejected(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__(", ".join(p.code for p in problems))
         self.problems = problems
+
+
+class RetryCarefully(Exception):
+    """The store's fast way through a batch failed at its end; nothing was kept. The engine
+    runs the batch again with one savepoint per mutation."""

@@ -55,12 +55,12 @@ class MemoryStore:
 
     # ---- transactions -------------------------------------------------------------------------
     @contextmanager
-    def write_batch(self) -> Iterator[None]:
+    def write_batch(self, user, mutations, *, careful: bool) -> Iterator[None]:
         yield
         self.commits += 1
 
     @contextmanager
-    def savepoint(self) -> Iterator[None]:
+    def savepoint(self, mutation=None) -> Iterator[None]:
         saved = copy.deepcopy((self.rows, self.evictions, self.conflicts, self.last_seq))
         try:
             yield

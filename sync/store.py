@@ -43,10 +43,11 @@ class Page:
 
 class Store(Protocol):
     # ---- transactions -------------------------------------------------------------------------
-    def write_batch(self) -> AbstractContextManager[None]:
-        """One transaction around a batch of mutations; commits on success."""
+    def write_batch(self, user: Any, mutations: list, *, careful: bool) -> AbstractContextManager[None]:
+        """One transaction around a batch of mutations; commits on success. Unless `careful`, the
+        store may take a fast way and raise RetryCarefully at the end (nothing kept)."""
 
-    def savepoint(self) -> AbstractContextManager[None]:
+    def savepoint(self, mutation: Any) -> AbstractContextManager[None]:
         """Undo one mutation's writes if it fails, leaving the batch's others."""
 
     # ---- exactly once -------------------------------------------------------------------------

@@ -33,6 +33,17 @@ class Resource:
     rules: Rules = field(default_factory=Rules)
     filters: tuple[str, ...] = ()  # query parameters a list may filter on (equality)
 
+    @property
+    def wire(self) -> WireSchema:
+        """The type's schema, built once: marshmallow schemas hold no per-call state, and
+        building one costs more than loading a record with it."""
+        return _schema_instance(self.schema)
+
+
+@cache
+def _schema_instance(schema: type[WireSchema]) -> WireSchema:
+    return schema()
+
 
 @cache
 def registry() -> dict[str, Resource]:

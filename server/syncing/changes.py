@@ -7,6 +7,7 @@ what lets a pull promise that it missed nothing (the contract's promise 5).
 """
 from __future__ import annotations
 
+import itertools
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -19,15 +20,39 @@ from server.syncing.models import SyncCounter, SyncEviction
 COUNTER_ID = 1
 
 
-def next_seqs(session: Session, count: int = 1) -> range:
-    """Reserve `count` consecutive sequence numbers (locks the counter until commit)."""
-    if count <= 0:
-        return range(0)
+BLOCK = "guanjia.seq_block"  # session.info key: numbers reserved ahead for a batch
+
+
+def _reserve(session: Session, count: int) -> range:
     last = session.execute(
         sa.update(SyncCounter).where(SyncCounter.id == COUNTER_ID)
         .values(value=SyncCounter.value + count).returning(SyncCounter.value)
     ).scalar_one()
     return range(last - count + 1, last + 1)
+
+
+def reserve_block(session: Session, size: int) -> None:
+    """Reserve numbers ahead for a batch (one UPDATE instead of one per write). Must be called
+    outside any savepoint: a rolled-back reservation would hand the same numbers out twice."""
+    session.info[BLOCK] = iter(_reserve(session, size))
+
+
+def drop_block(session: Session) -> None:
+    session.info.pop(BLOCK, None)
+
+
+def next_seqs(session: Session, count: int = 1) -> list[int] | range:
+    """`count` consecutive-or-not, increasing, never reused sequence numbers; taking them locks
+    the counter until commit."""
+    if count <= 0:
+        return range(0)
+    block = session.info.get(BLOCK)
+    if block is not None:
+        taken = list(itertools.islice(block, count))
+        if len(taken) == count:
+            return taken
+        drop_block(session)  # exhausted: the rest are gaps, which the cursor does not mind
+    return _reserve(session, count)
 
 
 def next_seq(session: Session) -> int:

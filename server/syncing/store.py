@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterator
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.auth import scopes
@@ -14,11 +15,12 @@ from server.auth.models import User
 from server.errors import ApiError
 from server.records import utcnow
 from server.resources import service
+from server.resources.batch import Batch, BatchInvalid, prefetch
 from server.resources.registry import registry
 from server.syncing import changes as change_order
 from server.syncing.models import SyncConflict, SyncEviction, SyncMutation
 from sync.cursor import Cursor
-from sync.errors import Problem, Rejected
+from sync.errors import Problem, Rejected, RetryCarefully
 from sync.merge import Collision, FieldMeta, stamp
 from sync.store import Change, Page, Stored
 
@@ -49,38 +51,89 @@ class SqlStore:
     def __init__(self, session: Session, *, grace: timedelta = timedelta(days=7)):
         self.session = session
         self.grace = grace
+        self._batch: Batch | None = None  # the fast way through this batch, if taken
+        self._results: dict[str, dict] = {}  # mid -> first answer, for this batch's user
+        self._in_scope: set[str] = set()  # households the batch names that the user holds now
+        self._held: list = []  # records the batch refers to, kept loaded for its length
 
     # ---- transactions -------------------------------------------------------------------------
     @contextmanager
-    def write_batch(self) -> Iterator[None]:
-        # End the read transaction that authentication opened, then take the counter lock first:
-        # on SQLite a transaction that read before it writes can be refused; on PostgreSQL the
-        # lock orders this batch's changes after everything committed before it.
+    def write_batch(self, user: User, mutations: list, *, careful: bool) -> Iterator[None]:
+        # End the read transaction that authentication opened, then take the counter lock first
+        # (reserving numbers for the batch): on SQLite a transaction that read before it writes
+        # can be refused; on PostgreSQL the lock orders this batch after all committed before it.
         self.session.commit()
         try:
-            self._lock_counter()
+            change_order.reserve_block(self.session, 2 * len(mutations) + 16)
+            self._results = self._prefetch_results(user, [m.mid for m in mutations])
+            if not careful:
+                self._batch = self._prefetch(user, mutations)
             yield
+            if self._batch is not None:
+                self.session.flush()
+                self._batch.check(self.session)
             self.session.commit()
+        except (BatchInvalid, IntegrityError) as exc:
+            self.session.rollback()
+            if careful:
+                raise
+            raise RetryCarefully() from exc
         except BaseException:
             self.session.rollback()
             raise
+        finally:
+            change_order.drop_block(self.session)
+            self._batch, self._results, self._in_scope, self._held = None, {}, set(), []
 
-    def _lock_counter(self) -> None:
-        self.session.execute(sa.update(change_order.SyncCounter)
-                             .where(change_order.SyncCounter.id == change_order.COUNTER_ID)
-                             .values(value=change_order.SyncCounter.value))
+    def _prefetch_results(self, user: User, mids: list[str]) -> dict[str, dict]:
+        found = {}
+        for start in range(0, len(mids), 500):
+            rows = self.session.execute(sa.select(SyncMutation.mid, SyncMutation.result).where(
+                SyncMutation.user_id == user.id, SyncMutation.mid.in_(mids[start:start + 500])))
+            found.update({mid: result for mid, result in rows})
+        return found
+
+    def _prefetch(self, user: User, mutations: list) -> Batch:
+        """Lock and load the batch's records, and warm the session with what they point at."""
+        wanted: dict[str, set[str]] = {}
+        households: set[str] = set()
+        for m in mutations:
+            wanted.setdefault(m.type, set()).add(m.id)
+            if isinstance(m.fields.get("household_id"), str):
+                households.add(m.fields["household_id"])
+        batch = prefetch(self.session, user, wanted)
+        from server.community.models import Household
+
+        ids = sorted(households)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            # Held here: the session's identity map keeps only weak references.
+            self._held += self.session.scalars(sa.select(Household).where(Household.id.in_(chunk))).all()
+            self._in_scope.update(self.session.scalars(sa.select(Household.id).where(
+                Household.id.in_(chunk), scopes.household_filter(user))))
+        self._held.append(self.session.get(User, user.id))
+        return batch
 
     @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        with self.session.begin_nested():
-            yield
+    def savepoint(self, mutation) -> Iterator[None]:
+        if self._batch is not None and self._batch.fast(mutation.type):
+            yield  # checked before it writes; its scope is checked with the batch's at the end
+            return
+        if change_order.BLOCK not in self.session.info:
+            change_order.reserve_block(self.session, 16)  # outside the savepoint, never undone
+        try:
+            with self.session.begin_nested():
+                yield
+        except BaseException:
+            change_order.drop_block(self.session)  # numbers reserved inside may have been undone
+            raise
 
     # ---- exactly once -------------------------------------------------------------------------
     def recorded_result(self, user: User, mid: str) -> dict | None:
-        row = self.session.get(SyncMutation, (user.id, mid))
-        return row.result if row else None
+        return self._results.get(mid)
 
     def record_result(self, user: User, mid: str, result: dict) -> None:
+        self._results[mid] = result
         self.session.add(SyncMutation(user_id=user.id, mid=mid, result=result))
 
     # ---- records --------------------------------------------------------------------------------
@@ -92,12 +145,20 @@ class SqlStore:
 
     def load(self, user: User, rtype: str, rid: str) -> Stored | None:
         model = registry()[rtype].model
-        record = self.session.execute(sa.select(model).where(model.id == rid).with_for_update()).scalar_one_or_none()
+        batch = self._batch if self._batch is not None and self._batch.fast(rtype) else None
+        if batch is not None and (rtype, rid) in batch.absent:
+            return None
+        if batch is not None:  # locked by the prefetch (or written earlier in this batch)
+            record = self.session.get(model, rid)
+            visible = (rtype, rid) in batch.visible
+        else:
+            record = self.session.execute(sa.select(model).where(model.id == rid).with_for_update()).scalar_one_or_none()
+            visible = record is not None and scopes.is_visible(self.session, user, rtype, model, rid)
         if record is None:
             return None
-        if not scopes.is_visible(self.session, user, rtype, model, rid):
+        if not visible:
             raise Rejected([Problem("id", "out_of_scope")])
-        values = registry()[rtype].schema().dump(record)
+        values = registry()[rtype].wire.dump(record)
         return Stored(values=values, version=record.version, deleted=record.deleted, meta=dict(record.field_meta or {}))
 
     def create(self, user: User, rtype: str, rid: str, fields: dict, *, meta: FieldMeta, client_id: str,
@@ -105,12 +166,14 @@ class SqlStore:
         with _as_rejection():
             grace = rtype in GRACE_TYPES and self._in_grace(user, fields.get("household_id"), at)
             record = service.create(self.session, user=user, rtype=rtype, data=dict(fields), record_id=rid,
-                                    client_id=client_id, meta=meta, scope_grace=grace)
+                                    client_id=client_id, meta=meta, scope_grace=grace, batch=self._batch)
         return record.version
 
     def _in_grace(self, user: User, household_id: Any, at: datetime) -> bool:
         """Whether the user held this household when the work was done, and lost it only lately."""
-        if not isinstance(household_id, str) or scopes.household_in_scope(self.session, user, household_id):
+        if not isinstance(household_id, str) or household_id in self._in_scope:
+            return False
+        if scopes.household_in_scope(self.session, user, household_id):
             return False
         lost_at = change_order.evicted_recently(self.session, user_id=user.id, household_id=household_id,
                                                 since=utcnow() - self.grace)
@@ -120,7 +183,7 @@ class SqlStore:
                at: datetime) -> int:
         with _as_rejection():
             record = service.update(self.session, user=user, rtype=rtype, record_id=rid, data=dict(fields),
-                                    client_id=client_id, meta=meta)
+                                    client_id=client_id, meta=meta, batch=self._batch)
         return record.version
 
     def delete(self, user: User, rtype: str, rid: str) -> int:

@@ -401,3 +401,36 @@ def test_purging_keeps_recent_tombstones_and_cursors_stay_valid(client, world, r
     body = phone.sync().get_json()
     assert "reset" not in body
     assert {"type": "person", "id": world["person"].id, "op": "delete", "version": 2} in body["changes"]
+
+
+def test_a_batch_with_one_record_outside_scope_applies_the_others(client, world, session):
+    """The fast way through a batch checks scope at its end; a failure there redoes the batch
+    carefully, so the one bad record is rejected and the others still apply."""
+    good1, bad, good2 = (str(uuid.uuid4()) for _ in range(3))
+    fields = {"visited_at": "2026-11-27T09:15:02+08:00"}
+    answer = results(Phone(client, world["b1"]).sync(
+        put("visit", good1, {**fields, "household_id": world["h1"].id}),
+        put("visit", bad, {**fields, "household_id": world["h2"].id}),
+        put("visit", good2, {**fields, "household_id": world["h1"].id})))
+    assert [r["status"] for r in answer] == ["applied", "rejected", "applied"]
+    assert answer[1]["errors"][0]["code"] == "out_of_scope"
+    assert session.get(Visit, bad) is None
+    assert session.get(Visit, good1) is not None and session.get(Visit, good2) is not None
+
+
+def test_a_batch_can_create_a_record_and_change_it(client, world, session):
+    vid = str(uuid.uuid4())
+    answer = results(Phone(client, world["b1"]).sync(
+        put("visit", vid, {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00"}),
+        put("visit", vid, {"satisfaction": 3}, base=1),
+        put("visit", vid, {"satisfaction": 4}, base=2)))
+    assert [(r["status"], r["version"]) for r in answer] == [("applied", 1), ("applied", 2), ("applied", 3)]
+    session.expire_all()
+    assert session.get(Visit, vid).satisfaction == 4
+
+
+def test_the_same_mid_twice_in_one_batch_is_applied_once(client, world, session):
+    m = put("visit", str(uuid.uuid4()), {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00"})
+    first, second = results(Phone(client, world["b1"]).sync(m, m))
+    assert first == second
+    assert session.scalar(sa.select(sa.func.count()).select_from(Visit).where(Visit.id == m["id"])) == 1
