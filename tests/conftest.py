@@ -9,11 +9,14 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import threading
 import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from werkzeug.serving import make_server
 
 from server import create_app
 from server.extensions import db
@@ -153,3 +156,15 @@ def runner(app):
 @pytest.fixture
 def session(app):
     return db.session
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free loopback port for the length of one test."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()

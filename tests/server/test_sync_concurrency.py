@@ -7,24 +7,12 @@ import uuid
 
 import pytest
 import requests as http
-from werkzeug.serving import make_server
 
 from tests.factories import make_community, make_grid, make_household, make_user, token_for
 
 WRITERS = 6
 BATCHES = 8
 PER_BATCH = 4
-
-
-@pytest.fixture
-def served(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
 
 
 def sync(base_url, token, client_id, cursor=None, mutations=()):
@@ -36,7 +24,7 @@ def sync(base_url, token, client_id, cursor=None, mutations=()):
     return response.json()
 
 
-def test_a_reader_pulling_during_concurrent_writes_misses_nothing(served, session):
+def test_a_reader_pulling_during_concurrent_writes_misses_nothing(live_server, session):
     community = make_community()
     butlers = [make_user("butler", community_id=community.id) for _ in range(WRITERS)]
     household_ids = [make_household(community, make_grid(community, b)).id for b in butlers]
@@ -55,7 +43,7 @@ def test_a_reader_pulling_during_concurrent_writes_misses_nothing(served, sessio
                           "base": None, "at": "2026-11-27T09:15:02+08:00",
                           "fields": {"household_id": household_ids[i], "visited_at": "2026-11-27T09:15:02+08:00"}}
                          for _ in range(PER_BATCH)]
-                answer = sync(served, tokens[i], client_id, mutations=batch)
+                answer = sync(live_server, tokens[i], client_id, mutations=batch)
                 assert {r["status"] for r in answer["results"]} == {"applied"}
                 written.extend(m["id"] for m in batch)
         except BaseException as exc:  # reported by the main thread
@@ -72,7 +60,7 @@ def test_a_reader_pulling_during_concurrent_writes_misses_nothing(served, sessio
             done.set()  # one last round of pulls after every writer has finished
         while True:
             pulls_during_writes += not done.is_set()
-            answer = sync(served, reader_token, "cccccccc-0000-4000-8000-000000000003", cursor)
+            answer = sync(live_server, reader_token, "cccccccc-0000-4000-8000-000000000003", cursor)
             seen.update(c["id"] for c in answer["changes"] if c["type"] == "visit")
             cursor = answer["cursor"]
             if not answer["more"]:
