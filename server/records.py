@@ -70,5 +70,12 @@ class Tracked:
     field_meta: per field, [record version, client id, user id] of its last change, for merging.
     """
 
-    seq: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0, index=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     field_meta: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
+
+
+def index_change_order(*models) -> None:
+    """Index each table in change order, (seq, id): a pull reads `(seq, id) > (s, i) ORDER BY
+    seq, id LIMIT n` as one index range, even among rows that share a seq (bulk-written ones)."""
+    for model in models:
+        sa.Index(f"ix_{model.__tablename__}_seq_id", model.seq, model.id)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.crypto import EncryptedString
 from server.extensions import db
-from server.records import JSONType, Synced, Tracked, UTCDateTime, enum
+from server.records import JSONType, Synced, Tracked, UTCDateTime, enum, index_change_order
 
 HOUSEHOLD_STATUSES = ("self_occupied", "rented", "vacant", "custody")
 RELATIONS = ("owner", "family", "tenant", "other")
@@ -64,3 +64,6 @@ class Person(Synced, Tracked, db.Model):
     notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     consent: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+index_change_order(Household, Person)

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import Synced, Tracked, enum
+from server.records import Synced, Tracked, enum, index_change_order
 
 PRODUCT_CATEGORIES = ("life", "house", "asset")
 ORDER_STATUSES = ("placed", "confirmed", "delivered", "cancelled")
@@ -36,3 +36,6 @@ class Order(Synced, Tracked, db.Model):
     note: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     ordered_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))
     recommended_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+
+index_change_order(Product, Order)

@@ -39,10 +39,22 @@ class Resource:
         building one costs more than loading a record with it."""
         return _schema_instance(self.schema)
 
+    @property
+    def dump(self):
+        """The wire dump of one record (see server/wire.py compile_dumper)."""
+        return _dumper(self.schema)
+
 
 @cache
 def _schema_instance(schema: type[WireSchema]) -> WireSchema:
     return schema()
+
+
+@cache
+def _dumper(schema: type[WireSchema]):
+    from server.wire import compile_dumper
+
+    return compile_dumper(_schema_instance(schema))
 
 
 @cache

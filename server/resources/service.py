@@ -39,7 +39,7 @@ def dump(user: User, rtype: str, record) -> dict[str, Any]:
     """The record as this user may see it."""
     res = resource(rtype)
     hidden = scopes.hidden_fields(user, rtype)
-    data = res.wire.dump(record)
+    data = res.dump(record)
     for name in hidden:
         data.pop(name, None)
     return data

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.crypto import EncryptedJSON
 from server.extensions import db
-from server.records import Synced, Tracked, UTCDateTime, enum, utcnow
+from server.records import Synced, Tracked, UTCDateTime, enum, index_change_order, utcnow
 
 
 class SyncCounter(db.Model):
@@ -80,3 +80,6 @@ class SyncConflict(Synced, Tracked, db.Model):
     chosen = mapped_column(EncryptedJSON)
     settled_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+index_change_order(SyncConflict)

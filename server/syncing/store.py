@@ -3,6 +3,7 @@ so sync obeys exactly the scope rules and domain rules that the REST API does.""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import cache
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
@@ -239,51 +240,66 @@ class SqlStore:
     def changes(self, user: User, *, after: Cursor, limit: int) -> Page:
         session = self.session
         high_water = change_order.high_water(session)  # read first: all at or below it is visible below
-        heads: list[tuple[int, str, str, bool | None]] = []  # seq, type, id, deleted (None: eviction)
-        for rtype in sorted(SYNCED_TYPES):
+        heads: list[tuple[int, str, str, bool | None, int | None]] = []  # seq, type, id, deleted (None:
+        for rtype in sorted(SYNCED_TYPES):                                # eviction), version
             model = registry()[rtype].model
-            query = sa.select(model.seq, model.id, model.deleted).where(
+            query = sa.select(model.seq, model.id, model.deleted, model.version).where(
                 _after(after, rtype, model.seq, model.id), scopes.visible_filter(user, rtype, model))
             if after.resend:
                 query = query.where(model.deleted.is_(False))
             query = query.order_by(model.seq, model.id).limit(limit + 1)
-            heads += [(seq, rtype, rid, deleted) for seq, rid, deleted in session.execute(query)]
+            heads += [(seq, rtype, rid, deleted, version) for seq, rid, deleted, version in session.execute(query)]
         conflicts = (sa.select(SyncConflict.seq, SyncConflict.id)
                      .where(_after(after, "conflict", SyncConflict.seq, SyncConflict.id), conflict_filter(user))
                      .order_by(SyncConflict.seq, SyncConflict.id).limit(limit + 1))
-        heads += [(seq, "conflict", rid, False) for seq, rid in session.execute(conflicts)]
+        heads += [(seq, "conflict", rid, False, None) for seq, rid in session.execute(conflicts)]
         if not after.resend:  # evictions have unique sequence numbers: no ties to break
             evictions = (sa.select(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id)
                          .where(SyncEviction.user_id == user.id, SyncEviction.seq > after.seq)
                          .order_by(SyncEviction.seq).limit(limit + 1))
-            heads += [(seq, rtype, rid, None) for seq, rtype, rid in session.execute(evictions)
+            heads += [(seq, rtype, rid, None, None) for seq, rtype, rid in session.execute(evictions)
                       if after.before(seq, rtype, rid)]
         heads.sort(key=lambda h: (h[0], h[1], h[2]))
         return Page(self._materialise(user, heads[:limit]), len(heads) > limit, high_water)
 
-    def _materialise(self, user: User, heads: list[tuple[int, str, str, bool | None]]) -> list[Change]:
-        """Load the page's records in one query per type and dump each as the user may see it."""
+    def _materialise(self, user: User, heads: list[tuple]) -> list[Change]:
+        """Load the page's records in one query per type and dump each as the user may see it.
+
+        Plain rows, not ORM objects, and only the wire's columns: a bootstrap pulls tens of
+        thousands of records, and identity-map bookkeeping would cost more than the query.
+        """
         wanted: dict[str, list[str]] = {}
-        for _, rtype, rid, deleted in heads:
+        for _, rtype, rid, deleted, _ in heads:
             if deleted is False:
                 wanted.setdefault(rtype, []).append(rid)
         loaded: dict[tuple[str, str], Any] = {}
         for rtype, ids in wanted.items():
-            model = SyncConflict if rtype == "conflict" else registry()[rtype].model
-            for record in self.session.scalars(sa.select(model).where(model.id.in_(ids))):
-                loaded[(rtype, record.id)] = record
+            if rtype == "conflict":
+                for conflict in self.session.scalars(sa.select(SyncConflict).where(SyncConflict.id.in_(ids))):
+                    loaded[(rtype, conflict.id)] = dump_conflict(conflict)
+                continue
+            for row in self.session.execute(sa.select(*_wire_columns(rtype)).where(
+                    registry()[rtype].model.id.in_(ids))).mappings():
+                loaded[(rtype, row["id"])] = service.dump(user, rtype, row)
         out = []
-        for seq, rtype, rid, deleted in heads:
+        for seq, rtype, rid, deleted, version in heads:
             if deleted is None:
                 out.append(Change(seq, rtype, rid, "evict"))
             elif deleted:
-                record = self.session.get(SyncConflict if rtype == "conflict" else registry()[rtype].model, rid)
-                out.append(Change(seq, rtype, rid, "delete", record.version if record else None))
+                out.append(Change(seq, rtype, rid, "delete", version))
             else:
-                record = loaded[(rtype, rid)]
-                data = dump_conflict(record) if rtype == "conflict" else service.dump(user, rtype, record)
-                out.append(Change(seq, rtype, rid, "put", record.version, data))
+                data = loaded[(rtype, rid)]
+                out.append(Change(seq, rtype, rid, "put", data["version"], data))
         return out
+
+
+@cache
+def _wire_columns(rtype: str) -> tuple:
+    """The columns a type's wire format reads, labelled with their attribute names."""
+    wire = registry()[rtype].wire
+    attributes = {field.attribute or name for name, field in wire.dump_fields.items()}
+    mapper = sa.inspect(registry()[rtype].model)
+    return tuple(attr.columns[0].label(attr.key) for attr in mapper.column_attrs if attr.key in attributes)
 
 
 def _after(position: Cursor, rtype: str, seq_column, id_column):
@@ -292,7 +308,7 @@ def _after(position: Cursor, rtype: str, seq_column, id_column):
         return seq_column > position.seq
     if rtype > position.type:
         return seq_column >= position.seq
-    return sa.or_(seq_column > position.seq, sa.and_(seq_column == position.seq, id_column > position.id))
+    return sa.tuple_(seq_column, id_column) > sa.tuple_(position.seq, position.id)
 
 
 def conflict_filter(user: User):

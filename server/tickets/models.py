@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import Synced, Tracked, UTCDateTime, enum
+from server.records import Synced, Tracked, UTCDateTime, enum, index_change_order
 
 CATEGORIES = ("repair", "complaint", "cleaning", "water", "custody", "other")
 STATUSES = ("new", "dispatched", "accepted", "in_progress", "resolved", "closed", "cancelled")
@@ -31,3 +31,6 @@ class Ticket(Synced, Tracked, db.Model):
     rating_comment: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     # The butler's 1–5 rating of the back-office team that did the work (后台能力评价).
     backoffice_rating: Mapped[int | None] = mapped_column(sa.Integer)
+
+
+index_change_order(Ticket)

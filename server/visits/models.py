@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import JSONType, Synced, Tracked, UTCDateTime, enum
+from server.records import JSONType, Synced, Tracked, UTCDateTime, enum, index_change_order
 
 VISIT_KINDS = ("routine", "new_owner", "follow_up", "complaint", "emergency")
 CHANNELS = ("lobby", "phone", "wechat", "visit", "other")
@@ -38,3 +38,6 @@ class Touchpoint(Synced, Tracked, db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     channel: Mapped[str] = mapped_column(enum(*CHANNELS, name="channel"), nullable=False)
     summary: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+
+
+index_change_order(Visit, Touchpoint)
