@@ -39,7 +39,8 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
     "invalid_choice": ("{label}必须是以下之一：{choices}。", "{label} must be one of: {choices}."),
     "out_of_range": ("{label}必须在 {min}–{max} 之间。", "{label} must be between {min} and {max}."),
     "too_long": ("{label}不能超过 {max} 个字符。", "{label} may be at most {max} characters long."),
-    "invalid_phone": ("{label}不是有效的手机号码。", "{label} is not a valid phone number."),
+    "invalid_phone": ("{label}格式不正确。", "{label} is not a valid phone number."),
+    "already_exists": ("这条记录已经存在。", "This record already exists."),
     "consent_required": ("住户未同意保存个人信息，不能填写{label}。",
                          "The person has not agreed to their information being kept; {label} cannot be stored."),
     "not_writable": ("您不能修改{label}。", "You may not change {label}."),
@@ -106,6 +107,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "username": ("用户名", "Username"),
     "password": ("密码", "Password"),
     "version": ("版本", "Version"),
+    "chosen": ("选定的值", "Chosen value"),
+    "type": ("记录类型", "Record type"),
+    "op": ("操作", "Operation"),
+    "mid": ("修改编号", "Mutation ID"),
+    "base": ("基础版本", "Base version"),
+    "fields": ("字段", "Fields"),
+    "client_id": ("客户端编号", "Client ID"),
+    "schema": ("数据版本", "Schema version"),
+    "cursor": ("同步位置", "Cursor"),
+    "limit": ("每页数量", "Page size"),
+    "mutations": ("修改", "Mutations"),
+    "_schema": ("请求内容", "Request body"),
 }
 
 

@@ -19,7 +19,13 @@ class Cursor:
     seq: int
     type: str | None = None
     id: str | None = None
-    resend: bool = False  # inside a full resend: tombstones and evictions are not needed
+    resend: bool = False  # inside a full resend: tombstones and evictions are not needed...
+    base: int | None = None  # ...except those after this number, when the resend began
+
+    def wants_removals(self, seq: int) -> bool:
+        """Whether a tombstone or eviction at `seq` must be sent: always, except in a resend,
+        where only those made after the resend began matter (the phone had dropped the rest)."""
+        return not self.resend or (self.base is not None and seq > self.base)
 
     def before(self, seq: int, rtype: str, rid: str) -> bool:
         """Whether the change at (seq, rtype, rid) comes after this position."""
@@ -29,7 +35,7 @@ class Cursor:
 
 
 def encode(cursor: Cursor, *, key: bytes, user_id: str) -> str:
-    raw = json.dumps([cursor.seq, int(cursor.resend), cursor.type, cursor.id], separators=(",", ":"))
+    raw = json.dumps([cursor.seq, int(cursor.resend), cursor.type, cursor.id, cursor.base], separators=(",", ":"))
     body = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
     return f"{body}.{_sign(body, key, user_id)}"
 
@@ -40,10 +46,10 @@ def decode(text: str, *, key: bytes, user_id: str) -> Cursor | None:
     if not hmac.compare_digest(signature, _sign(body, key, user_id)):
         return None
     try:
-        seq, resend, rtype, rid = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        seq, resend, rtype, rid, base = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         if not isinstance(seq, int) or seq < -1 or (rtype is None) != (rid is None):
             return None
-        return Cursor(seq=seq, type=rtype, id=rid, resend=bool(resend))
+        return Cursor(seq=seq, type=rtype, id=rid, resend=bool(resend), base=base)
     except (ValueError, TypeError):
         return None
 

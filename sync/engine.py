@@ -1,7 +1,7 @@
 """The sync engine: apply a phone's mutations exactly once and in order, then answer with changes.
 
 Framework-free: it runs on any Store (sync/store.py). The server adapts it to SQLAlchemy
-(server/sync_store.py) and HTTP (server/sync_api.py); tests run it on sync/memory.py.
+(server/syncing/store.py) and HTTP (server/syncing/api.py); tests run it on sync/memory.py.
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ class Engine:
         if m.op == "delete":
             if current is None or current.deleted:
                 return {"status": "applied", "version": current.version if current else None}
-            if changed_by_others_since(current.meta, m.base, client_id):
+            if changed_by_others_since(current.meta, m.base, client_id, user_id):
                 # Deleting would silently drop what someone else wrote since this phone looked.
                 raise Rejected([Problem(None, "changed_since_seen")])
             return {"status": "applied", "version": store.delete(user, m.type, m.id)}
@@ -90,7 +90,8 @@ class Engine:
         if current.deleted:
             raise Rejected([Problem(None, "record_deleted")])
         plan = plan_put(current=current.values, meta=current.meta, version=current.version, base=m.base,
-                        client_id=client_id, fields=m.fields, serial=store.serial_fields(m.type))
+                        client_id=client_id, user_id=user_id, fields=store.normalize(m.type, m.fields),
+                        serial=store.serial_fields(m.type))
         meta = stamp(current.meta, m.fields, version=current.version + 1, client_id=client_id, user_id=user_id)
         version = store.update(user, m.type, m.id, m.fields, meta=meta, client_id=client_id, at=m.at)
         result: dict[str, Any] = {"status": plan.status, "version": version}
@@ -118,17 +119,26 @@ class Engine:
             position = beginning
         else:
             position = cursors.decode(cursor_text, key=self.config.cursor_key, user_id=user_id)
-            if position is None or position.seq < store.horizon():
+            # Inside a full resend the position walks live records of any age, below the horizon
+            # too: purged tombstones cannot make it miss anything, so it must not reset (else a
+            # resend longer than one page would start over for ever).
+            if position is None or (not position.resend and position.seq < store.horizon()):
                 position, reset = beginning, True
         page: Page = store.changes(user, after=position, limit=limit)
         if page.more:
             last = page.changes[-1]
-            following = cursors.Cursor(last.seq, last.type, last.id, resend=position.resend)
+            # A resend's first page fixes its base: removals after it are sent with the rest.
+            base = position.base if position.base is not None else page.high_water
+            following = cursors.Cursor(last.seq, last.type, last.id, resend=position.resend,
+                                       base=base if position.resend else None)
         else:
             last_seq = page.changes[-1].seq if page.changes else position.seq
             following = cursors.Cursor(max(last_seq, page.high_water, position.seq))
+        # Each record once, in its latest state: an evict and a later put of one record (it left
+        # and came back) collapse into the later.
+        latest = {(c.type, c.id): i for i, c in enumerate(page.changes)}
         answer: dict[str, Any] = {
-            "changes": [_wire(c) for c in page.changes],
+            "changes": [_wire(c) for i, c in enumerate(page.changes) if latest[(c.type, c.id)] == i],
             "cursor": cursors.encode(following, key=self.config.cursor_key, user_id=user_id),
             "more": page.more,
         }

@@ -100,6 +100,9 @@ class MemoryStore:
     def serial_fields(self, rtype: str) -> frozenset[str]:
         return self.serial.get(rtype, frozenset())
 
+    def normalize(self, rtype: str, fields: dict) -> dict:
+        return fields
+
     def load(self, user: MemoryUser, rtype: str, rid: str) -> Stored | None:
         row = self.rows.get((rtype, rid))
         if row is None:
@@ -175,12 +178,12 @@ class MemoryStore:
         return self.purged_through
 
     def changes(self, user: MemoryUser, *, after, limit: int) -> Page:
-        high_water, resend = self.last_seq, after.resend
+        high_water = self.last_seq
         found: list[Change] = []
         for row in self.rows.values():
             if after.before(row.seq, row.type, row.id) and self.visible(user, row.type, row.id, row.values):
                 if row.deleted:
-                    if not resend:
+                    if after.wants_removals(row.seq):
                         found.append(Change(row.seq, row.type, row.id, "delete", row.version))
                 else:
                     found.append(Change(row.seq, row.type, row.id, "put", row.version,
@@ -189,8 +192,7 @@ class MemoryStore:
             if after.before(conflict["seq"], "conflict", conflict["id"]) and (user.supervisor or conflict["household_id"] in user.households):
                 data = {k: v for k, v in conflict.items() if k != "seq"}
                 found.append(Change(conflict["seq"], "conflict", conflict["id"], "put", conflict["version"], data))
-        if not resend:
-            found += [Change(seq, rtype, rid, "evict") for seq, uid, rtype, rid in self.evictions
-                      if after.before(seq, rtype, rid) and uid == user.id]
+        found += [Change(seq, rtype, rid, "evict") for seq, uid, rtype, rid in self.evictions
+                  if after.before(seq, rtype, rid) and uid == user.id and after.wants_removals(seq)]
         found.sort(key=lambda c: (c.seq, c.type, c.id))
         return Page(found[:limit], len(found) > limit, high_water)

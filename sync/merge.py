@@ -2,8 +2,9 @@
 
 Each stored record keeps, per field, who changed it last and at which record version:
 `meta[field] = [version, client_id, user_id]`. A put carries `base`, the version its client last
-saw. A field the put changes is in conflict when it was changed after `base` from another client
-(another person, or the same person on another phone) and now holds a different value.
+saw. A field the put changes is in conflict when it was changed after `base` by another writer
+(another person, or the same person on another phone: a writer is a client and a user) and
+now holds a different value.
 """
 from __future__ import annotations
 
@@ -28,15 +29,19 @@ class Plan:
     collisions: list[Collision]
 
 
+def _same_writer(changed: list, client_id: str, user_id: str) -> bool:
+    return changed[1] == client_id and (len(changed) < 3 or changed[2] == user_id)
+
+
 def plan_put(*, current: dict[str, Any], meta: FieldMeta, version: int, base: int | None,
-             client_id: str, fields: dict[str, Any], serial: Iterable[str] = ()) -> Plan:
+             client_id: str, user_id: str, fields: dict[str, Any], serial: Iterable[str] = ()) -> Plan:
     """Decide how a put on an existing record merges. `serial` fields never conflict: a state
     machine (a ticket's status) decides them instead."""
     seen = base or 0
     collisions = []
     for name, value in fields.items():
         changed = meta.get(name)
-        if name in serial or not changed or changed[0] <= seen or changed[1] == client_id:
+        if name in serial or not changed or changed[0] <= seen or _same_writer(changed, client_id, user_id):
             continue
         if current.get(name) != value:
             collisions.append(Collision(name, value, current.get(name),
@@ -46,10 +51,10 @@ def plan_put(*, current: dict[str, Any], meta: FieldMeta, version: int, base: in
     return Plan("applied" if seen >= version else "merged", [])
 
 
-def changed_by_others_since(meta: FieldMeta, base: int | None, client_id: str) -> bool:
-    """Whether anyone but this client changed the record after `base` (guards deletes)."""
+def changed_by_others_since(meta: FieldMeta, base: int | None, client_id: str, user_id: str) -> bool:
+    """Whether another writer changed the record after `base` (guards deletes)."""
     seen = base or 0
-    return any(m[0] > seen and m[1] != client_id for m in meta.values())
+    return any(m[0] > seen and not _same_writer(m, client_id, user_id) for m in meta.values())
 
 
 def stamp(meta: FieldMeta, names: Iterable[str], *, version: int, client_id: str, user_id: str) -> FieldMeta:

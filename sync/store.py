@@ -60,6 +60,10 @@ class Store(Protocol):
 
     def serial_fields(self, rtype: str) -> frozenset[str]: ...
 
+    def normalize(self, rtype: str, fields: dict) -> dict:
+        """Incoming values as the store would hold and send them ("Z" and "+00:00" are one time),
+        so that equal values are never taken for a conflict; as given when they do not validate."""
+
     def load(self, user: Any, rtype: str, rid: str) -> Stored | None:
         """The record for writing (locked), whether or not the user may see it."""
 

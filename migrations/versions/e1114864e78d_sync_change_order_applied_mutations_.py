@@ -34,6 +34,7 @@ def upgrade():
     sa.Column('record_type', sa.String(length=20), nullable=False),
     sa.Column('record_id', sa.String(length=36), nullable=False),
     sa.Column('field', sa.String(length=50), nullable=False),
+    sa.Column('record_version', sa.Integer(), nullable=True),
     sa.Column('kept_value', sa.Text(), nullable=True),
     sa.Column('kept_by', sa.String(length=36), nullable=False),
     sa.Column('kept_at', sa.DateTime(timezone=True), nullable=True),

@@ -20,7 +20,7 @@ from server.resources.registry import registry
 
 # Types whose writes never change who may see what (no audience rules), so a write's scope
 # can be checked after the fact for the whole batch.
-FAST_TYPES = frozenset({"person", "visit", "touchpoint", "ticket", "order"})
+FAST_TYPES = frozenset({"person", "visit", "touchpoint", "order"})
 
 
 class BatchInvalid(Exception):

@@ -21,7 +21,7 @@ from server.errors import (AlreadyExists, FieldError, Forbidden, NotFound, Stale
 from server.records import Tracked, new_id, utcnow
 from server.resources.batch import Batch
 from server.resources.registry import Resource, registry
-from server.syncing.changes import apply_scope_change, audience, next_seq
+from server.syncing.changes import apply_scope_change, audience, next_seq, record_moved
 from sync.merge import stamp
 
 MAX_PAGE = 500
@@ -139,7 +139,8 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
     changes = load_fields(user, rtype, data, creating=False)
     if not scopes.rights(user, rtype).update:
         raise Forbidden()  # even an empty change would bump the version of a record it may only read
-    fast = batch is not None and batch.fast(rtype)
+    # A write that moves a record between households or hands needs the careful way: it may evict.
+    fast = batch is not None and batch.fast(rtype) and not {"household_id", "assignee_id"} & set(changes)
     with nullcontext() if fast else session.begin_nested():
         record = _load_for_write(session, user, res, record_id, expected_version, batch=batch if fast else None)
         if res.rules.prepare_update:
@@ -154,6 +155,7 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
             return record
         watched = res.rules.audience_of(session, record, changes) if res.rules.audience_of else []
         before = audience(session, watched)
+        moved = _movement(record, changes)
         for name, value in changes.items():
             setattr(record, name, value)
         _bump(record)
@@ -162,6 +164,8 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
         _check_in_scope(session, user, res, record)
         if watched:
             apply_scope_change(session, before, audience(session, watched))
+        if moved:
+            record_moved(session, rtype=rtype, record_id=record.id, **moved)
     return record
 
 
@@ -195,7 +199,10 @@ def _checked_id(rtype: str, record_id: Any) -> str:
             if not isinstance(record_id, str) or not 1 <= len(record_id) <= 36:
                 raise ValueError
             return record_id
-        return str(uuid.UUID(record_id))
+        # The canonical form, in the client's own case: its next put must find the same record.
+        if len(record_id) != 36 or str(uuid.UUID(record_id)) != record_id.lower():
+            raise ValueError
+        return record_id
     except (ValueError, TypeError, AttributeError):
         raise ValidationFailed([FieldError("code" if rtype == "product" else "id", "invalid_type")]) from None
 
@@ -244,6 +251,18 @@ def _check_references(session: Session, values: dict[str, Any]) -> None:
         raise ValidationFailed(missing)
 
 
+def _movement(record, changes: dict) -> dict | None:
+    """A record that hangs on a household and moves to another (or a ticket that changes hands)
+    leaves some phones: what record_moved needs to evict it there."""
+    household_moves = "household_id" in changes and changes["household_id"] != getattr(record, "household_id", None)
+    old_assignee = getattr(record, "assignee_id", None)
+    hands_change = "assignee_id" in changes and old_assignee and changes["assignee_id"] != old_assignee
+    if not (household_moves or hands_change) or not isinstance(record, Tracked):
+        return None
+    return {"old_household": record.household_id, "new_household": changes.get("household_id", record.household_id),
+            "old_assignee": old_assignee if hands_change else None}
+
+
 def _bump(record) -> None:
     record.version += 1
     record.updated_at = utcnow()
@@ -254,8 +273,10 @@ def _track(session: Session, record, changed: dict, *, meta: dict | None, client
     if not isinstance(record, Tracked):
         return
     record.seq = next_seq(session)
-    record.field_meta = meta if meta is not None else stamp(
-        record.field_meta or {}, changed, version=record.version, client_id=client_id, user_id=user.id)
+    # What the domain rules derived (a ticket's accepted_at, erased phone numbers) is stamped as
+    # written by the same writer as the fields that were sent, so a later stale write conflicts.
+    base = meta if meta is not None else (record.field_meta or {})
+    record.field_meta = stamp(base, changed, version=record.version, client_id=client_id, user_id=user.id)
 
 
 def _flush(session: Session) -> None:

@@ -121,6 +121,20 @@ def apply_scope_change(session: Session, before: set[tuple[str, str]], after: se
             touch(session, model, list(session.scalars(sa.select(model.id).where(model.household_id == household_id))))
 
 
+def record_moved(session: Session, *, rtype: str, record_id: str, old_household: str | None,
+                 new_household: str | None, old_assignee: str | None = None) -> None:
+    """One record changed household (or a ticket its assignee): evict it for whoever could see
+    it before and cannot now. Whoever gains it gets it by its new sequence number."""
+    before = {u for u, _ in audience(session, [old_household] if old_household else [])}
+    if old_assignee:
+        before.add(old_assignee)
+    after = {u for u, _ in audience(session, [new_household] if new_household else [])}
+    lost = sorted(before - after)
+    seqs = iter(next_seqs(session, len(lost)))
+    session.add_all([SyncEviction(seq=next(seqs), user_id=u, record_type=rtype, record_id=record_id,
+                                  household_id=old_household) for u in lost])
+
+
 def touch(session: Session, model, ids: list[str]) -> None:
     """Give records new sequence numbers so that every phone whose scope holds them pulls them again."""
     if not ids:

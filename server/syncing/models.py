@@ -70,6 +70,9 @@ class SyncConflict(Synced, Tracked, db.Model):
     record_type: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     record_id: Mapped[str] = mapped_column(sa.String(36), nullable=False)
     field: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    # The record's version that holds kept_value; if the field changes after it, settling must
+    # not overwrite that newer value unseen.
+    record_version: Mapped[int | None] = mapped_column(sa.Integer)
     kept_value = mapped_column(EncryptedJSON)
     kept_by: Mapped[str] = mapped_column(sa.ForeignKey("user_account.id"), nullable=False, index=True)
     kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from functools import cache
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 import sqlalchemy as sa
+from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,7 @@ from sync.store import Change, Page, Stored
 # The replicated record types (communities and grids are read through REST).
 SYNCED_TYPES = frozenset({"household", "person", "visit", "touchpoint", "ticket", "order", "product"})
 # Fields a state machine decides: never a merge conflict, the machine accepts or rejects the move.
-SERIAL_FIELDS = {"ticket": frozenset({"status"}), "order": frozenset({"status"})}
+SERIAL_FIELDS = {"ticket": frozenset({"status"})}
 # Work that may still arrive for a household the user no longer holds (recorded offline before).
 GRACE_TYPES = frozenset({"visit", "touchpoint"})
 
@@ -144,6 +145,16 @@ class SqlStore:
     def serial_fields(self, rtype: str) -> frozenset[str]:
         return SERIAL_FIELDS.get(rtype, frozenset())
 
+    def normalize(self, rtype: str, fields: dict) -> dict:
+        wire = registry()[rtype].wire
+        try:
+            loaded = wire.load(fields, partial=True)
+        except (ValidationError, TypeError, ValueError):
+            return fields
+        # Stored times are UTC, so compare in UTC: 09:15+08:00 and 01:15Z are one moment.
+        utc = {k: v.astimezone(timezone.utc) if isinstance(v, datetime) else v for k, v in loaded.items()}
+        return {**fields, **wire.dump(utc)}
+
     def load(self, user: User, rtype: str, rid: str) -> Stored | None:
         model = registry()[rtype].model
         batch = self._batch if self._batch is not None and self._batch.fast(rtype) else None
@@ -200,7 +211,8 @@ class SqlStore:
         community_id = _community_of(self.session, rtype, record)
         conflict = SyncConflict(
             community_id=community_id, household_id=household_id, record_type=rtype, record_id=rid,
-            field=collision.field, kept_value=collision.yours, kept_by=user.id, kept_at=at,
+            field=collision.field, record_version=record.version, kept_value=collision.yours, kept_by=user.id,
+            kept_at=at,
             other_value=collision.theirs, other_by=collision.their_user_id, status="open",
             version=1, seq=change_order.next_seq(self.session), field_meta={},
         )
@@ -222,6 +234,9 @@ class SqlStore:
                                                                if f != "chosen"])
         model = registry()[conflict.record_type].model
         record = self.session.get(model, conflict.record_id)
+        last_change = (record.field_meta or {}).get(conflict.field, [0])[0]
+        if conflict.record_version is not None and last_change > conflict.record_version:
+            raise Rejected([Problem(conflict.field, "changed_since_seen")])  # a newer value stands
         meta = stamp(record.field_meta or {}, [conflict.field], version=record.version + 1,
                      client_id=client_id, user_id=user.id)
         with _as_rejection():
@@ -241,24 +256,29 @@ class SqlStore:
         session = self.session
         high_water = change_order.high_water(session)  # read first: all at or below it is visible below
         heads: list[tuple[int, str, str, bool | None, int | None]] = []  # seq, type, id, deleted (None:
+        removals_after = after.base if after.base is not None else high_water
         for rtype in sorted(SYNCED_TYPES):                                # eviction), version
             model = registry()[rtype].model
-            query = sa.select(model.seq, model.id, model.deleted, model.version).where(
-                _after(after, rtype, model.seq, model.id), scopes.visible_filter(user, rtype, model))
-            if after.resend:
-                query = query.where(model.deleted.is_(False))
+            # A product taken out of the catalogue leaves every phone: read it to evict it.
+            withdrawn = model.active.is_(False) if rtype == "product" and user.role != "admin" else sa.false()
+            scope = sa.or_(scopes.visible_filter(user, rtype, model), withdrawn)
+            query = sa.select(model.seq, model.id, model.deleted, model.version, withdrawn).where(
+                _after(after, rtype, model.seq, model.id), scope)
+            if after.resend:  # the phone holds nothing older than the resend: no old removals
+                query = query.where(sa.or_(sa.and_(model.deleted.is_(False), sa.not_(withdrawn)),
+                                           model.seq > removals_after))
             query = query.order_by(model.seq, model.id).limit(limit + 1)
-            heads += [(seq, rtype, rid, deleted, version) for seq, rid, deleted, version in session.execute(query)]
+            heads += [(seq, rtype, rid, None if gone else deleted, version)
+                      for seq, rid, deleted, version, gone in session.execute(query)]
         conflicts = (sa.select(SyncConflict.seq, SyncConflict.id)
                      .where(_after(after, "conflict", SyncConflict.seq, SyncConflict.id), conflict_filter(user))
                      .order_by(SyncConflict.seq, SyncConflict.id).limit(limit + 1))
         heads += [(seq, "conflict", rid, False, None) for seq, rid in session.execute(conflicts)]
-        if not after.resend:  # evictions have unique sequence numbers: no ties to break
-            evictions = (sa.select(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id)
-                         .where(SyncEviction.user_id == user.id, SyncEviction.seq > after.seq)
-                         .order_by(SyncEviction.seq).limit(limit + 1))
-            heads += [(seq, rtype, rid, None, None) for seq, rtype, rid in session.execute(evictions)
-                      if after.before(seq, rtype, rid)]
+        evictions = (sa.select(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id)
+                     .where(SyncEviction.user_id == user.id, SyncEviction.seq > after.seq)
+                     .order_by(SyncEviction.seq).limit(limit + 1))  # unique numbers: no ties to break
+        heads += [(seq, rtype, rid, None, None) for seq, rtype, rid in session.execute(evictions)
+                  if after.before(seq, rtype, rid) and after.wants_removals(seq)]
         heads.sort(key=lambda h: (h[0], h[1], h[2]))
         return Page(self._materialise(user, heads[:limit]), len(heads) > limit, high_water)
 

@@ -434,3 +434,53 @@ def test_the_same_mid_twice_in_one_batch_is_applied_once(client, world, session)
     first, second = results(Phone(client, world["b1"]).sync(m, m))
     assert first == second
     assert session.scalar(sa.select(sa.func.count()).select_from(Visit).where(Visit.id == m["id"])) == 1
+
+
+def test_the_same_time_written_two_ways_is_no_conflict(client, world):
+    vid = world["visit"].id
+    results(Phone(client, world["supervisor"], PHONE_A).sync(put("visit", vid, {"visited_at": "2026-11-27T01:15:02Z"}, base=1)))
+    (result,) = results(Phone(client, world["b1"], PHONE_B).sync(
+        put("visit", vid, {"visited_at": "2026-11-27T09:15:02+08:00"}, base=1)))
+    assert result["status"] == "merged"
+
+
+def test_a_person_moved_to_another_grid_s_household_is_evicted(client, world):
+    butler1 = Phone(client, world["b1"])
+    butler1.pull_all()
+    r = client.patch(f"/api/v1/persons/{world['person'].id}", json={"household_id": world["h2"].id},
+                     headers=auth(world["supervisor"]))
+    assert r.status_code == 200
+    assert ids(butler1.pull_all(), op="evict") == {world["person"].id}
+    assert world["person"].id in ids(Phone(client, world["b2"]).pull_all(), rtype="person")
+
+
+def test_a_product_taken_out_of_the_catalogue_leaves_the_phones(client, world):
+    phone = Phone(client, world["b1"])
+    phone.pull_all()
+    admin = make_user("admin")
+    assert client.patch("/api/v1/products/water", json={"active": False}, headers=auth(admin)).status_code == 200
+    changes = phone.pull_all()
+    assert {"type": "product", "id": "water", "op": "evict"} in changes
+    assert "water" not in ids(Phone(client, world["b2"]).pull_all(), rtype="product")
+
+
+def test_an_upper_case_uuid_is_kept_as_the_client_wrote_it(client, world):
+    vid = str(uuid.uuid4()).upper()
+    phone = Phone(client, world["b1"])
+    results(phone.sync(put("visit", vid, {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00"})))
+    (again,) = results(phone.sync(put("visit", vid, {"notes": "再改"}, base=1)))
+    assert (again["status"], again["version"]) == ("applied", 2)
+
+
+def test_settling_never_overwrites_a_value_typed_after_the_conflict(client, world, session):
+    hid = world["h1"].id
+    supervisor, butler = Phone(client, world["supervisor"], PHONE_A), Phone(client, world["b1"], PHONE_B)
+    results(supervisor.sync(put("household", hid, {"notes": "甲"}, base=1)))
+    (result,) = results(butler.sync(put("household", hid, {"notes": "乙"}, base=1)))
+    conflict_id = result["conflicts"][0]["conflict_id"]
+    results(butler.sync(put("household", hid, {"notes": "丙，后来写的"}, base=result["version"])))
+    (settle,) = results(supervisor.sync(put("conflict", conflict_id, {"chosen": "甲"})))
+    assert settle["status"] == "rejected"
+    assert settle["errors"][0]["code"] == "changed_since_seen"
+    session.expire_all()
+    assert world["h1"].notes == "丙，后来写的"

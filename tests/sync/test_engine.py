@@ -281,3 +281,39 @@ def test_the_sync_package_imports_no_flask():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_sqlalchemy', 'werkzeug', 'server')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_two_people_sharing_a_client_id_still_conflict(engine, store):
+    first, second = MemoryUser("butler-a", {H1}), MemoryUser("butler-b", {H1})
+    engine.sync(store, first, request(put("household", H1, {"notes": "甲"}, base=1), client=PHONE_A))
+    result = engine.sync(store, second, request(put("household", H1, {"notes": "乙"}, base=1),
+                                                client=PHONE_A))["results"][0]
+    assert result["status"] == "conflict"
+
+
+def test_a_page_never_sends_one_record_twice(engine, store, butler):
+    engine.sync(store, butler, request(put("visit", "v1", {"household_id": H1})))
+    cursor = engine.sync(store, butler, request())["cursor"]
+    other = MemoryUser("butler-2", {H2})
+    store.move_household(H1, from_user=butler, to_user=other)
+    store.move_household(H1, from_user=other, to_user=butler)
+    changes = engine.sync(store, butler, request(cursor=cursor))["changes"]
+    keys = [(c["type"], c["id"]) for c in changes]
+    assert len(keys) == len(set(keys))
+    assert {c["op"] for c in changes if c["id"] == H1} == {"put"}
+
+
+def test_a_delete_during_a_paged_first_sync_still_reaches_the_phone(engine, store, butler):
+    engine.sync(store, butler, request(*[put("visit", f"v{i}", {"household_id": H1}) for i in range(4)]))
+    first_page = engine.sync(store, butler, request(limit=2))
+    sent = {c["id"] for c in first_page["changes"]}
+    gone = next(i for i in sent if i.startswith("v"))
+    engine.sync(store, butler, request({**put("visit", gone, {}, base=1), "op": "delete"}))
+    cursor, changes = first_page["cursor"], []
+    while True:
+        page = engine.sync(store, butler, request(cursor=cursor, limit=2))
+        changes += page["changes"]
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+    assert {"type": "visit", "id": gone, "op": "delete", "version": 2} in changes
