@@ -56,6 +56,8 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
     "changed_since_seen": ("这条记录在您上次同步后被他人修改过，请查看后再删除。",
                            "Someone changed this record since you last synced; review it before deleting."),
     "record_deleted": ("这条记录已被删除。", "This record has been deleted."),
+    "changed_since_conflict": ("冲突之后{label}又被修改过，请查看现在的值；选择现在的值即可关闭冲突。",
+                               "{label} changed again after the conflict; review its current value, and choose it to close the conflict."),
     "already_settled": ("这个冲突已经处理过了。", "This conflict has already been settled."),
 }
 

@@ -9,6 +9,7 @@ from server.community.models import Grid, Household, Person
 from server.errors import FieldError, ValidationFailed
 from server.records import utcnow
 from server.resources.registry import Rules
+from server.syncing.changes import erase_conflicting_values
 
 
 def _check_butler(session: Session, community_id: str, butler_id: str | None) -> None:
@@ -81,6 +82,8 @@ def _person_create(session: Session, user: User, values: dict) -> None:
 
 def _person_update(session: Session, user: User, person: Person, changes: dict) -> None:
     _apply_consent(changes.get("consent", person.consent), changes, was_consenting=person.consent)
+    if person.consent and changes.get("consent") is False:
+        erase_conflicting_values(session, rtype="person", record_id=person.id, fields=["phone", "birth_year"])
 
 
 def _grid_audience(session: Session, grid: Grid, changes: dict) -> list[str]:

@@ -260,7 +260,8 @@ def _movement(record, changes: dict) -> dict | None:
     if not (household_moves or hands_change) or not isinstance(record, Tracked):
         return None
     return {"old_household": record.household_id, "new_household": changes.get("household_id", record.household_id),
-            "old_assignee": old_assignee if hands_change else None}
+            "old_assignee": old_assignee if hands_change else None,
+            "new_assignee": changes.get("assignee_id", old_assignee)}
 
 
 def _bump(record) -> None:

@@ -106,8 +106,12 @@ def apply_scope_change(session: Session, before: set[tuple[str, str]], after: se
     lost = before - after
     gained_households = {h for _, h in after - before}
     rows = []
+    from server.syncing.models import SyncConflict
+
     for user_id, household_id in sorted(lost):
         rows.append(("household", household_id, household_id))
+        for conflict_id in session.scalars(sa.select(SyncConflict.id).where(SyncConflict.household_id == household_id)):
+            rows.append(("conflict", conflict_id, household_id))
         for rtype, model in household_children().items():
             for record_id in session.scalars(sa.select(model.id).where(model.household_id == household_id)):
                 rows.append((rtype, record_id, household_id))
@@ -122,13 +126,16 @@ def apply_scope_change(session: Session, before: set[tuple[str, str]], after: se
 
 
 def record_moved(session: Session, *, rtype: str, record_id: str, old_household: str | None,
-                 new_household: str | None, old_assignee: str | None = None) -> None:
+                 new_household: str | None, old_assignee: str | None = None,
+                 new_assignee: str | None = None) -> None:
     """One record changed household (or a ticket its assignee): evict it for whoever could see
     it before and cannot now. Whoever gains it gets it by its new sequence number."""
     before = {u for u, _ in audience(session, [old_household] if old_household else [])}
     if old_assignee:
         before.add(old_assignee)
     after = {u for u, _ in audience(session, [new_household] if new_household else [])}
+    if new_assignee:  # a ticket's assignee sees it wherever it hangs
+        after.add(new_assignee)
     lost = sorted(before - after)
     seqs = iter(next_seqs(session, len(lost)))
     session.add_all([SyncEviction(seq=next(seqs), user_id=u, record_type=rtype, record_id=record_id,
@@ -185,3 +192,18 @@ def purge_tombstones(session: Session, *, older_than) -> dict[str, int]:
                         .values(horizon=sa.func.max(SyncCounter.horizon, newest) if session.get_bind().dialect.name == "sqlite"
                                 else sa.func.greatest(SyncCounter.horizon, newest)))
     return purged
+
+
+def erase_conflicting_values(session: Session, *, rtype: str, record_id: str, fields: list[str]) -> None:
+    """Personal data that must go (consent withdrawn) goes from conflict records too: they are
+    closed with both values erased."""
+    from server.records import utcnow
+    from server.syncing.models import SyncConflict
+
+    for conflict in session.scalars(sa.select(SyncConflict).where(
+            SyncConflict.record_type == rtype, SyncConflict.record_id == record_id, SyncConflict.field.in_(fields))):
+        conflict.kept_value = conflict.other_value = conflict.chosen = None
+        conflict.status, conflict.settled_at = "settled", utcnow()
+        conflict.version += 1
+        conflict.updated_at = utcnow()
+        conflict.seq = next_seq(session)

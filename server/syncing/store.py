@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from server.auth import scopes
 from server.auth.models import User
+from server.community.models import Household
 from server.errors import ApiError
 from server.records import utcnow
 from server.resources import service
@@ -236,13 +237,19 @@ class SqlStore:
         record = self.session.get(model, conflict.record_id)
         last_change = (record.field_meta or {}).get(conflict.field, [0])[0]
         if conflict.record_version is not None and last_change > conflict.record_version:
-            raise Rejected([Problem(conflict.field, "changed_since_seen")])  # a newer value stands
+            # A newer value stands: it is never overwritten unseen. Choosing it settles the conflict.
+            if fields["chosen"] != registry()[conflict.record_type].dump(record).get(conflict.field):
+                raise Rejected([Problem(conflict.field, "changed_since_conflict")])
+            return self._close(conflict, user, fields["chosen"])
         meta = stamp(record.field_meta or {}, [conflict.field], version=record.version + 1,
                      client_id=client_id, user_id=user.id)
         with _as_rejection():
             service.update(self.session, user=user, rtype=conflict.record_type, record_id=conflict.record_id,
                            data={conflict.field: fields["chosen"]}, client_id=client_id, meta=meta)
-        conflict.status, conflict.chosen, conflict.settled_by, conflict.settled_at = "settled", fields["chosen"], user.id, utcnow()
+        return self._close(conflict, user, fields["chosen"])
+
+    def _close(self, conflict: SyncConflict, user: User, chosen: Any) -> int:
+        conflict.status, conflict.chosen, conflict.settled_by, conflict.settled_at = "settled", chosen, user.id, utcnow()
         conflict.version += 1
         conflict.updated_at = utcnow()
         conflict.seq = change_order.next_seq(self.session)
@@ -338,7 +345,10 @@ def conflict_filter(user: User):
     mine = sa.or_(SyncConflict.kept_by == user.id, SyncConflict.other_by == user.id)
     if user.role == "supervisor" and user.community_id:
         return sa.or_(mine, SyncConflict.community_id == user.community_id)
-    return mine
+    # A party who no longer holds the household no longer sees its conflicts (they were evicted).
+    held = sa.or_(SyncConflict.household_id.is_(None),
+                  SyncConflict.household_id.in_(sa.select(Household.id).where(scopes.household_filter(user))))
+    return sa.and_(mine, held)
 
 
 def dump_conflict(conflict: SyncConflict) -> dict:
@@ -355,8 +365,6 @@ def dump_conflict(conflict: SyncConflict) -> dict:
 
 
 def _community_of(session: Session, rtype: str, record) -> str | None:
-    from server.community.models import Household
-
     if rtype == "household":
         return record.community_id
     if rtype == "product":

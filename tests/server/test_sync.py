@@ -481,6 +481,30 @@ def test_settling_never_overwrites_a_value_typed_after_the_conflict(client, worl
     results(butler.sync(put("household", hid, {"notes": "丙，后来写的"}, base=result["version"])))
     (settle,) = results(supervisor.sync(put("conflict", conflict_id, {"chosen": "甲"})))
     assert settle["status"] == "rejected"
-    assert settle["errors"][0]["code"] == "changed_since_seen"
+    assert settle["errors"][0]["code"] == "changed_since_conflict"
     session.expire_all()
     assert world["h1"].notes == "丙，后来写的"
+    (closed,) = results(supervisor.sync(put("conflict", conflict_id, {"chosen": "丙，后来写的"})))
+    assert closed["status"] == "applied"
+    assert session.get(SyncConflict, conflict_id).status == "settled"
+
+
+def test_withdrawn_consent_erases_phone_numbers_from_conflicts_too(client, world, session):
+    pid = world["person"].id
+    results(Phone(client, world["supervisor"], PHONE_A).sync(put("person", pid, {"phone": "13900000001"}, base=1)))
+    (result,) = results(Phone(client, world["b1"], PHONE_B).sync(put("person", pid, {"phone": "13900000002"}, base=1)))
+    conflict_id = result["conflicts"][0]["conflict_id"]
+    results(Phone(client, world["b1"], PHONE_B).sync(put("person", pid, {"consent": False}, base=result["version"])))
+    session.expire_all()
+    conflict = session.get(SyncConflict, conflict_id)
+    assert (conflict.kept_value, conflict.other_value, conflict.status) == (None, None, "settled")
+
+
+def test_a_butler_who_loses_the_household_stops_seeing_its_conflicts(client, world):
+    hid = world["h1"].id
+    results(Phone(client, world["supervisor"], PHONE_A).sync(put("household", hid, {"notes": "甲"}, base=1)))
+    butler = Phone(client, world["b1"], PHONE_B)
+    conflict_id = results(butler.sync(put("household", hid, {"notes": "乙"}, base=1)))[0]["conflicts"][0]["conflict_id"]
+    move_household(client, world, world["h1"], world["g2"])
+    assert conflict_id in ids(butler.pull_all(), op="evict")
+    assert conflict_id not in ids(Phone(client, world["b1"]).pull_all(), rtype="conflict")
