@@ -37,5 +37,10 @@ run: migrate
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Speed and memory of sync against raw floors (docs/benchmarks.md); the last line printed is JSON.
+# BENCH_QUICK=1 for a short run; PostgreSQL too when GUANJIA_TEST_POSTGRES_URL is set.
+bench: install-test
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -119,10 +119,12 @@ class Engine:
             position = beginning
         else:
             position = cursors.decode(cursor_text, key=self.config.cursor_key, user_id=user_id)
-            # Inside a full resend the position walks live records of any age, below the horizon
-            # too: purged tombstones cannot make it miss anything, so it must not reset (else a
-            # resend longer than one page would start over for ever).
-            if position is None or (not position.resend and position.seq < store.horizon()):
+            # Reset when removals the cursor still needs may have been purged: those after its
+            # position; inside a full resend, only those after the resend began (its base), for
+            # its position walks live records of any age, below the horizon too (resetting on
+            # that would start every resend longer than one page over, for ever).
+            needed_after = None if position is None else position.base if position.resend else position.seq
+            if position is None or (needed_after is not None and needed_after < store.horizon()):
                 position, reset = beginning, True
         page: Page = store.changes(user, after=position, limit=limit)
         if page.more:

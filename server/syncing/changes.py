@@ -121,7 +121,7 @@ def apply_scope_change(session: Session, before: set[tuple[str, str]], after: se
         rows = []
     for household_id in sorted(gained_households):
         touch(session, Household, [household_id])
-        for model in household_children().values():
+        for model in (*household_children().values(), SyncConflict):  # its conflicts come back with it
             touch(session, model, list(session.scalars(sa.select(model.id).where(model.household_id == household_id))))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from server.auth import scopes
 from server.auth.models import User
 from server.community.models import Household
+from server.products.models import Product
 from server.errors import ApiError
 from server.records import utcnow
 from server.resources import service
@@ -105,8 +106,6 @@ class SqlStore:
             if isinstance(m.fields.get("household_id"), str):
                 households.add(m.fields["household_id"])
         batch = prefetch(self.session, user, wanted)
-        from server.community.models import Household
-
         ids = sorted(households)
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
@@ -115,6 +114,7 @@ class SqlStore:
             self._in_scope.update(self.session.scalars(sa.select(Household.id).where(
                 Household.id.in_(chunk), scopes.household_filter(user))))
         self._held.append(self.session.get(User, user.id))
+        self._held += self.session.scalars(sa.select(Product)).all()  # visits name them
         return batch
 
     @contextmanager
@@ -235,6 +235,8 @@ class SqlStore:
                                                                if f != "chosen"])
         model = registry()[conflict.record_type].model
         record = self.session.get(model, conflict.record_id)
+        if record is None:  # deleted, and its tombstone since purged
+            raise Rejected([Problem("id", "not_found")])
         last_change = (record.field_meta or {}).get(conflict.field, [0])[0]
         if conflict.record_version is not None and last_change > conflict.record_version:
             # A newer value stands: it is never overwritten unseen. Choosing it settles the conflict.
@@ -268,7 +270,7 @@ class SqlStore:
             model = registry()[rtype].model
             # A product taken out of the catalogue leaves every phone: read it to evict it.
             withdrawn = model.active.is_(False) if rtype == "product" and user.role != "admin" else sa.false()
-            scope = sa.or_(scopes.visible_filter(user, rtype, model), withdrawn)
+            scope = sa.or_(scopes.visible_filter(user, rtype, model, in_change_order=True), withdrawn)
             query = sa.select(model.seq, model.id, model.deleted, model.version, withdrawn).where(
                 _after(after, rtype, model.seq, model.id), scope)
             if after.resend:  # the phone holds nothing older than the resend: no old removals

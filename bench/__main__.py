@@ -1,0 +1,189 @@
+"""`python -m bench`: run every benchmark on each database, print readable lines, then one JSON line.
+
+Environment:
+  BENCH_QUICK=1                  smaller sizes (finishes within two minutes)
+  GUANJIA_TEST_POSTGRES_URL=...  also measure on this PostgreSQL server (headline figures are then PostgreSQL's)
+  BENCH_DATABASES=sqlite         only these kinds (comma-separated: sqlite, postgresql)
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import pull, push
+from bench.harness import PostgresDatabase, Sizes, SqliteDatabase, environment_flag, temp_root
+
+GOALS = {"push_ratio": 4.0, "bootstrap_ratio": 2.0, "incremental_growth": 2.0}
+# The pull's peak memory is "bounded by the page size" when doubling the grid leaves it within 25 %.
+MEMORY_GROWTH_LIMIT = 1.25
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem_kib = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                    if line.startswith("MemTotal")), 0)
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem_kib / 1024 / 1024, 1),
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def code_state() -> dict:
+    """The commit measured, and the files that differ from it (the benchmark's own aside)."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    changed = [line[3:] for line in git("status", "--porcelain").splitlines()
+               if line[3:] and not line[3:].startswith(("bench/", "docs/benchmarks.md"))]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip() or os.environ.get("BENCH_COMMIT"), "uncommitted_files": changed,
+            "directory": str(ROOT)}
+
+
+def databases(root: Path) -> list:
+    wanted = [k.strip() for k in os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",") if k.strip()]
+    found = []
+    if "sqlite" in wanted:
+        found.append(lambda: SqliteDatabase(root))
+    url = os.environ.get("GUANJIA_TEST_POSTGRES_URL")
+    if "postgresql" in wanted and url:
+        found.append(lambda: PostgresDatabase(url, root))
+    elif "postgresql" in wanted:
+        say("PostgreSQL: skipped (GUANJIA_TEST_POSTGRES_URL is not set)")
+    return found
+
+
+def run_one(database, sizes: Sizes, root: Path, *, engine_variant: bool) -> dict:
+    info = {"kind": database.kind, "version": database.version()}
+    if isinstance(database, PostgresDatabase):
+        info["settings"] = database.settings()
+    say(f"\n== {database.kind} {info['version']}" + (f" {info['settings']}" if "settings" in info else ""))
+
+    started = time.perf_counter()
+    p = push.run(database, sizes, root, engine_variant=engine_variant)
+    say(f"push: {p['visits']} visits in {p['batches']} batches of {p['batch']}")
+    say(f"  floor (Core executemany, visits + change log, one transaction): {p['floor_seconds']:.3f} s "
+        f"(median of {len(p['floor_runs'])}; {p['per_visit_ms']['floor']:.3f} ms/visit)")
+    say(f"  POST /api/v1/sync: {p['http_seconds']:.3f} s ({p['per_visit_ms']['http']:.3f} ms/visit; "
+        f"batch median {p['http_batch_median']:.3f} s, min {p['http_batch_min']:.3f}, max {p['http_batch_max']:.3f})")
+    if "engine_seconds" in p:
+        say(f"  Engine.push on SqlStore (no HTTP, no pull): {p['engine_seconds']:.3f} s, "
+            f"ratio {p['engine_ratio']:.2f}")
+    kinds = ", ".join(f"{k} {v}" for k, v in list(p["statements"]["by_kind_per_mutation"].items())[:6])
+    say(f"  SQL statements per mutation: {p['statements']['per_mutation']} ({kinds})")
+    say(f"  push_ratio = {p['ratio']:.2f} (goal <= {GOALS['push_ratio']:g})   [{time.perf_counter() - started:.0f} s]")
+
+    started = time.perf_counter()
+    b = pull.run_bootstrap(database, sizes, root)
+    full, half = b["full"], b["half"]
+    say(f"bootstrap pull: grid of {b['households']} households, {b['people']} people, {b['visits']} visits; "
+        f"pages of {b['page']}")
+    for name, m in (("half grid", half), ("full grid", full)):
+        say(f"  {name}: {m['changes']} changes in {m['pages']} pages, pull {m['pull_seconds']:.3f} s "
+            f"({m['page_ms_mean']:.0f} ms/page, {m['statements_per_page']} statements/page), floor {m['floor_seconds']:.3f} s, "
+            f"ratio {m['ratio']:.2f}")
+        say(f"    peak memory (tracemalloc): per page {m['memory_mib']['pull_page_peak']} MiB, whole pull "
+            f"{m['memory_mib']['pull_whole_peak']} MiB, retained after {m['memory_mib']['pull_retained_after']} MiB; "
+            f"floor {m['memory_mib']['floor_peak']} MiB")
+    g = b["memory_growth"]
+    say(f"  memory growth full/half grid: pull page peak x{g['page_peak']:.2f}, whole pull x{g['whole_pull_peak']:.2f} "
+        f"(floor x{g['floor_peak']:.2f})")
+    say(f"  bootstrap_ratio = {b['ratio']:.2f} (goal <= {GOALS['bootstrap_ratio']:g})   "
+        f"[{time.perf_counter() - started:.0f} s]")
+
+    started = time.perf_counter()
+    i = pull.run_incremental(database, sizes, root)
+    say(f"incremental pull of {i['new_changes']} new changes (median of {i['small']['runs']}):")
+    for level in (i["small"], i["large"]):
+        say(f"  {level['visits_in_tables']} visits in the tables ({level['own_visits']} the butler's): "
+            f"{level['pull_seconds'] * 1000:.1f} ms (min {level['pull_min'] * 1000:.1f}, "
+            f"max {level['pull_max'] * 1000:.1f}; {level['statements']} statements)")
+    say(f"  incremental_growth = {i['growth']:.2f} (goal <= {GOALS['incremental_growth']:g})   "
+        f"[{time.perf_counter() - started:.0f} s]")
+    return {**info, "push": p, "bootstrap": b, "incremental": i}
+
+
+def main() -> int:
+    quick = environment_flag("BENCH_QUICK")
+    sizes = Sizes.quick() if quick else Sizes()
+    started = time.perf_counter()
+    root = temp_root()
+    box = machine()
+    load_at_start = os.getloadavg()
+    say(f"Guanjia sync benchmark ({'quick' if quick else 'full'}): {box['nproc']} CPUs ({box['cpu']}), "
+        f"{box['memory_gib']} GiB, Python {box['python']}; load average {load_at_start[0]:.2f}")
+    results: dict[str, dict] = {}
+    try:
+        for make in databases(root):
+            database = make()
+            try:
+                results[database.kind] = run_one(database, sizes, root, engine_variant=not quick)
+            finally:
+                database.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    if not results:
+        say("no database to measure")
+        return 1
+
+    headline = "postgresql" if "postgresql" in results else "sqlite"
+    h = results[headline]
+    figures = {"push_ratio": h["push"]["ratio"], "bootstrap_ratio": h["bootstrap"]["ratio"],
+               "incremental_growth": h["incremental"]["growth"]}
+    memory_growth = h["bootstrap"]["memory_growth"]["page_peak"]
+    goals = {name: value <= GOALS[name] for name, value in figures.items()}
+    goals["bootstrap_memory_bounded"] = memory_growth <= MEMORY_GROWTH_LIMIT
+    per_db_goals = {kind: {"push_ratio": r["push"]["ratio"] <= GOALS["push_ratio"],
+                           "bootstrap_ratio": r["bootstrap"]["ratio"] <= GOALS["bootstrap_ratio"],
+                           "incremental_growth": r["incremental"]["growth"] <= GOALS["incremental_growth"],
+                           "bootstrap_memory_bounded":
+                               r["bootstrap"]["memory_growth"]["page_peak"] <= MEMORY_GROWTH_LIMIT}
+                    for kind, r in results.items()}
+    say(f"\nheadline ({headline}): push_ratio {figures['push_ratio']:.2f}, bootstrap_ratio "
+        f"{figures['bootstrap_ratio']:.2f}, incremental_growth {figures['incremental_growth']:.2f}, "
+        f"pull memory growth x{memory_growth:.2f}")
+    for kind, met in per_db_goals.items():
+        say(f"  goals on {kind}: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in met.items()))
+    summary = {
+        **{k: round(v, 3) for k, v in figures.items()},
+        "headline_database": headline,
+        "bootstrap_memory_growth": round(memory_growth, 3),
+        "goals": {"limits": {**GOALS, "bootstrap_memory_growth": MEMORY_GROWTH_LIMIT}, "met": goals,
+                  "met_by_database": per_db_goals},
+        "quick": quick,
+        "sizes": dataclasses.asdict(sizes),
+        "machine": {**box, "load_average_at_start": load_at_start, "load_average_at_end": os.getloadavg()},
+        "code": code_state(),
+        "elapsed_seconds": round(time.perf_counter() - started, 1),
+        "databases": results,
+    }
+    say(json.dumps(_rounded(summary), ensure_ascii=False, separators=(",", ":")))
+    return 0
+
+
+def _rounded(value):
+    """Floats to 5 decimals (10 µs on a time in seconds): the line stays readable."""
+    if isinstance(value, float):
+        return round(value, 5)
+    if isinstance(value, dict):
+        return {str(k): _rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v) for v in value]
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())
