@@ -59,6 +59,7 @@ class SqlStore:
         self._results: dict[str, dict] = {}  # mid -> first answer, for this batch's user
         self._in_scope: set[str] = set()  # households the batch names that the user holds now
         self._held: list = []  # records the batch refers to, kept loaded for its length
+        self._unsaved: list[dict] = []  # first answers of this batch, written when it ends
 
     # ---- transactions -------------------------------------------------------------------------
     @contextmanager
@@ -73,6 +74,8 @@ class SqlStore:
             if not careful:
                 self._batch = self._prefetch(user, mutations)
             yield
+            if self._unsaved:
+                self.session.execute(sa.insert(SyncMutation), self._unsaved)  # flushes the records first
             if self._batch is not None:
                 self.session.flush()
                 self._batch.check(self.session)
@@ -87,7 +90,7 @@ class SqlStore:
             raise
         finally:
             change_order.drop_block(self.session)
-            self._batch, self._results, self._in_scope, self._held = None, {}, set(), []
+            self._batch, self._results, self._in_scope, self._held, self._unsaved = None, {}, set(), [], []
 
     def _prefetch_results(self, user: User, mids: list[str]) -> dict[str, dict]:
         found = {}
@@ -137,7 +140,8 @@ class SqlStore:
 
     def record_result(self, user: User, mid: str, result: dict) -> None:
         self._results[mid] = result
-        self.session.add(SyncMutation(user_id=user.id, mid=mid, result=result))
+        # Written together when the batch ends (one executemany, not 500 ORM objects to flush).
+        self._unsaved.append({"user_id": user.id, "mid": mid, "result": result, "created_at": utcnow()})
 
     # ---- records --------------------------------------------------------------------------------
     def synced_types(self) -> frozenset[str]:
