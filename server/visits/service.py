@@ -32,9 +32,14 @@ def _visit_create(session: Session, user: User, values: dict) -> None:
     _check_products(session, values.get("products_interest"))
 
 
-def _visit_update(session: Session, user: User, visit, changes: dict) -> None:
+def _keep_author(user: User, changes: dict) -> None:
+    """A butler cannot hand their visit or touchpoint to another butler."""
     if "butler_id" in changes and user.role == "butler" and changes["butler_id"] != user.id:
         raise Forbidden(errors=[FieldError("butler_id", "out_of_scope")])
+
+
+def _visit_update(session: Session, user: User, visit, changes: dict) -> None:
+    _keep_author(user, changes)
     _check_products(session, changes.get("products_interest"))
 
 
@@ -43,8 +48,7 @@ def _touchpoint_create(session: Session, user: User, values: dict) -> None:
 
 
 def _touchpoint_update(session: Session, user: User, touchpoint, changes: dict) -> None:
-    if "butler_id" in changes and user.role == "butler" and changes["butler_id"] != user.id:
-        raise Forbidden(errors=[FieldError("butler_id", "out_of_scope")])
+    _keep_author(user, changes)
 
 
 VISIT_RULES = Rules(prepare_create=_visit_create, prepare_update=_visit_update)
