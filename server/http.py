@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from flask import g, request
+from flask import request
 
 from server.errors import BadRequest, FieldError, ValidationFailed
 
@@ -23,10 +23,6 @@ def json_body(*, required: bool = True) -> Any:
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("_schema", "invalid_type")])
     return body
-
-
-def current_user():
-    return g.user
 
 
 def public(view: Callable) -> Callable:

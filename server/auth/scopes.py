@@ -9,13 +9,13 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.auth.models import User
-from server.community.models import Community, Grid, Household
+from server.community.models import Grid, Household
 
 # Types whose records hang on a household through `household_id`.
 HOUSEHOLD_CHILDREN = ("person", "visit", "touchpoint", "ticket", "order")
@@ -163,9 +163,3 @@ def household_in_scope(session, user: User, household_id: str | None) -> bool:
     if not household_id:
         return False
     return is_visible(session, user, "household", Household, household_id)
-
-
-def community_in_scope(session, user: User, community_id: str | None) -> bool:
-    if not community_id:
-        return False
-    return is_visible(session, user, "community", Community, community_id)

@@ -5,7 +5,6 @@ import json
 import threading
 import uuid
 
-import pytest
 import requests as http
 
 from tests.factories import make_community, make_grid, make_household, make_user, token_for
