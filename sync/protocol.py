@@ -1,6 +1,7 @@
 """The wire envelope of POST /api/v1/sync (see docs/sync-protocol.md)."""
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from marshmallow import ValidationError, validates
 from marshmallow import fields as mf
 
 from sync.errors import Problem, SyncError
-from sync.wire import WireSchema, flatten_errors, in_range, max_length, one_of
+from sync.wire import WireSchema, compile_loader, flatten_errors, in_range, max_length, one_of
 
 SCHEMA_VERSION = 1  # the data schema this server speaks
 MIN_SCHEMA = 1  # older clients get 426 and update themselves
@@ -59,6 +60,11 @@ class SyncRequestSchema(WireSchema):
             raise ValidationError(f"out_of_range|min=1|max={self.limits.max_limit}")
 
 
+@functools.cache
+def _request_loader(limits: Limits):
+    return compile_loader(SyncRequestSchema(limits=limits))
+
+
 @dataclass(frozen=True)
 class Mutation:
     mid: str
@@ -94,7 +100,7 @@ def parse_request(body: bytes | str | dict, limits: Limits) -> SyncRequest:
     if isinstance(mutations, list) and len(mutations) > limits.max_mutations:
         raise SyncError(413, "too_many_mutations", extra={"max_mutations": limits.max_mutations})
     try:
-        data = SyncRequestSchema(limits=limits).load(body)
+        data = _request_loader(limits)(body)
     except ValidationError as exc:
         problems = [Problem(f, c, p) for f, c, p in flatten_errors(exc.messages)]
         raise SyncError(422, "validation_failed", problems=problems) from None

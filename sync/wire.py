@@ -4,9 +4,11 @@ Pure marshmallow (no Flask): the sync engine and the server share it.
 """
 from __future__ import annotations
 
+import functools
 import re
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, missing, validate
+from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
 # What each built-in field error becomes; errors.py turns the code into the user's language.
 _FIELD_CODES = {
@@ -78,3 +80,149 @@ def _one(field: str, text: str) -> tuple[str, str, dict[str, str]]:
     if not _CODE.match(code):  # marshmallow's own English text: a validator we did not word
         return field, "invalid", {}
     return field, code, dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+
+
+# ---- a compiled load ---------------------------------------------------------------------------
+class _Slow(Exception):
+    """The fast load met something it does not decide itself: ask marshmallow."""
+
+
+def compile_loader(schema: Schema):
+    """`load(data, partial=False)` equivalent to `schema.load(data, partial=partial)`.
+
+    A sync push loads every mutation and every record with marshmallow, whose per-field machinery
+    costs more than writing the row. This walks the schema's fields once, up front, into plain
+    checks for the common field classes (the schema stays the one definition of the wire format).
+    Whatever it does not decide itself — any invalid value, any field class or hook it does not
+    know — goes to `schema.load`, so errors (and rare inputs) are exactly marshmallow's. Tests
+    compare both on generated input for every schema (tests/sync/test_wire_loader.py).
+    """
+    hooks = schema._hooks
+    if schema.many or any(hooks[tag] for tag in (PRE_LOAD, POST_LOAD, VALIDATES_SCHEMA)):
+        return lambda data, partial=False: schema.load(data, partial=partial)
+    fast = _schema_plan(schema)
+
+    def load(data, partial: bool = False) -> dict:
+        try:
+            return fast(data, partial)
+        except (_Slow, ValidationError):
+            return schema.load(data, partial=partial)
+
+    return load
+
+
+def _schema_plan(schema: Schema):
+    plan = []
+    for name, field in schema.load_fields.items():
+        key = field.data_key if field.data_key is not None else name
+        attr = field.attribute or name
+        if "." in attr:
+            raise ValueError(f"dotted attribute {attr!r} is not supported")
+        plan.append((key, attr, field.required, field.load_default, field.allow_none, _field_plan(field)))
+    known = frozenset(key for key, *_ in plan)
+    checks = []
+    for hook, _many, kwargs in schema._hooks[VALIDATES]:
+        for field_name in kwargs["field_names"]:
+            field = schema.fields[field_name]
+            data_key = field.data_key if field.data_key is not None else field_name
+            checks.append((field.attribute or field_name, functools.partial(getattr(schema, hook), data_key=data_key)))
+
+    def load(data, partial: bool) -> dict:
+        if not isinstance(data, dict) or not known.issuperset(data):
+            raise _Slow
+        out = {}
+        for key, attr, required, default, allow_none, value_of in plan:
+            if key not in data:
+                if partial:
+                    continue
+                if required:
+                    raise _Slow
+                if default is not missing:
+                    out[attr] = default() if callable(default) else default
+                continue
+            value = data[key]
+            if value is None:
+                if not allow_none:
+                    raise _Slow
+                out[attr] = None
+            else:
+                out[attr] = value_of(value, data, partial)
+        for attr, check in checks:
+            if attr in out and check(out[attr]) is missing:
+                raise _Slow
+        return out
+
+    return load
+
+
+def _field_plan(field: fields.Field):
+    """value_of(value, data, partial) for a present, non-None value; raises _Slow if undecided."""
+    kind = type(field)
+    validators = tuple(field.validators)
+    if field.pre_load or field.post_load:
+        kind = None
+
+    def validated(value):
+        for validator in validators:
+            if validator(value) is False:
+                raise _Slow
+        return value
+
+    if kind is fields.String:
+        def value_of(value, data, partial):
+            if type(value) is not str:
+                raise _Slow
+            return validated(value) if validators else value
+    elif kind is fields.Integer:
+        def value_of(value, data, partial):
+            if type(value) is not int:
+                raise _Slow
+            return validated(value) if validators else value
+    elif kind is fields.Boolean:
+        def value_of(value, data, partial):
+            if value is not True and value is not False:
+                raise _Slow
+            return validated(value) if validators else value
+    elif kind is fields.Nested and not field.many and field.unknown is None and isinstance(field.nested, type):
+        nested = _schema_plan(field.schema)
+
+        def value_of(value, data, partial):
+            loaded = nested(value, partial)
+            return validated(loaded) if validators else loaded
+    elif kind is fields.List:
+        inner = _inner_plan(field.inner)
+
+        def value_of(value, data, partial):
+            if type(value) is not list:
+                raise _Slow
+            loaded = [inner(each, value, partial) for each in value]
+            return validated(loaded) if validators else loaded
+    elif kind is fields.Dict:
+        keys = _inner_plan(field.key_field) if field.key_field is not None else None
+        values = _inner_plan(field.value_field) if field.value_field is not None else None
+
+        def value_of(value, data, partial):
+            if type(value) is not dict:
+                raise _Slow
+            loaded = {keys(k, value, partial) if keys else k: values(v, value, partial) if values else v
+                      for k, v in value.items()}
+            return validated(loaded) if validators else loaded
+    else:
+        def value_of(value, data, partial):
+            return field.deserialize(value, field.name, data)
+
+    return value_of
+
+
+def _inner_plan(field: fields.Field):
+    """An inner field of a List or Dict: None is decided by the field itself."""
+    value_of = _field_plan(field)
+
+    def inner(value, data, partial):
+        if value is None:
+            if not field.allow_none:
+                raise _Slow
+            return None
+        return value_of(value, data, partial)
+
+    return inner

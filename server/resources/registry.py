@@ -40,6 +40,11 @@ class Resource:
         return _schema_instance(self.schema)
 
     @property
+    def load(self):
+        """`load(data, partial)`: the schema's load, compiled (see sync/wire.py compile_loader)."""
+        return _loader(self.schema)
+
+    @property
     def dump(self):
         """The wire dump of one record (see server/wire.py compile_dumper)."""
         return _dumper(self.schema)
@@ -48,6 +53,13 @@ class Resource:
 @cache
 def _schema_instance(schema: type[WireSchema]) -> WireSchema:
     return schema()
+
+
+@cache
+def _loader(schema: type[WireSchema]):
+    from sync.wire import compile_loader
+
+    return compile_loader(_schema_instance(schema))
 
 
 @cache

@@ -84,7 +84,7 @@ def load_fields(user: User, rtype: str, data: Any, *, creating: bool) -> dict[st
     if not isinstance(data, dict):
         raise ValidationFailed([FieldError("_schema", "invalid_type")])
     try:
-        values = res.wire.load(data, partial=not creating)
+        values = res.load(data, partial=not creating)
     except ValidationError as exc:
         raise ValidationFailed.from_marshmallow(exc) from None
     refused = [FieldError(name, "not_writable") for name in data
