@@ -10,6 +10,7 @@ from flask import Flask
 from server import config as config_module
 from server.crypto import CIPHER_EXTENSION, FieldCipher, load_or_create_secret, parse_data_key
 from server.extensions import db, migrate
+from server.jsonio import OrjsonProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
@@ -20,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance_path = ((test_config or {}).get("INSTANCE_PATH") or os.environ.get("GUANJIA_INSTANCE_PATH")
                      or str(ROOT / "instance"))
     app = Flask(__name__, instance_path=instance_path, static_folder=None)
+    app.json = OrjsonProvider(app)  # faster, same JSON; Chinese stays readable on the wire
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config_module.resolve(app.instance_path, test_config))
     instance = Path(app.instance_path)
@@ -28,7 +30,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("DATA_KEY"):
         app.config["DATA_KEY"] = load_or_create_secret(instance / "data.key")
     app.extensions[CIPHER_EXTENSION] = FieldCipher(parse_data_key(app.config["DATA_KEY"]))
-    app.json.ensure_ascii = False  # Chinese stays readable on the wire
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from server import jsonio
+
 PREFIX = "GUANJIA_"
 
 # Keys read from the environment (without the prefix) and how to parse them.
@@ -62,6 +64,8 @@ def resolve(instance_path: str, test_config: dict | None, environ=None) -> dict:
     if test_config:
         config.update(test_config)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
+    # JSON columns are read with orjson (server/jsonio.py): pulls read tens of thousands of them.
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("json_deserializer", jsonio.loads)
     return config
 
 
