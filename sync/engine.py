@@ -51,20 +51,23 @@ class Engine:
             for mutation in request.mutations:
                 earlier = store.recorded_result(user, mutation.mid)
                 if earlier is not None:
-                    results.append(earlier)  # a resend: the first answer, nothing applied again
+                    # A resend: the first answer, nothing applied again (in today's language).
+                    results.append(self._answer(earlier, language))
                     continue
-                result = self._apply(store, user, request.client_id, mutation, language)
+                result = self._apply(store, user, request.client_id, mutation)
                 store.record_result(user, mutation.mid, result)
-                results.append(result)
+                results.append(self._answer(result, language))
         return results
 
-    def _apply(self, store: Store, user: Any, client_id: str, m: Mutation, language: str) -> dict:
+    def _apply(self, store: Store, user: Any, client_id: str, m: Mutation) -> dict:
+        """The result as kept for resends: errors as codes and parameters, worded per answer."""
         try:
             with store.savepoint(m):
                 return {"mid": m.mid, **self._apply_one(store, user, client_id, m)}
         except Rejected as rejected:
             return {"mid": m.mid, "status": "rejected",
-                    "errors": [self._problem(p, language) for p in rejected.problems]}
+                    "errors": [{"field": p.field, "code": p.code, "params": dict(p.params)}
+                               for p in rejected.problems]}
 
     def _apply_one(self, store: Store, user: Any, client_id: str, m: Mutation) -> dict:
         if m.type == "conflict":
@@ -103,9 +106,17 @@ class Engine:
             ]
         return result
 
-    def _problem(self, problem: Problem, language: str) -> dict:
-        return {"field": problem.field, "code": problem.code,
-                "message": self.messages(problem.code, problem.field, dict(problem.params), language)}
+    def _answer(self, result: dict, language: str) -> dict:
+        """A kept result as the wire shows it: each error with a message in the caller's language."""
+        if "errors" not in result:
+            return result
+        return {**result, "errors": [self._worded(e, language) for e in result["errors"]]}
+
+    def _worded(self, error: dict, language: str) -> dict:
+        if "params" not in error:  # kept before results were worded per answer: as first worded
+            return error
+        return {"field": error["field"], "code": error["code"],
+                "message": self.messages(error["code"], error["field"], error["params"], language)}
 
     # ---- pull ---------------------------------------------------------------------------------
     def pull(self, store: Store, user: Any, cursor_text: str | None, limit: int) -> dict:

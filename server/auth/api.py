@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 
 from server.auth import service
-from server.auth.schemas import DeviceSchema, LoginSchema, UserSchema
+from server.auth.schemas import DeviceSchema, LoginSchema, ResidenceSchema, UserSchema
+from server.community import service as community_service
 from server.extensions import db
 from server.http import json_body, public
 
@@ -47,6 +48,16 @@ def update_me():
         setattr(g.user, name, value)
     db.session.commit()
     return jsonify(UserSchema().dump(g.user))
+
+
+@bp.put("/users/<user_id>/household")
+def move_resident(user_id: str):
+    """A supervisor records a resident moving to another household, or out (household_id null)."""
+    data = ResidenceSchema().load(json_body())
+    user = community_service.move_resident(db.session, actor=g.user, resident_id=user_id,
+                                           household_id=data["household_id"])
+    db.session.commit()
+    return jsonify(UserSchema().dump(user))
 
 
 @bp.get("/me/devices")

@@ -24,6 +24,10 @@ class UserSchema(WireSchema):
     household_id = fields.String(dump_only=True)
 
 
+class ResidenceSchema(WireSchema):
+    household_id = fields.String(required=True, allow_none=True, validate=max_length(36))
+
+
 class DeviceSchema(WireSchema):
     id = fields.String(dump_only=True)
     name = fields.String(dump_only=True)

@@ -6,10 +6,10 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import User
 from server.community.models import Grid, Household, Person
-from server.errors import FieldError, ValidationFailed
+from server.errors import FieldError, NotFound, ValidationFailed
 from server.records import utcnow
 from server.resources.registry import Rules
-from server.syncing.changes import erase_conflicting_values
+from server.syncing.changes import apply_scope_change, audience, erase_conflicting_values
 
 
 def _check_butler(session: Session, community_id: str, butler_id: str | None) -> None:
@@ -102,3 +102,28 @@ GRID_RULES = Rules(prepare_create=_grid_create, prepare_update=_grid_update, aud
 HOUSEHOLD_RULES = Rules(prepare_create=_household_create, prepare_update=_household_update,
                         audience_of=_household_audience)
 PERSON_RULES = Rules(prepare_create=_person_create, prepare_update=_person_update)
+
+
+def _manages(actor: User, community_id: str | None) -> bool:
+    return actor.role == "admin" or (actor.role == "supervisor" and actor.community_id == community_id)
+
+
+def move_resident(session: Session, *, actor: User, resident_id: str, household_id: str | None) -> User:
+    """A resident moves to another household of the community, or out (`None`).
+
+    Their phone is sent `evict` for the household they left and all that hangs on it, and gets
+    the new one at its next sync; the household's other readers are not affected.
+    """
+    resident = session.get(User, resident_id)
+    if resident is None or resident.role != "resident" or not _manages(actor, resident.community_id):
+        raise NotFound()
+    if household_id is not None:
+        target = session.get(Household, household_id)
+        if target is None or target.deleted or target.community_id != resident.community_id:
+            raise ValidationFailed([FieldError("household_id", "not_found")])
+    watched = [h for h in (resident.household_id, household_id) if h]
+    before = audience(session, watched)
+    resident.household_id = household_id
+    session.flush()
+    apply_scope_change(session, before, audience(session, watched))
+    return resident

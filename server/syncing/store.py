@@ -250,9 +250,26 @@ class SqlStore:
         meta = stamp(record.field_meta or {}, [conflict.field], version=record.version + 1,
                      client_id=client_id, user_id=user.id)
         with _as_rejection():
-            service.update(self.session, user=user, rtype=conflict.record_type, record_id=conflict.record_id,
+            service.update(self.session, user=self._author(conflict, fields["chosen"], user),
+                           rtype=conflict.record_type, record_id=conflict.record_id,
                            data={conflict.field: fields["chosen"]}, client_id=client_id, meta=meta)
         return self._close(conflict, user, fields["chosen"])
+
+    def _author(self, conflict: SyncConflict, chosen: Any, settler: User) -> User:
+        """Whose rights write the chosen value: the person who typed it, if they still may (a
+        supervisor restoring a butler's rating of the back office writes it as that butler did);
+        anything else is the settler's own write, under the settler's rights."""
+        typed = [(conflict.kept_by, conflict.kept_value), (conflict.other_by, conflict.other_value)]
+        author_id = next((uid for uid, value in typed if uid and value == chosen), None)
+        if author_id is None or author_id == settler.id:
+            return settler
+        author = self.session.get(User, author_id)
+        if (author is None or not author.active
+                or not scopes.may_write_field(author, conflict.record_type, conflict.field, creating=False)
+                or not scopes.is_visible(self.session, author, conflict.record_type,
+                                         registry()[conflict.record_type].model, conflict.record_id)):
+            return settler
+        return author
 
     def _close(self, conflict: SyncConflict, user: User, chosen: Any) -> int:
         conflict.status, conflict.chosen, conflict.settled_by, conflict.settled_at = "settled", chosen, user.id, utcnow()

@@ -192,6 +192,17 @@ def test_rejections_speak_english_when_asked(client, world):
     assert result["errors"][0]["message"] == "Satisfaction must be between 1 and 5."
 
 
+def test_a_resent_rejection_is_worded_in_the_language_of_the_resend(client, world, session):
+    m = put("visit", str(uuid.uuid4()), {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00",
+                                         "satisfaction": 9})
+    (first,) = results(Phone(client, world["b1"]).sync(m))
+    (again,) = results(Phone(client, world["b1"], language="en").sync(m))
+    assert first["errors"][0]["message"] == "满意度必须在 1–5 之间。"
+    assert again == {**first, "errors": [{"field": "satisfaction", "code": "out_of_range",
+                                          "message": "Satisfaction must be between 1 and 5."}]}
+    assert session.get(Visit, m["id"]) is None
+
+
 def test_a_record_of_another_grid_is_rejected_and_unchanged(client, world, session):
     (result,) = results(Phone(client, world["b1"]).sync(put("household", world["h2"].id, {"notes": "越权"}, base=1)))
     assert result["status"] == "rejected"
@@ -244,6 +255,40 @@ def test_both_parties_and_the_supervisor_pull_the_conflict_and_one_settles_it(cl
     session.expire_all()
     assert world["h1"].notes == "甲乙合并"
     assert [c["data"]["status"] for c in butler.pull_all() if c["type"] == "conflict"] == ["settled"]
+
+
+def rating_conflict(client, world):
+    """One butler rates the back office on two phones: 2 on one, then 5 on the other."""
+    ticket = make_ticket(world["h1"], status="resolved", assignee_id=world["b1"].id)
+    results(Phone(client, world["b1"], PHONE_A).sync(put("ticket", ticket.id, {"backoffice_rating": 2}, base=1)))
+    (result,) = results(Phone(client, world["b1"], PHONE_B).sync(put("ticket", ticket.id, {"backoffice_rating": 5},
+                                                                     base=1)))
+    return ticket, result["conflicts"][0]["conflict_id"]
+
+
+def test_a_supervisor_settles_a_conflict_on_a_field_only_butlers_write(client, world, session):
+    ticket, conflict_id = rating_conflict(client, world)
+    (settled,) = results(Phone(client, world["supervisor"]).sync(put("conflict", conflict_id, {"chosen": 2})))
+    assert settled["status"] == "applied"
+    session.expire_all()
+    assert ticket.backoffice_rating == 2
+    assert session.get(SyncConflict, conflict_id).settled_by == world["supervisor"].id
+
+
+def test_a_value_nobody_typed_needs_the_settler_s_own_rights(client, world, session):
+    ticket, conflict_id = rating_conflict(client, world)
+    (refused,) = results(Phone(client, world["supervisor"]).sync(put("conflict", conflict_id, {"chosen": 3})))
+    assert refused["status"] == "rejected" and refused["errors"][0]["code"] == "not_writable"
+    session.expire_all()
+    assert ticket.backoffice_rating == 5 and session.get(SyncConflict, conflict_id).status == "open"
+
+
+def test_a_supervisor_may_also_confirm_the_value_that_stands(client, world, session):
+    ticket, conflict_id = rating_conflict(client, world)
+    (settled,) = results(Phone(client, world["supervisor"]).sync(put("conflict", conflict_id, {"chosen": 5})))
+    assert settled["status"] == "applied"
+    session.expire_all()
+    assert ticket.backoffice_rating == 5 and session.get(SyncConflict, conflict_id).status == "settled"
 
 
 def test_a_stranger_cannot_settle_a_conflict(client, world):
@@ -302,6 +347,44 @@ def test_a_grid_given_to_another_butler_moves_its_households(client, world):
     r = client.patch(f"/api/v1/grids/{world['g1'].id}", json={"butler_id": world["b2"].id}, headers=auth(world["supervisor"]))
     assert r.status_code == 200
     assert world["h1"].id in ids(butler1.pull_all(), op="evict")
+
+
+def move_resident(client, world, household_id, actor="supervisor"):
+    return client.put(f"/api/v1/users/{world['resident'].id}/household", json={"household_id": household_id},
+                      headers=auth(world[actor]))
+
+
+def test_a_resident_who_moves_out_is_evicted_from_their_old_household(client, world):
+    ticket = make_ticket(world["h1"])
+    resident, butler = Phone(client, world["resident"]), Phone(client, world["b1"])
+    assert ids(resident.pull_all()) >= {world["h1"].id, ticket.id}
+    butler.pull_all()
+    r = move_resident(client, world, None)
+    assert r.status_code == 200 and r.get_json()["household_id"] is None
+    assert ids(resident.pull_all(), op="evict") >= {world["h1"].id, world["person"].id, ticket.id}
+    assert ids(butler.pull_all(), op="evict") == set()  # the butler still holds the household
+
+
+def test_a_resident_who_moves_house_gets_the_new_household_and_loses_the_old(client, world):
+    resident = Phone(client, world["resident"])
+    resident.pull_all()
+    assert move_resident(client, world, world["h2"].id).status_code == 200
+    changes = resident.pull_all()
+    assert world["h1"].id in ids(changes, op="evict") and world["h2"].id in ids(changes)
+
+
+@pytest.mark.parametrize("actor", ["b1", "resident"])
+def test_only_a_supervisor_moves_residents(client, world, session, actor):
+    assert move_resident(client, world, None, actor=actor).status_code == 404
+    session.expire_all()
+    assert world["resident"].household_id == world["h1"].id
+
+
+def test_moving_a_resident_to_an_unknown_household_is_refused(client, world, session):
+    r = move_resident(client, world, str(uuid.uuid4()))
+    assert r.status_code == 422 and r.get_json()["details"]["errors"][0]["field"] == "household_id"
+    session.expire_all()
+    assert world["resident"].household_id == world["h1"].id
 
 
 def test_a_visit_recorded_offline_before_the_reassignment_is_kept(client, world, session):
