@@ -19,7 +19,7 @@ from server.auth.models import User
 from server.errors import (AlreadyExists, FieldError, Forbidden, NotFound, StaleVersion,
                            ValidationFailed)
 from server.records import Tracked, new_id, utcnow
-from server.resources.batch import Batch
+from server.resources.batch import Batch, Written
 from server.resources.registry import Resource, registry
 from server.syncing.changes import apply_scope_change, audience, next_seq, record_moved
 from sync.merge import stamp
@@ -103,7 +103,7 @@ def create(session: Session, *, user: User, rtype: str, data: Any, record_id: st
     replaces the field metadata the write would otherwise get. `scope_grace` accepts a record
     outside the user's current scope: work done offline before a reassignment (sync decides).
     With a `batch` (sync), a simple write is checked in Python now and in SQL with the batch's
-    others later (server/resources/batch.py).
+    others later (server/resources/batch.py), and returns only its id and version (`Written`).
     """
     res = resource(rtype)
     if not scopes.rights(user, rtype).create:
@@ -118,13 +118,17 @@ def create(session: Session, *, user: User, rtype: str, data: Any, record_id: st
             res.rules.prepare_create(session, user, values)
         _check_references(session, values)
         now = utcnow()
+        if fast:  # no ORM object: the batch inserts its new rows together (server/resources/batch.py)
+            row = {"id": record_id, "version": 1, "deleted": False, "created_at": now, "updated_at": now,
+                   **values}
+            row["seq"], row["field_meta"] = _tracking(session, {}, values, meta=meta, version=1,
+                                                      client_id=client_id, user=user)
+            batch.add_row(rtype, row)
+            return Written(record_id, 1)
         record = res.model(id=record_id, version=1, deleted=False, created_at=now, updated_at=now,
                            **values)
         _track(session, record, values, meta=meta, client_id=client_id, user=user)
         session.add(record)
-        if fast:
-            batch.note_written(rtype, record_id)
-            return record
         _flush(session)
         if not scope_grace:
             _check_in_scope(session, user, res, record)
@@ -271,13 +275,18 @@ def _bump(record) -> None:
 
 def _track(session: Session, record, changed: dict, *, meta: dict | None, client_id: str, user: User) -> None:
     """Put a replicated record's change in the global order and note who changed which field."""
-    if not isinstance(record, Tracked):
-        return
-    record.seq = next_seq(session)
+    if isinstance(record, Tracked):
+        record.seq, record.field_meta = _tracking(session, record.field_meta or {}, changed, meta=meta,
+                                                  version=record.version, client_id=client_id, user=user)
+
+
+def _tracking(session: Session, current_meta: dict, changed: dict, *, meta: dict | None, version: int,
+              client_id: str, user: User) -> tuple[int, dict]:
+    """A change's sequence number and the record's field metadata after it."""
     # What the domain rules derived (a ticket's accepted_at, erased phone numbers) is stamped as
     # written by the same writer as the fields that were sent, so a later stale write conflicts.
-    base = meta if meta is not None else (record.field_meta or {})
-    record.field_meta = stamp(base, changed, version=record.version, client_id=client_id, user_id=user.id)
+    base = meta if meta is not None else current_meta
+    return next_seq(session), stamp(base, changed, version=version, client_id=client_id, user_id=user.id)
 
 
 def _flush(session: Session) -> None:

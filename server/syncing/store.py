@@ -74,6 +74,8 @@ class SqlStore:
             if not careful:
                 self._batch = self._prefetch(user, mutations)
             yield
+            if self._batch is not None:
+                self._batch.save_rows(self.session)
             if self._unsaved:
                 self.session.execute(sa.insert(SyncMutation), self._unsaved)  # flushes the records first
             if self._batch is not None:
@@ -125,6 +127,8 @@ class SqlStore:
         if self._batch is not None and self._batch.fast(mutation.type):
             yield  # checked before it writes; its scope is checked with the batch's at the end
             return
+        if self._batch is not None:
+            self._batch.save_rows(self.session)  # whatever this write reads sees the batch so far
         if change_order.BLOCK not in self.session.info:
             change_order.reserve_block(self.session, 16)  # outside the savepoint, never undone
         try:
@@ -165,6 +169,8 @@ class SqlStore:
         batch = self._batch if self._batch is not None and self._batch.fast(rtype) else None
         if batch is not None and (rtype, rid) in batch.absent:
             return None
+        if batch is not None and (rtype, rid) in batch.unsaved_ids:
+            batch.save_rows(self.session)  # written earlier in this batch: read it back
         if batch is not None:  # locked by the prefetch (or written earlier in this batch)
             record = self.session.get(model, rid)
             visible = (rtype, rid) in batch.visible
