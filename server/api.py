@@ -11,6 +11,7 @@ from server.extensions import db
 from server.http import bearer_token, public
 from server.resources.api import bp as resources_bp
 from server.syncing.api import bp as sync_bp
+from server.visits.api import bp as visits_bp
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -41,4 +42,5 @@ def health():
 
 api.register_blueprint(auth_bp)
 api.register_blueprint(sync_bp)
+api.register_blueprint(visits_bp)
 api.register_blueprint(resources_bp)  # last: its /<plural> routes are the most general

@@ -70,6 +70,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "grid_id": ("网格", "Grid"),
     "butler_id": ("管家", "Butler"),
     "household_id": ("住户", "Household"),
+    "items": ("检查项", "Checklist items"),
     "building": ("楼栋", "Building"),
     "unit": ("单元", "Entrance"),
     "room": ("房号", "Room"),

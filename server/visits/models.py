@@ -41,3 +41,31 @@ class Touchpoint(Synced, Tracked, db.Model):
 
 
 index_change_order(Visit, Touchpoint)
+
+
+# The checklist of a home visit when a community has set none of its own.
+DEFAULT_CHECKLIST = (
+    {"key": "utilities", "zh": "水电气", "en": "Water, power, gas"},
+    {"key": "doors_windows", "zh": "门窗", "en": "Doors and windows"},
+    {"key": "leaks", "zh": "渗漏", "en": "Leaks"},
+    {"key": "fire_safety", "zh": "消防安全", "en": "Fire safety"},
+    {"key": "drains", "zh": "下水管道", "en": "Drains"},
+    {"key": "appliances", "zh": "家电设施", "en": "Appliances and fittings"},
+    {"key": "elderly_safety", "zh": "老人安全（防滑、扶手）", "en": "Safety of the elderly (grip, rails)"},
+)
+
+
+class ChecklistTemplate(db.Model):
+    """A community's visit checklist: the items a butler goes through in each home (脱鞋入户).
+
+    A visit keeps the answers by item key (visit.checklist), so changing the template never
+    changes a visit already made.
+    """
+
+    __tablename__ = "checklist_template"
+
+    community_id: Mapped[str] = mapped_column(sa.ForeignKey("community.id"), primary_key=True)
+    items: Mapped[list] = mapped_column(JSONType, nullable=False)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))

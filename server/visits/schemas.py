@@ -1,7 +1,7 @@
 """Wire formats of home visits and touchpoints."""
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from server.visits.models import CHANNELS, VISIT_KINDS
 from server.wire import RecordSchema, WireSchema, in_range, max_length, one_of, tag_list
@@ -32,3 +32,16 @@ class TouchpointSchema(RecordSchema):
     at = fields.AwareDateTime(required=True)
     channel = fields.String(required=True, validate=one_of(CHANNELS))
     summary = fields.String(validate=max_length(2000))
+
+
+class ChecklistItemTemplateSchema(WireSchema):
+    key = fields.String(required=True, validate=[max_length(50), validate.Regexp(r"^[a-z0-9_]+$", error="invalid")])
+    zh = fields.String(required=True, validate=max_length(100))
+    en = fields.String(validate=max_length(100))
+
+
+class ChecklistTemplateSchema(WireSchema):
+    items = fields.List(fields.Nested(ChecklistItemTemplateSchema), required=True, validate=validate.Length(
+        min=1, max=100, error="out_of_range|min={min}|max={max}"))
+    version = fields.Integer(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)

@@ -6,6 +6,8 @@ from sqlalchemy.orm import Session
 from server.auth.models import User
 from server.errors import FieldError, Forbidden, ValidationFailed
 from server.products.models import Product
+from server.records import utcnow
+from server.visits.models import DEFAULT_CHECKLIST, ChecklistTemplate
 from server.resources.registry import Rules
 
 
@@ -53,3 +55,29 @@ def _touchpoint_update(session: Session, user: User, touchpoint, changes: dict) 
 
 VISIT_RULES = Rules(prepare_create=_visit_create, prepare_update=_visit_update)
 TOUCHPOINT_RULES = Rules(prepare_create=_touchpoint_create, prepare_update=_touchpoint_update)
+
+
+def checklist_template(session: Session, *, user: User) -> dict:
+    """The visit checklist of the user's community (or the default one)."""
+    template = session.get(ChecklistTemplate, user.community_id) if user.community_id else None
+    if template is None:
+        return {"items": [dict(item) for item in DEFAULT_CHECKLIST], "version": 0, "updated_at": None}
+    return {"items": template.items, "version": template.version, "updated_at": template.updated_at}
+
+
+def set_checklist_template(session: Session, *, user: User, items: list[dict]) -> dict:
+    """A supervisor changes their community's checklist; phones pick it up at their next sync."""
+    if user.role not in ("supervisor", "admin") or not user.community_id:
+        raise Forbidden()
+    keys = [item["key"] for item in items]
+    if len(set(keys)) != len(keys):
+        raise ValidationFailed([FieldError("items", "duplicate")])
+    template = session.get(ChecklistTemplate, user.community_id)
+    if template is None:
+        template = ChecklistTemplate(community_id=user.community_id, version=0)
+        session.add(template)
+    template.items = [{"key": i["key"], "zh": i["zh"], "en": i.get("en", "")} for i in items]
+    template.version += 1
+    template.updated_at, template.updated_by = utcnow(), user.id
+    session.flush()
+    return checklist_template(session, user=user)
