@@ -1,22 +1,111 @@
-"""Serves the progressive web app from pwa/ (static files, no build step)."""
+"""Serves the progressive web app from pwa/ (static files, no build step), and its service worker.
+
+The service worker is told, as it is served, which files make up the app and a version that is a
+hash of their contents (see `Shell`), so that neither its precache list nor its cache name can go
+stale by hand. Both are computed once per app: deploying new files means starting a new process.
+The folder is the PWA_DIR setting when given (tests point it at a copy), else pwa/ of the checkout.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, send_from_directory
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, current_app, send_from_directory
 
 from server import ROOT
 
 PWA_DIR = ROOT / "pwa"
+SERVICE_WORKER = "sw.js"
+# The line of sw.js that the server replaces with the real version and file list.
+BUILD_PLACEHOLDER = 'const BUILD = { version: "dev", shell: [] };'
+VERSION_LENGTH = 12  # hex digits of SHA-256: plenty to tell versions apart, short in a cache name
+# Named here rather than left to the mimetypes module, whose answers depend on the machine.
+MIMETYPES = {".webmanifest": "application/manifest+json", ".js": "text/javascript"}
+_EXTENSION_KEY = "guanjia.pwa"
 
 bp = Blueprint("pwa", __name__)
+
+
+@dataclass(frozen=True)
+class Shell:
+    """The files of one version of the app: the URL paths to precache, and the service worker's text."""
+
+    version: str
+    paths: tuple[str, ...]
+    service_worker: str
+
+
+def read_shell(folder: Path) -> Shell:
+    """Every file under folder except dotfiles and sw.js itself (index.html as "/"), hashed together."""
+    folder = Path(folder)
+    template = (folder / SERVICE_WORKER).read_text(encoding="utf-8")
+    if template.count(BUILD_PLACEHOLDER) != 1:
+        raise RuntimeError(f"{folder / SERVICE_WORKER} must hold the line {BUILD_PLACEHOLDER!r} exactly once")
+    digest = hashlib.sha256()
+    # The worker's own code counts too: a changed worker must not reuse the last version's cache.
+    _hash_file(digest, SERVICE_WORKER, template.encode("utf-8"))
+    paths = []
+    for relative in _app_files(folder):
+        _hash_file(digest, relative, (folder / relative).read_bytes())
+        paths.append("/" if relative == "index.html" else "/" + quote(relative))
+    version = digest.hexdigest()[:VERSION_LENGTH]
+    build = json.dumps({"version": version, "shell": paths}, indent=2)
+    return Shell(version=version, paths=tuple(paths),
+                 service_worker=template.replace(BUILD_PLACEHOLDER, f"const BUILD = {build};"))
+
+
+def _app_files(folder: Path) -> list[str]:
+    """Paths relative to folder, sorted: every file but sw.js and hidden ones (.DS_Store, .git)."""
+    found = []
+    for file in folder.rglob("*"):
+        parts = file.relative_to(folder).parts
+        if file.is_file() and not any(part.startswith(".") for part in parts):
+            found.append("/".join(parts))
+    return sorted(name for name in found if name != SERVICE_WORKER)
+
+
+def _hash_file(digest, name: str, content: bytes) -> None:
+    # Name and length first, so that moving bytes between files or renaming one changes the hash.
+    digest.update(f"{name}\0{len(content)}\0".encode("utf-8"))
+    digest.update(content)
+
+
+def shell_for(app: Flask) -> Shell:
+    """This app's shell, read from its PWA_DIR on first use and kept on the app."""
+    shell = app.extensions.get(_EXTENSION_KEY)
+    if shell is None:
+        # Two first requests at once both read the same files: no harm, no lock needed.
+        shell = app.extensions[_EXTENSION_KEY] = read_shell(_folder(app))
+    return shell
+
+
+def _folder(app: Flask) -> Path:
+    return Path(app.config.get("PWA_DIR") or PWA_DIR)
+
+
+def _send(filename: str):
+    mimetype = MIMETYPES.get(Path(filename).suffix)
+    return send_from_directory(_folder(current_app), filename, max_age=0, mimetype=mimetype)
 
 
 @bp.get("/")
 def index():
     """The app shell."""
-    return send_from_directory(PWA_DIR, "index.html", max_age=0)
+    return _send("index.html")
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, with this version's number and file list written in."""
+    # no-cache: every update check reaches the server, whatever a proxy or the browser would keep.
+    return Response(shell_for(current_app).service_worker, mimetype=MIMETYPES[".js"],
+                    headers={"Cache-Control": "no-cache"})
 
 
 @bp.get("/<path:filename>")
 def static_file(filename: str):
     """The app's other files (send_from_directory refuses paths outside pwa/)."""
-    return send_from_directory(PWA_DIR, filename, max_age=0)
+    return _send(filename)

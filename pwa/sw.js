@@ -1,0 +1,85 @@
+// The service worker of 睿管家: keeps the app shell in a versioned cache so that the app opens with
+// no network, and leaves the API to the network so that the app always learns when it is offline.
+// A classic script, not a module: named constants, then one handler per event, then their helpers.
+"use strict";
+
+// Written by the server as it serves this file (server/pwa.py): every file of the app and a hash of
+// their contents, so neither can go stale by hand. Served as a plain file it stays "dev" and empty.
+const BUILD = { version: "dev", shell: [] };
+
+const CACHE_PREFIX = "guanjia-shell-";
+const SHELL_CACHE = CACHE_PREFIX + BUILD.version;
+const SHELL_PATHS = new Set(BUILD.shell);
+// A navigation to a URL that is not a file of the shell gets the app itself, which routes on the client.
+const NAVIGATION_FALLBACK = "/";
+// Never answered from a cache: the app must see the network's own failure to know that it is offline.
+const NETWORK_ONLY_PREFIXES = ["/api/"];
+const MESSAGES = { SKIP_WAITING: "SKIP_WAITING", GET_VERSION: "GET_VERSION" };
+
+// install: this version counts as installed only once its cache holds the whole shell. It does not
+// skip waiting: open pages keep the version they started with until the user accepts the update.
+self.addEventListener("install", (event) => {
+  event.waitUntil(precacheShell());
+});
+
+// activate: drop earlier versions' caches, then take over the pages opened before any worker ran.
+self.addEventListener("activate", (event) => {
+  event.waitUntil(removeOldCaches().then(() => self.clients.claim()));
+});
+
+// fetch: navigations and shell files from this version's cache. The API goes to the network from
+// here, never from a cache, so the app sees the network's own failure when it is offline (and the
+// worker's fetch is one that the browser's offline mode, real or emulated in tests, does cut).
+// Anything else is left to the browser.
+self.addEventListener("fetch", (event) => {
+  const answer = answerFromShell(event.request) || networkOnly(event.request);
+  if (answer) event.respondWith(answer);
+});
+
+// message: SKIP_WAITING comes from the update banner (update.js) once the user accepts a new version;
+// GET_VERSION answers on the given port, for an "about" screen and for the tests.
+self.addEventListener("message", (event) => {
+  const type = event.data && event.data.type;
+  if (type === MESSAGES.SKIP_WAITING) {
+    self.skipWaiting();
+  } else if (type === MESSAGES.GET_VERSION && event.ports[0]) {
+    event.ports[0].postMessage({ version: BUILD.version });
+  }
+});
+
+async function precacheShell() {
+  const cache = await caches.open(SHELL_CACHE);
+  // "reload" fetches past the HTTP cache, so a new version never stores its predecessor's files.
+  await cache.addAll(BUILD.shell.map((path) => new Request(path, { cache: "reload" })));
+}
+
+async function removeOldCaches() {
+  const stale = (await caches.keys()).filter((name) => name.startsWith(CACHE_PREFIX) && name !== SHELL_CACHE);
+  await Promise.all(stale.map((name) => caches.delete(name)));
+}
+
+// A promise of the response when the shell answers this request; null leaves it to the network.
+function answerFromShell(request) {
+  if (request.method !== "GET") return null;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return null;
+  if (NETWORK_ONLY_PREFIXES.some((prefix) => url.pathname.startsWith(prefix))) return null;
+  if (request.mode === "navigate") return fromShell(request, NAVIGATION_FALLBACK);
+  if (SHELL_PATHS.has(url.pathname)) return fromShell(request, null);
+  return null;
+}
+
+function networkOnly(request) {
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return null;
+  if (!NETWORK_ONLY_PREFIXES.some((prefix) => url.pathname.startsWith(prefix))) return null;
+  return fetch(request);
+}
+
+async function fromShell(request, fallback) {
+  // This version's cache only: while an update waits, its newer files must not mix into this page.
+  const cache = await caches.open(SHELL_CACHE);
+  const cached = (await cache.match(request, { ignoreSearch: true }))
+    || (fallback && (await cache.match(fallback)));
+  return cached || fetch(request);
+}

@@ -1,0 +1,124 @@
+"""The PWA in real Chromium: installable, opens with no network, and updates when the user agrees."""
+from __future__ import annotations
+
+import pytest
+
+from server.pwa import shell_for
+
+pytestmark = pytest.mark.browser
+
+# Chromium may check for a new service worker even while offline (shared/docs/testing.md).
+UPDATE_CHECK = "GET /sw.js"
+BRAND_GREEN = "rgb(11, 110, 79)"
+
+CONTROLLER_VERSION = """() => new Promise((resolve) => {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = (event) => resolve(event.data.version);
+  navigator.serviceWorker.controller.postMessage({ type: "GET_VERSION" }, [channel.port2]);
+})"""
+
+
+def open_controlled(page) -> None:
+    """Open the app and wait until its service worker has precached the shell and controls the page."""
+    page.goto("/")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_load_state("networkidle")
+
+
+def reopen_offline(page, site) -> list[str]:
+    """Go offline, reload, and return the requests that failed in the page."""
+    failed = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    site.requests.clear()
+    page.context.set_offline(True)
+    page.reload()
+    page.locator("#login").wait_for(state="visible")
+    return failed
+
+
+def ship_new_version(page, site, pwa_dir, make_pwa_app) -> str:
+    """Deploy a changed shell and make the page's registration look for it; return the new version."""
+    style = pwa_dir / "style.css"
+    style.write_text(style.read_text(encoding="utf-8") + "\n/* the next version */\n", encoding="utf-8")
+    app = make_pwa_app()
+    site.deploy(app)
+    page.evaluate("navigator.serviceWorker.getRegistration().then((registration) => registration.update())")
+    return shell_for(app).version
+
+
+def test_chromium_finds_the_app_installable(installable_page):
+    open_controlled(installable_page)
+    cdp = installable_page.context.new_cdp_session(installable_page)
+    assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+
+
+def test_first_visit_offers_no_update(app_page):
+    open_controlled(app_page)
+    assert app_page.locator("#update-banner").is_hidden()
+
+
+def test_visited_app_opens_with_no_network(app_page, site):
+    open_controlled(app_page)
+    failed = reopen_offline(app_page, site)
+    assert app_page.locator("#login h2").inner_text() == "登录"
+    assert app_page.locator("header.bar").evaluate("el => getComputedStyle(el).backgroundColor") == BRAND_GREEN
+    assert [url for url in failed if "/api/" not in url] == []
+
+
+def test_app_opened_offline_asks_the_server_for_nothing(app_page, site):
+    open_controlled(app_page)
+    reopen_offline(app_page, site)
+    assert [request for request in site.requests if request != UPDATE_CHECK] == []
+
+
+def test_api_is_never_answered_from_a_cache(app_page, site):
+    open_controlled(app_page)
+    assert app_page.evaluate("fetch('/api/v1/health').then((response) => response.status)") == 200
+    app_page.context.set_offline(True)
+    outcome = app_page.evaluate("fetch('/api/v1/health').then(() => 'answered', (error) => error.name)")
+    assert outcome == "TypeError"
+
+
+def test_deployed_version_is_offered_in_a_banner(app_page, site, pwa_dir, make_pwa_app):
+    open_controlled(app_page)
+    ship_new_version(app_page, site, pwa_dir, make_pwa_app)
+    banner = app_page.locator("#update-banner")
+    banner.wait_for(state="visible")
+    assert banner.locator("[data-update-message]").inner_text() == "新版本可用"
+    assert banner.locator("button").inner_text() == "更新"
+
+
+def test_reload_keeps_the_old_version_while_the_update_waits(app_page, site, pwa_dir, make_pwa_app):
+    open_controlled(app_page)
+    old_version = app_page.evaluate(CONTROLLER_VERSION)
+    ship_new_version(app_page, site, pwa_dir, make_pwa_app)
+    app_page.locator("#update-banner").wait_for(state="visible")
+    app_page.reload()
+    assert app_page.evaluate(CONTROLLER_VERSION) == old_version
+
+
+def test_waiting_update_is_offered_again_after_a_reload(app_page, site, pwa_dir, make_pwa_app):
+    open_controlled(app_page)
+    ship_new_version(app_page, site, pwa_dir, make_pwa_app)
+    app_page.locator("#update-banner").wait_for(state="visible")
+    app_page.reload()
+    app_page.locator("#update-banner").wait_for(state="visible")
+
+
+def test_accepting_the_update_reloads_under_the_new_version(app_page, site, pwa_dir, make_pwa_app):
+    open_controlled(app_page)
+    new_version = ship_new_version(app_page, site, pwa_dir, make_pwa_app)
+    app_page.locator("#update-banner").wait_for(state="visible")
+    with app_page.expect_navigation():
+        app_page.click("#update-banner button")
+    app_page.wait_for_function("navigator.serviceWorker.controller !== null")
+    assert app_page.evaluate(CONTROLLER_VERSION) == new_version
+
+
+def test_accepting_the_update_deletes_the_old_version_s_cache(app_page, site, pwa_dir, make_pwa_app):
+    open_controlled(app_page)
+    new_version = ship_new_version(app_page, site, pwa_dir, make_pwa_app)
+    app_page.locator("#update-banner").wait_for(state="visible")
+    with app_page.expect_navigation():
+        app_page.click("#update-banner button")
+    assert app_page.evaluate("caches.keys()") == [f"guanjia-shell-{new_version}"]
