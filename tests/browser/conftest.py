@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+import threading
+from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
-from tests.conftest import need
+from server import create_app
+from server.extensions import db
+from tests.conftest import base_config, need
 
 CHROMIUM = os.environ.get("GUANJIA_CHROMIUM", "/usr/bin/chromium")
 # Facts from shared/docs/testing.md: root needs --no-sandbox; the rest stop Chromium calling home.
@@ -34,3 +40,142 @@ def page(chromium, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+# ---- the installable, offline app ---------------------------------------------------------------
+
+class Site:
+    """A WSGI app that logs every request it sees and whose Flask app can be replaced, as a deploy does.
+
+    Service workers belong to an origin, so a test that ships a new version must keep the port.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.url = ""
+        self.requests: list[str] = []
+
+    def deploy(self, app) -> None:
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        self.requests.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def pwa_dir(tmp_path):
+    """A copy of pwa/ that a test may change (the app reads its files from PWA_DIR)."""
+    from server.pwa import PWA_DIR
+
+    return Path(shutil.copytree(PWA_DIR, tmp_path / "pwa"))
+
+
+@pytest.fixture
+def make_pwa_app(tmp_path, sqlite_template, pwa_dir):
+    """Build an app serving pwa_dir on one migrated SQLite database; each call is a fresh deploy."""
+    database = tmp_path / "pwa.sqlite3"
+    shutil.copy(sqlite_template, database)
+    apps = []
+
+    def make():
+        apps.append(create_app({**base_config(tmp_path, f"sqlite:///{database}"), "PWA_DIR": str(pwa_dir)}))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def site(make_pwa_app):
+    """A live server of the PWA on a free loopback port, with a log of the requests it saw."""
+    site = Site(make_pwa_app())
+    server = make_server("127.0.0.1", 0, site, threaded=True)
+    site.url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield site
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+@pytest.fixture
+def app_page(chromium, site):
+    """A phone-sized page of the site, in a fresh context (service workers allowed)."""
+    context = chromium.new_context(base_url=site.url, viewport={"width": 360, "height": 640},
+                                   locale="zh-CN", service_workers="allow")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def installable_page(chromium, site, tmp_path):
+    """A page in a persistent context: Chromium checks installability only outside incognito."""
+    context = chromium.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+        base_url=site.url, viewport={"width": 360, "height": 640}, locale="zh-CN")
+    page = context.pages[0] if context.pages else context.new_page()
+    yield page
+    context.close()
+
+
+# ---- the butler's phone on the test's own app (factories write into its database) --------------
+
+@pytest.fixture
+def served(app):
+    """The test's app on a free loopback port, logging every request (Site)."""
+    site = Site(app)
+    server = make_server("127.0.0.1", 0, site, threaded=True)
+    site.url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield site
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+@pytest.fixture
+def new_phone(chromium, served):
+    """Make phone-sized pages in fresh contexts (each its own IndexedDB), service workers allowed."""
+    contexts = []
+
+    def make():
+        context = chromium.new_context(base_url=served.url, viewport={"width": 360, "height": 640},
+                                       locale="zh-CN", service_workers="allow")
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def phone(new_phone):
+    return new_phone()
+
+
+def log_in(page, username: str, password: str) -> None:
+    """Log in through the form and wait for the first sync to finish."""
+    page.goto("/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_function("window.guanjia && window.guanjia.store.meta.lastSync")
+
+
+def wait_until_controlled(page) -> None:
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_load_state("networkidle")
+
+
+def synced(page) -> None:
+    """Sync now and wait until nothing is left to send and no sync is running."""
+    page.evaluate("window.guanjia.sync.syncNow()")
+    page.wait_for_function("window.guanjia.store.unsentCount() === 0 && !window.guanjia.sync.getStatus().running",
+                           polling=200, timeout=20000)

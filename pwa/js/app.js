@@ -1,0 +1,85 @@
+// The app: start from IndexedDB (works with no network), route between screens, wire sync.
+// Layers (house style): db.js → replica.js/store.js → sync.js → views/*.js (DOM only).
+
+import { fill, h } from "./dom.js";
+import { lang, onLang, setLang, t } from "./i18n.js";
+import * as session from "./session.js";
+import * as store from "./store.js";
+import * as sync from "./sync.js";
+import { routes } from "./views/index.js";
+
+const main = () => document.getElementById("view");
+let cleanup = null;
+
+/** "#/household/abc?x=1" -> {name: "household", args: ["abc"], query: {x: "1"}} */
+export function parseRoute(hash = location.hash) {
+  const [path, search = ""] = hash.replace(/^#\/?/, "").split("?");
+  const [name = "grid", ...args] = path.split("/").filter(Boolean).map(decodeURIComponent);
+  return { name, args, query: Object.fromEntries(new URLSearchParams(search)) };
+}
+
+export function go(path) {
+  location.hash = `#/${path}`;
+}
+
+function render() {
+  document.documentElement.lang = lang();
+  document.title = t("app");
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  const root = main();
+  if (cleanup) cleanup();
+  cleanup = null;
+  const loggedIn = Boolean(store.meta.token);
+  document.body.classList.toggle("logged-in", loggedIn);
+  const route = loggedIn ? parseRoute() : { name: "login", args: [], query: {} };
+  const view = routes[route.name] ?? routes.grid;
+  cleanup = view(root, route, { go, rerender: render }) ?? null;
+  renderNav(route.name);
+}
+
+function renderNav(current) {
+  const nav = document.getElementById("nav");
+  if (!nav) return;
+  const unsent = session.unsent();
+  const conflicts = store.openConflicts().length;
+  fill(nav, ...[["grid", t("nav_grid")], ["tickets", t("nav_tickets")], ["sync", t("nav_sync")]].map(([name, label]) =>
+    h("a", { href: `#/${name}`, class: current === name ? "current" : "", "aria-current": current === name ? "page" : false },
+      label,
+      name === "sync" && unsent + conflicts ? h("span", { class: "badge", "data-testid": "unsent-badge" }, String(unsent + conflicts)) : null)));
+}
+
+async function boot() {
+  document.getElementById("lang")?.addEventListener("click", () => setLang(lang() === "zh-CN" ? "en" : "zh-CN"));
+  onLang(render);
+  window.addEventListener("hashchange", render);
+  await store.load();
+  store.subscribe(() => renderNav(parseRoute().name));
+  render();
+  if (store.meta.token) startSync();
+}
+
+let syncStarted = false;
+export function startSync() {
+  if (syncStarted) return sync.syncNow();
+  syncStarted = true;
+  return sync.start({
+    outdated: async () => {
+      // 426: this app is too old for the server. The outbox stays in IndexedDB; fetch the new
+      // version and reload into it.
+      const registration = await navigator.serviceWorker?.getRegistration();
+      await registration?.update().catch(() => {});
+      const waiting = registration?.waiting;
+      if (waiting) waiting.postMessage({ type: "SKIP_WAITING" });
+      else location.reload();
+    },
+    unauthorized: async () => {
+      // The token is dead (logged out elsewhere, or the device revoked): log in again. Nothing unsent
+      // is dropped here.
+      await store.setMeta({ token: null });
+      render();
+    },
+  });
+}
+
+window.guanjia = { store, sync, session, go }; // for the browser tests and for support on a phone
+boot();

@@ -1,0 +1,56 @@
+// Logging in (the phone registers itself as a device) and out (first send what is unsent, then wipe
+// every local record).
+
+import * as api from "./api.js";
+import * as store from "./store.js";
+import * as sync from "./sync.js";
+
+export class LoginError extends Error {}
+
+export async function login(username, password) {
+  const clientId = store.meta.clientId || store.uuid();
+  let response;
+  try {
+    response = await api.post("/auth/login", { username, password, client_id: clientId,
+                                              device_name: deviceName() }, { token: null });
+  } catch {
+    throw new LoginError("offline");
+  }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new LoginError(body.message || `HTTP ${response.status}`);
+  if (store.meta.user && store.meta.user.id !== body.user.id) {
+    await store.wipe(); // another person's records never show to this one
+  }
+  await store.setMeta({ token: body.token, user: body.user, clientId, cursor: store.meta.cursor ?? null });
+  // Ask the browser not to clear our data under storage pressure (best effort; Chromium decides).
+  try { await navigator.storage?.persist?.(); } catch { /* not offered here */ }
+  return body.user;
+}
+
+/** Unsent work on this phone: queued changes and refused ones waiting for a fix. */
+export function unsent() {
+  return store.unsentCount() + store.rejected().length;
+}
+
+/**
+ * Log out: sync first; with anything still unsent, return {unsent: n} and change nothing unless
+ * `force` (the user saw the warning and chose to lose it). Otherwise revoke the token and wipe.
+ */
+export async function logout({ force = false } = {}) {
+  if (store.unsentCount()) await sync.syncNow();
+  const left = unsent();
+  if (left && !force) return { unsent: left };
+  try {
+    await api.post("/auth/logout", undefined, { timeoutMs: 5000 });
+  } catch {
+    // Offline: the token still dies with the local copy; a supervisor can revoke the device too.
+  }
+  await store.wipe();
+  return { unsent: 0 };
+}
+
+function deviceName() {
+  const ua = navigator.userAgent;
+  const model = /\(([^)]+)\)/.exec(ua)?.[1] ?? "browser";
+  return model.slice(0, 100);
+}

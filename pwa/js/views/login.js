@@ -1,0 +1,37 @@
+// 登录 Log in: fields named username and password (the browser's password manager fills them).
+
+import { h } from "../dom.js";
+import { t } from "../i18n.js";
+import * as session from "../session.js";
+import { startSync } from "../app.js";
+
+export function loginView(root, _route, { rerender }) {
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const form = h("form", { id: "login", class: "card", autocomplete: "on", onsubmit: submit },
+    h("h2", {}, t("login")),
+    h("label", {}, h("span", {}, t("username")),
+      h("input", { name: "username", autocomplete: "username", required: true, autocapitalize: "off" })),
+    h("label", {}, h("span", {}, t("password")),
+      h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+    h("button", { type: "submit" }, t("submit")),
+    error);
+  root.replaceChildren(form);
+
+  async function submit(event) {
+    event.preventDefault();
+    const data = new FormData(form);
+    error.hidden = true;
+    form.querySelector("button").disabled = true;
+    try {
+      await session.login(String(data.get("username")), String(data.get("password")));
+      location.hash = "#/grid";
+      rerender();
+      startSync();
+    } catch (e) {
+      error.textContent = e.message === "offline" ? t("offline_login") : e.message;
+      error.hidden = false;
+    } finally {
+      form.querySelector("button").disabled = false;
+    }
+  }
+}
