@@ -11,6 +11,7 @@ const PAGE = 1000; // changes per pull page
 const BATCH = 200; // mutations per push (the server takes up to 500)
 const TIMER_MS = 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
+const TEMPLATE_MAX_AGE_MS = 60 * 60_000;
 
 const status = { running: false, again: false, failures: 0, lastError: null, retryAt: null, outdated: false };
 const statusListeners = new Set();
@@ -76,7 +77,10 @@ async function rounds() {
       status.failures = 0;
       status.lastError = null;
       batchSize = BATCH;
-      if (!answer.more && store.replica.outbox.length === 0) return true;
+      if (!answer.more && store.replica.outbox.length === 0) {
+        await refreshTemplate();
+        return true;
+      }
       continue;
     }
     const error = await response.json().catch(() => ({}));
@@ -101,6 +105,18 @@ async function rounds() {
     }
     const retryAfter = Number(response.headers.get("Retry-After"));
     return failed(new Error(error.message || `HTTP ${response.status}`), { after: retryAfter > 0 ? retryAfter * 1000 : null });
+  }
+}
+
+/** The community's visit checklist, kept for offline visits; fetched again at most hourly. */
+async function refreshTemplate() {
+  const fetchedAt = Date.parse(store.meta.visitTemplateAt ?? "") || 0;
+  if (Date.now() - fetchedAt < TEMPLATE_MAX_AGE_MS) return;
+  try {
+    const response = await api.get("/visit-template");
+    if (response.ok) await store.setMeta({ visitTemplate: await response.json(), visitTemplateAt: new Date().toISOString() });
+  } catch {
+    // Offline again: the kept checklist (or the built-in one) serves.
   }
 }
 

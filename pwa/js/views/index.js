@@ -1,9 +1,24 @@
 // Screen name (the hash route) -> view(root, route, app) which fills root and may return a cleanup.
+// Routes: #/grid, #/household/<id>, #/visit/<household id>[/<visit id>], #/touchpoint/<household id>,
+// #/recommend/<household id>, #/tickets, #/ticket/<id>, #/sync.
 
-import { loginView } from "./login.js";
 import { gridView } from "./grid.js";
+import { householdView } from "./household.js";
+import { loginView } from "./login.js";
+import { recommendView } from "./recommend.js";
+import { syncView } from "./syncscreen.js";
+import { ticketView, ticketsView } from "./tickets.js";
+import { touchpointView } from "./touchpoint.js";
+import { visitView } from "./visit.js";
 
 export const routes = {
   login: loginView,
   grid: gridView,
+  household: householdView,
+  visit: visitView,
+  touchpoint: touchpointView,
+  recommend: recommendView,
+  tickets: ticketsView,
+  ticket: ticketView,
+  sync: syncView,
 };
