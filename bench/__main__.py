@@ -4,6 +4,7 @@ Environment:
   BENCH_QUICK=1                  smaller sizes (finishes within two minutes)
   GUANJIA_TEST_POSTGRES_URL=...  also measure on this PostgreSQL server (headline figures are then PostgreSQL's)
   BENCH_DATABASES=sqlite         only these kinds (comma-separated: sqlite, postgresql)
+  BENCH_BROWSER=0                skip the butler's phone in Chromium (bench/browser.py)
 """
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-from bench import pull, push
+from bench import browser, pull, push
 from bench.harness import PostgresDatabase, Sizes, SqliteDatabase, environment_flag, temp_root
 
 GOALS = {"push_ratio": 4.0, "bootstrap_ratio": 2.0, "incremental_growth": 2.0}
+# The phone (issue 4): first sync of the grid, JS heap, reopening offline, our own shell's size.
+BROWSER_GOALS = {"first_sync_seconds": 5.0, "heap_peak_mib": 150.0, "offline_reload_seconds": 1.0, "shell_kib": 150.0}
 # The pull's peak memory is "bounded by the page size" when doubling the grid leaves it within 25 %.
 MEMORY_GROWTH_LIMIT = 1.25
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,6 +119,28 @@ def run_one(database, sizes: Sizes, root: Path, *, engine_variant: bool) -> dict
     return {**info, "push": p, "bootstrap": b, "incremental": i}
 
 
+def run_browser(root: Path, sizes: Sizes) -> dict:
+    started = time.perf_counter()
+    database = SqliteDatabase(root / "browser")
+    try:
+        b = browser.run(database.fresh(), sizes, root)
+    finally:
+        database.close()
+    figures = {"first_sync_seconds": b["first_sync_seconds"], "heap_peak_mib": b["heap_peak_mib"],
+               "offline_reload_seconds": b["offline_reload_seconds"], "shell_kib": b["shell"]["bytes"] / 1024}
+    say(f"\nthe butler's phone (headless Chromium, {b['households']} households, {b['people']} people, "
+        f"{b['visits']} visits):")
+    say(f"  first sync into IndexedDB: {b['first_sync_seconds']:.2f} s for {b['records_on_phone']} records; "
+        f"JS heap peak {b['heap_peak_mib']:.0f} MiB ({b['heap_after_gc_mib']:.0f} MiB after GC); "
+        f"{b['sync_requests']} requests, waiting for the server {b['waiting_for_server_seconds']:.2f} s of it")
+    say(f"  offline reload to a usable grid list: {b['offline_reload_seconds'] * 1000:.0f} ms (median of "
+        f"{len(b['offline_reload_runs'])})")
+    say(f"  app shell (our HTML, JS, CSS): {figures['shell_kib']:.1f} KiB in {len(b['shell']['files'])} files   "
+        f"[{time.perf_counter() - started:.0f} s]")
+    return {**{k: round(v, 3) for k, v in figures.items()}, "limits": BROWSER_GOALS,
+            "met": {k: figures[k] <= BROWSER_GOALS[k] for k in figures}, "details": b}
+
+
 def main() -> int:
     quick = environment_flag("BENCH_QUICK")
     sizes = Sizes.quick() if quick else Sizes()
@@ -133,6 +158,7 @@ def main() -> int:
                 results[database.kind] = run_one(database, sizes, root, engine_variant=not quick)
             finally:
                 database.close()
+        phone = run_browser(root, sizes) if os.environ.get("BENCH_BROWSER", "1") != "0" else None
     finally:
         shutil.rmtree(root, ignore_errors=True)
     if not results:
@@ -157,8 +183,11 @@ def main() -> int:
         f"pull memory growth x{memory_growth:.2f}")
     for kind, met in per_db_goals.items():
         say(f"  goals on {kind}: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in met.items()))
+    if phone:
+        say("  goals on the phone: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in phone["met"].items()))
     summary = {
         **{k: round(v, 3) for k, v in figures.items()},
+        **({"phone": phone} if phone else {}),
         "headline_database": headline,
         "bootstrap_memory_growth": round(memory_growth, 3),
         "goals": {"limits": {**GOALS, "bootstrap_memory_growth": MEMORY_GROWTH_LIMIT}, "met": goals,

@@ -59,20 +59,35 @@ export async function syncNow() {
   return ok;
 }
 
+function request(sent) {
+  const body = { client_id: store.meta.clientId, schema: SCHEMA, cursor: store.meta.cursor ?? null, limit: PAGE,
+                 mutations: sent.map(({ n, ...m }) => m) };
+  return api.post("/sync", body, { timeoutMs: 60_000 });
+}
+
 async function rounds() {
+  let next = null; // a pull of the next page, sent while this one is being stored
   for (;;) {
-    const sent = store.replica.nextBatch(batchSize);
-    const body = { client_id: store.meta.clientId, schema: SCHEMA, cursor: store.meta.cursor ?? null, limit: PAGE,
-                   mutations: sent.map(({ n, ...m }) => m) };
+    const sent = next ? [] : store.replica.nextBatch(batchSize);
     let response;
     try {
-      response = await api.post("/sync", body, { timeoutMs: 60_000 });
+      response = await (next ?? request(sent));
     } catch (error) {
       return failed(error); // offline, or the server did not answer in time
+    } finally {
+      next = null;
     }
     if (response.status === 200) {
       const answer = await response.json();
       if ((answer.results ?? []).length !== sent.length) return failed(new Error("incomplete answer"));
+      if (answer.more) {
+        // The next page's request needs only this page's cursor: let the server work on it while
+        // this page goes into IndexedDB. Unsent changes wait for the round after.
+        const cursor = answer.cursor;
+        next = api.post("/sync", { client_id: store.meta.clientId, schema: SCHEMA, cursor, limit: PAGE, mutations: [] },
+                        { timeoutMs: 60_000 });
+        next.catch(() => {}); // its failure is handled when it is awaited
+      }
       await store.applyRound(sent, answer);
       status.failures = 0;
       status.lastError = null;
