@@ -15,6 +15,8 @@ const NAVIGATION_FALLBACK = "/";
 // Never answered from a cache: the app must see the network's own failure to know that it is offline.
 const NETWORK_ONLY_PREFIXES = ["/api/"];
 const MESSAGES = { SKIP_WAITING: "SKIP_WAITING", GET_VERSION: "GET_VERSION" };
+// The Background Sync tag the app registers after a save (pwa/js/sync.js).
+const SYNC_TAG = "guanjia-sync";
 
 // install: this version counts as installed only once its cache holds the whole shell. It does not
 // skip waiting: open pages keep the version they started with until the user accepts the update.
@@ -46,6 +48,18 @@ self.addEventListener("message", (event) => {
     event.ports[0].postMessage({ version: BUILD.version });
   }
 });
+
+// sync: Background Sync (Chromium) wakes the worker when the network is back after a save made
+// offline. The app holds the outbox and the sync client, so the worker asks every open page to sync
+// now; with no page open, the app syncs when it is next opened (as it does in browsers without this).
+self.addEventListener("sync", (event) => {
+  if (event.tag === SYNC_TAG) event.waitUntil(askPagesToSync());
+});
+
+async function askPagesToSync() {
+  const pages = await self.clients.matchAll({ type: "window" });
+  for (const page of pages) page.postMessage({ type: "sync" });
+}
 
 async function precacheShell() {
   const cache = await caches.open(SHELL_CACHE);

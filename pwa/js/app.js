@@ -7,6 +7,9 @@ import * as session from "./session.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import { routes } from "./views/index.js";
+import { registerServiceWorker, showUpdateBanner } from "/update.js";
+
+window.GUANJIA_NO_AUTO_SW = true; // this module registers the worker itself (below)
 
 const main = () => document.getElementById("view");
 let cleanup = null;
@@ -59,18 +62,19 @@ async function boot() {
 }
 
 let syncStarted = false;
+let applyUpdate = null; // set once a new version has installed and waits
+
 export function startSync() {
   if (syncStarted) return sync.syncNow();
   syncStarted = true;
   return sync.start({
     outdated: async () => {
-      // 426: this app is too old for the server. The outbox stays in IndexedDB; fetch the new
-      // version and reload into it.
-      const registration = await navigator.serviceWorker?.getRegistration();
+      // 426: this app is too old for the server. The outbox stays in IndexedDB; take the new version
+      // as soon as it is here (no question asked: this one cannot sync any more) and reload into it.
+      showNotice(t("outdated"));
+      if (applyUpdate) return applyUpdate();
+      const registration = await registerServiceWorker();
       await registration?.update().catch(() => {});
-      const waiting = registration?.waiting;
-      if (waiting) waiting.postMessage({ type: "SKIP_WAITING" });
-      else location.reload();
     },
     unauthorized: async () => {
       // The token is dead (logged out elsewhere, or the device revoked): log in again. Nothing unsent
@@ -80,6 +84,27 @@ export function startSync() {
     },
   });
 }
+
+function showNotice(text) {
+  const net = document.getElementById("net");
+  if (net) net.textContent = text;
+}
+
+function showNetwork() {
+  showNotice(sync.getStatus().outdated ? t("outdated") : navigator.onLine ? "" : t("offline"));
+}
+
+registerServiceWorker({
+  onUpdateReady: (apply) => {
+    applyUpdate = apply;
+    if (sync.getStatus().outdated) apply();
+    else showUpdateBanner(apply, { message: t("update_ready"), button: t("update_apply") });
+  },
+}).catch((error) => console.warn("service worker not registered:", error));
+window.addEventListener("online", showNetwork);
+window.addEventListener("offline", showNetwork);
+onLang(showNetwork);
+showNetwork();
 
 window.guanjia = { store, sync, session, go }; // for the browser tests and for support on a phone
 boot();

@@ -165,10 +165,11 @@ export function start({ outdated = () => {}, unauthorized = () => {} } = {}) {
   onOutdated = outdated;
   onUnauthorized = unauthorized;
   store.onSave(() => {
+    // Offline, Background Sync (where the browser has it) wakes us when the network is back.
+    registerBackgroundSync();
     if (!navigator.onLine) return;
     clearTimeout(saveTimer);
     saveTimer = setTimeout(() => syncNow(), 300); // several quick saves go in one request
-    registerBackgroundSync();
   });
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") syncNow(); });
   window.addEventListener("online", () => syncNow());

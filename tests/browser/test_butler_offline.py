@@ -54,3 +54,20 @@ def test_work_recorded_offline_survives_reloads_and_reaches_the_server_once(phon
     assert session.scalar(sa.select(sa.func.count()).select_from(Touchpoint).where(Touchpoint.id == tid)) == 1
     synced(phone)  # a second round sends nothing again
     assert session.scalar(sa.select(sa.func.count()).select_from(Visit).where(Visit.id == vid)) == 1
+
+
+def test_background_sync_from_the_service_worker_makes_the_page_sync(phone, served, grid):
+    log_in(phone, "li", PASSWORD)
+    wait_until_controlled(phone)
+    synced(phone)
+    cdp = phone.context.new_cdp_session(phone)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    phone.wait_for_timeout(300)
+    served.requests.clear()
+    cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": served.url, "registrationId": registrations[0]["registrationId"],
+                                                  "tag": "guanjia-sync", "lastChance": False})
+    phone.wait_for_function("!window.guanjia.sync.getStatus().running")
+    phone.wait_for_timeout(500)
+    assert "POST /api/v1/sync" in served.requests

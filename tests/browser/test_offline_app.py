@@ -122,3 +122,30 @@ def test_accepting_the_update_deletes_the_old_version_s_cache(app_page, site, pw
     with app_page.expect_navigation():
         app_page.click("#update-banner button")
     assert app_page.evaluate("caches.keys()") == [f"guanjia-shell-{new_version}"]
+
+
+def test_an_outdated_app_updates_itself_and_keeps_its_outbox(app_page, site, pwa_dir, make_pwa_app, monkeypatch):
+    from sync import protocol
+    from tests.browser.conftest import log_in, synced
+    from tests.factories import PASSWORD, make_community, make_grid, make_household, make_user
+
+    with site.app.app_context():
+        community = make_community()
+        household = make_household(community, make_grid(community, make_user("butler", username="li",
+                                                                             community_id=community.id)))
+        household_id = household.id
+    log_in(app_page, "li", PASSWORD)
+    open_controlled(app_page)
+    synced(app_page)
+    app_page.context.set_offline(True)
+    app_page.evaluate("""(hid) => window.guanjia.store.create("visit", {household_id: hid,
+        visited_at: new Date().toISOString(), notes: "等新版本送出"})""", household_id)
+    monkeypatch.setattr(protocol, "MIN_SCHEMA", 2)  # the server now refuses this app's schema: 426
+    new_version = ship_new_version(app_page, site, pwa_dir, make_pwa_app)
+    with app_page.expect_navigation(timeout=20000):
+        app_page.context.set_offline(False)  # the sync that follows is answered 426
+    app_page.wait_for_function("navigator.serviceWorker.controller !== null")
+    assert app_page.evaluate(CONTROLLER_VERSION) == new_version
+    app_page.wait_for_function("window.guanjia && window.guanjia.sync.getStatus().outdated")
+    assert app_page.evaluate("window.guanjia.store.unsentCount()") == 1
+    assert app_page.locator("#net").inner_text() == "应用版本过旧，正在更新…"
