@@ -6,6 +6,8 @@ being skipped, and any skip at all fails the run.
 """
 from __future__ import annotations
 
+import contextlib
+
 import base64
 import os
 import shutil
@@ -158,13 +160,22 @@ def session(app):
     return db.session
 
 
+@contextlib.contextmanager
+def serving(wsgi_app):
+    """Serve a WSGI app on a free loopback port in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
 @pytest.fixture
 def live_server(app):
     """The app served on a free loopback port for the length of one test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serving(app) as url:
+        yield url

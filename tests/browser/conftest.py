@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from server import create_app
 from server.extensions import db
-from tests.conftest import base_config, need
+from tests.conftest import base_config, need, serving
 
 CHROMIUM = os.environ.get("GUANJIA_CHROMIUM", "/usr/bin/chromium")
 # Facts from shared/docs/testing.md: root needs --no-sandbox; the rest stop Chromium calling home.
@@ -92,14 +90,8 @@ def make_pwa_app(tmp_path, sqlite_template, pwa_dir):
 def site(make_pwa_app):
     """A live server of the PWA on a free loopback port, with a log of the requests it saw."""
     site = Site(make_pwa_app())
-    server = make_server("127.0.0.1", 0, site, threaded=True)
-    site.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield site
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serving(site) as site.url:
+        yield site
 
 
 @pytest.fixture
@@ -129,14 +121,8 @@ def installable_page(chromium, site, tmp_path):
 def served(app):
     """The test's app on a free loopback port, logging every request (Site)."""
     site = Site(app)
-    server = make_server("127.0.0.1", 0, site, threaded=True)
-    site.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield site
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serving(site) as site.url:
+        yield site
 
 
 @pytest.fixture
