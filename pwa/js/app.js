@@ -79,7 +79,7 @@ export function startSync() {
     unauthorized: async () => {
       // The token is dead (logged out elsewhere, or the device revoked): log in again. Nothing unsent
       // is dropped here.
-      await store.setMeta({ token: null });
+      if (store.meta.token) await store.setMeta({ token: null }); // not after a logout's wipe
       render();
     },
   });

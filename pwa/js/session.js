@@ -38,6 +38,7 @@ export function unsent() {
  */
 export async function logout({ force = false } = {}) {
   if (store.unsentCount()) await sync.syncNow();
+  await syncIdle(); // a round in flight is counted, not left to write after the wipe
   const left = unsent();
   if (left && !force) return { unsent: left };
   try {
@@ -45,8 +46,22 @@ export async function logout({ force = false } = {}) {
   } catch {
     // Offline: the token still dies with the local copy; a supervisor can revoke the device too.
   }
+  // A sync answered after the wipe would write this user's records into a new, empty database.
+  await syncIdle();
   await store.wipe();
   return { unsent: 0 };
+}
+
+/** Resolves once no sync round is running. */
+function syncIdle() {
+  if (!sync.getStatus().running) return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = sync.onStatus((status) => {
+      if (status.running) return;
+      off();
+      resolve();
+    });
+  });
 }
 
 function deviceName() {

@@ -129,6 +129,7 @@ export function settle(conflictId, chosen) {
 
 // ---- syncing (sync.js) -------------------------------------------------------------------------------
 export async function applyRound(sent, answer) {
+  if (!meta.token) return null; // logged out while this answer was on its way: it must not come back
   const plan = replica.plan(sent, answer.results ?? [], answer.changes ?? [], { reset: Boolean(answer.reset) });
   const now = new Date().toISOString();
   const newMeta = { cursor: answer.cursor, lastSync: now };
@@ -142,6 +143,7 @@ export async function applyRound(sent, answer) {
 
 /** Set aside mutations whose envelope the server refused as a whole (422 naming them). */
 export async function setAside(mutations, errors) {
+  if (!meta.token) return;
   for (const m of mutations) {
     const rejectedAt = new Date().toISOString();
     const plan = { acked: [m.n], rejected: [{ ...m, errors, rejectedAt }], puts: [], removed: [], localPut: [],
@@ -153,6 +155,7 @@ export async function setAside(mutations, errors) {
 }
 
 export async function wipe() {
+  meta = {}; // first: an answer arriving while the database goes is dropped (applyRound)
   await db.wipe();
   replica.server.clear();
   replica.local.clear();

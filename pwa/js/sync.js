@@ -68,6 +68,7 @@ function request(sent) {
 async function rounds() {
   let next = null; // a pull of the next page, sent while this one is being stored
   for (;;) {
+    if (!store.meta.token) return false; // logged out meanwhile
     const sent = next ? [] : store.replica.nextBatch(batchSize);
     let response;
     try {

@@ -1,10 +1,307 @@
-// (to be built)
-import { h } from "../dom.js";
+// 工单 Tickets: the butler's own tickets and the new ones waiting in their grid (#/tickets), and one
+// ticket with its timeline and the moves the state machine allows a butler (#/ticket/<id>).
+// Every action is a store.save: instant and offline; a refusal comes back on the ticket and on 同步.
 
-export function ticketsView(root) {
-  root.replaceChildren(h("p", {}, "…"));
+import { h } from "../dom.js";
+import { extend, t } from "../i18n.js";
+import * as store from "../store.js";
+import {
+  CATEGORIES, addressOf, ago, categoryLabel, householdAddress, reason, stateMark, statusLabel, when,
+} from "./common-sync.js";
+
+extend({
+  "zh-CN": {
+    tk_mine: "我的工单", tk_new: "新工单", tk_none_mine: "没有进行中的工单。",
+    tk_none_new: "没有等待接单的工单。", tk_to_me: "派给我", tk_raise: "新建工单",
+    tk_raise_title: "为住户新建工单", tk_household: "住户", tk_pick_household: "请选择住户",
+    tk_category: "类别", tk_description: "描述", tk_description_hint: "住户反映了什么问题？",
+    tk_create: "保存工单", tk_cancel: "取消", tk_no_households: "您的网格里还没有住户。",
+    tk_back: "‹ 返回工单", tk_not_found: "找不到这张工单。它可能已不在您的网格里。",
+    tk_timeline: "进度", tk_raised: "报事", tk_waiting: "等待同步",
+    tk_accept: "接单", tk_start: "开始处理", tk_resolve: "已解决",
+    tk_resolution_note: "处理说明", tk_resolution_label: "处理说明：",
+    tk_resolution_hint: "做了什么？例如：更换阀芯", tk_note_required: "请填写处理说明。",
+    tk_rate: "后台评价", tk_rate_hint: "为完成这项工作的后台团队打分（1 最差，5 最好）。",
+    tk_rated: "已评 {n} 分", tk_star: "{n} 分",
+    tk_pending: "已保存在本机，有网络时自动同步。",
+    tk_refused: "服务器没有接受您对这张工单的修改：", tk_fix_on_sync: "到“同步”页修改",
+    tk_discard: "放弃此修改",
+    tk_discard_confirm: "放弃后，您对这张工单的这次修改会被删除，工单恢复为服务器上的样子。",
+    tk_discard_yes: "确定放弃", tk_claimed_by_other: "这张工单已由其他人处理。",
+    tk_settle_first: "请先处理上面被拒绝的修改：改正后重新发送，或放弃。",
+  },
+  en: {
+    tk_mine: "My tickets", tk_new: "New tickets", tk_none_mine: "No tickets in progress.",
+    tk_none_new: "No tickets waiting to be taken.", tk_to_me: "Sent to me", tk_raise: "New ticket",
+    tk_raise_title: "Raise a ticket for a household", tk_household: "Household",
+    tk_pick_household: "Choose a household", tk_category: "Category", tk_description: "Description",
+    tk_description_hint: "What did the resident report?", tk_create: "Save ticket", tk_cancel: "Cancel",
+    tk_no_households: "There are no households in your grid yet.", tk_back: "‹ Back to tickets",
+    tk_not_found: "This ticket is not on this phone. It may have left your grid.",
+    tk_timeline: "Progress", tk_raised: "Raised", tk_waiting: "waiting to sync",
+    tk_accept: "Accept", tk_start: "Start work", tk_resolve: "Resolved",
+    tk_resolution_note: "Resolution note", tk_resolution_label: "Resolution:",
+    tk_resolution_hint: "What was done? e.g. replaced the valve", tk_note_required: "Please write a resolution note.",
+    tk_rate: "Rate the back office", tk_rate_hint: "Rate the team that did the work (1 worst, 5 best).",
+    tk_rated: "Rated {n}", tk_star: "{n} points",
+    tk_pending: "Saved on this phone; it syncs by itself when there is signal.",
+    tk_refused: "The server did not accept your change to this ticket:",
+    tk_fix_on_sync: "Fix it on the Sync screen", tk_discard: "Discard this change",
+    tk_discard_confirm: "Your change to this ticket will be deleted and the ticket shows as the server has it.",
+    tk_discard_yes: "Discard", tk_claimed_by_other: "Someone else is handling this ticket.",
+    tk_settle_first: "First deal with the refused change above: fix and resend it, or discard it.",
+  },
+});
+
+const FINISHED = new Set(["closed", "cancelled"]);
+const TAKEABLE = new Set(["new", "dispatched"]);
+const HELD = new Set(["accepted", "in_progress", "resolved", "closed"]);
+const RATEABLE = new Set(["resolved", "closed"]);
+
+const me = () => store.meta.user?.id ?? null;
+const drafts = new Map(); // ticket id -> the resolution note being typed (kept across redraws)
+
+/** New: waiting to be taken, in my grid (its household is on this phone) or sent to me. */
+export function isNew(ticket) {
+  if (!TAKEABLE.has(ticket.status)) return false;
+  if (ticket.assignee_id === me()) return true;
+  return !ticket.assignee_id && Boolean(store.get("household", ticket.household_id));
 }
 
-export function ticketView(root) {
-  root.replaceChildren(h("p", {}, "…"));
+/** Mine: held by me and not finished, or taken on this phone and not yet answered by the server. */
+export function isMine(ticket) {
+  if (FINISHED.has(ticket.status) || isNew(ticket)) return false;
+  if (ticket.assignee_id === me()) return true;
+  return HELD.has(ticket.status) && store.state("ticket", ticket.id) !== "synced";
+}
+
+const refusedOf = (id) => store.rejected().filter((m) => m.type === "ticket" && m.id === id);
+const byAge = (a, b) => String(a.created_at ?? "\uffff").localeCompare(String(b.created_at ?? "\uffff"));
+
+function statusChip(status) {
+  return h("span", { class: `status-chip status-${status}`, "data-testid": "ticket-status" }, statusLabel(status));
+}
+
+function button(label, onclick, attrs = {}) {
+  return h("button", { type: "button", onclick, ...attrs }, label);
+}
+
+function ticketRow(ticket) {
+  const sentToMe = ticket.status === "dispatched" && ticket.assignee_id === me();
+  return h("li", {},
+    h("a", { class: "tk-row", href: `#/ticket/${encodeURIComponent(ticket.id)}`, "data-testid": "ticket-row",
+             "data-id": ticket.id },
+      h("span", { class: "tk-main" },
+        h("strong", {}, categoryLabel(ticket.category)), " ", statusChip(ticket.status),
+        sentToMe ? h("span", { class: "mark" }, t("tk_to_me")) : null,
+        stateMark("ticket", ticket.id)),
+      h("span", { class: "tk-sub" }, householdAddress(ticket.household_id), " · ", ago(ticket.created_at))));
+}
+
+function ticketList(testid, title, tickets, empty) {
+  return h("section", { class: "card", "data-testid": testid },
+    h("h2", {}, title, " ", h("span", { class: "tally" }, String(tickets.length))),
+    tickets.length ? h("ul", { class: "tk-rows" }, tickets.map(ticketRow)) : h("p", { class: "muted" }, empty));
+}
+
+/** #/tickets, #/tickets?new=1, #/tickets?household=<id> (the form open for that household). */
+export function ticketsView(root, route, { go }) {
+  let raising = Boolean(route.query?.new || route.query?.household);
+  let signature = "";
+
+  const draw = (force = false) => {
+    const tickets = store.all("ticket");
+    const mine = tickets.filter(isMine).sort(byAge);
+    const fresh = tickets.filter(isNew).sort(byAge);
+    const next = JSON.stringify([raising, mine.map((x) => [x, store.state("ticket", x.id)]), fresh]);
+    if (!force && next === signature) return; // a sync must not wipe a half-filled form
+    signature = next;
+    const raise = () => { raising = true; draw(true); };
+    root.replaceChildren(h("div", { class: "ts-screen" },
+      ticketList("tickets-mine", t("tk_mine"), mine, t("tk_none_mine")),
+      ticketList("tickets-new", t("tk_new"), fresh, t("tk_none_new")),
+      raising ? raiseForm()
+        : button(`＋ ${t("tk_raise")}`, raise, { class: "wide secondary", "data-testid": "ticket-raise" })));
+  };
+
+  function raiseForm() {
+    const households = store.all("household").sort((a, b) =>
+      addressOf(a).localeCompare(addressOf(b), "zh-CN", { numeric: true }));
+    if (!households.length) return h("p", { class: "card muted" }, t("tk_no_households"));
+    const chosen = route.query?.household;
+    const error = h("p", { class: "error", role: "alert", hidden: true });
+    const form = h("form", { class: "card tk-form", "data-testid": "ticket-form", onsubmit: submit },
+      h("h2", {}, t("tk_raise_title")),
+      h("label", {}, h("span", {}, t("tk_household")),
+        h("select", { name: "household_id", required: true },
+          h("option", { value: "" }, t("tk_pick_household")),
+          households.map((x) => h("option", { value: x.id, selected: x.id === chosen }, addressOf(x))))),
+      h("label", {}, h("span", {}, t("tk_category")),
+        h("select", { name: "category", required: true },
+          CATEGORIES.map((c) => h("option", { value: c }, categoryLabel(c))))),
+      h("label", {}, h("span", {}, t("tk_description")),
+        h("textarea", { name: "description", rows: 3, maxlength: 2000, placeholder: t("tk_description_hint") })),
+      error,
+      h("div", { class: "btn-row" },
+        h("button", { type: "submit", "data-testid": "ticket-create" }, t("tk_create")),
+        button(t("tk_cancel"), () => { raising = false; draw(true); }, { class: "secondary" })));
+
+    async function submit(event) {
+      event.preventDefault();
+      const data = new FormData(form);
+      const householdId = String(data.get("household_id") ?? "");
+      if (!householdId) {
+        error.textContent = t("tk_pick_household");
+        error.hidden = false;
+        return;
+      }
+      const ticket = await store.create("ticket", {
+        household_id: householdId, category: String(data.get("category")),
+        description: String(data.get("description") ?? "").trim(),
+      });
+      raising = false;
+      go(`ticket/${encodeURIComponent(ticket.id)}`);
+    }
+    return form;
+  }
+
+  draw(true);
+  return store.subscribe(() => draw());
+}
+
+// ---- one ticket -----------------------------------------------------------------------------------
+
+function timeline(ticket) {
+  const waiting = store.state("ticket", ticket.id) === "pending" ? t("tk_waiting") : "";
+  const s = ticket.status;
+  const steps = [["new", ticket.created_at, t("tk_raised")]];
+  if (s === "dispatched") steps.push(["dispatched", null]);
+  if (ticket.accepted_at || HELD.has(s)) steps.push(["accepted", ticket.accepted_at]);
+  if (s === "in_progress") steps.push(["in_progress", null]);
+  if (ticket.resolved_at || RATEABLE.has(s)) steps.push(["resolved", ticket.resolved_at]);
+  if (ticket.closed_at || s === "closed") steps.push(["closed", ticket.closed_at]);
+  if (s === "cancelled") steps.push(["cancelled", null]);
+  return h("ol", { class: "timeline", "data-testid": "ticket-timeline" },
+    steps.map(([step, at, label], i) => {
+      const current = i === steps.length - 1;
+      // A step the phone has made but the server has not stamped yet reads "waiting to sync".
+      const time = at ? when(at) : current || step === "new" ? waiting : "";
+      return h("li", { class: current ? "current" : "", "data-step": step },
+        h("span", {}, label ?? statusLabel(step)), time ? h("span", { class: "muted" }, ` ${time}`) : null);
+    }));
+}
+
+function refusals(ticket, redraw) {
+  const refused = refusedOf(ticket.id);
+  if (!refused.length) return null;
+  return h("section", { class: "card refused", "data-testid": "ticket-rejected", role: "alert" },
+    h("p", {}, h("strong", {}, t("tk_refused"))),
+    refused.map((m) => {
+      const discard = async () => { await store.discard(m.mid); redraw(); };
+      const confirm = h("div", { class: "confirm", hidden: true },
+        h("p", {}, t("tk_discard_confirm")),
+        h("div", { class: "btn-row" },
+          button(t("tk_discard_yes"), discard, { class: "danger", "data-testid": "ticket-discard-confirm" }),
+          button(t("tk_cancel"), () => { confirm.hidden = true; }, { class: "secondary" })));
+      return h("div", { class: "refusal", "data-mid": m.mid },
+        h("ul", {}, (m.errors ?? []).map((e) =>
+          h("li", { class: "error", "data-code": e.code, "data-testid": "reason" }, reason(e)))),
+        h("div", { class: "btn-row" },
+          h("a", { class: "button secondary", href: "#/sync" }, t("tk_fix_on_sync")),
+          button(t("tk_discard"), () => { confirm.hidden = false; },
+                 { class: "danger-outline", "data-testid": "ticket-discard" })),
+        confirm);
+    }));
+}
+
+/** The moves the state machine allows a butler from here (server/tickets/service.py). */
+function actions(ticket) {
+  const save = (fields) => store.save("ticket", ticket.id, fields);
+  const state = store.state("ticket", ticket.id);
+  if (state === "rejected") return [h("p", { class: "muted" }, t("tk_settle_first"))];
+  const out = [];
+  if (TAKEABLE.has(ticket.status) && (!ticket.assignee_id || ticket.assignee_id === me())) {
+    out.push(button(t("tk_accept"), () => save({ status: "accepted" }),
+                    { class: "wide", "data-testid": "ticket-accept" }));
+  } else if (HELD.has(ticket.status) && ticket.assignee_id && ticket.assignee_id !== me() && state === "synced") {
+    return [h("p", { class: "muted" }, t("tk_claimed_by_other"))];
+  }
+  if (ticket.status === "accepted") {
+    out.push(button(t("tk_start"), () => save({ status: "in_progress" }),
+                    { class: "wide", "data-testid": "ticket-start" }));
+  }
+  if (ticket.status === "accepted" || ticket.status === "in_progress") out.push(resolveForm(ticket, save));
+  if (RATEABLE.has(ticket.status)) out.push(rating(ticket, save));
+  return out;
+}
+
+function resolveForm(ticket, save) {
+  const error = h("p", { class: "error", role: "alert", hidden: true }, t("tk_note_required"));
+  const note = h("textarea", {
+    name: "resolution_note", rows: 3, maxlength: 2000, required: true, placeholder: t("tk_resolution_hint"),
+    "data-testid": "ticket-note", oninput: () => { drafts.set(ticket.id, note.value); error.hidden = true; },
+  });
+  note.value = drafts.get(ticket.id) ?? ticket.resolution_note ?? "";
+  async function submit(event) {
+    event.preventDefault();
+    const text = note.value.trim();
+    if (!text) { // the note is what the resident and the supervisor read later: required here
+      error.hidden = false;
+      note.focus();
+      return;
+    }
+    drafts.delete(ticket.id);
+    await save({ status: "resolved", resolution_note: text });
+  }
+  return h("form", { class: "resolve", "data-testid": "ticket-resolve-form", novalidate: true, onsubmit: submit },
+    h("label", {}, h("span", {}, t("tk_resolution_note")), note),
+    error,
+    h("button", { type: "submit", class: "wide", "data-testid": "ticket-resolve" }, t("tk_resolve")));
+}
+
+function rating(ticket, save) {
+  const current = ticket.backoffice_rating ?? null;
+  return h("fieldset", { class: "rating", "data-testid": "ticket-rating" },
+    h("legend", {}, t("tk_rate")),
+    h("p", { class: "muted" }, current ? t("tk_rated", { n: current }) : t("tk_rate_hint")),
+    h("div", { class: "rating-buttons" }, [1, 2, 3, 4, 5].map((n) =>
+      button(String(n), () => save({ backoffice_rating: n }), {
+        "aria-pressed": n === current ? "true" : "false", "aria-label": t("tk_star", { n }), "data-rating": n,
+      }))));
+}
+
+/** #/ticket/<id> */
+export function ticketView(root, route) {
+  const id = route.args?.[0];
+  let signature = null;
+  const draw = (force = false) => {
+    const ticket = id ? store.get("ticket", id) : null;
+    const state = store.state("ticket", id);
+    const next = JSON.stringify([ticket, state, refusedOf(id)]);
+    if (!force && next === signature) return; // keep what is being typed, and the focus
+    signature = next;
+    const back = h("a", { class: "back", href: "#/tickets" }, t("tk_back"));
+    if (!ticket) {
+      root.replaceChildren(h("div", { class: "ts-screen" }, back,
+        h("p", { class: "card muted", "data-testid": "ticket-missing" }, t("tk_not_found"))));
+      return;
+    }
+    const typing = document.activeElement?.name === "resolution_note";
+    const resolution = ticket.resolution_note && RATEABLE.has(ticket.status)
+      ? h("p", { class: "resolution" }, h("strong", {}, t("tk_resolution_label")), " ", ticket.resolution_note) : null;
+    root.replaceChildren(h("div", { class: "ts-screen" }, back,
+      h("article", { class: "card ticket", "data-testid": "ticket", "data-id": ticket.id },
+        h("h2", {}, categoryLabel(ticket.category), " ", statusChip(ticket.status), stateMark("ticket", ticket.id)),
+        h("p", { class: "address" }, householdAddress(ticket.household_id)),
+        ticket.description
+          ? h("p", { class: "description", "data-testid": "ticket-description" }, ticket.description) : null,
+        resolution,
+        state === "pending" ? h("p", { class: "muted", "data-testid": "ticket-pending" }, t("tk_pending")) : null),
+      refusals(ticket, () => draw(true)),
+      h("section", { class: "card" }, h("h3", {}, t("tk_timeline")), timeline(ticket)),
+      h("section", { class: "card", "data-testid": "ticket-actions" }, actions(ticket))));
+    if (typing) root.querySelector("textarea[name=resolution_note]")?.focus();
+  };
+  draw(true);
+  return store.subscribe(() => draw());
 }
