@@ -25,10 +25,25 @@ export function go(path) {
   location.hash = `#/${path}`;
 }
 
-function render() {
+function renderChrome() {
   document.documentElement.lang = lang();
   document.title = t("app");
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+}
+
+/** A new language redraws the screen, unless it holds a form: what is typed there is never lost,
+ * and the form speaks the new language the next time it opens. */
+function languageChanged() {
+  if (store.meta.token && main().querySelector("form")) {
+    renderChrome();
+    renderNav(parseRoute().name);
+  } else {
+    render();
+  }
+}
+
+function render() {
+  renderChrome();
   const root = main();
   if (cleanup) cleanup();
   cleanup = null;
@@ -40,9 +55,13 @@ function render() {
   renderNav(route.name);
 }
 
-function renderNav(current) {
+// Screens reached from a household belong to the grid tab.
+const TAB_OF = { household: "grid", visit: "grid", touchpoint: "grid", recommend: "grid", ticket: "tickets" };
+
+function renderNav(name) {
   const nav = document.getElementById("nav");
   if (!nav) return;
+  const current = TAB_OF[name] ?? name;
   const unsent = session.unsent();
   const conflicts = store.openConflicts().length;
   fill(nav, ...[["grid", t("nav_grid")], ["tickets", t("nav_tickets")], ["sync", t("nav_sync")]].map(([name, label]) =>
@@ -53,7 +72,7 @@ function renderNav(current) {
 
 async function boot() {
   document.getElementById("lang")?.addEventListener("click", () => setLang(lang() === "zh-CN" ? "en" : "zh-CN"));
-  onLang(render);
+  onLang(languageChanged);
   window.addEventListener("hashchange", render);
   await store.load();
   store.subscribe(() => renderNav(parseRoute().name));

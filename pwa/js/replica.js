@@ -16,6 +16,7 @@ export class Replica {
     this.rejected = new Map(); // mid -> the mutation, with the server's `errors`
     this.byHousehold = new Map(); // household id -> Set of keys of records that hang on it
     this.householdOf = new Map(); // key -> the household id it is indexed under
+    this._states = null; // key -> "pending" | "rejected", rebuilt on demand
   }
 
   // ---- reading ---------------------------------------------------------------------------------
@@ -50,10 +51,13 @@ export class Replica {
 
   /** Whether the record has changes the server has not answered yet, or refused. */
   state(type, id) {
-    const k = key(type, id);
-    if ([...this.rejected.values()].some((m) => key(m.type, m.id) === k)) return "rejected";
-    if (this.outbox.some((m) => key(m.type, m.id) === k)) return "pending";
-    return "synced";
+    if (!this._states) {
+      // Built once per change of the outbox or the refusals, not per record on screen.
+      this._states = new Map();
+      for (const m of this.outbox) this._states.set(key(m.type, m.id), "pending");
+      for (const m of this.rejected.values()) this._states.set(key(m.type, m.id), "rejected");
+    }
+    return this._states.get(key(type, id)) ?? "synced";
   }
 
   // ---- writing (the user) ----------------------------------------------------------------------
@@ -80,14 +84,23 @@ export class Replica {
 
   /** Keep what db.js has written (after the transaction committed). */
   noteChange({ mutation, local }) {
+    this._states = null;
     this.outbox.push(mutation);
     this.local.set(local.key, local);
     this._reindex(local.key);
   }
 
+  /** Forget everything (logout). */
+  clear() {
+    for (const map of [this.server, this.local, this.rejected, this.byHousehold, this.householdOf]) map.clear();
+    this.outbox = [];
+    this._states = null;
+  }
+
   // ---- loading ----------------------------------------------------------------------------------
   /** Rebuild from what IndexedDB holds: server records in the order written, then the rest. */
   load({ serverRecords = [], local = [], outbox = [], rejected = [] }) {
+    this._states = null;
     for (const r of serverRecords) this._putServer(r);
     for (const l of local) {
       this.local.set(l.key, l);
@@ -167,6 +180,7 @@ export class Replica {
   }
 
   commit(plan) {
+    this._states = null;
     if (plan.reset) {
       const keys = [...this.server.keys()];
       this.server.clear();
@@ -192,6 +206,7 @@ export class Replica {
 
   /** The user fixed a refused change and sends it again (a new mutation), or gives it up. */
   resolveRejected(mid) {
+    this._states = null;
     this.rejected.delete(mid);
   }
 

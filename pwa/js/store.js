@@ -157,12 +157,7 @@ export async function setAside(mutations, errors) {
 export async function wipe() {
   meta = {}; // first: an answer arriving while the database goes is dropped (applyRound)
   await db.wipe();
-  replica.server.clear();
-  replica.local.clear();
-  replica.outbox = [];
-  replica.rejected.clear();
-  replica.byHousehold.clear();
-  replica.householdOf.clear();
+  replica.clear();
   meta = {};
   notify();
 }

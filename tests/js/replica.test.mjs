@@ -141,3 +141,24 @@ test("a user's delete hides the record until the server confirms it", () => {
   assert.equal(r.outbox[0].op, "delete");
   assert.equal(r.outbox[0].base, 1);
 });
+
+test("a record's state follows its mutations: pending, then refused, then synced once given up", () => {
+  const r = withServer(person("p1", "h1"));
+  assert.equal(r.state("person", "p1"), "synced");
+  const m = saved(r, r.change("person", "p1", { name: "" }, ids()));
+  assert.equal(r.state("person", "p1"), "pending");
+  r.commit(r.plan([m], [{ mid: m.mid, status: "rejected", errors: [] }], []));
+  assert.equal(r.state("person", "p1"), "rejected");
+  r.resolveRejected(m.mid);
+  assert.equal(r.state("person", "p1"), "synced");
+});
+
+test("clearing forgets every record, change and refusal", () => {
+  const r = withServer(person("p1", "h1"));
+  saved(r, r.change("person", "p1", { name: "改" }, ids()));
+  r.clear();
+  assert.equal(r.get("person", "p1"), null);
+  assert.equal(r.outbox.length, 0);
+  assert.equal(r.state("person", "p1"), "synced");
+  assert.deepEqual(r.all("person", "h1"), []);
+});

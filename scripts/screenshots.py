@@ -1,0 +1,110 @@
+"""Screenshots of the butler's app for the README: the demo community, a phone-sized Chromium.
+
+Starts the app on a temporary SQLite database with the demo data (`flask seed-demo`), logs in as
+`butler1`, and saves docs/screenshots/grid.png and docs/screenshots/visit-form.png at 360×640, device
+scale 2. Run: .venv/bin/python scripts/screenshots.py [--out DIR] [--keep-open SECONDS]
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from server import create_app, demo  # noqa: E402
+from server.extensions import db  # noqa: E402
+
+CHROMIUM = os.environ.get("GUANJIA_CHROMIUM", "/usr/bin/chromium")
+# shared/docs/testing.md: root needs --no-sandbox; the rest stop Chromium calling hosts it cannot reach.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "locale": "zh-CN",
+         "is_mobile": True, "has_touch": True, "service_workers": "allow"}
+
+
+def demo_app(folder: Path):
+    """A migrated, demo-seeded app on a SQLite file in folder (its own throwaway keys)."""
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite3'}", "SECRET_KEY": "screenshots",
+                      "DATA_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+                      "INSTANCE_PATH": str(folder / "instance")})
+    with app.app_context():
+        upgrade()
+        demo.seed(db.session)
+        db.session.remove()
+    return app
+
+
+def serve(app):
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def take(url: str, out: Path, keep_open: float = 0) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(base_url=url, **PHONE)
+        page = context.new_page()
+        page.goto("/")
+        page.fill("input[name=username]", "butler1")
+        page.fill("input[name=password]", demo.DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_function("window.guanjia && window.guanjia.store.meta.lastSync", timeout=60_000)
+        page.wait_for_selector("[data-testid=household-row]")
+        page.wait_for_function("!window.guanjia.sync.getStatus().running")
+        page.evaluate("document.fonts.ready")
+        page.screenshot(path=str(out / "grid.png"))
+        # An overdue household of the grid, its visit form with a problem found on the checklist.
+        page.click("[data-testid=filter-due]")
+        page.click("[data-testid=household-row] >> nth=0")
+        page.click("[data-testid=do-visit]")
+        page.wait_for_selector("[data-testid=visit-form]")
+        page.click("[data-testid=check-item][data-key=utilities] [data-testid=check-ok]")
+        page.click("[data-testid=check-item][data-key=doors_windows] [data-testid=check-ok]")
+        page.click("[data-testid=check-item][data-key=leaks] [data-testid=check-problem]")
+        page.fill("[data-testid=check-item][data-key=leaks] [data-testid=check-note]", "卫生间墙角渗水")
+        page.click("[data-testid=satisfaction][data-value='4']")
+        # The checklist at the top of the screen, the save bar at the bottom.
+        page.evaluate("document.querySelector('.checklist').closest('fieldset').scrollIntoView()")
+        page.screenshot(path=str(out / "visit-form.png"))
+        if keep_open:
+            time.sleep(keep_open)
+        context.close()
+        browser.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--keep-open", type=float, default=0, help="seconds to keep the server up afterwards")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="guanjia-screens-") as tmp:
+        app = demo_app(Path(tmp))
+        server, url = serve(app)
+        try:
+            take(url, args.out, args.keep_open)
+        finally:
+            server.shutdown()
+            server.server_close()
+            with app.app_context():
+                db.engine.dispose()
+    print(f"saved {args.out / 'grid.png'} and {args.out / 'visit-form.png'}")
+
+
+if __name__ == "__main__":
+    main()
