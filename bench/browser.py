@@ -9,7 +9,8 @@ the app with no network.
 - offline reload: with the service worker in control and the network cut, reload and wait for the
   first household row of the grid list; the figure is the page's own `performance.now()` at that
   moment (from the start of navigation), median of 5.
-- shell: bytes of our own HTML, JavaScript and CSS under pwa/ (icons and the manifest excluded).
+- shell: bytes of our own HTML, JavaScript and CSS as served (minified by server/pwa.py; icons and
+  the manifest excluded), beside their size in pwa/.
 
 The server is the app on a fresh SQLite database, served by Werkzeug in a thread of this process.
 """
@@ -47,9 +48,23 @@ new MutationObserver(() => {
 
 
 def shell_bytes(pwa: Path = ROOT / "pwa") -> dict:
-    files = {str(p.relative_to(pwa)): p.stat().st_size for p in sorted(pwa.rglob("*"))
-             if p.is_file() and p.suffix in SHELL_SUFFIXES}
-    return {"bytes": sum(files.values()), "files": files}
+    """Bytes of our own HTML, JS and CSS as the server sends them (scripts and styles minified; the
+    service worker with its file list written in), and as they lie in pwa/."""
+    from server.pwa import read_shell, served_text
+
+    shell = read_shell(pwa)
+    files, source = {}, 0
+    for p in sorted(pwa.rglob("*")):
+        if not p.is_file() or p.suffix not in SHELL_SUFFIXES:
+            continue
+        relative = str(p.relative_to(pwa))
+        source += p.stat().st_size
+        if relative == "sw.js":
+            files[relative] = len(shell.service_worker.encode("utf-8"))
+        else:
+            text = served_text(pwa, relative)
+            files[relative] = p.stat().st_size if text is None else len(text.encode("utf-8"))
+    return {"bytes": sum(files.values()), "source_bytes": source, "files": files}
 
 
 def run(database_url: str, sizes: Sizes, root: Path) -> dict:

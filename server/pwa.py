@@ -4,6 +4,10 @@ The service worker is told, as it is served, which files make up the app and a v
 hash of their contents (see `Shell`), so that neither its precache list nor its cache name can go
 stale by hand. Both are computed once per app: deploying new files means starting a new process.
 The folder is the PWA_DIR setting when given (tests point it at a copy), else pwa/ of the checkout.
+
+JavaScript and CSS are served minified (rjsmin, rcssmin: small, long-maintained minifiers that keep
+strings, template literals and regular expressions intact), so the source stays commented and
+readable while a phone on a weak signal downloads and stores only the code (a third less).
 """
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import rcssmin
+import rjsmin
 from flask import Blueprint, Flask, Response, current_app, send_from_directory
 
 from server import ROOT
@@ -29,13 +35,24 @@ _EXTENSION_KEY = "guanjia.pwa"
 bp = Blueprint("pwa", __name__)
 
 
+MINIFIERS = {".js": rjsmin.jsmin, ".css": rcssmin.cssmin}
+
+
 @dataclass(frozen=True)
 class Shell:
-    """The files of one version of the app: the URL paths to precache, and the service worker's text."""
+    """The files of one version of the app: the URL paths to precache, the service worker's text,
+    and the minified text of its scripts and style sheets (by path relative to the folder)."""
 
     version: str
     paths: tuple[str, ...]
     service_worker: str
+    minified: dict[str, str]
+
+
+def served_text(folder: Path, relative: str) -> str | None:
+    """What is served for a script or style sheet (minified); None for other files (sent as they are)."""
+    minify = MINIFIERS.get(Path(relative).suffix)
+    return minify((Path(folder) / relative).read_text(encoding="utf-8")) if minify else None
 
 
 def read_shell(folder: Path) -> Shell:
@@ -46,15 +63,18 @@ def read_shell(folder: Path) -> Shell:
         raise RuntimeError(f"{folder / SERVICE_WORKER} must hold the line {BUILD_PLACEHOLDER!r} exactly once")
     digest = hashlib.sha256()
     # The worker's own code counts too: a changed worker must not reuse the last version's cache.
-    _hash_file(digest, SERVICE_WORKER, template.encode("utf-8"))
-    paths = []
+    _hash_file(digest, SERVICE_WORKER, rjsmin.jsmin(template).encode("utf-8"))
+    paths, minified = [], {}
     for relative in _app_files(folder):
-        _hash_file(digest, relative, (folder / relative).read_bytes())
+        text = served_text(folder, relative)
+        if text is not None:
+            minified[relative] = text
+        _hash_file(digest, relative, (folder / relative).read_bytes() if text is None else text.encode("utf-8"))
         paths.append("/" if relative == "index.html" else "/" + quote(relative))
     version = digest.hexdigest()[:VERSION_LENGTH]
-    build = json.dumps({"version": version, "shell": paths}, indent=2)
-    return Shell(version=version, paths=tuple(paths),
-                 service_worker=template.replace(BUILD_PLACEHOLDER, f"const BUILD = {build};"))
+    build = json.dumps({"version": version, "shell": paths})
+    worker = rjsmin.jsmin(template.replace(BUILD_PLACEHOLDER, f"const BUILD = {build};"))
+    return Shell(version=version, paths=tuple(paths), service_worker=worker, minified=minified)
 
 
 def _app_files(folder: Path) -> list[str]:
@@ -107,5 +127,10 @@ def service_worker():
 
 @bp.get("/<path:filename>")
 def static_file(filename: str):
-    """The app's other files (send_from_directory refuses paths outside pwa/)."""
-    return _send(filename)
+    """The app's other files (send_from_directory refuses paths outside pwa/); scripts and style
+    sheets minified. Never cached by HTTP: the service worker's versioned cache keeps them."""
+    text = shell_for(current_app).minified.get(filename)
+    if text is None:
+        return _send(filename)
+    mimetype = MIMETYPES.get(Path(filename).suffix) or "text/css"
+    return Response(text, mimetype=mimetype, headers={"Cache-Control": "no-cache"})

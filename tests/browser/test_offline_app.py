@@ -39,7 +39,7 @@ def reopen_offline(page, site) -> list[str]:
 def ship_new_version(page, site, pwa_dir, make_pwa_app) -> str:
     """Deploy a changed shell and make the page's registration look for it; return the new version."""
     style = pwa_dir / "style.css"
-    style.write_text(style.read_text(encoding="utf-8") + "\n/* the next version */\n", encoding="utf-8")
+    style.write_text(style.read_text(encoding="utf-8") + "\n.next-version { color: inherit; }\n", encoding="utf-8")
     app = make_pwa_app()
     site.deploy(app)
     page.evaluate("navigator.serviceWorker.getRegistration().then((registration) => registration.update())")

@@ -144,7 +144,7 @@ def test_service_worker_is_told_its_version_and_shell(make_app):
     with app.test_client().get("/sw.js") as response:
         script = response.get_data(as_text=True)
     shell = shell_for(app)
-    assert f'"version": "{shell.version}"' in script
+    assert f'"version":"{shell.version}"' in script
     assert all(f'"{path}"' in script for path in shell.paths)
     assert 'version: "dev"' not in script
 
@@ -173,14 +173,14 @@ def test_every_shell_path_is_served(make_app):
 def test_changing_any_file_makes_a_new_version(pwa_dir):
     before = read_shell(pwa_dir).version
     style = pwa_dir / "style.css"
-    style.write_bytes(style.read_bytes() + b" ")
+    style.write_bytes(style.read_bytes() + b"\nbody { margin: 1px; }\n")
     assert read_shell(pwa_dir).version != before
 
 
 def test_changing_the_service_worker_makes_a_new_version(pwa_dir):
     before = read_shell(pwa_dir).version
     worker = pwa_dir / "sw.js"
-    worker.write_text(worker.read_text(encoding="utf-8") + "// changed\n", encoding="utf-8")
+    worker.write_text(worker.read_text(encoding="utf-8") + "self.changed = true;\n", encoding="utf-8")
     assert read_shell(pwa_dir).version != before
 
 
@@ -198,3 +198,24 @@ def test_service_worker_without_its_placeholder_is_refused(pwa_dir):
                       encoding="utf-8")
     with pytest.raises(RuntimeError, match="must hold the line"):
         read_shell(pwa_dir)
+
+
+def test_scripts_and_styles_are_served_minified_with_their_strings_intact(make_app, pwa_dir):
+    (pwa_dir / "js" / "probe.js").write_text(
+        "// a comment the phone need not download\n"
+        "export const url = `http://x/${1 + 1} // kept`;  /* gone */\n"
+        "export const re = /\\/\\//g;\n", encoding="utf-8")
+    client = make_app().test_client()
+    with client.get("/js/probe.js") as response:
+        assert response.mimetype == "text/javascript"
+        assert response.get_data(as_text=True) == "export const url=`http://x/${1 + 1} // kept`;export const re=/\\/\\//g;"
+    with client.get("/style.css") as response:
+        css = response.get_data(as_text=True)
+    assert response.mimetype == "text/css" and "/*" not in css and len(css) < (pwa_dir / "style.css").stat().st_size
+
+
+def test_a_change_to_comments_alone_keeps_the_version(make_app, pwa_dir):
+    before = read_shell(pwa_dir).version
+    app_js = pwa_dir / "js" / "app.js"
+    app_js.write_text("// one more comment\n" + app_js.read_text(encoding="utf-8"), encoding="utf-8")
+    assert read_shell(pwa_dir).version == before
