@@ -71,3 +71,30 @@ def test_background_sync_from_the_service_worker_makes_the_page_sync(phone, serv
     phone.wait_for_function("!window.guanjia.sync.getStatus().running")
     phone.wait_for_timeout(500)
     assert "POST /api/v1/sync" in served.requests
+
+
+def test_a_reset_rebuilds_the_phone_and_work_saved_before_it_still_arrives(phone, served, grid, session, client, runner):
+    from datetime import datetime, timezone
+
+    from tests.factories import auth
+
+    log_in(phone, "li", PASSWORD)
+    synced(phone)
+    gone, kept = grid["person"].id, grid["households"][1].id
+    assert client.delete(f"/api/v1/persons/{gone}", headers=auth(grid["butler"])).status_code in (200, 204)
+    session.execute(sa.text("UPDATE person SET updated_at = :old"), {"old": datetime(2020, 1, 1, tzinfo=timezone.utc)})
+    session.commit()
+    assert runner.invoke(args=["sync-purge", "--days", "30"]).exit_code == 0  # the phone's cursor is now too old
+    phone.context.set_offline(True)
+    vid = str(uuid.uuid4())
+    phone.evaluate("""([hid, vid]) => window.guanjia.store.save("visit", vid, {household_id: hid,
+        visited_at: new Date().toISOString(), notes: "重置前记录"})""", [kept, vid])
+    phone.context.set_offline(False)
+    synced(phone)
+    assert phone.evaluate("([pid]) => window.guanjia.store.get('person', pid)", [gone]) is None
+    assert phone.evaluate("window.guanjia.store.all('household').length") == 3
+    session.rollback()
+    assert session.get(Visit, vid).notes == "重置前记录"
+    phone.reload()  # and IndexedDB holds the same
+    phone.wait_for_function("window.guanjia && window.guanjia.store.all('household').length === 3")
+    assert phone.evaluate("([pid]) => window.guanjia.store.get('person', pid)", [gone]) is None
