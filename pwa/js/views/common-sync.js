@@ -4,6 +4,7 @@
 import { h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";
 import * as store from "../store.js";
+import { CHANNELS, HOUSEHOLD_STATUSES, RELATIONS, VISIT_KINDS, addressLabel, label } from "./common.js";
 
 extend({
   "zh-CN": {
@@ -23,18 +24,6 @@ extend({
     cs_type: {
       household: "住户档案", person: "家庭成员", visit: "入户走访", touchpoint: "触点", ticket: "工单",
       order: "订单", conflict: "冲突", product: "服务产品", record: "记录",
-    },
-    cs_category: { repair: "报修", complaint: "投诉", cleaning: "保洁", water: "桶装水", custody: "房屋托管", other: "其他" },
-    cs_ticket_status: {
-      new: "新建", dispatched: "已派单", accepted: "已接单", in_progress: "处理中", resolved: "已解决",
-      closed: "已关闭", cancelled: "已取消",
-    },
-    cs_enum: {
-      self_occupied: "自住", rented: "出租", vacant: "空置", custody: "托管",
-      owner: "业主", family: "家属", tenant: "租户",
-      routine: "例行走访", new_owner: "新业主", follow_up: "回访", complaint: "投诉", emergency: "突发事件",
-      lobby: "大堂", wechat: "微信", visit: "入户",
-      placed: "已下单", confirmed: "已确认", delivered: "已送达", cancelled: "已取消", phone: "电话", other: "其他",
     },
     // By error code, for when the server's sentence is in the other language (the user switched).
     cs_error: {
@@ -69,20 +58,6 @@ extend({
       household: "Household file", person: "Family member", visit: "Home visit", touchpoint: "Touchpoint",
       ticket: "Ticket", order: "Order", conflict: "Conflict", product: "Service product", record: "Record",
     },
-    cs_category: { repair: "Repair", complaint: "Complaint", cleaning: "Cleaning", water: "Bottled water",
-                   custody: "Property custody", other: "Other" },
-    cs_ticket_status: {
-      new: "New", dispatched: "Dispatched", accepted: "Accepted", in_progress: "In progress", resolved: "Resolved",
-      closed: "Closed", cancelled: "Cancelled",
-    },
-    cs_enum: {
-      self_occupied: "Owner-occupied", rented: "Rented", vacant: "Vacant", custody: "In custody",
-      owner: "Owner", family: "Family", tenant: "Tenant",
-      routine: "Routine visit", new_owner: "New owner", follow_up: "Follow-up", complaint: "Complaint",
-      emergency: "Emergency", lobby: "Lobby", wechat: "WeChat", visit: "Home visit",
-      placed: "Placed", confirmed: "Confirmed", delivered: "Delivered", cancelled: "Cancelled", phone: "Phone",
-      other: "Other",
-    },
     cs_error: {
       required: "{label} is required.", null: "{label} may not be empty.",
       invalid_type: "{label} has the wrong format.",
@@ -105,19 +80,15 @@ extend({
 });
 
 export const CATEGORIES = ["repair", "complaint", "cleaning", "water", "custody", "other"];
+const TICKET_STATUSES = ["new", "dispatched", "accepted", "in_progress", "resolved", "closed", "cancelled"];
+const ORDER_STATUSES = ["placed", "confirmed", "delivered", "cancelled"];
 
-// The server's value lists (server/*/models.py) for the fields that take one, by record type.
-const CHOICES = {
-  kind: ["routine", "new_owner", "follow_up", "complaint", "emergency"],
-  channel: ["lobby", "phone", "wechat", "visit", "other"],
-  relation: ["owner", "family", "tenant", "other"],
-  category: CATEGORIES,
-};
-const STATUS_CHOICES = {
-  household: ["self_occupied", "rented", "vacant", "custody"],
-  ticket: ["new", "dispatched", "accepted", "in_progress", "resolved", "closed", "cancelled"],
-  order: ["placed", "confirmed", "delivered", "cancelled"],
-};
+// The server's value lists (server/*/models.py) for the fields that take one, by record type, and
+// the list in common.js that names their values.
+const CHOICES = { kind: VISIT_KINDS, channel: CHANNELS, relation: RELATIONS, category: CATEGORIES };
+const STATUS_CHOICES = { household: HOUSEHOLD_STATUSES, ticket: TICKET_STATUSES, order: ORDER_STATUSES };
+const LABELS_OF = { kind: ["kind"], channel: ["channel"], relation: ["relation"], category: ["ticket_category"],
+                    status: ["ticket_status", "order_status", "status"] };
 
 /** The allowed values of a field of a record type, or null when it is free. */
 export function choicesFor(type, field) {
@@ -134,23 +105,11 @@ function named(map, k) {
 
 export const fieldLabel = (field) => named("cs_field", String(field ?? "").split(".").pop());
 export const typeLabel = (type) => named("cs_type", type);
-export const categoryLabel = (category) => named("cs_category", category);
-export const statusLabel = (status) => named("cs_ticket_status", status);
+export const categoryLabel = (category) => label("ticket_category", category);
+export const statusLabel = (status) => label("ticket_status", status);
 
-/** "3栋 1单元 101" / "Bldg 3, Unit 1, 101" from "3" or "3栋" alike (the same as common.js addressLabel). */
 export function addressOf(household) {
-  if (!household) return t("cs_no_address");
-  const numbered = (value, suffix, english) => {
-    const raw = String(value ?? "");
-    const match = new RegExp(`^(\\d+)\\s*(?:${suffix})?$`).exec(raw);
-    if (!match) return raw;
-    return lang() === "en" ? `${english} ${match[1]}` : `${match[1]}${suffix}`;
-  };
-  const building = numbered(household.building, "栋", "Bldg");
-  const unit = numbered(household.unit, "单元", "Unit");
-  const room = String(household.room ?? "");
-  if (lang() === "en") return [building, unit, room].filter(Boolean).join(", ");
-  return [building, unit, room].filter(Boolean).join(" ");
+  return household ? addressLabel(household) : t("cs_no_address");
 }
 
 /** The address of the household a record hangs on (or is), from the phone's copy. */
@@ -193,14 +152,15 @@ export function showValue(field, value) {
   if (typeof value === "boolean") return value ? t("cs_yes") : t("cs_no");
   if (Array.isArray(value)) return value.length ? value.map((v) => showValue(field, v)).join("、") : t("cs_none");
   if (typeof value === "object") return JSON.stringify(value);
-  if (field === "category") return categoryLabel(value);
-  if (field === "status" && t(`cs_ticket_status.${value}`) !== `cs_ticket_status.${value}`) return statusLabel(value);
+  for (const list of LABELS_OF[field] ?? []) {
+    const named = label(list, value);
+    if (named !== String(value)) return named;
+  }
   if (typeof value === "string" && ISO_TIME.test(value)) return when(value);
   if (typeof value === "string" && REFERENCE.test(field ?? "")) {
     return field === "household_id" ? householdAddress(value) : value;
   }
-  const label = t(`cs_enum.${value}`);
-  return typeof label === "string" && label !== `cs_enum.${value}` ? label : String(value);
+  return String(value);
 }
 
 const CJK = /[\u3400-\u9fff]/;

@@ -87,7 +87,7 @@ export function buildingLabel(building) {
 
 export function unitLabel(unit) {
   const raw = String(unit ?? "");
-  return /^\d+\s*单元?$/.test(raw) ? t("common.unit", { n: numberIn(raw) }) : raw;
+  return /^\d+\s*(?:单元)?$/.test(raw) ? t("common.unit", { n: numberIn(raw) }) : raw;
 }
 
 /** "3栋 1单元": the grid's group header. */
