@@ -36,6 +36,19 @@ export async function setMeta(values) {
   meta = { ...meta, ...values };
 }
 
+// ---- drafts: a form's input kept as it is typed, so a reload or a killed app loses nothing ------------
+export function draft(name) {
+  return meta[`draft:${name}`] ?? null;
+}
+
+export function saveDraft(name, value) {
+  return setMeta({ [`draft:${name}`]: value });
+}
+
+export function dropDraft(name) {
+  return meta[`draft:${name}`] ? setMeta({ [`draft:${name}`]: null }) : Promise.resolve();
+}
+
 export function uuid() {
   return crypto.randomUUID();
 }

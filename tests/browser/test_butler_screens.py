@@ -156,3 +156,27 @@ def test_a_day_recorded_offline_through_the_screens_reaches_the_server_once(phon
     assert session.get(Person, pid).notes == "腿脚不便"
     touchpoints = session.scalars(sa.select(Touchpoint).where(Touchpoint.household_id == hid)).all()
     assert [(tp.channel, tp.butler_id) for tp in touchpoints] == [("lobby", grid["butler"].id)]
+
+
+def test_a_visit_half_typed_when_the_app_is_closed_comes_back_and_is_saved_once(phone, served, grid, session):
+    hid = grid["never"].id
+    log_in(phone, "li", PASSWORD)
+    synced(phone)
+    phone.goto(f"/#/visit/{hid}")
+    phone.click("[data-testid=satisfaction][data-value='5']")
+    phone.fill("[data-testid=visit-notes]", "孩子作业多，想要托管")
+    phone.wait_for_timeout(600)  # the draft is kept 0.3 s after the last keystroke
+    phone.goto("about:blank")  # the app is closed before Save
+    phone.goto(f"/#/visit/{hid}")
+    phone.locator("[data-testid=draft-restored]").wait_for()
+    assert phone.input_value("[data-testid=visit-notes]") == "孩子作业多，想要托管"
+    assert phone.get_attribute("[data-testid=satisfaction][data-value='5']", "aria-pressed") == "true"
+    phone.click("[data-testid=save-visit]")
+    phone.locator("[data-testid=household]").wait_for()
+    synced(phone)
+    session.rollback()
+    visits = session.scalars(sa.select(Visit).where(Visit.household_id == hid)).all()
+    assert [(v.notes, v.satisfaction) for v in visits] == [("孩子作业多，想要托管", 5)]
+    phone.goto(f"/#/visit/{hid}")  # saved: a new visit starts empty
+    phone.locator("[data-testid=visit-form]").wait_for()
+    assert phone.locator("[data-testid=draft-restored]").count() == 0

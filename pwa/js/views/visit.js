@@ -16,7 +16,7 @@ extend({
       all_ok: "其余全部正常", ok: "正常", problem: "有问题", note: "说明（可选）", add_note: "加备注",
       needs: "发现的需求", satisfaction: "满意度", products: "感兴趣的服务", notes: "走访记录", follow_up: "跟进日期",
       stars: { 1: "很不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "很满意" },
-      save: "保存走访", saving: "正在保存…",
+      save: "保存走访", saving: "正在保存…", draft_restored: "已恢复上次未保存的内容。",
     },
   },
   en: {
@@ -25,7 +25,7 @@ extend({
       all_ok: "Mark the rest OK", ok: "OK", problem: "Problem", note: "Note (optional)", add_note: "Add a note",
       needs: "Needs found", satisfaction: "Satisfaction", products: "Interested in", notes: "Notes", follow_up: "Follow up on",
       stars: { 1: "Very unhappy", 2: "Unhappy", 3: "So-so", 4: "Happy", 5: "Very happy" },
-      save: "Save visit", saving: "Saving…",
+      save: "Save visit", saving: "Saving…", draft_restored: "What you typed last time is back.",
     },
   },
 });
@@ -56,12 +56,17 @@ export function visitView(root, route, app) {
   window.scrollTo(0, 0);
   let open = true;
   const before = vid ? store.get("visit", vid) : null;
-  const id = before ? vid : store.uuid(); // chosen once: a second tap on Save updates, never duplicates
+  // What was typed and not yet saved (the app was closed, reloaded or killed): it comes back as it was.
+  const draftName = `visit/${hid}/${vid ?? "new"}`;
+  const kept = store.draft(draftName);
+  const draft = kept && (!before || kept.version === before.version) ? kept : null;
+  const start = draft ?? before;
+  const id = draft?.id ?? (before ? vid : store.uuid()); // chosen once: a second Save updates, never duplicates
   const form = {
-    kind: before?.kind ?? "routine",
-    checklist: JSON.parse(JSON.stringify(before?.checklist ?? {})), // a copy: the form edits it
-    satisfaction: before?.satisfaction ?? null,
-    products: [...(before?.products_interest ?? [])],
+    kind: start?.kind ?? "routine",
+    checklist: JSON.parse(JSON.stringify(start?.checklist ?? {})), // a copy: the form edits it
+    satisfaction: start?.satisfaction ?? null,
+    products: [...(start?.products_interest ?? [])],
   };
 
   const template = store.meta.visitTemplate?.items?.length ? store.meta.visitTemplate.items : DEFAULT_CHECKLIST;
@@ -120,7 +125,7 @@ export function visitView(root, route, app) {
   } }, t("visit.all_ok"));
 
   // ---- needs, satisfaction, products --------------------------------------------------------------
-  const needs = tagEditor({ values: before?.needs ?? [], legend: t("visit.needs"), testid: "needs",
+  const needs = tagEditor({ values: start?.needs ?? [], legend: t("visit.needs"), testid: "needs",
                             suggestions: NEEDS.map(([zh, en]) => ({ value: zh, label: lang() === "en" ? en : zh })) });
 
   const stars = h("div", { class: "sat-row", role: "radiogroup", "aria-label": t("visit.satisfaction") });
@@ -147,8 +152,8 @@ export function visitView(root, route, app) {
   };
   drawProducts();
 
-  const notes = h("textarea", { name: "notes", rows: 4, maxlength: 10000, "data-testid": "visit-notes" }, before?.notes ?? "");
-  const followUp = h("input", { type: "date", name: "follow_up_at", value: before?.follow_up_at ?? "", "data-testid": "follow-up" });
+  const notes = h("textarea", { name: "notes", rows: 4, maxlength: 10000, "data-testid": "visit-notes" }, start?.notes ?? "");
+  const followUp = h("input", { type: "date", name: "follow_up_at", value: start?.follow_up_at ?? "", "data-testid": "follow-up" });
   const saveButton = h("button", { type: "submit", class: "primary", "data-testid": "save-visit" }, t("visit.save"));
 
   async function submit(event) {
@@ -176,13 +181,26 @@ export function visitView(root, route, app) {
       saveButton.textContent = t("visit.save");
       throw error;
     }
+    clearTimeout(draftTimer);
+    await store.dropDraft(draftName);
     toast(t("common.saved"));
     if (open) app.go(`household/${encodeURIComponent(hid)}`); // unless the butler already went elsewhere
   }
 
-  root.replaceChildren(h("form", { class: "butler visit-screen", "data-testid": "visit-form", onsubmit: submit },
+  let draftTimer = null;
+  function keepDraft() {
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(() => store.saveDraft(draftName, {
+      id, version: before?.version ?? null, kind: form.kind, checklist: form.checklist, satisfaction: form.satisfaction,
+      products_interest: form.products, needs: needs.value(), notes: notes.value, follow_up_at: followUp.value || null,
+    }), 300);
+  }
+
+  root.replaceChildren(h("form", { class: "butler visit-screen", "data-testid": "visit-form", onsubmit: submit,
+                                   oninput: keepDraft, onclick: keepDraft },
     householdHeader(household),
     h("h2", {}, before ? t("visit.title_edit", { date: dateLabel(before.visited_at) }) : t("visit.title_new")),
+    draft ? h("p", { class: "notice", role: "status", "data-testid": "draft-restored" }, t("visit.draft_restored")) : null,
     h("fieldset", { class: "card" }, h("legend", {}, t("visit.kind")), kinds),
     h("fieldset", { class: "card" }, h("legend", {}, t("visit.checklist")), checklist, allOk),
     h("div", { class: "card" }, needs.el),
@@ -192,7 +210,8 @@ export function visitView(root, route, app) {
       h("label", {}, h("span", {}, t("visit.notes")), notes),
       h("label", {}, h("span", {}, t("visit.follow_up")), followUp)),
     h("div", { class: "action-bar" },
-      h("a", { class: "button", href: `#/household/${encodeURIComponent(hid)}` }, t("common.cancel")),
+      h("a", { class: "button", href: `#/household/${encodeURIComponent(hid)}`,
+               onclick: () => { clearTimeout(draftTimer); store.dropDraft(draftName); } }, t("common.cancel")),
       saveButton)));
   return () => { open = false; };
 }
