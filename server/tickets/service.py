@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from server.auth.models import User
-from server.community.models import Household
+from server.community.models import Grid, Household
 from server.errors import FieldError, Forbidden, ValidationFailed
 from server.records import utcnow
 from server.resources.registry import Rules
@@ -56,6 +56,24 @@ def _ticket_create(session: Session, user: User, values: dict) -> None:
     _check_assignee(session, values["household_id"], values.get("assignee_id"))
     values["raised_by"] = user.id
     values.setdefault("status", "new")
+    if values["status"] == "new" and values.get("assignee_id") is None:
+        dispatch(session, values)
+
+
+def grid_butler(session: Session, household_id: str | None) -> User | None:
+    """The active butler of the household's grid, if it has one."""
+    household = session.get(Household, household_id) if household_id else None
+    grid = session.get(Grid, household.grid_id) if household is not None and household.grid_id else None
+    butler = session.get(User, grid.butler_id) if grid is not None and not grid.deleted and grid.butler_id else None
+    return butler if butler is not None and butler.active and butler.role == "butler" else None
+
+
+def dispatch(session: Session, values: dict) -> None:
+    """派单: a new ticket goes to the butler of its household's grid at once ("dispatched"). With no
+    butler on the grid it stays "new" and unassigned, which the community's supervisors see."""
+    butler = grid_butler(session, values.get("household_id"))
+    if butler is not None:
+        values["assignee_id"], values["status"] = butler.id, "dispatched"
 
 
 def move(user: User, ticket: Ticket, to: str, changes: dict) -> None:

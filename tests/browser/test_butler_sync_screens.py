@@ -226,8 +226,8 @@ def test_a_ticket_raised_offline_for_a_household_reaches_the_server(phone, grid,
     session.rollback()
     stored = session.get(Ticket, tid)
     assert (stored.household_id, stored.category, stored.description, stored.status) == (
-        grid.household.id, "water", "送两桶水", "new")
-    assert stored.raised_by == grid.butler.id
+        grid.household.id, "water", "送两桶水", "dispatched")  # to the grid's butler: the one who raised it
+    assert stored.raised_by == stored.assignee_id == grid.butler.id
 
 
 def _accept_a_ticket_a_colleague_took_first(phone, grid, client):

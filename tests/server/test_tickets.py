@@ -33,8 +33,43 @@ def test_resident_raises_a_ticket_for_their_own_household(client, place, session
     assert r.status_code == 201
     body = r.get_json()
     assert body["household_id"] == place["household"].id
-    assert body["status"] == "new"
     assert body["raised_by"] == place["resident"].id
+
+
+def test_a_new_ticket_is_dispatched_to_the_butler_of_its_grid(client, place, session):
+    r = client.post("/api/v1/tickets", json={"category": "repair", "description": "厨房漏水"},
+                    headers=auth(place["resident"]))
+    assert (r.get_json()["status"], r.get_json()["assignee_id"]) == ("dispatched", place["butler"].id)
+
+
+def test_with_no_butler_on_the_grid_a_ticket_waits_for_the_supervisors(client, place, session):
+    place["grid"].butler_id = None
+    session.commit()
+    r = client.post("/api/v1/tickets", json={"category": "complaint"}, headers=auth(place["resident"]))
+    assert (r.get_json()["status"], r.get_json()["assignee_id"]) == ("new", None)
+    listed = client.get("/api/v1/tickets", headers=auth(place["supervisor"])).get_json()
+    assert r.get_json()["id"] in [t["id"] for t in listed["items"]]
+
+
+def test_an_inactive_butler_is_not_dispatched_to(client, place, session):
+    place["butler"].active = False
+    session.commit()
+    r = client.post("/api/v1/tickets", json={"category": "repair"}, headers=auth(place["resident"]))
+    assert (r.get_json()["status"], r.get_json()["assignee_id"]) == ("new", None)
+
+
+def test_a_ticket_raised_through_sync_is_dispatched_too(client, place, session):
+    import uuid
+
+    tid = str(uuid.uuid4())
+    body = {"client_id": str(uuid.uuid4()), "schema": 1, "cursor": None, "limit": 1,
+            "mutations": [{"mid": str(uuid.uuid4()), "type": "ticket", "id": tid, "op": "put", "base": None,
+                           "fields": {"category": "water", "description": "送两桶水"},
+                           "at": "2026-11-27T09:15:02+08:00"}]}
+    r = client.post("/api/v1/sync", json=body, headers=auth(place["resident"]))
+    assert r.get_json()["results"][0]["status"] == "applied"
+    session.expire_all()
+    assert (session.get(Ticket, tid).status, session.get(Ticket, tid).assignee_id) == ("dispatched", place["butler"].id)
 
 
 def test_butler_accepting_becomes_the_assignee(client, place, session):
