@@ -60,6 +60,7 @@ const RATEABLE = new Set(["resolved", "closed"]);
 
 const me = () => store.meta.user?.id ?? null;
 const drafts = new Map(); // ticket id -> the resolution note being typed (kept across redraws)
+const missingNote = new Set(); // tickets whose Resolve was tapped with no note (the message survives redraws)
 
 /** New: waiting to be taken, in my grid (its household is on this phone) or sent to me. */
 export function isNew(ticket) {
@@ -236,21 +237,24 @@ function actions(ticket) {
 }
 
 function resolveForm(ticket, save) {
-  const error = h("p", { class: "error", role: "alert", hidden: true }, t("tk_note_required"));
+  const error = h("p", { class: "error", role: "alert", hidden: !missingNote.has(ticket.id) }, t("tk_note_required"));
   const note = h("textarea", {
     name: "resolution_note", rows: 3, maxlength: 2000, required: true, placeholder: t("tk_resolution_hint"),
-    "data-testid": "ticket-note", oninput: () => { drafts.set(ticket.id, note.value); error.hidden = true; },
+    "data-testid": "ticket-note",
+    oninput: () => { drafts.set(ticket.id, note.value); missingNote.delete(ticket.id); error.hidden = true; },
   });
   note.value = drafts.get(ticket.id) ?? ticket.resolution_note ?? "";
   async function submit(event) {
     event.preventDefault();
     const text = note.value.trim();
     if (!text) { // the note is what the resident and the supervisor read later: required here
+      missingNote.add(ticket.id);
       error.hidden = false;
       note.focus();
       return;
     }
     drafts.delete(ticket.id);
+    missingNote.delete(ticket.id);
     await save({ status: "resolved", resolution_note: text });
   }
   return h("form", { class: "resolve", "data-testid": "ticket-resolve-form", novalidate: true, onsubmit: submit },
