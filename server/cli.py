@@ -21,6 +21,15 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(" ".join(f"{name}={count}" for name, count in purged.items()))
 
+    @app.cli.command("escalate")
+    def escalate() -> None:
+        """Flag tickets past their service level (run by the notification worker, or by cron)."""
+        from server.tickets.sla import Sla, escalate_overdue
+
+        tickets = escalate_overdue(db.session, sla=Sla.from_config(app.config))
+        db.session.commit()
+        click.echo(f"escalated={len(tickets)}")
+
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Seed only when the database holds no community yet.")
     def seed_demo(if_empty: bool) -> None:

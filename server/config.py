@@ -21,6 +21,8 @@ _ENV_KEYS: dict[str, type] = {
     "SYNC_MAX_BYTES": int,
     "SYNC_MAX_LIMIT": int,
     "SYNC_GRACE_DAYS": int,
+    "SLA_ACCEPT_MINUTES": int,
+    "SLA_RESOLVE_HOURS": str,
 }
 
 
@@ -41,6 +43,10 @@ def defaults(instance_path: str) -> dict:
         "SYNC_MAX_BYTES": 4 * 1024 * 1024,
         "SYNC_MAX_LIMIT": 1000,
         "SYNC_GRACE_DAYS": 7,
+        # Tickets' service levels (server/tickets/sla.py): minutes to accept; hours to resolve per
+        # category, as "repair=24,complaint=72" (categories left out keep their default).
+        "SLA_ACCEPT_MINUTES": 15,
+        "SLA_RESOLVE_HOURS": "",
         "JSON_AS_ASCII": False,
     }
 

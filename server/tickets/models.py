@@ -31,6 +31,9 @@ class Ticket(Synced, Tracked, db.Model):
     rating_comment: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     # The butler's 1–5 rating of the back-office team that did the work (后台能力评价).
     backoffice_rating: Mapped[int | None] = mapped_column(sa.Integer)
+    # Past its service level (server/tickets/sla.py): "accept" or "resolve", and since when.
+    escalated: Mapped[str | None] = mapped_column(sa.String(10))  # written by the server only
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 index_change_order(Ticket)

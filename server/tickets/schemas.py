@@ -21,3 +21,5 @@ class TicketSchema(RecordSchema):
     rating = fields.Integer(allow_none=True, validate=in_range(1, 5))
     rating_comment = fields.String(validate=max_length(1000))
     backoffice_rating = fields.Integer(allow_none=True, validate=in_range(1, 5))
+    escalated = fields.String(dump_only=True)
+    escalated_at = fields.AwareDateTime(dump_only=True)

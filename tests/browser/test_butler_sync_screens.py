@@ -337,3 +337,15 @@ def test_logging_out_while_a_sync_is_answering_leaves_no_record_behind(phone, gr
     phone.wait_for_timeout(1500)  # when a late answer would have been written
     assert phone.evaluate(DUMP_INDEXEDDB) == ""
     assert phone.evaluate("window.guanjia.store.all('household').length") == 0
+
+
+def test_a_ticket_past_its_time_shows_as_escalated_on_the_phone(phone, grid, session, runner):
+    from datetime import datetime, timedelta, timezone
+
+    old = datetime.now(timezone.utc) - timedelta(hours=2)
+    ticket = make_ticket(grid.household, status="dispatched", assignee_id=grid.butler.id, created_at=old, updated_at=old)
+    assert "escalated=1" in runner.invoke(args=["escalate"]).output
+    log_in(phone, "li", PASSWORD)
+    open_tab(phone, "tickets")
+    row = phone.locator(f"[data-testid=ticket-row][data-id='{ticket.id}']")
+    expect(row.locator("[data-testid=ticket-escalated]")).to_have_text("超时未接单")

@@ -11,6 +11,7 @@ import {
 
 extend({
   "zh-CN": {
+    tk_escalated_accept: "超时未接单", tk_escalated_resolve: "超时未解决",
     tk_mine: "我的工单", tk_new: "新工单", tk_none_mine: "没有进行中的工单。",
     tk_none_new: "没有等待接单的工单。", tk_to_me: "派给我", tk_raise: "新建工单",
     tk_raise_title: "为住户新建工单", tk_household: "住户", tk_pick_household: "请选择住户",
@@ -31,6 +32,7 @@ extend({
     tk_settle_first: "请先处理上面被拒绝的修改：改正后重新发送，或放弃。",
   },
   en: {
+    tk_escalated_accept: "Not accepted in time", tk_escalated_resolve: "Not resolved in time",
     tk_mine: "My tickets", tk_new: "New tickets", tk_none_mine: "No tickets in progress.",
     tk_none_new: "No tickets waiting to be taken.", tk_to_me: "Sent to me", tk_raise: "New ticket",
     tk_raise_title: "Raise a ticket for a household", tk_household: "Household",
@@ -95,6 +97,8 @@ function ticketRow(ticket) {
       h("span", { class: "tk-main" },
         h("strong", {}, categoryLabel(ticket.category)), " ", statusChip(ticket.status),
         sentToMe ? h("span", { class: "mark" }, t("tk_to_me")) : null,
+        ticket.escalated && !["resolved", "closed", "cancelled"].includes(ticket.status)
+          ? h("span", { class: "mark rejected", "data-testid": "ticket-escalated" }, t(`tk_escalated_${ticket.escalated}`)) : null,
         stateMark("ticket", ticket.id)),
       h("span", { class: "tk-sub" }, householdAddress(ticket.household_id), " · ", ago(ticket.created_at))));
 }

@@ -1,0 +1,78 @@
+"""Service levels of tickets: how soon one must be accepted and resolved, and escalation past that.
+
+Times run from the ticket's creation. A ticket not accepted in time is escalated for acceptance;
+one accepted but not resolved in time, for resolution (a ticket can be escalated for both, in that
+order). Escalating flags the ticket (escalated, escalated_at), which every phone that holds it
+pulls; notifying the supervisors goes through the notification outbox (issue 5).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.records import utcnow
+from server.syncing.changes import next_seqs
+from server.tickets.models import CATEGORIES, Ticket
+
+WAITING = ("new", "dispatched")  # not yet accepted
+IN_HAND = ("accepted", "in_progress")  # accepted, not yet resolved
+# Hours to resolve by category: the issue's defaults for repairs and complaints; the rest as repairs.
+DEFAULT_RESOLVE_HOURS = {"repair": 24, "complaint": 72, "cleaning": 24, "water": 24, "custody": 24, "other": 24}
+
+
+@dataclass(frozen=True)
+class Sla:
+    accept: timedelta = timedelta(minutes=15)
+    resolve: dict[str, timedelta] = field(default_factory=lambda: {
+        category: timedelta(hours=hours) for category, hours in DEFAULT_RESOLVE_HOURS.items()})
+
+    @classmethod
+    def from_config(cls, config) -> "Sla":
+        """SLA_ACCEPT_MINUTES (int) and SLA_RESOLVE_HOURS ("repair=24,complaint=72": those named change)."""
+        resolve = dict(DEFAULT_RESOLVE_HOURS)
+        for part in filter(None, (config.get("SLA_RESOLVE_HOURS") or "").split(",")):
+            category, _, hours = part.partition("=")
+            if category.strip() not in CATEGORIES or not hours.strip().isdigit() or int(hours) <= 0:
+                raise ValueError(f"GUANJIA_SLA_RESOLVE_HOURS: {part!r} is not <category>=<hours>")
+            resolve[category.strip()] = int(hours)
+        minutes = int(config.get("SLA_ACCEPT_MINUTES") or 15)
+        if minutes <= 0:
+            raise ValueError("GUANJIA_SLA_ACCEPT_MINUTES must be positive")
+        return cls(accept=timedelta(minutes=minutes),
+                   resolve={category: timedelta(hours=hours) for category, hours in resolve.items()})
+
+    def deadline(self, ticket: Ticket) -> tuple[str, datetime] | None:
+        """The stage the ticket is in ("accept" or "resolve") and when it is due; None when neither."""
+        if ticket.status in WAITING:
+            return "accept", ticket.created_at + self.accept
+        if ticket.status in IN_HAND:
+            return "resolve", ticket.created_at + self.resolve[ticket.category]
+        return None
+
+
+def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None) -> list[Ticket]:
+    """Flag every ticket past its time that is not yet escalated for its stage; returns them.
+
+    Selected in the database (one query per category), so a community of thousands of tickets costs
+    a few indexed queries; calling it again escalates nothing twice.
+    """
+    now = now or utcnow()
+    late = [sa.and_(Ticket.status.in_(WAITING), Ticket.created_at < now - sla.accept,
+                    Ticket.escalated.is_(None))]
+    for category, allowed in sla.resolve.items():
+        late.append(sa.and_(Ticket.category == category, Ticket.status.in_(IN_HAND),
+                            Ticket.created_at < now - allowed,
+                            sa.or_(Ticket.escalated.is_(None), Ticket.escalated == "accept")))
+    tickets = list(session.scalars(sa.select(Ticket).where(Ticket.deleted.is_(False), sa.or_(*late))
+                                   .order_by(Ticket.created_at, Ticket.id).with_for_update()))
+    for ticket, seq in zip(tickets, next_seqs(session, len(tickets))):
+        ticket.escalated = "accept" if ticket.status in WAITING else "resolve"
+        ticket.escalated_at = now
+        ticket.version += 1
+        ticket.updated_at = now
+        ticket.seq = seq  # phones holding the ticket pull the flag (no field a client writes changed)
+    session.flush()
+    return tickets
