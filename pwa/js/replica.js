@@ -126,6 +126,7 @@ export class Replica {
     const byMid = new Map(sent.map((m) => [m.mid, m]));
     const touched = new Set();
     const answered = new Set();
+    const accepted = new Map(); // key -> the version the server gave a change of ours this round
     for (const result of results) {
       const m = byMid.get(result.mid);
       if (!m) continue;
@@ -133,6 +134,7 @@ export class Replica {
       plan.acked.push(m.n);
       touched.add(key(m.type, m.id));
       if (result.status === "rejected") plan.rejected.push({ ...m, errors: result.errors ?? [], rejectedAt: new Date().toISOString() });
+      else if (m.op === "put" && result.version) accepted.set(key(m.type, m.id), result.version);
     }
     const gone = new Set();
     for (const c of changes) {
@@ -162,7 +164,14 @@ export class Replica {
       const refused = rejectedAfter.filter((m) => key(m.type, m.id) === k);
       const server = gone.has(k) ? null : serverAfter.get(k) ?? (reset ? null : this.server.get(k));
       if (!pending.length && !refused.length) {
-        if (this.local.has(k)) plan.localDelete.push(k);
+        // The user's version gives way to the server's copy of it, once that copy is here (it may
+        // come on a later page): until then a visit just sent must not vanish from the screen.
+        // (Not for a record of a household this phone no longer holds: the server will not send it.)
+        const household = this.local.get(k)?.data?.household_id;
+        const held = !household || (!gone.has(key("household", household))
+          && (serverAfter.has(key("household", household)) || this.server.has(key("household", household))));
+        const waiting = accepted.has(k) && !gone.has(k) && held && (server?.version ?? 0) < accepted.get(k);
+        if (this.local.has(k) && !waiting) plan.localDelete.push(k);
         continue;
       }
       if (!pending.length) continue; // refused: the user's values stay as they typed them

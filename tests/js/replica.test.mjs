@@ -162,3 +162,22 @@ test("clearing forgets every record, change and refusal", () => {
   assert.equal(r.state("person", "p1"), "synced");
   assert.deepEqual(r.all("person", "h1"), []);
 });
+
+test("a record just accepted stays as typed until the server's copy arrives on a later page", () => {
+  const r = withServer(household("h1"));
+  const m = saved(r, r.change("visit", "v1", { household_id: "h1", notes: "刚记的" }, ids()));
+  r.commit(r.plan([m], [{ mid: m.mid, status: "applied", version: 1 }], [])); // its copy is on the next page
+  assert.equal(r.outbox.length, 0);
+  assert.equal(r.get("visit", "v1").notes, "刚记的");
+  r.commit(r.plan([], [], [{ type: "visit", id: "v1", op: "put", version: 1, data: { id: "v1", household_id: "h1", notes: "刚记的" } }]));
+  assert.equal(r.local.size, 0);
+  assert.equal(r.get("visit", "v1").notes, "刚记的");
+});
+
+test("work accepted for a household the phone no longer holds leaves the phone", () => {
+  const r = new Replica();
+  const m = saved(r, r.change("visit", "v1", { household_id: "h-gone", notes: "调出前记的" }, ids()));
+  r.commit(r.plan([m], [{ mid: m.mid, status: "applied", version: 1 }], []));
+  assert.equal(r.get("visit", "v1"), null);
+  assert.equal(r.local.size, 0);
+});
