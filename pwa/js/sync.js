@@ -59,8 +59,8 @@ export async function syncNow() {
   return ok;
 }
 
-function request(sent) {
-  const body = { client_id: store.meta.clientId, schema: SCHEMA, cursor: store.meta.cursor ?? null, limit: PAGE,
+function request(sent, cursor = store.meta.cursor ?? null) {
+  const body = { client_id: store.meta.clientId, schema: SCHEMA, cursor, limit: PAGE,
                  mutations: sent.map(({ n, ...m }) => m) };
   return api.post("/sync", body, { timeoutMs: 60_000 });
 }
@@ -84,9 +84,7 @@ async function rounds() {
       if (answer.more) {
         // The next page's request needs only this page's cursor: let the server work on it while
         // this page goes into IndexedDB. Unsent changes wait for the round after.
-        const cursor = answer.cursor;
-        next = api.post("/sync", { client_id: store.meta.clientId, schema: SCHEMA, cursor, limit: PAGE, mutations: [] },
-                        { timeoutMs: 60_000 });
+        next = request([], answer.cursor);
         next.catch(() => {}); // its failure is handled when it is awaited
       }
       await store.applyRound(sent, answer);

@@ -8,6 +8,7 @@ import * as store from "../store.js";
 import {
   CATEGORIES, addressOf, ago, categoryLabel, householdAddress, reason, stateMark, statusLabel, when,
 } from "./common-sync.js";
+import { isOpenTicket } from "./common.js";
 
 extend({
   "zh-CN": {
@@ -97,7 +98,7 @@ function ticketRow(ticket) {
       h("span", { class: "tk-main" },
         h("strong", {}, categoryLabel(ticket.category)), " ", statusChip(ticket.status),
         sentToMe ? h("span", { class: "mark" }, t("tk_to_me")) : null,
-        ticket.escalated && !["resolved", "closed", "cancelled"].includes(ticket.status)
+        ticket.escalated && isOpenTicket(ticket)
           ? h("span", { class: "mark rejected", "data-testid": "ticket-escalated" }, t(`tk_escalated_${ticket.escalated}`)) : null,
         stateMark("ticket", ticket.id)),
       h("span", { class: "tk-sub" }, householdAddress(ticket.household_id), " · ", ago(ticket.created_at))));
