@@ -50,7 +50,7 @@ new MutationObserver(() => {
 def shell_bytes(pwa: Path = ROOT / "pwa") -> dict:
     """Bytes of our own HTML, JS and CSS as the server sends them (scripts and styles minified; the
     service worker with its file list written in), and as they lie in pwa/."""
-    from server.pwa import read_shell, served_text
+    from server.pwa import read_shell
 
     shell = read_shell(pwa)
     files, source = {}, 0
@@ -59,11 +59,7 @@ def shell_bytes(pwa: Path = ROOT / "pwa") -> dict:
             continue
         relative = str(p.relative_to(pwa))
         source += p.stat().st_size
-        if relative == "sw.js":
-            files[relative] = len(shell.service_worker.encode("utf-8"))
-        else:
-            text = served_text(pwa, relative)
-            files[relative] = p.stat().st_size if text is None else len(text.encode("utf-8"))
+        files[relative] = len(shell.service_worker.encode("utf-8") if relative == "sw.js" else shell.files[relative])
     return {"bytes": sum(files.values()), "source_bytes": source, "files": files}
 
 

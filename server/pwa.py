@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import rcssmin
 import rjsmin
-from flask import Blueprint, Flask, Response, current_app, send_from_directory
+from flask import Blueprint, Flask, Response, current_app
+from werkzeug.exceptions import NotFound
 
 from server import ROOT
 
@@ -29,7 +31,8 @@ SERVICE_WORKER = "sw.js"
 BUILD_PLACEHOLDER = 'const BUILD = { version: "dev", shell: [] };'
 VERSION_LENGTH = 12  # hex digits of SHA-256: plenty to tell versions apart, short in a cache name
 # Named here rather than left to the mimetypes module, whose answers depend on the machine.
-MIMETYPES = {".webmanifest": "application/manifest+json", ".js": "text/javascript"}
+MIMETYPES = {".webmanifest": "application/manifest+json", ".js": "text/javascript", ".css": "text/css",
+             ".html": "text/html", ".png": "image/png", ".json": "application/json"}
 _EXTENSION_KEY = "guanjia.pwa"
 
 bp = Blueprint("pwa", __name__)
@@ -40,19 +43,22 @@ MINIFIERS = {".js": rjsmin.jsmin, ".css": rcssmin.cssmin}
 
 @dataclass(frozen=True)
 class Shell:
-    """The files of one version of the app: the URL paths to precache, the service worker's text,
-    and the minified text of its scripts and style sheets (by path relative to the folder)."""
+    """One version of the app: the URL paths to precache, the service worker's text, and every
+    file's content as served (scripts and style sheets minified), by path relative to the folder.
+
+    Held in memory (the whole app is a few hundred kilobytes): no file is opened per request, so a
+    phone that drops a download half-way leaves no open file behind."""
 
     version: str
     paths: tuple[str, ...]
     service_worker: str
-    minified: dict[str, str]
+    files: dict[str, bytes]
 
 
-def served_text(folder: Path, relative: str) -> str | None:
-    """What is served for a script or style sheet (minified); None for other files (sent as they are)."""
+def served(content: bytes, relative: str) -> bytes:
+    """What is served for a file: scripts and style sheets minified, anything else as it is."""
     minify = MINIFIERS.get(Path(relative).suffix)
-    return minify((Path(folder) / relative).read_text(encoding="utf-8")) if minify else None
+    return minify(content.decode("utf-8")).encode("utf-8") if minify else content
 
 
 def read_shell(folder: Path) -> Shell:
@@ -64,17 +70,15 @@ def read_shell(folder: Path) -> Shell:
     digest = hashlib.sha256()
     # The worker's own code counts too: a changed worker must not reuse the last version's cache.
     _hash_file(digest, SERVICE_WORKER, rjsmin.jsmin(template).encode("utf-8"))
-    paths, minified = [], {}
+    paths, files = [], {}
     for relative in _app_files(folder):
-        text = served_text(folder, relative)
-        if text is not None:
-            minified[relative] = text
-        _hash_file(digest, relative, (folder / relative).read_bytes() if text is None else text.encode("utf-8"))
+        files[relative] = served((folder / relative).read_bytes(), relative)
+        _hash_file(digest, relative, files[relative])
         paths.append("/" if relative == "index.html" else "/" + quote(relative))
     version = digest.hexdigest()[:VERSION_LENGTH]
     build = json.dumps({"version": version, "shell": paths})
     worker = rjsmin.jsmin(template.replace(BUILD_PLACEHOLDER, f"const BUILD = {build};"))
-    return Shell(version=version, paths=tuple(paths), service_worker=worker, minified=minified)
+    return Shell(version=version, paths=tuple(paths), service_worker=worker, files=files)
 
 
 def _app_files(folder: Path) -> list[str]:
@@ -107,8 +111,14 @@ def _folder(app: Flask) -> Path:
 
 
 def _send(filename: str):
-    mimetype = MIMETYPES.get(Path(filename).suffix)
-    return send_from_directory(_folder(current_app), filename, max_age=0, mimetype=mimetype)
+    """A file of the app from memory; never cached by HTTP (the service worker's versioned cache
+    keeps the app). Only the files read into the shell exist: nothing outside pwa/ can be named."""
+    content = shell_for(current_app).files.get(filename)
+    if content is None:
+        raise NotFound()
+    suffix = Path(filename).suffix
+    mimetype = MIMETYPES.get(suffix) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    return Response(content, mimetype=mimetype, headers={"Cache-Control": "no-cache"})
 
 
 @bp.get("/")
@@ -127,10 +137,5 @@ def service_worker():
 
 @bp.get("/<path:filename>")
 def static_file(filename: str):
-    """The app's other files (send_from_directory refuses paths outside pwa/); scripts and style
-    sheets minified. Never cached by HTTP: the service worker's versioned cache keeps them."""
-    text = shell_for(current_app).minified.get(filename)
-    if text is None:
-        return _send(filename)
-    mimetype = MIMETYPES.get(Path(filename).suffix) or "text/css"
-    return Response(text, mimetype=mimetype, headers={"Cache-Control": "no-cache"})
+    """The app's other files (scripts and style sheets minified)."""
+    return _send(filename)

@@ -219,3 +219,15 @@ def test_a_change_to_comments_alone_keeps_the_version(make_app, pwa_dir):
     app_js = pwa_dir / "js" / "app.js"
     app_js.write_text("// one more comment\n" + app_js.read_text(encoding="utf-8"), encoding="utf-8")
     assert read_shell(pwa_dir).version == before
+
+
+@pytest.mark.parametrize("path", ["/nope.js", "/../server/config.py", "/%2e%2e/pyproject.toml", "/js/../../README.md"])
+def test_only_the_app_s_own_files_are_served(make_app, path):
+    with make_app().test_client().get(path) as response:
+        assert response.status_code == 404
+
+
+def test_icons_are_served_as_png(make_app, pwa_dir):
+    with make_app().test_client().get("/icons/icon-192.png") as response:
+        assert response.mimetype == "image/png"
+        assert response.data == (pwa_dir / "icons" / "icon-192.png").read_bytes()
