@@ -165,3 +165,37 @@ def synced(page) -> None:
     page.evaluate("window.guanjia.sync.syncNow()")
     page.wait_for_function("window.guanjia.store.unsentCount() === 0 && !window.guanjia.sync.getStatus().running",
                            polling=200, timeout=20000)
+
+
+# ---- real Web Push in stock firefox-esr (tests/support: autopush.py, firefox.py) ----------------
+
+@pytest.fixture
+def autopush_server():
+    """Mozilla's autopush, locally: Firefox's push WebSocket on one port, push endpoints on another."""
+    try:
+        from tests.support.autopush import AutopushServer
+    except ImportError:  # pragma: no cover - the test extras install websockets
+        need(False, "the websockets package is not installed")
+    with AutopushServer() as server:
+        yield server
+
+
+@pytest.fixture
+def firefox(autopush_server, tmp_path):
+    """``firefox(url, prefs=None) -> Firefox``: headless firefox-esr on a fresh profile, pushing via autopush_server.
+
+    Returns once Firefox's push client said hello; the page at ``url`` opens right after. Closed at teardown.
+    """
+    from tests.support.firefox import FIREFOX, launch_with_push
+
+    need(os.path.exists(FIREFOX), f"firefox-esr is not installed at {FIREFOX} (apt-get install firefox-esr)")
+    launched = []
+
+    def launch(url: str, prefs: dict | None = None):
+        browser = launch_with_push(url, tmp_path / f"firefox-{len(launched)}", autopush_server, prefs=prefs)
+        launched.append(browser)
+        return browser
+
+    yield launch
+    for browser in launched:
+        browser.close()
