@@ -36,6 +36,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         _tune_engine(db.engine)
     _import_models()
+    from server.notify import vapid
+
+    vapid.init_app(app)  # a broken key stops the app here, loudly
 
     from server import errors
     from server.api import api
@@ -64,8 +67,10 @@ def _import_models() -> None:
     """Every model module, so that metadata (and Alembic) sees every table."""
     from server.auth import models as _auth  # noqa: F401
     from server.community import models as _community  # noqa: F401
+    from server.notices import models as _notices  # noqa: F401
     from server.products import models as _products  # noqa: F401
     from server.tickets import models as _tickets  # noqa: F401
+    from server.notify import models as _notify  # noqa: F401
     from server.syncing import models as _syncing  # noqa: F401
     from server.visits import models as _visits  # noqa: F401
 

@@ -9,6 +9,8 @@ from server.auth.api import bp as auth_bp
 from server.errors import Unavailable
 from server.extensions import db
 from server.http import bearer_token, public
+from server.notify.api import bp as notify_bp
+from server.tickets.api import bp as tickets_bp
 from server.resources.api import bp as resources_bp
 from server.syncing.api import bp as sync_bp
 from server.visits.api import bp as visits_bp
@@ -43,4 +45,6 @@ def health():
 api.register_blueprint(auth_bp)
 api.register_blueprint(sync_bp)
 api.register_blueprint(visits_bp)
+api.register_blueprint(notify_bp)
+api.register_blueprint(tickets_bp)
 api.register_blueprint(resources_bp)  # last: its /<plural> routes are the most general

@@ -23,12 +23,110 @@ def register(app: Flask) -> None:
 
     @app.cli.command("escalate")
     def escalate() -> None:
-        """Flag tickets past their service level (run by the notification worker, or by cron)."""
+        """Flag tickets past their service level and tell the supervisors (the notification worker
+        does this every ESCALATE_EVERY_SECONDS; this is for cron or by hand)."""
         from server.tickets.sla import Sla, escalate_overdue
 
         tickets = escalate_overdue(db.session, sla=Sla.from_config(app.config))
         db.session.commit()
         click.echo(f"escalated={len(tickets)}")
+
+    @app.cli.command("vapid-keys")
+    @click.option("--replace", is_flag=True,
+                  help="Make a new key even though one exists; every push subscription dies with the old one.")
+    def vapid_keys(replace: bool) -> None:
+        """Make the server's VAPID key once (instance/vapid_private.pem); print its public half."""
+        import sqlalchemy as sa
+
+        from server.notify import vapid
+        from server.notify.models import PushSubscription
+        from server.notify.subscriptions import drop
+
+        path = vapid.key_path(app)
+        if app.config.get("VAPID_PRIVATE_KEY"):
+            if replace:
+                raise click.ClickException("the key comes from GUANJIA_VAPID_PRIVATE_KEY: change it there")
+        elif path.exists() and not replace:
+            vapid.load(app)  # a broken file fails here, loudly
+        else:
+            existing = list(db.session.scalars(sa.select(PushSubscription.id)))
+            if existing and not replace:
+                raise click.ClickException(
+                    f"{path} is missing but {len(existing)} push subscriptions were made with it: restore "
+                    "it from backup, or run with --replace (every phone must then turn push on again)")
+            if replace:
+                drop(db.session, existing)
+                db.session.commit()
+                path.unlink(missing_ok=True)
+                click.echo(f"removed {len(existing)} push subscriptions made with the old key")
+            vapid.create(path)
+            click.echo(f"VAPID key written to {path}")
+        click.echo(f"public key: {vapid.public_key(vapid.load(app))}")
+
+    @app.cli.command("notify-worker")
+    @click.option("--once", is_flag=True, help="Handle what is due now, then stop.")
+    def notify_worker(once: bool) -> None:
+        """Deliver notifications from the outbox (Web Push, webhooks) and escalate late tickets."""
+        import logging
+        import signal
+        import threading
+
+        from server.notify.worker import Worker
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s notify-worker %(levelname)s %(message)s")
+        worker = Worker.from_app(app)
+        if worker.webpush is None:
+            click.echo("推送未开启（没有 VAPID 密钥）：运行 flask --app server vapid-keys。"
+                       "No VAPID key: Web Push deliveries wait until one is made.", err=True)
+        if once:
+            worker.escalate()
+            click.echo(" ".join(f"{k}={v}" for k, v in sorted(worker.run_once().items())) or "nothing due")
+            worker.close()
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        click.echo(f"notify-worker {worker.name} started")
+        try:
+            worker.run(stop)
+        finally:
+            worker.close()
+
+    @app.cli.group("webhook")
+    def webhook() -> None:
+        """A community's webhook: new and late tickets posted to a group chat (WeCom robot) or any URL."""
+
+    @webhook.command("add")
+    @click.argument("community_id")
+    @click.argument("url")
+    @click.option("--kind", type=click.Choice(["wecom", "json"]), default="wecom", show_default=True)
+    def webhook_add(community_id: str, url: str, kind: str) -> None:
+        from server.notify.webhooks import add
+
+        try:
+            hook = add(db.session, community_id=community_id, url=url, kind=kind)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(hook.id)
+
+    @webhook.command("list")
+    def webhook_list() -> None:
+        import sqlalchemy as sa
+
+        from server.notify.models import Webhook
+
+        for hook in db.session.scalars(sa.select(Webhook).order_by(Webhook.created_at)):
+            click.echo(f"{hook.id} {hook.community_id} {hook.kind} {hook.url.split('?')[0]}")
+
+    @webhook.command("remove")
+    @click.argument("webhook_id")
+    def webhook_remove(webhook_id: str) -> None:
+        from server.notify.webhooks import remove
+
+        if not remove(db.session, webhook_id):
+            raise click.ClickException(f"no webhook {webhook_id}")
+        db.session.commit()
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Seed only when the database holds no community yet.")

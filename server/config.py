@@ -23,6 +23,18 @@ _ENV_KEYS: dict[str, type] = {
     "SYNC_GRACE_DAYS": int,
     "SLA_ACCEPT_MINUTES": int,
     "SLA_RESOLVE_HOURS": str,
+    "VAPID_PRIVATE_KEY": str,
+    "VAPID_SUBJECT": str,
+    "PUSH_ALLOWED_HOSTS": str,
+    "PUSH_TTL_SECONDS": int,
+    "PUSH_TIMEOUT_SECONDS": float,
+    "NOTIFY_POLL_SECONDS": float,
+    "NOTIFY_LEASE_SECONDS": float,
+    "NOTIFY_BATCH": int,
+    "NOTIFY_THREADS": int,
+    "NOTIFY_MAX_ATTEMPTS": int,
+    "ESCALATE_EVERY_SECONDS": float,
+    "LONG_POLL_SECONDS": float,
 }
 
 
@@ -47,6 +59,24 @@ def defaults(instance_path: str) -> dict:
         # category, as "repair=24,complaint=72" (categories left out keep their default).
         "SLA_ACCEPT_MINUTES": 15,
         "SLA_RESOLVE_HOURS": "",
+        # Notifications (docs/notifications.md). The VAPID key: a PEM here, else instance/vapid_private.pem
+        # (made by `flask --app server vapid-keys`). The subject is the contact push services see:
+        # set a real mailto: or https: address in production (Apple refuses placeholders).
+        "VAPID_PRIVATE_KEY": None,
+        "VAPID_SUBJECT": "mailto:admin@guanjia.example.com",
+        # Hosts push endpoints may be on (and their subdomains); None: the public push services.
+        "PUSH_ALLOWED_HOSTS": None,
+        "PUSH_TTL_SECONDS": 24 * 3600,
+        "PUSH_TIMEOUT_SECONDS": 10.0,
+        # The worker: how often it looks for due deliveries, how long a claim holds, how many at once.
+        "NOTIFY_POLL_SECONDS": 0.25,
+        "NOTIFY_LEASE_SECONDS": 60.0,
+        "NOTIFY_BATCH": 100,
+        "NOTIFY_THREADS": 8,
+        "NOTIFY_MAX_ATTEMPTS": 10,
+        "ESCALATE_EVERY_SECONDS": 30.0,
+        # How long an open app's GET /notifications waits for news at most.
+        "LONG_POLL_SECONDS": 25.0,
         "JSON_AS_ASCII": False,
     }
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from server.auth.models import User
 from server.auth.service import hash_password
 from server.community.models import Community, Grid, Household, Person
+from server.notices.models import Notice
 from server.products.models import Order, Product
 from server.tickets.models import Ticket
 from server.visits.models import Touchpoint, Visit
@@ -110,8 +111,27 @@ def seed(session: Session, *, today: date | None = None) -> bool:
         session.add_all(_touchpoints(rng, household, butler_id, now))
         session.add_all(_tickets(rng, household, butler_id, now, residents))
         session.add_all(_orders(rng, household, butler_id, now, products))
+    session.add_all(_notices(now))
     session.commit()
     return True
+
+
+# The community's notices (公告): (days before today, title, body).
+_NOTICES = [
+    (9, "秋季消杀安排", "本月 20 日至 22 日对小区绿化带、地下车库和垃圾房进行消杀（灭鼠、灭蚊、灭蝇、灭蟑）。"
+        "消杀期间请看管好儿童和宠物，不要触碰投放的药饵。"),
+    (3, "业主议事会：电动车充电桩选址", "物业拟在 2 栋和 5 栋之间增设电动车充电桩，"
+        "本周六上午 9 点在会所召开业主议事会，欢迎各位业主参加并提出意见。"),
+    (1, "停水通知", "因市政供水管道检修，明天上午 9:00 至下午 3:00 小区 1–3 栋停水。"
+        "请提前储水，恢复供水后请先放水几分钟。给您带来不便，敬请谅解。如有困难请联系您的管家。"),
+]
+
+
+def _notices(now: datetime) -> list[Notice]:
+    return [Notice(id=demo_id("notice", i), community_id=COMMUNITY_ID, title=title, body=body,
+                   published_at=now - timedelta(days=days), created_at=now - timedelta(days=days),
+                   updated_at=now - timedelta(days=days))
+            for i, (days, title, body) in enumerate(_NOTICES)]
 
 
 def _user(username: str, role: str, name: str, household_id: str | None = None) -> User:

@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 
 from server import create_app
 from server.extensions import db
+from server.notify.api import release_waiters
 
 STRICT = os.environ.get("GUANJIA_TEST_STRICT") == "1"
 POSTGRES_URL = os.environ.get("GUANJIA_TEST_POSTGRES_URL")
@@ -141,6 +142,7 @@ def app(database_url, tmp_path):
     app = create_app(base_config(tmp_path, database_url))
     with app.app_context():
         yield app
+        release_waiters(app)  # a served app's open long polls would query after the dispose
         db.session.remove()
         db.engine.dispose()
 

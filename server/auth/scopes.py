@@ -6,6 +6,7 @@
   tickets, orders), plus tickets assigned to them; the catalogue.
 - resident: their own household without the butler's internal notes and tags, its tickets and
   orders; the catalogue. Never people, visits or touchpoints.
+- notices (公告): a supervisor writes their community's; its butlers and residents read them.
 """
 from __future__ import annotations
 
@@ -77,6 +78,8 @@ RIGHTS: dict[str, dict[str, Rights]] = {
                                    "resolution_note")),
         "order": Rights(create=_f("household_id", "product_code", "quantity", "note"),
                         update=_f("quantity", "note", "status"), delete=True),
+        "notice": Rights(create=_f("community_id", "title", "body", "published_at"),
+                         update=_f("title", "body", "published_at"), delete=True),
     },
 }
 
@@ -119,6 +122,20 @@ def household_filter(user: User) -> ColumnElement[bool]:
     return sa.false()
 
 
+def community_filter(user: User, column) -> ColumnElement[bool]:
+    """Whether `column` names a community the user belongs to (for community-wide records such as
+    notices): a supervisor's own; a butler's own and those of the grids they hold; a resident's
+    is their household's (none once they move out)."""
+    if user.role == "admin":
+        return sa.true()
+    if user.role == "supervisor":
+        return column == user.community_id if user.community_id else sa.false()
+    if user.role == "butler":
+        held = column.in_(sa.select(Grid.community_id).where(Grid.butler_id == user.id, Grid.deleted.is_(False)))
+        return sa.or_(column == user.community_id, held) if user.community_id else held
+    return column.in_(sa.select(Household.community_id).where(household_filter(user)))
+
+
 def visible_filter(user: User, rtype: str, model, *, in_change_order: bool = False) -> ColumnElement[bool]:
     """The WHERE clause that limits `model` (of wire type `rtype`) to what `user` may read.
 
@@ -136,6 +153,8 @@ def visible_filter(user: User, rtype: str, model, *, in_change_order: bool = Fal
         if user.role == "supervisor":
             return model.id == user.community_id
         return model.id.in_(sa.select(Household.community_id).where(household_filter(user)))
+    if rtype == "notice":
+        return community_filter(user, model.community_id)
     if rtype == "grid":
         if user.role == "supervisor":
             return model.community_id == user.community_id

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import Device, LoginFailure, User
 from server.errors import NotFound, TooManyRequests, Unauthorized
+from server.notify.subscriptions import forget_device
 from server.records import utcnow
 
 # argon2id with the library's RFC 9106 "low memory" profile: fast enough for a 2-core server.
@@ -110,6 +111,7 @@ def touch(device: Device) -> bool:
 def logout(session: Session, device: Device) -> None:
     """Revoke this device's token; it can never be used again."""
     device.revoked_at = utcnow()
+    forget_device(session, device.id)  # whoever uses this browser next must not be woken for this user
     session.commit()
 
 
@@ -118,4 +120,5 @@ def revoke_device(session: Session, *, user: User, device_id: str) -> None:
     if device is None or device.user_id != user.id:
         raise NotFound()
     device.revoked_at = device.revoked_at or utcnow()
+    forget_device(session, device.id)
     session.commit()

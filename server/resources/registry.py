@@ -22,6 +22,12 @@ class Rules:
     # audience_of(session, record, changes) -> household ids whose readers this write may change
     # (a household moved to another grid, a grid given to another butler): phones evict or gain.
     audience_of: Callable | None = None
+    # after_write(session, user, record, previous, created): what a write sets off, in the same
+    # transaction (a ticket's notifications). `previous` holds the changed fields' old values.
+    after_write: Callable | None = None
+    # refuse_hidden(user, record, changes): may raise a clearer error than 403 for a write to a record
+    # the user cannot see (a ticket another butler has just claimed: already_claimed).
+    refuse_hidden: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,9 @@ def registry() -> dict[str, Resource]:
     from server.community.models import Community, Grid, Household, Person
     from server.community.schemas import CommunitySchema, GridSchema, HouseholdSchema, PersonSchema
     from server.community.service import GRID_RULES, HOUSEHOLD_RULES, PERSON_RULES
+    from server.notices.models import Notice
+    from server.notices.schemas import NoticeSchema
+    from server.notices.service import NOTICE_RULES
     from server.products.models import Order, Product
     from server.products.schemas import OrderSchema, ProductSchema
     from server.products.service import ORDER_RULES
@@ -100,6 +109,7 @@ def registry() -> dict[str, Resource]:
         Resource("product", "products", Product, ProductSchema, filters=("category",)),
         Resource("order", "orders", Order, OrderSchema, ORDER_RULES,
                  filters=("household_id", "product_code", "status")),
+        Resource("notice", "notices", Notice, NoticeSchema, NOTICE_RULES, filters=("community_id",)),
     ]
     return {r.type: r for r in resources}
 

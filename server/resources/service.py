@@ -132,6 +132,8 @@ def create(session: Session, *, user: User, rtype: str, data: Any, record_id: st
         _flush(session)
         if not scope_grace:
             _check_in_scope(session, user, res, record)
+        if res.rules.after_write:
+            res.rules.after_write(session, user, record, {}, True)
     return record
 
 
@@ -146,16 +148,20 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
     # A write that moves a record between households or hands needs the careful way: it may evict.
     fast = batch is not None and batch.fast(rtype) and not {"household_id", "assignee_id"} & set(changes)
     with nullcontext() if fast else session.begin_nested():
-        record = _load_for_write(session, user, res, record_id, expected_version, batch=batch if fast else None)
+        record = _load_for_write(session, user, res, record_id, expected_version, batch=batch if fast else None,
+                                 changes=changes)
         if res.rules.prepare_update:
             res.rules.prepare_update(session, user, record, changes)
         _check_references(session, changes)
+        previous = {name: getattr(record, name) for name in changes} if res.rules.after_write else {}
         if fast:
             for name, value in changes.items():
                 setattr(record, name, value)
             _bump(record)
             _track(session, record, changes, meta=meta, client_id=client_id, user=user)
             batch.note_written(rtype, record_id)
+            if res.rules.after_write:
+                res.rules.after_write(session, user, record, previous, False)
             return record
         watched = res.rules.audience_of(session, record, changes) if res.rules.audience_of else []
         before = audience(session, watched)
@@ -170,6 +176,8 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
             apply_scope_change(session, before, audience(session, watched))
         if moved:
             record_moved(session, rtype=rtype, record_id=record.id, **moved)
+        if res.rules.after_write:
+            res.rules.after_write(session, user, record, previous, False)
     return record
 
 
@@ -212,7 +220,7 @@ def _checked_id(rtype: str, record_id: Any) -> str:
 
 
 def _load_for_write(session: Session, user: User, res: Resource, record_id: str,
-                    expected_version: int | None, batch: Batch | None = None):
+                    expected_version: int | None, batch: Batch | None = None, changes: dict | None = None):
     if batch is not None:  # locked and scope-checked by the batch's prefetch
         record = session.get(res.model, record_id)
         visible = (res.type, record_id) in batch.visible
@@ -224,6 +232,8 @@ def _load_for_write(session: Session, user: User, res: Resource, record_id: str,
     if record is None or record.deleted:
         raise NotFound()
     if not visible:
+        if res.rules.refuse_hidden and changes is not None:
+            res.rules.refuse_hidden(user, record, changes)  # a clearer refusal than 403, where there is one
         raise Forbidden()
     if scopes.rights(user, res.type).own_only and getattr(record, "butler_id", None) != user.id:
         raise Forbidden(errors=[FieldError("butler_id", "out_of_scope")])

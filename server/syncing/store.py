@@ -29,7 +29,7 @@ from sync.merge import Collision, FieldMeta, stamp
 from sync.store import Change, Page, Stored
 
 # The replicated record types (communities and grids are read through REST).
-SYNCED_TYPES = frozenset({"household", "person", "visit", "touchpoint", "ticket", "order", "product"})
+SYNCED_TYPES = frozenset({"household", "person", "visit", "touchpoint", "ticket", "order", "product", "notice"})
 # Fields a state machine decides: never a merge conflict, the machine accepts or rejects the move.
 SERIAL_FIELDS = {"ticket": frozenset({"status"})}
 # Work that may still arrive for a household the user no longer holds (recorded offline before).
@@ -394,7 +394,7 @@ def dump_conflict(conflict: SyncConflict) -> dict:
 
 
 def _community_of(session: Session, rtype: str, record) -> str | None:
-    if rtype == "household":
+    if rtype in ("household", "notice"):
         return record.community_id
     if rtype == "product":
         return None

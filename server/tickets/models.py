@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import Synced, Tracked, UTCDateTime, enum, index_change_order
+from server.records import Synced, Tracked, UTCDateTime, enum, index_change_order, new_id, utcnow
 
 CATEGORIES = ("repair", "complaint", "cleaning", "water", "custody", "other")
 STATUSES = ("new", "dispatched", "accepted", "in_progress", "resolved", "closed", "cancelled")
@@ -37,3 +37,24 @@ class Ticket(Synced, Tracked, db.Model):
 
 
 index_change_order(Ticket)
+
+
+FOLLOW_UP_STATES = ("open", "done")
+
+
+class FollowUp(db.Model):
+    """回访: a resident rated a ticket 1–2; a supervisor calls back. One per ticket, reopened by a
+    later low rating."""
+
+    __tablename__ = "ticket_follow_up"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(sa.ForeignKey("ticket.id"), nullable=False, unique=True)
+    community_id: Mapped[str] = mapped_column(sa.ForeignKey("community.id"), nullable=False, index=True)
+    rating: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    status: Mapped[str] = mapped_column(enum(*FOLLOW_UP_STATES, name="follow_up_status"), nullable=False,
+                                        default="open", index=True)
+    note: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))

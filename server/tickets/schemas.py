@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from server.tickets.models import CATEGORIES, STATUSES
-from server.wire import RecordSchema, in_range, max_length, one_of
+from server.tickets.models import CATEGORIES, FOLLOW_UP_STATES, STATUSES
+from server.wire import RecordSchema, WireSchema, in_range, max_length, one_of
 
 
 class TicketSchema(RecordSchema):
@@ -23,3 +23,16 @@ class TicketSchema(RecordSchema):
     backoffice_rating = fields.Integer(allow_none=True, validate=in_range(1, 5))
     escalated = fields.String(dump_only=True)
     escalated_at = fields.AwareDateTime(dump_only=True)
+
+
+class FollowUpSchema(WireSchema):
+    """A 回访 task (a resident rated a ticket 1–2)."""
+
+    id = fields.String(dump_only=True)
+    ticket_id = fields.String(dump_only=True)
+    rating = fields.Integer(dump_only=True)
+    status = fields.String(validate=one_of(FOLLOW_UP_STATES))
+    note = fields.String(validate=max_length(2000))
+    created_at = fields.AwareDateTime(dump_only=True)
+    done_at = fields.AwareDateTime(dump_only=True)
+    done_by = fields.String(dump_only=True)

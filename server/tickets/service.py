@@ -8,6 +8,7 @@ from server.community.models import Grid, Household
 from server.errors import FieldError, Forbidden, ValidationFailed
 from server.records import utcnow
 from server.resources.registry import Rules
+from server.tickets.events import ticket_written
 from server.tickets.models import Ticket
 
 # The state machine: from -> the states it may go to.
@@ -114,4 +115,13 @@ def _ticket_update(session: Session, user: User, ticket: Ticket, changes: dict) 
             raise ValidationFailed([FieldError(name, "not_rateable")])
 
 
-TICKET_RULES = Rules(prepare_create=_ticket_create, prepare_update=_ticket_update)
+def _ticket_refuse_hidden(user: User, ticket: Ticket, changes: dict) -> None:
+    """A butler who accepts a ticket that left their view because another butler claimed it first
+    (it was handed to them, or to their grid) is told so, not just refused."""
+    if (user.role == "butler" and changes.get("status") == "accepted" and ticket.status in HELD
+            and ticket.assignee_id not in (None, user.id)):
+        raise ValidationFailed([FieldError("status", "already_claimed")])
+
+
+TICKET_RULES = Rules(prepare_create=_ticket_create, prepare_update=_ticket_update, after_write=ticket_written,
+                     refuse_hidden=_ticket_refuse_hidden)

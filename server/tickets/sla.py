@@ -3,7 +3,7 @@
 Times run from the ticket's creation. A ticket not accepted in time is escalated for acceptance;
 one accepted but not resolved in time, for resolution (a ticket can be escalated for both, in that
 order). Escalating flags the ticket (escalated, escalated_at), which every phone that holds it
-pulls; notifying the supervisors goes through the notification outbox (issue 5).
+pulls, and tells the supervisors through the notification outbox (server/tickets/events.py).
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.records import utcnow
 from server.syncing.changes import next_seqs
+from server.tickets.events import ticket_escalated
 from server.tickets.models import CATEGORIES, Ticket
 
 WAITING = ("new", "dispatched")  # not yet accepted
@@ -75,4 +76,6 @@ def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None)
         ticket.updated_at = now
         ticket.seq = seq  # phones holding the ticket pull the flag (no field a client writes changed)
     session.flush()
+    for ticket in tickets:
+        ticket_escalated(session, ticket)
     return tickets

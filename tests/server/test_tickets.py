@@ -164,3 +164,34 @@ def test_invalid_transition_message_names_both_states(client, place):
     assert r.get_json()["details"]["errors"][0]["message"] == "A ticket cannot go from closed to accepted."
     r = client.patch(f"/api/v1/tickets/{ticket.id}", json={"status": "accepted"}, headers=auth(place["supervisor"]))
     assert r.get_json()["details"]["errors"][0]["message"] == "工单不能从“已关闭”变为“已接单”。"
+
+
+def test_two_butlers_accepting_at_once_one_wins_the_other_is_told_already_claimed(app, place, session):
+    """The claim race: the grid's butler and the butler it was handed to press 接单 at the same moment."""
+    import threading
+
+    other = make_user("butler", community_id=place["community"].id)
+    ticket_id = make_ticket(place["household"], status="dispatched", assignee_id=other.id).id
+    contenders = {place["butler"].id: auth(place["butler"]), other.id: auth(other)}
+    barrier = threading.Barrier(len(contenders))
+    answers = {}
+
+    def accept(user_id, headers):
+        with app.test_client() as client:
+            barrier.wait()
+            answers[user_id] = client.patch(f"/api/v1/tickets/{ticket_id}", json={"status": "accepted"},
+                                            headers=headers)
+
+    threads = [threading.Thread(target=accept, args=item) for item in contenders.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    statuses = sorted(r.status_code for r in answers.values())
+    assert statuses == [200, 422], {k: r.get_json() for k, r in answers.items()}
+    [winner] = [user_id for user_id, r in answers.items() if r.status_code == 200]
+    [loser] = [r for r in answers.values() if r.status_code == 422]
+    assert errors(loser) == [("status", "already_claimed")]
+    session.expire_all()
+    stored = session.get(Ticket, ticket_id)
+    assert (stored.status, stored.assignee_id) == ("accepted", winner)

@@ -314,6 +314,12 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    # A real push service takes many connections at once; socketserver's backlog of 5 would drop the
+    # SYNs of a worker's 8 (or two workers' 16) concurrent sends, which then wait 1–3 s to retransmit.
+    request_queue_size = 128
+
+
 class PushEndpoints:
     """The HTTP side of a push service (RFC 8030 §5): receives ``POST <prefix><name>``, checks it.
 
@@ -328,7 +334,7 @@ class PushEndpoints:
         self._scripts: dict[str, Script] = {}
         self._changed = threading.Condition()
         self._release = threading.Event()
-        self._httpd = ThreadingHTTPServer((host, 0), _Handler)
+        self._httpd = _Server((host, 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.standin = self
         self._thread: threading.Thread | None = None

@@ -1,0 +1,23 @@
+"""Community notices (公告): 停水通知, 消杀安排, 社区活动… one community's announcements."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.extensions import db
+from server.records import Synced, Tracked, UTCDateTime, index_change_order, utcnow
+
+
+class Notice(Synced, Tracked, db.Model):
+    __tablename__ = "notice"
+
+    community_id: Mapped[str] = mapped_column(sa.ForeignKey("community.id"), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    body: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # When it is (or was) published: the phones list notices newest first and hold back later ones.
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+index_change_order(Notice)

@@ -1,0 +1,137 @@
+"""Sending one delivery: Web Push (pywebpush) and webhooks (requests). No database here.
+
+Each send returns an Outcome; the worker records it. What a push service's answers mean
+(RFC 8030, and ../shared/docs/testing.md):
+- 201/202: sent.  404/410: the subscription is gone: delete it.
+- 429/503 (and other 5xx, timeouts, refused connections): retry later, after Retry-After if given.
+- 400/401/403/413: our request or VAPID key is wrong: retrying the same bytes will not help.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import requests
+from py_vapid import Vapid
+from pywebpush import WebPushException, webpush
+
+from server.notify.subscriptions import endpoint_problem
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # "sent" | "gone" | "retry" | "failed"
+    error: str | None = None
+    retry_after: float | None = None  # seconds, when the service named a time
+
+
+SENT = Outcome("sent")
+# Connecting gets less time than answering: a push service blocked by a firewall (Google's, in
+# mainland China) never answers a SYN, and a send waiting on it holds a sending thread.
+CONNECT_TIMEOUT = 3.05
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+# The event names a webhook's text uses.
+EVENT_WORDS = {"ticket.created": "新工单", "ticket.updated": "工单有更新", "ticket.escalated": "工单已超时"}
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def outcome_of_status(status: int, retry_after_header: str | None) -> Outcome:
+    if status in (200, 201, 202, 204):
+        return SENT
+    if status in (404, 410):
+        return Outcome("gone", f"http {status}")
+    if status in RETRY_STATUSES or status >= 500:
+        return Outcome("retry", f"http {status}", retry_after(retry_after_header))
+    return Outcome("failed", f"http {status}")
+
+
+class Sessions(threading.local):
+    """One HTTP connection pool per sending thread: a push service is called many times in a row."""
+
+    def __init__(self):
+        self.session = requests.Session()
+
+
+@dataclass
+class WebPush:
+    vapid: Vapid
+    subject: str
+    ttl: int
+    timeout: float
+    hosts: tuple[str, ...]
+
+    def __post_init__(self):
+        self._sessions = Sessions()
+
+    def send(self, subscription: dict, payload: dict, *, urgent: bool, topic: str) -> Outcome:
+        if endpoint_problem(subscription["endpoint"], self.hosts):  # the allowed hosts may have changed
+            return Outcome("gone", "host not allowed")
+        headers = {"Urgency": "high" if urgent else "normal", "Topic": topic}
+        try:
+            webpush(subscription, json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                    vapid_private_key=self.vapid,
+                    vapid_claims={"sub": self.subject},  # a fresh dict: pywebpush writes aud and exp into it
+                    ttl=self.ttl, timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout), headers=headers,
+                    requests_session=self._sessions.session)
+        except WebPushException as exc:
+            response = exc.response
+            if response is None:
+                return Outcome("retry", "no answer")
+            return outcome_of_status(response.status_code, response.headers.get("Retry-After"))
+        except requests.RequestException as exc:  # timeout, refused, reset
+            return Outcome("retry", type(exc).__name__)
+        return SENT
+
+
+@dataclass
+class Webhooks:
+    """A community's webhook: WeCom 企业微信 group robots take {"msgtype": "text", ...} and answer
+    {"errcode": 0} (45009: too often, retry); any other URL gets the poke as JSON."""
+
+    timeout: float
+
+    def __post_init__(self):
+        self._sessions = Sessions()
+
+    def send(self, kind: str, url: str, payload: dict) -> Outcome:
+        if kind == "wecom":
+            body = {"msgtype": "text", "text": {"content": f"【睿管家】{EVENT_WORDS.get(payload['event'], '通知')}：{payload['title']}"}}
+        else:
+            body = payload
+        try:
+            response = self._sessions.session.post(url, json=body,
+                                                   timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout))
+        except requests.RequestException as exc:
+            return Outcome("retry", type(exc).__name__)
+        outcome = outcome_of_status(response.status_code, response.headers.get("Retry-After"))
+        if outcome.state == "gone":
+            outcome = Outcome("failed", outcome.error)  # a webhook is configured, not subscribed: keep it
+        if outcome is SENT and kind == "wecom":
+            try:
+                errcode = response.json().get("errcode", 0)
+            except ValueError:
+                errcode = -1
+            if errcode == 45009:
+                return Outcome("retry", "wecom 45009", 60.0)
+            if errcode:
+                return Outcome("failed", f"wecom {errcode}")
+        return outcome

@@ -1,0 +1,73 @@
+"""Writing events into the outbox, inside the caller's transaction (never sending anything).
+
+The event, its recipients and one delivery per channel are rows written with the change that
+caused them: if the change rolls back, so does the notification; if it commits, the worker
+(server/notify/worker.py) will deliver it even if this process dies the next instant.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.auth.models import User
+from server.community.models import Household
+from server.notify.models import Delivery, Notification, PushSubscription, Recipient, Webhook
+from server.records import utcnow
+from server.tickets.models import Ticket
+
+# Names of categories in a notification's title (the title is Chinese, as the phones show it).
+CATEGORY_TITLES = {"repair": "报修", "complaint": "投诉", "cleaning": "保洁", "water": "桶装水",
+                   "custody": "房屋托管", "other": "其他"}
+# What a community's webhook (a group chat) hears: new and late tickets, not every update.
+WEBHOOK_EVENTS = frozenset({"ticket.created", "ticket.escalated"})
+
+
+def ticket_title(household: Household | None, ticket: Ticket) -> str:
+    """"报修 · 3栋2单元": a category and where, never who (push services and group chats read it)."""
+    where = f"{household.building}{household.unit}" if household is not None else ""
+    return f"{CATEGORY_TITLES.get(ticket.category, ticket.category)} · {where}".strip(" ·")
+
+
+def supervisors(session: Session, community_id: str | None) -> list[str]:
+    """The active supervisors of a community."""
+    if community_id is None:
+        return []
+    return list(session.scalars(sa.select(User.id).where(
+        User.community_id == community_id, User.role == "supervisor", User.active.is_(True))))
+
+
+def residents(session: Session, household_id: str) -> list[str]:
+    """The active resident accounts of a household."""
+    return list(session.scalars(sa.select(User.id).where(
+        User.household_id == household_id, User.role == "resident", User.active.is_(True))))
+
+
+def record(session: Session, *, event: str, ticket: Ticket, recipients: Iterable[str | None],
+           urgent: bool = False, exclude: str | None = None) -> Notification | None:
+    """Put one event about a ticket into the outbox for `recipients` (user ids; None and `exclude`,
+    the user who made the change, are left out). Returns the event, or None when nobody hears it."""
+    users = sorted({r for r in recipients if r is not None and r != exclude})
+    household = session.get(Household, ticket.household_id)
+    community_id = household.community_id if household is not None else None
+    webhooks = list(session.scalars(sa.select(Webhook.id).where(Webhook.community_id == community_id))) \
+        if event in WEBHOOK_EVENTS and community_id is not None else []
+    if not users and not webhooks:
+        return None
+    now = utcnow()
+    notification = Notification(event=event, ticket_id=ticket.id, community_id=community_id,
+                                title=ticket_title(household, ticket), urgent=urgent, created_at=now)
+    session.add(notification)
+    session.flush()
+    if users:
+        session.execute(sa.insert(Recipient), [{"notification_id": notification.id, "user_id": u} for u in users])
+    subscriptions = list(session.scalars(sa.select(PushSubscription.id).where(
+        PushSubscription.user_id.in_(users)).order_by(PushSubscription.id))) if users else []
+    deliveries = ([{"channel": "webpush", "subscription_id": s} for s in subscriptions]
+                  + [{"channel": "webhook", "webhook_id": w} for w in webhooks])
+    if deliveries:
+        session.execute(sa.insert(Delivery), [
+            {"notification_id": notification.id, "status": "pending", "attempts": 0, "next_attempt_at": now,
+             "subscription_id": None, "webhook_id": None, **d} for d in deliveries])
+    return notification

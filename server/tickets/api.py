@@ -1,0 +1,31 @@
+"""回访 tasks over HTTP: GET /follow-ups[?status=open], PATCH /follow-ups/<id> {"status", "note"}."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from server.errors import FieldError, ValidationFailed
+from server.extensions import db
+from server.http import json_body
+from server.tickets import followups
+from server.tickets.models import FOLLOW_UP_STATES
+from server.tickets.schemas import FollowUpSchema
+
+bp = Blueprint("tickets", __name__)
+
+
+@bp.get("/follow-ups")
+def list_follow_ups():
+    status = request.args.get("status")
+    if status is not None and status not in FOLLOW_UP_STATES:
+        raise ValidationFailed([FieldError("status", "invalid_choice", choices=", ".join(FOLLOW_UP_STATES))])
+    tasks = followups.list_follow_ups(db.session, user=g.user, status=status)
+    return jsonify(follow_ups=FollowUpSchema(many=True).dump(tasks))
+
+
+@bp.patch("/follow-ups/<follow_up_id>")
+def settle_follow_up(follow_up_id: str):
+    data = FollowUpSchema(partial=True).load(json_body())
+    task = followups.settle(db.session, user=g.user, follow_up_id=follow_up_id,
+                            status=data.get("status", "done"), note=data.get("note"))
+    db.session.commit()
+    return jsonify(FollowUpSchema().dump(task))

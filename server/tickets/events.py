@@ -1,0 +1,68 @@
+"""What a ticket's changes set off, in the same transaction: who is notified, and 回访 tasks.
+
+- A new ticket: its assignee (the grid's butler, see service.dispatch), or with nobody assigned
+  the community's supervisors. Urgent: someone must take it within minutes.
+- Handed to someone else: the new assignee, urgently.
+- A new status: the household's residents and the assignee (they follow it).
+- A rating of 1–2: a 回访 (follow-up) task for the supervisors, who are told.
+- Escalated (server/tickets/sla.py): the supervisors and the assignee, urgently.
+Whoever made the change is never notified of it.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.auth.models import User
+from server.community.models import Household
+from server.notify import outbox
+from server.records import utcnow
+from server.tickets.models import FollowUp, Ticket
+
+LOW_RATING = 2  # a rating at or below this opens a 回访 task
+
+
+def ticket_written(session: Session, user: User, ticket: Ticket, previous: dict, created: bool) -> None:
+    """Rules.after_write of tickets (server/resources/registry.py)."""
+    if created:
+        recipients = [ticket.assignee_id] if ticket.assignee_id else outbox.supervisors(
+            session, _community_id(session, ticket))
+        outbox.record(session, event="ticket.created", ticket=ticket, recipients=recipients, urgent=True,
+                      exclude=user.id)
+        return
+    if "assignee_id" in previous and ticket.assignee_id not in (None, previous["assignee_id"]):
+        outbox.record(session, event="ticket.updated", ticket=ticket, recipients=[ticket.assignee_id],
+                      urgent=True, exclude=user.id)
+    if "status" in previous and previous["status"] != ticket.status:
+        outbox.record(session, event="ticket.updated", ticket=ticket,
+                      recipients=[*outbox.residents(session, ticket.household_id), ticket.assignee_id],
+                      exclude=user.id)
+    if ("rating" in previous and ticket.rating is not None and ticket.rating <= LOW_RATING
+            and previous["rating"] != ticket.rating):
+        open_follow_up(session, ticket)
+        outbox.record(session, event="ticket.updated", ticket=ticket,
+                      recipients=outbox.supervisors(session, _community_id(session, ticket)), exclude=user.id)
+
+
+def ticket_escalated(session: Session, ticket: Ticket) -> None:
+    """Tell the supervisors (and whoever holds it) that a ticket is past its service level."""
+    outbox.record(session, event="ticket.escalated", ticket=ticket, urgent=True,
+                  recipients=[*outbox.supervisors(session, _community_id(session, ticket)), ticket.assignee_id])
+
+
+def open_follow_up(session: Session, ticket: Ticket) -> FollowUp:
+    """A 回访 task for the ticket, opened again if one was already done."""
+    follow_up = session.scalar(sa.select(FollowUp).where(FollowUp.ticket_id == ticket.id).with_for_update())
+    if follow_up is None:
+        follow_up = FollowUp(ticket_id=ticket.id, community_id=_community_id(session, ticket),
+                             rating=ticket.rating, status="open", created_at=utcnow())
+        session.add(follow_up)
+    else:
+        follow_up.rating, follow_up.status, follow_up.done_at, follow_up.done_by = ticket.rating, "open", None, None
+    session.flush()
+    return follow_up
+
+
+def _community_id(session: Session, ticket: Ticket) -> str | None:
+    household = session.get(Household, ticket.household_id)
+    return household.community_id if household is not None else None

@@ -1,0 +1,207 @@
+"""The push API: the VAPID key, subscriptions (idempotent, only to allowed push services), and the
+open app's long poll."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from py_vapid import Vapid
+
+from server.notify import vapid
+from server.notify.models import PushSubscription
+from server.notify.subscriptions import DEFAULT_ALLOWED_HOSTS, endpoint_problem
+from tests.factories import auth, make_community, make_grid, make_household, make_user, token_for
+from tests.server.test_notify_outbox import AUTH, P256DH
+
+
+@pytest.fixture
+def keyed(app):
+    key = Vapid()
+    key.generate_keys()
+    app.config["VAPID_PRIVATE_KEY"] = key.private_pem().decode()
+    vapid.init_app(app)
+    return key
+
+
+@pytest.fixture
+def place(session):
+    community = make_community()
+    butler = make_user("butler", community_id=community.id)
+    household = make_household(community, make_grid(community, butler))
+    resident = make_user("resident", community_id=community.id, household_id=household.id)
+    return {"butler": butler, "resident": resident, "other": make_user("butler", community_id=community.id)}
+
+
+def body(endpoint="https://fcm.googleapis.com/fcm/send/abc:def", **extra):
+    return {"endpoint": endpoint, "keys": {"p256dh": P256DH, "auth": AUTH}, **extra}
+
+
+def field_errors(response):
+    return [(e["field"], e["code"]) for e in response.get_json()["details"]["errors"]]
+
+
+def test_the_public_key_is_the_configured_key_s_uncompressed_point(client, keyed):
+    r = client.get("/api/v1/push/key")
+    assert r.status_code == 200
+    assert r.get_json()["key"] == vapid.public_key(keyed)
+    assert len(vapid.public_key(keyed)) == 87  # 65 bytes, base64url without padding
+
+
+def test_without_a_key_push_is_unavailable_in_the_user_s_language(client):
+    r = client.get("/api/v1/push/key", headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 503
+    assert r.get_json()["error"] == "push_unavailable"
+    assert "推送" in r.get_json()["message"]
+
+
+def test_a_broken_key_file_stops_the_app_loudly(tmp_path, database_url):
+    from server import create_app
+    from tests.conftest import base_config
+
+    config = base_config(tmp_path, database_url)
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / vapid.KEY_FILE).write_text("not a key")
+    with pytest.raises(vapid.VapidKeyError):
+        create_app(config)
+
+
+def test_subscribing_is_idempotent_by_endpoint(client, session, place):
+    headers = auth(place["butler"])
+    first = client.post("/api/v1/push/subscriptions", json=body(expirationTime=None), headers=headers)
+    assert first.status_code == 201
+    again = client.post("/api/v1/push/subscriptions", json=body(), headers=headers)
+    assert again.status_code == 200
+    assert again.get_json()["id"] == first.get_json()["id"]
+    listed = client.get("/api/v1/push/subscriptions", headers=headers).get_json()["subscriptions"]
+    assert [s["id"] for s in listed] == [first.get_json()["id"]]
+    assert set(listed[0]) == {"id", "endpoint", "created_at"}  # the keys never go back out
+
+
+def test_an_endpoint_another_user_had_moves_to_whoever_logged_in_last(client, session, place):
+    client.post("/api/v1/push/subscriptions", json=body(), headers=auth(place["butler"]))
+    r = client.post("/api/v1/push/subscriptions", json=body(), headers=auth(place["other"]))
+    assert r.status_code == 200
+    assert client.get("/api/v1/push/subscriptions", headers=auth(place["butler"])).get_json()["subscriptions"] == []
+
+
+def test_endpoint_and_keys_are_stored_encrypted(client, session, place):
+    client.post("/api/v1/push/subscriptions", json=body(), headers=auth(place["butler"]))
+    raw = session.execute(sa.text("SELECT endpoint, p256dh, auth FROM push_subscription")).one()
+    assert "fcm.googleapis.com" not in raw[0] and raw[1] != P256DH and raw[2] != AUTH
+
+
+@pytest.mark.parametrize("endpoint, code", [
+    ("https://evil.example.com/push", "push_host_not_allowed"),
+    ("https://fcm.googleapis.com.evil.example/x", "push_host_not_allowed"),
+    ("https://notfcm.googleapis.com/x", "push_host_not_allowed"),
+    ("http://fcm.googleapis.com/x", "push_https_required"),
+    ("http://127.0.0.1:9/x", "push_host_not_allowed"),  # loopback only when it is listed
+    ("https://user:pw@fcm.googleapis.com/x", "invalid_type"),
+    ("ftp://fcm.googleapis.com/x", "invalid_type"),
+    ("not a url", "invalid_type"),
+])
+def test_an_endpoint_off_the_allowed_push_services_is_refused(client, session, place, endpoint, code):
+    r = client.post("/api/v1/push/subscriptions", json=body(endpoint), headers=auth(place["butler"]))
+    assert r.status_code == 422
+    assert field_errors(r) == [("endpoint", code)]
+    assert session.scalar(sa.select(sa.func.count()).select_from(PushSubscription)) == 0
+
+
+def test_bad_keys_are_refused(client, place):
+    r = client.post("/api/v1/push/subscriptions", json={"endpoint": body()["endpoint"],
+                                                        "keys": {"p256dh": "AAAA", "auth": "!!"}},
+                    headers=auth(place["butler"]))
+    assert r.status_code == 422
+    assert sorted(field_errors(r)) == [("keys.auth", "invalid_push_key"), ("keys.p256dh", "invalid_push_key")]
+
+
+@pytest.mark.parametrize("endpoint, allowed", [
+    ("https://web.push.apple.com/QG9", True),  # push.apple.com allows its subdomains
+    ("https://updates.push.services.mozilla.com/wpush/v2/x", True),
+    ("https://wns2-par02p.notify.windows.com/w/?token=x", True),
+    ("https://fcm.googleapis.com:443/fcm/send/x", True),
+    ("https://apple.com/x", False),
+])
+def test_the_default_list_names_the_public_push_services(endpoint, allowed):
+    hosts = tuple(DEFAULT_ALLOWED_HOSTS.split(","))
+    assert (endpoint_problem(endpoint, hosts) is None) == allowed
+
+
+def test_a_listed_loopback_host_may_use_plain_http_and_any_port(client, app, place):
+    app.config["PUSH_ALLOWED_HOSTS"] = "127.0.0.1, localhost"
+    for endpoint in ("http://127.0.0.1:8123/push/a", "http://localhost:9/push/b"):
+        r = client.post("/api/v1/push/subscriptions", json=body(endpoint), headers=auth(place["butler"]))
+        assert r.status_code == 201, r.get_json()
+    r = client.post("/api/v1/push/subscriptions", json=body("http://10.0.0.1/push/c"), headers=auth(place["butler"]))
+    assert field_errors(r) == [("endpoint", "push_host_not_allowed")]
+
+
+def test_deleting_someone_else_s_subscription_is_not_found(client, place):
+    made = client.post("/api/v1/push/subscriptions", json=body(), headers=auth(place["butler"])).get_json()
+    assert client.delete(f"/api/v1/push/subscriptions/{made['id']}", headers=auth(place["other"])).status_code == 404
+    assert client.delete(f"/api/v1/push/subscriptions/{made['id']}", headers=auth(place["butler"])).status_code == 204
+    assert client.get("/api/v1/push/subscriptions", headers=auth(place["butler"])).get_json()["subscriptions"] == []
+
+
+def test_logging_out_forgets_the_device_s_subscriptions(client, session, place):
+    token = token_for(place["butler"])
+    headers = {"Authorization": f"Bearer {token}"}
+    client.post("/api/v1/push/subscriptions", json=body(), headers=headers)
+    kept = client.post("/api/v1/push/subscriptions", json=body("https://fcm.googleapis.com/other"),
+                       headers=auth(place["butler"])).get_json()
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code in (200, 204)
+    assert [s.id for s in session.scalars(sa.select(PushSubscription))] == [kept["id"]]
+
+
+# ---- the open app's channel --------------------------------------------------------------------
+
+def raise_ticket(client, resident):
+    r = client.post("/api/v1/tickets", json={"category": "repair", "description": "漏水"}, headers=auth(resident))
+    assert r.status_code == 201
+    return r.get_json()["id"]
+
+
+def test_without_a_cursor_the_long_poll_answers_at_once_with_where_to_start(client, place):
+    raise_ticket(client, place["resident"])
+    r = client.get("/api/v1/notifications", headers=auth(place["butler"]))
+    assert r.get_json()["events"] == []
+    ticket_id = raise_ticket(client, place["resident"])
+    r = client.get(f"/api/v1/notifications?after={r.get_json()['cursor']}&wait=0", headers=auth(place["butler"]))
+    assert [(e["event"], e["id"]) for e in r.get_json()["events"]] == [("ticket.created", ticket_id)]
+    assert set(r.get_json()["events"][0]) == {"event", "id", "title", "at"}
+
+
+def test_the_long_poll_shows_a_user_only_their_own_events(client, place):
+    cursor = client.get("/api/v1/notifications", headers=auth(place["other"])).get_json()["cursor"]
+    raise_ticket(client, place["resident"])
+    r = client.get(f"/api/v1/notifications?after={cursor}&wait=0", headers=auth(place["other"]))
+    assert r.get_json() == {"cursor": cursor, "events": []}
+
+
+def test_the_long_poll_wakes_when_an_event_arrives(app, client, place):
+    headers = auth(place["butler"])
+    cursor = client.get("/api/v1/notifications", headers=headers).get_json()["cursor"]
+    answer = {}
+
+    def wait():
+        with app.test_client() as other:
+            answer["response"] = other.get(f"/api/v1/notifications?after={cursor}&wait=20", headers=headers).get_json()
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.5)
+    assert waiter.is_alive()  # nothing yet: it waits
+    with app.test_client() as other:
+        ticket_id = raise_ticket(other, place["resident"])
+    waiter.join(timeout=15)
+    assert not waiter.is_alive(), "the long poll did not wake"
+    assert [e["id"] for e in answer["response"]["events"]] == [ticket_id]
+
+
+@pytest.mark.parametrize("query", ["after=abc", "after=-1", "after=1&wait=soon"])
+def test_a_bad_cursor_is_a_clear_error(client, place, query):
+    r = client.get(f"/api/v1/notifications?{query}", headers=auth(place["butler"]))
+    assert r.status_code == 422
+    assert r.get_json()["error"] == "validation_failed"
