@@ -1,10 +1,16 @@
 """`python -m bench`: run every benchmark on each database, print readable lines, then one JSON line.
 
+Parts: sync (bench/push.py, bench/pull.py: issue 3), notify (bench/notify.py: issue 5, notification
+latency and worker throughput) on each database; phone (bench/browser.py: issue 4) once, on SQLite.
+
 Environment:
-  BENCH_QUICK=1                  smaller sizes (finishes within two minutes)
+  BENCH_QUICK=1                  smaller sizes (about two minutes with both databases)
   GUANJIA_TEST_POSTGRES_URL=...  also measure on this PostgreSQL server (headline figures are then PostgreSQL's)
   BENCH_DATABASES=sqlite         only these kinds (comma-separated: sqlite, postgresql)
   BENCH_BROWSER=0                skip the butler's phone in Chromium (bench/browser.py)
+  BENCH_ONLY=notify              only these parts (comma-separated: sync, notify, phone); default all.
+                                 sync = push, bootstrap and incremental pulls; notify = bench/notify.py
+                                 (issue 5); phone = bench/browser.py (BENCH_BROWSER=0 still skips it)
 """
 from __future__ import annotations
 
@@ -18,12 +24,15 @@ import sys
 import time
 from pathlib import Path
 
-from bench import browser, pull, push
+from bench import browser, notify, pull, push
 from bench.harness import PostgresDatabase, Sizes, SqliteDatabase, environment_flag, temp_root
 
 GOALS = {"push_ratio": 4.0, "bootstrap_ratio": 2.0, "incremental_growth": 2.0}
 # The phone (issue 4): first sync of the grid, JS heap, reopening offline, our own shell's size.
 BROWSER_GOALS = {"first_sync_seconds": 5.0, "heap_peak_mib": 150.0, "offline_reload_seconds": 1.0, "shell_kib": 150.0}
+# Notifications (issue 5): a new ticket reaches the butler's push service within 1 s (p95), worker running.
+NOTIFY_GOALS = notify.GOALS
+PARTS = ("sync", "notify", "phone")
 # The pull's peak memory is "bounded by the page size" when doubling the grid leaves it within 25 %.
 MEMORY_GROWTH_LIMIT = 1.25
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,12 +78,27 @@ def databases(root: Path) -> list:
     return found
 
 
-def run_one(database, sizes: Sizes, root: Path, *, engine_variant: bool) -> dict:
+def parts() -> tuple[str, ...]:
+    wanted = tuple(p.strip() for p in os.environ.get("BENCH_ONLY", ",".join(PARTS)).split(",") if p.strip())
+    unknown = [p for p in wanted if p not in PARTS]
+    if unknown:
+        raise SystemExit(f"BENCH_ONLY: unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    return wanted
+
+
+def run_one(database, sizes: Sizes, root: Path, *, engine_variant: bool, only: tuple[str, ...]) -> dict:
     info = {"kind": database.kind, "version": database.version()}
     if isinstance(database, PostgresDatabase):
         info["settings"] = database.settings()
     say(f"\n== {database.kind} {info['version']}" + (f" {info['settings']}" if "settings" in info else ""))
+    if "sync" in only:
+        info.update(run_sync(database, sizes, root, engine_variant=engine_variant))
+    if "notify" in only:
+        info["notify"] = run_notify(database, sizes, root)
+    return info
 
+
+def run_sync(database, sizes: Sizes, root: Path, *, engine_variant: bool) -> dict:
     started = time.perf_counter()
     p = push.run(database, sizes, root, engine_variant=engine_variant)
     say(f"push: {p['visits']} visits in {p['batches']} batches of {p['batch']}")
@@ -116,7 +140,29 @@ def run_one(database, sizes: Sizes, root: Path, *, engine_variant: bool) -> dict
             f"max {level['pull_max'] * 1000:.1f}; {level['statements']} statements)")
     say(f"  incremental_growth = {i['growth']:.2f} (goal <= {GOALS['incremental_growth']:g})   "
         f"[{time.perf_counter() - started:.0f} s]")
-    return {**info, "push": p, "bootstrap": b, "incremental": i}
+    return {"push": p, "bootstrap": b, "incremental": i}
+
+
+def run_notify(database, sizes: Sizes, root: Path) -> dict:
+    started = time.perf_counter()
+    n = notify.run(database, sizes, root)
+    lat, one, two = n["latency"], n["throughput"]["1"], n["throughput"]["2"]
+    say(f"notifications: {lat['tickets']} tickets raised {lat['gap_ms'][0]:.0f}–{lat['gap_ms'][1]:.0f} ms apart, "
+        f"`flask notify-worker` running (poll 0.25 s)")
+    say(f"  commit → push request at the stand-in: p50 {lat['p50_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms, "
+        f"max {lat['max_ms']:.0f} ms (min {lat['min_ms']:.0f}); sent twice {lat['sent_twice']}")
+    say(f"  {one['expected']} queued deliveries ({one['browsers']} browsers × {one['tickets']} tickets), "
+        f"first arrival → last:")
+    for t in (one, two):
+        say(f"    {t['workers']} worker{'s' if t['workers'] > 1 else ''}: {t['msgs_per_second']:.0f} msg/s "
+            f"({t['seconds_from_first']:.1f} s; from the start {t['msgs_per_second_from_start']:.0f} msg/s, "
+            f"start-up {t['startup_seconds']:.1f} s); CPU per message: workers "
+            f"{t['cpu_ms_per_message']['workers']:.1f} ms, stand-in {t['cpu_ms_per_message']['standin']:.1f} ms "
+            f"(CPU s per worker: {', '.join(f'{c:.1f}' for c in t['cpu_seconds_per_worker'])}); "
+            f"sent twice {t['sent_twice']}, retried {sum(t['retried'].values())}")
+    say(f"  latency p95 {lat['p95_ms']:.0f} ms (goal < {NOTIFY_GOALS['latency_p95_ms']:.0f})   "
+        f"[{time.perf_counter() - started:.0f} s]")
+    return n
 
 
 def run_browser(root: Path, sizes: Sizes) -> dict:
@@ -135,8 +181,9 @@ def run_browser(root: Path, sizes: Sizes) -> dict:
         f"{b['sync_requests']} requests, waiting for the server {b['waiting_for_server_seconds']:.2f} s of it")
     say(f"  offline reload to a usable grid list: {b['offline_reload_seconds'] * 1000:.0f} ms (median of "
         f"{len(b['offline_reload_runs'])})")
-    say(f"  app shell (our HTML, JS, CSS as served): {figures['shell_kib']:.1f} KiB in {len(b['shell']['files'])} files "
-        f"({b['shell']['source_bytes'] / 1024:.1f} KiB of commented source)   "
+    say(f"  app shell (our HTML, JS, CSS as served, gzipped): {figures['shell_kib']:.1f} KiB in "
+        f"{len(b['shell']['files'])} files ({b['shell']['minified_bytes'] / 1024:.1f} KiB minified, "
+        f"{b['shell']['source_bytes'] / 1024:.1f} KiB of commented source)   "
         f"[{time.perf_counter() - started:.0f} s]")
     return {**{k: round(v, 3) for k, v in figures.items()}, "limits": BROWSER_GOALS,
             "met": {k: figures[k] <= BROWSER_GOALS[k] for k in figures}, "details": b}
@@ -144,62 +191,84 @@ def run_browser(root: Path, sizes: Sizes) -> dict:
 
 def main() -> int:
     quick = environment_flag("BENCH_QUICK")
+    only = parts()
     sizes = Sizes.quick() if quick else Sizes()
     started = time.perf_counter()
     root = temp_root()
     box = machine()
     load_at_start = os.getloadavg()
-    say(f"Guanjia sync benchmark ({'quick' if quick else 'full'}): {box['nproc']} CPUs ({box['cpu']}), "
+    say(f"Guanjia benchmark ({'quick' if quick else 'full'}; {', '.join(only)}): {box['nproc']} CPUs ({box['cpu']}), "
         f"{box['memory_gib']} GiB, Python {box['python']}; load average {load_at_start[0]:.2f}")
     results: dict[str, dict] = {}
     try:
-        for make in databases(root):
+        for make in databases(root) if {"sync", "notify"} & set(only) else []:
             database = make()
             try:
-                results[database.kind] = run_one(database, sizes, root, engine_variant=not quick)
+                results[database.kind] = run_one(database, sizes, root, engine_variant=not quick, only=only)
             finally:
                 database.close()
-        phone = run_browser(root, sizes) if os.environ.get("BENCH_BROWSER", "1") != "0" else None
+        phone = run_browser(root, sizes) if "phone" in only and os.environ.get("BENCH_BROWSER", "1") != "0" else None
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    if not results:
+    if not results and not phone:
         say("no database to measure")
         return 1
 
     headline = "postgresql" if "postgresql" in results else "sqlite"
-    h = results[headline]
-    figures = {"push_ratio": h["push"]["ratio"], "bootstrap_ratio": h["bootstrap"]["ratio"],
-               "incremental_growth": h["incremental"]["growth"]}
-    memory_growth = h["bootstrap"]["memory_growth"]["page_peak"]
-    goals = {name: value <= GOALS[name] for name, value in figures.items()}
-    goals["bootstrap_memory_bounded"] = memory_growth <= MEMORY_GROWTH_LIMIT
-    per_db_goals = {kind: {"push_ratio": r["push"]["ratio"] <= GOALS["push_ratio"],
-                           "bootstrap_ratio": r["bootstrap"]["ratio"] <= GOALS["bootstrap_ratio"],
-                           "incremental_growth": r["incremental"]["growth"] <= GOALS["incremental_growth"],
-                           "bootstrap_memory_bounded":
-                               r["bootstrap"]["memory_growth"]["page_peak"] <= MEMORY_GROWTH_LIMIT}
-                    for kind, r in results.items()}
-    say(f"\nheadline ({headline}): push_ratio {figures['push_ratio']:.2f}, bootstrap_ratio "
-        f"{figures['bootstrap_ratio']:.2f}, incremental_growth {figures['incremental_growth']:.2f}, "
-        f"pull memory growth x{memory_growth:.2f}")
+    h = results.get(headline, {})
+    summary: dict = {}
+    limits: dict = {}
+    goals: dict[str, bool] = {}
+    per_db_goals: dict[str, dict[str, bool]] = {kind: {} for kind in results}
+    headline_line = []
+    if "push" in h:
+        figures = {"push_ratio": h["push"]["ratio"], "bootstrap_ratio": h["bootstrap"]["ratio"],
+                   "incremental_growth": h["incremental"]["growth"]}
+        memory_growth = h["bootstrap"]["memory_growth"]["page_peak"]
+        goals.update({name: value <= GOALS[name] for name, value in figures.items()})
+        goals["bootstrap_memory_bounded"] = memory_growth <= MEMORY_GROWTH_LIMIT
+        for kind, r in results.items():
+            per_db_goals[kind].update({
+                "push_ratio": r["push"]["ratio"] <= GOALS["push_ratio"],
+                "bootstrap_ratio": r["bootstrap"]["ratio"] <= GOALS["bootstrap_ratio"],
+                "incremental_growth": r["incremental"]["growth"] <= GOALS["incremental_growth"],
+                "bootstrap_memory_bounded": r["bootstrap"]["memory_growth"]["page_peak"] <= MEMORY_GROWTH_LIMIT})
+        summary.update({k: round(v, 3) for k, v in figures.items()})
+        summary["bootstrap_memory_growth"] = round(memory_growth, 3)
+        limits.update({**GOALS, "bootstrap_memory_growth": MEMORY_GROWTH_LIMIT})
+        headline_line.append(f"push_ratio {figures['push_ratio']:.2f}, bootstrap_ratio "
+                             f"{figures['bootstrap_ratio']:.2f}, incremental_growth "
+                             f"{figures['incremental_growth']:.2f}, pull memory growth x{memory_growth:.2f}")
+    if "notify" in h:
+        n = h["notify"]
+        summary["notify_latency_p95_ms"] = round(n["latency"]["p95_ms"], 1)
+        summary["notify_latency_p50_ms"] = round(n["latency"]["p50_ms"], 1)
+        summary["notify_msgs_per_second"] = {w: round(t["msgs_per_second"], 1) for w, t in n["throughput"].items()}
+        goals["notify_latency_p95_ms"] = n["goals"]["met"]["latency_p95_ms"]
+        for kind, r in results.items():
+            per_db_goals[kind]["notify_latency_p95_ms"] = r["notify"]["goals"]["met"]["latency_p95_ms"]
+        limits.update({"notify_latency_p95_ms": NOTIFY_GOALS["latency_p95_ms"]})  # strictly below
+        headline_line.append(f"notification latency p95 {n['latency']['p95_ms']:.0f} ms, "
+                             + ", ".join(f"{w} worker(s) {t['msgs_per_second']:.0f} msg/s"
+                                         for w, t in n["throughput"].items()))
+    if results:
+        say(f"\nheadline ({headline}): " + "; ".join(headline_line))
     for kind, met in per_db_goals.items():
         say(f"  goals on {kind}: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in met.items()))
     if phone:
         say("  goals on the phone: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in phone["met"].items()))
-    summary = {
-        **{k: round(v, 3) for k, v in figures.items()},
+    summary.update({
         **({"phone": phone} if phone else {}),
-        "headline_database": headline,
-        "bootstrap_memory_growth": round(memory_growth, 3),
-        "goals": {"limits": {**GOALS, "bootstrap_memory_growth": MEMORY_GROWTH_LIMIT}, "met": goals,
-                  "met_by_database": per_db_goals},
+        "headline_database": headline if results else None,
+        "goals": {"limits": limits, "met": goals, "met_by_database": per_db_goals},
+        "parts": list(only),
         "quick": quick,
         "sizes": dataclasses.asdict(sizes),
         "machine": {**box, "load_average_at_start": load_at_start, "load_average_at_end": os.getloadavg()},
         "code": code_state(),
         "elapsed_seconds": round(time.perf_counter() - started, 1),
         "databases": results,
-    }
+    })
     say(json.dumps(_rounded(summary), ensure_ascii=False, separators=(",", ":")))
     return 0
 

@@ -48,19 +48,20 @@ new MutationObserver(() => {
 
 
 def shell_bytes(pwa: Path = ROOT / "pwa") -> dict:
-    """Bytes of our own HTML, JS and CSS as the server sends them (scripts and styles minified; the
-    service worker with its file list written in), and as they lie in pwa/."""
+    """Bytes of our own HTML, JS and CSS as the server sends them to a browser (minified, the service
+    worker with its file list written in, gzipped), minified before gzip, and as they lie in pwa/."""
     from server.pwa import read_shell
 
     shell = read_shell(pwa)
-    files, source = {}, 0
+    files, minified, source = {}, 0, 0
     for p in sorted(pwa.rglob("*")):
         if not p.is_file() or p.suffix not in SHELL_SUFFIXES:
             continue
         relative = str(p.relative_to(pwa))
         source += p.stat().st_size
-        files[relative] = len(shell.service_worker.encode("utf-8") if relative == "sw.js" else shell.files[relative])
-    return {"bytes": sum(files.values()), "source_bytes": source, "files": files}
+        minified += len(shell.service_worker.encode("utf-8") if relative == "sw.js" else shell.files[relative])
+        files[relative] = len(shell.gzipped[relative])
+    return {"bytes": sum(files.values()), "minified_bytes": minified, "source_bytes": source, "files": files}
 
 
 def run(database_url: str, sizes: Sizes, root: Path) -> dict:

@@ -30,6 +30,7 @@ from server.extensions import db
 
 DATA_KEY = base64.urlsafe_b64encode(b"b" * 32).decode()
 CLIENT_ID = "bbbbbbbb-0000-4000-8000-00000000be7c"
+SECRET_KEY = "bench-secret"
 
 
 # ---- sizes ----------------------------------------------------------------------------------------
@@ -49,20 +50,23 @@ class Sizes:
     incremental_large: int = 200_000
     incremental_new: int = 100
     incremental_reps: int = 31
+    notify_latency_tickets: int = 200  # raised one by one while the worker runs (bench/notify.py)
+    notify_browsers: int = 20  # queued deliveries for the throughput: browsers × tickets
+    notify_tickets: int = 100
 
     @classmethod
     def quick(cls) -> "Sizes":
         return cls(push_visits=2_000, floor_reps=3, grid_households=400, grid_people=1_200,
                    grid_visits=4_000, bootstrap_reps=3, incremental_small=2_000, incremental_large=20_000,
-                   incremental_reps=25)
+                   incremental_reps=25, notify_latency_tickets=60, notify_browsers=10, notify_tickets=30)
 
 
 # ---- databases ------------------------------------------------------------------------------------
 
-def make_app(url: str, instance: Path) -> Flask:
+def make_app(url: str, instance: Path, **config: Any) -> Flask:
     instance.mkdir(parents=True, exist_ok=True)
-    return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "bench-secret",
-                       "DATA_KEY": DATA_KEY, "INSTANCE_PATH": str(instance)})
+    return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
+                       "DATA_KEY": DATA_KEY, "INSTANCE_PATH": str(instance), **config})
 
 
 def dispose(app: Flask) -> None:

@@ -48,8 +48,13 @@ def init_app(app: Flask) -> None:
     app.extensions[_EXTENSION] = load(app)
 
 
+def of(app: Flask) -> Vapid | None:
+    """The app's key as loaded at start (None: push unavailable)."""
+    return app.extensions.get(_EXTENSION)
+
+
 def current() -> Vapid | None:
-    return current_app.extensions.get(_EXTENSION)
+    return of(current_app)
 
 
 def public_key(vapid: Vapid) -> str:

@@ -160,7 +160,7 @@ class Worker:
         from server.notify.subscriptions import allowed_hosts
 
         config = app.config
-        key = app.extensions.get("guanjia.vapid") or vapid.load(app)
+        key = vapid.of(app)
         webpush = WebPush(key, config["VAPID_SUBJECT"], int(config["PUSH_TTL_SECONDS"]),
                           float(config["PUSH_TIMEOUT_SECONDS"]), allowed_hosts(config)) if key else None
         kwargs.setdefault("poll", float(config["NOTIFY_POLL_SECONDS"]))
