@@ -28,10 +28,14 @@ install-test: $(BIN)/.installed-test
 migrate: install
 	$(FLASK) db upgrade
 
+# The notification worker runs beside the web server and stops with it. Open apps wait on a long
+# poll (GET /api/v1/notifications), each holding a thread: hence many threads per process.
 run: migrate
 	$(FLASK) seed-demo --if-empty
+	$(FLASK) vapid-keys
 	@echo "睿管家 Guanjia: http://$(HOST):$(PORT)/"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 8 --access-logfile - \
+	$(FLASK) notify-worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 32 --access-logfile - \
 		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' 'server:create_app()'
 
 test: install-test
