@@ -7,20 +7,23 @@ The folder is the PWA_DIR setting when given (tests point it at a copy), else pw
 
 JavaScript and CSS are served minified (rjsmin, rcssmin: small, long-maintained minifiers that keep
 strings, template literals and regular expressions intact), so the source stays commented and
-readable while a phone on a weak signal downloads and stores only the code (a third less).
+readable while a phone on a weak signal downloads and stores only the code (a third less). Text
+files are also gzipped once, when the shell is read, and sent so to any browser that accepts it
+(Vary: Accept-Encoding): a first install downloads about a third of the minified bytes.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import mimetypes
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 import rcssmin
 import rjsmin
-from flask import Blueprint, Flask, Response, current_app
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import NotFound
 
 from server import ROOT
@@ -39,6 +42,7 @@ bp = Blueprint("pwa", __name__)
 
 
 MINIFIERS = {".js": rjsmin.jsmin, ".css": rcssmin.cssmin}
+COMPRESSIBLE = frozenset({".js", ".css", ".html", ".json", ".webmanifest", ".svg"})
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Shell:
     paths: tuple[str, ...]
     service_worker: str
     files: dict[str, bytes]
+    # The text files gzipped once (a phone on a weak signal downloads a third of the bytes).
+    gzipped: dict[str, bytes] = field(default_factory=dict)
 
 
 def served(content: bytes, relative: str) -> bytes:
@@ -78,7 +84,10 @@ def read_shell(folder: Path) -> Shell:
     version = digest.hexdigest()[:VERSION_LENGTH]
     build = json.dumps({"version": version, "shell": paths})
     worker = rjsmin.jsmin(template.replace(BUILD_PLACEHOLDER, f"const BUILD = {build};"))
-    return Shell(version=version, paths=tuple(paths), service_worker=worker, files=files)
+    gzipped = {relative: gzip.compress(content, compresslevel=9, mtime=0) for relative, content in files.items()
+               if Path(relative).suffix in COMPRESSIBLE}
+    gzipped[SERVICE_WORKER] = gzip.compress(worker.encode("utf-8"), compresslevel=9, mtime=0)
+    return Shell(version=version, paths=tuple(paths), service_worker=worker, files=files, gzipped=gzipped)
 
 
 def _app_files(folder: Path) -> list[str]:
@@ -113,12 +122,19 @@ def _folder(app: Flask) -> Path:
 def _send(filename: str):
     """A file of the app from memory; never cached by HTTP (the service worker's versioned cache
     keeps the app). Only the files read into the shell exist: nothing outside pwa/ can be named."""
-    content = shell_for(current_app).files.get(filename)
+    shell = shell_for(current_app)
+    content = shell.service_worker.encode("utf-8") if filename == SERVICE_WORKER else shell.files.get(filename)
     if content is None:
         raise NotFound()
     suffix = Path(filename).suffix
     mimetype = MIMETYPES.get(suffix) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    return Response(content, mimetype=mimetype, headers={"Cache-Control": "no-cache"})
+    headers = {"Cache-Control": "no-cache"}
+    if filename in shell.gzipped:
+        headers["Vary"] = "Accept-Encoding"
+        if request.accept_encodings.quality("gzip") > 0:
+            content = shell.gzipped[filename]
+            headers["Content-Encoding"] = "gzip"
+    return Response(content, mimetype=mimetype, headers=headers)
 
 
 @bp.get("/")
@@ -131,8 +147,7 @@ def index():
 def service_worker():
     """The service worker, with this version's number and file list written in."""
     # no-cache: every update check reaches the server, whatever a proxy or the browser would keep.
-    return Response(shell_for(current_app).service_worker, mimetype=MIMETYPES[".js"],
-                    headers={"Cache-Control": "no-cache"})
+    return _send(SERVICE_WORKER)
 
 
 @bp.get("/<path:filename>")

@@ -231,3 +231,21 @@ def test_icons_are_served_as_png(make_app, pwa_dir):
     with make_app().test_client().get("/icons/icon-192.png") as response:
         assert response.mimetype == "image/png"
         assert response.data == (pwa_dir / "icons" / "icon-192.png").read_bytes()
+
+
+@pytest.mark.parametrize("path", ["/", "/sw.js", "/js/app.js", "/style.css"])
+def test_text_files_are_sent_gzipped_to_browsers_that_accept_it(client, path):
+    import gzip
+
+    plain = client.get(path)
+    packed = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.headers["Vary"] == "Accept-Encoding" == plain.headers["Vary"]
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data)
+
+
+def test_images_are_not_gzipped(client):
+    r = client.get("/icons/icon-192.png", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and "Content-Encoding" not in r.headers
