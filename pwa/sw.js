@@ -14,9 +14,16 @@ const SHELL_PATHS = new Set(BUILD.shell);
 const NAVIGATION_FALLBACK = "/";
 // Never answered from a cache: the app must see the network's own failure to know that it is offline.
 const NETWORK_ONLY_PREFIXES = ["/api/"];
+// Left to the browser itself: the open app's long poll (pwa/js/live.js). Held by this worker, it
+// would keep it busy, and a new version that the user accepted activates only once the active one
+// has no request in flight: an update would wait for the poll, which the app renews at once.
+const LONG_POLL_PATH = "/api/v1/notifications";
 const MESSAGES = { SKIP_WAITING: "SKIP_WAITING", GET_VERSION: "GET_VERSION" };
 // The Background Sync tag the app registers after a save (pwa/js/sync.js).
 const SYNC_TAG = "guanjia-sync";
+// A push message's title by its event (the worker has no i18n.js: the notification speaks Chinese).
+const PUSH_TITLES = { "ticket.created": "新工单", "ticket.updated": "工单有更新", "ticket.escalated": "工单已超时" };
+const PUSH_ICON = "/icons/icon-192.png";
 
 // install: this version counts as installed only once its cache holds the whole shell. It does not
 // skip waiting: open pages keep the version they started with until the user accepts the update.
@@ -56,9 +63,48 @@ self.addEventListener("sync", (event) => {
   if (event.tag === SYNC_TAG) event.waitUntil(askPagesToSync());
 });
 
-async function askPagesToSync() {
-  const pages = await self.clients.matchAll({ type: "window" });
-  for (const page of pages) page.postMessage({ type: "sync" });
+// push: the server's poke {event, id, title} (server/notify): show it, and have open pages sync to
+// read the rest. Each ticket has one notification (its tag): a newer poke replaces the older one.
+self.addEventListener("push", (event) => {
+  let payload = {};
+  try {
+    payload = event.data?.json() ?? {};
+  } catch {
+    // Not JSON: still a notification (a push must show one), with nothing to open.
+  }
+  if (!payload || typeof payload !== "object") payload = {};
+  const id = payload.id ? String(payload.id) : "";
+  event.waitUntil((async () => {
+    try {
+      await self.registration.showNotification(PUSH_TITLES[payload.event] ?? "睿管家 通知", {
+        body: payload.title ? String(payload.title) : "", tag: id ? `ticket-${id}` : "guanjia", icon: PUSH_ICON,
+        data: { id, event: payload.event ?? null },
+      });
+    } finally {
+      await askPagesToSync({ type: "push", payload }); // once the notification is there
+    }
+  })());
+});
+
+// notificationclick: bring the app forward on the ticket (an open page is told to go there and
+// sync; with none, a new one opens there and syncs as it starts).
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(openTicket(event.notification.data?.id ?? ""));
+});
+
+async function openTicket(id) {
+  const path = id ? `/#/ticket/${encodeURIComponent(id)}` : "/";
+  const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const page = pages.find((p) => p.focused) ?? pages[0];
+  if (!page) return self.clients.openWindow(path);
+  await page.focus().catch(() => {}); // allowed only right after a click
+  page.postMessage({ type: "open", id });
+}
+
+async function askPagesToSync(message = { type: "sync" }) {
+  const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  for (const page of pages) page.postMessage(message);
 }
 
 async function precacheShell() {
@@ -87,6 +133,7 @@ function networkOnly(request) {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return null;
   if (!NETWORK_ONLY_PREFIXES.some((prefix) => url.pathname.startsWith(prefix))) return null;
+  if (url.pathname === LONG_POLL_PATH) return null;
   return fetch(request);
 }
 

@@ -6,7 +6,9 @@ import { lang, onLang, setLang, t } from "./i18n.js";
 import * as session from "./session.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
+import * as live from "./live.js";
 import { routes } from "./views/index.js";
+import { RESIDENT_TABS, residentRoute } from "./views/resident-logic.js";
 import { registerServiceWorker, showUpdateBanner } from "/update.js";
 
 window.GUANJIA_NO_AUTO_SW = true; // this module registers the worker itself (below)
@@ -18,7 +20,13 @@ let cleanup = null;
 export function parseRoute(hash = location.hash) {
   const [path, search = ""] = hash.replace(/^#\/?/, "").split("?");
   const [name = "grid", ...args] = path.split("/").filter(Boolean).map(decodeURIComponent);
-  return { name, args, query: Object.fromEntries(new URLSearchParams(search)) };
+  const route = { name, args, query: Object.fromEntries(new URLSearchParams(search)) };
+  return isResident() ? residentRoute(route) : route; // a resident's home is 我的报修, not the grid
+}
+
+// The logged-in user's role picks the app's screens: a resident gets the resident's (views/resident.js).
+function isResident() {
+  return store.meta.user?.role === "resident";
 }
 
 export function go(path) {
@@ -56,7 +64,9 @@ function render() {
 }
 
 // Screens reached from a household belong to the grid tab.
-const TAB_OF = { household: "grid", visit: "grid", touchpoint: "grid", recommend: "grid", ticket: "tickets" };
+const TAB_OF = { household: "grid", visit: "grid", touchpoint: "grid", recommend: "grid", ticket: "tickets",
+                 report: "mine", request: "mine", notice: "notices" };
+const BUTLER_TABS = [["grid", "nav_grid"], ["tickets", "nav_tickets"], ["sync", "nav_sync"]];
 
 function renderNav(name) {
   const nav = document.getElementById("nav");
@@ -64,9 +74,9 @@ function renderNav(name) {
   const current = TAB_OF[name] ?? name;
   const unsent = session.unsent();
   const conflicts = store.openConflicts().length;
-  fill(nav, ...[["grid", t("nav_grid")], ["tickets", t("nav_tickets")], ["sync", t("nav_sync")]].map(([name, label]) =>
+  fill(nav, ...(isResident() ? RESIDENT_TABS : BUTLER_TABS).map(([name, label]) =>
     h("a", { href: `#/${name}`, class: current === name ? "current" : "", "aria-current": current === name ? "page" : false },
-      label,
+      t(label),
       name === "sync" && unsent + conflicts ? h("span", { class: "badge", "data-testid": "unsent-badge" }, String(unsent + conflicts)) : null)));
 }
 
@@ -84,6 +94,7 @@ let syncStarted = false;
 let applyUpdate = null; // set once a new version has installed and waits
 
 export function startSync() {
+  live.start(); // news of tickets while the app is open (a push message syncs through sync.js)
   if (syncStarted) return sync.syncNow();
   syncStarted = true;
   return sync.start({
@@ -121,6 +132,12 @@ registerServiceWorker({
   },
 }).catch((error) => console.warn("service worker not registered:", error));
 window.addEventListener("online", showNetwork);
+// A tapped notification (sw.js): show its ticket, and sync to have its latest.
+navigator.serviceWorker?.addEventListener("message", (event) => {
+  if (event.data?.type !== "open") return;
+  if (event.data.id) go(`ticket/${encodeURIComponent(event.data.id)}`);
+  if (store.meta.token) startSync();
+});
 window.addEventListener("offline", showNetwork);
 onLang(showNetwork);
 showNetwork();

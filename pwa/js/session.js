@@ -2,6 +2,7 @@
 // every local record).
 
 import * as api from "./api.js";
+import { forgetSubscription } from "./push.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
@@ -41,6 +42,7 @@ export async function logout({ force = false } = {}) {
   await syncIdle(); // a round in flight is counted, not left to write after the wipe
   const left = unsent();
   if (left && !force) return { unsent: left };
+  forgetSubscription(); // no pushes to a logged-out phone; not awaited (the server drops them at logout too)
   try {
     await api.post("/auth/logout", undefined, { timeoutMs: 5000 });
   } catch {

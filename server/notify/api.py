@@ -8,6 +8,7 @@ server thread but no database connection.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -99,25 +100,27 @@ def notifications():
         return jsonify(cursor=str(latest or 0), events=[])
     beacon = Beacon.of(current_app._get_current_object())
     deadline = time.monotonic() + wait
-    seen = beacon.latest
-    while True:
-        found = events_after(db.session, user_id, after)
-        db.session.rollback()  # give the connection back while waiting
-        remaining = deadline - time.monotonic()
-        if found or remaining <= 0:
-            break
-        seen = beacon.wait_past(seen, remaining)
-        if beacon.closed:  # the app is shutting down: answer "nothing yet"; the phone asks again
-            break
+    seen, found = beacon.latest, []
+    with beacon.serving():
+        # Once the app is shutting down, answer "nothing yet" without the database; the phone asks again.
+        while not beacon.closed:
+            found = events_after(db.session, user_id, after)
+            db.session.rollback()  # give the connection back while waiting
+            remaining = deadline - time.monotonic()
+            if found or remaining <= 0:
+                break
+            seen = beacon.wait_past(seen, remaining)
     cursor = found[-1].id if found else after
     return jsonify(cursor=str(cursor), events=EventSchema(many=True).dump(found))
 
 
-def release_waiters(app: Flask) -> None:
-    """Before an app's engine is disposed (shutdown, tests): end its long polls now."""
+def release_waiters(app: Flask, timeout: float = 5.0) -> None:
+    """Before an app's engine is disposed (shutdown, tests): end its long polls now, and wait until
+    none is between two queries."""
     beacon = app.extensions.get("guanjia.beacon")
     if beacon is not None:
         beacon.close()
+        beacon.drain(timeout)
 
 
 class Beacon:
@@ -135,6 +138,7 @@ class Beacon:
         self.thread: threading.Thread | None = None
         self.idle_since: float | None = None
         self.closed = False
+        self.polls = 0  # long polls between their first query and their answer
 
     @classmethod
     def of(cls, app: Flask) -> "Beacon":
@@ -143,6 +147,22 @@ class Beacon:
             if beacon is None:
                 beacon = app.extensions["guanjia.beacon"] = cls(app)
             return beacon
+
+    @contextlib.contextmanager
+    def serving(self):
+        """Around a long poll's work: counted, so that drain() knows when none is left."""
+        with self.changed:
+            self.polls += 1
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.polls -= 1
+                self.changed.notify_all()
+
+    def drain(self, timeout: float) -> None:
+        with self.changed:
+            self.changed.wait_for(lambda: self.polls == 0, timeout)
 
     def close(self) -> None:
         """Release every waiter at once (they answer without touching the database again)."""

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from server.community.models import Person
 from server.visits.models import Touchpoint, Visit
-from tests.browser.conftest import log_in, synced, wait_until_controlled
+from tests.browser.conftest import log_in, synced, wait_until_controlled, work_requests
 from tests.factories import PASSWORD, make_community, make_grid, make_household, make_person, make_user
 
 pytestmark = pytest.mark.browser
@@ -44,7 +44,7 @@ def test_work_recorded_offline_survives_reloads_and_reaches_the_server_once(phon
     phone.reload()
     phone.wait_for_function("window.guanjia && window.guanjia.store.unsentCount() === 3")
     assert phone.evaluate("([pid]) => window.guanjia.store.get('person', pid).notes", [pid]) == "腿脚不便"
-    assert [r for r in served.requests if r != "GET /sw.js"] == []
+    assert work_requests(served.requests) == []
     phone.context.set_offline(False)
     synced(phone)
     assert phone.evaluate("window.guanjia.store.rejected()") == []

@@ -22,7 +22,7 @@ def open_controlled(page) -> None:
     """Open the app and wait until its service worker has precached the shell and controls the page."""
     page.goto("/")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")  # not networkidle: the long poll stays out
 
 
 def reopen_offline(page, site) -> list[str]:

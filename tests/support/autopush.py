@@ -34,7 +34,8 @@ Two sides, one object, both plain (unencrypted) on 127.0.0.1:
   TTL of 0 is dropped if Firefox is not connected (as autopush does).
 
 It also serves ``/launch?next=<url>``: a page that waits until a new Firefox said hello, then goes
-to ``next`` (a subscription made before the push connection is up is silently lost).
+to ``next`` (a subscription made before the push connection is up is silently lost). A fragment of
+``next`` rides on the launch page's own fragment, so that it is never sent to any server.
 """
 from __future__ import annotations
 
@@ -148,7 +149,7 @@ _LAUNCH_PAGE = """<!doctype html><meta charset="utf-8"><title>waiting for the pu
     } catch (e) { /* not yet */ }
     await new Promise(resolve => setTimeout(resolve, 50));
   }
-  location.replace(query.get('next'));
+  location.replace(query.get('next') + location.hash);  // the fragment never went to a server
 })();
 </script>
 """
@@ -214,9 +215,14 @@ class AutopushServer:
         return self.endpoints.script(name)
 
     def launch_url(self, next_url: str, after_hellos: int | None = None) -> str:
-        """A page that waits for a hello beyond the first ``after_hellos`` (default: the current count)."""
+        """A page that waits for a hello beyond the first ``after_hellos`` (default: the current count).
+
+        A fragment of ``next_url`` (e.g. a test page's credentials) is kept out of the launch page's
+        query: it becomes the launch page's own fragment, which the page hands on to ``next_url``.
+        """
         after = len(self.hellos) if after_hellos is None else after_hellos
-        return f"{self.url}/launch?after={after}&next={quote(next_url, safe='')}"
+        target, hash_, fragment = next_url.partition("#")
+        return f"{self.url}/launch?after={after}&next={quote(target, safe='')}{hash_}{fragment}"
 
     def connected(self, uaid: str) -> bool:
         with self._changed:

@@ -1,11 +1,17 @@
 // Screen name (the hash route) -> view(root, route, app) which fills root and may return a cleanup.
 // Routes: #/grid, #/household/<id>, #/visit/<household id>[/<visit id>], #/touchpoint/<household id>,
 // #/recommend/<household id>, #/tickets, #/ticket/<id>, #/sync.
+// A resident's (app.js picks them by role): #/mine, #/report, #/request/<id>, #/services, #/notices,
+// #/notice/<id>, #/sync.
 
 import { gridView } from "./grid.js";
 import { householdView } from "./household.js";
 import { loginView } from "./login.js";
 import { recommendView } from "./recommend.js";
+import {
+  residentHomeView, residentNoticeView, residentNoticesView, residentReportView, residentRequestView,
+  residentServicesView,
+} from "./resident.js";
 import { syncView } from "./syncscreen.js";
 import { ticketView, ticketsView } from "./tickets.js";
 import { touchpointView } from "./touchpoint.js";
@@ -21,4 +27,10 @@ export const routes = {
   tickets: ticketsView,
   ticket: ticketView,
   sync: syncView,
+  mine: residentHomeView,
+  report: residentReportView,
+  request: residentRequestView,
+  services: residentServicesView,
+  notices: residentNoticesView,
+  notice: residentNoticeView,
 };

@@ -3,6 +3,7 @@
 
 import { h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";
+import * as push from "../push.js";
 import * as session from "../session.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
@@ -59,9 +60,10 @@ export function syncView(root, _route, { rerender }) {
   const statusBox = h("section", { class: "card", "data-testid": "sync-status" });
   const rejectedBox = h("div", { "data-testid": "rejected-list" });
   const conflictBox = h("div", { "data-testid": "conflict-list" });
+  const pushBox = h("section", { class: "card", "data-testid": "push" });
   const accountBox = h("section", { class: "card account", "data-testid": "account" });
   root.replaceChildren(h("div", { class: "ts-screen" },
-    h("h2", { class: "screen-title" }, t("sy_title")), statusBox, rejectedBox, conflictBox, accountBox));
+    h("h2", { class: "screen-title" }, t("sy_title")), statusBox, rejectedBox, conflictBox, pushBox, accountBox));
 
   // Lists are redrawn only when what they show changed: a sync finishing must not wipe a half-typed fix.
   const seen = { rejected: null, conflicts: null };
@@ -209,6 +211,36 @@ export function syncView(root, _route, { rerender }) {
       state === "rejected" ? h("p", { class: "error" }, t("sy_settle_refused")) : null);
   }
 
+  // Push notifications: the state in words and one button. Off or not, live.js tells of news while
+  // the app is open.
+  let pushBusy = false;
+  let pushDraws = 0;
+  async function drawPush() {
+    const n = ++pushDraws;
+    const state = await push.pushState();
+    if (n !== pushDraws) return; // a later drawing overtook this one
+    const toggle = state !== "unsupported" && state !== "denied";
+    pushBox.replaceChildren(
+      h("h3", {}, t("push_title")),
+      h("p", { "data-testid": "push-state", "data-state": state, "data-reason": push.reason() ?? false },
+        t(`push_${state}`)),
+      state === "unsupported" && push.needsHomeScreen() ? h("p", { class: "muted" }, t("push_ios")) : "",
+      toggle ? h("button", { type: "button", class: state === "on" ? "wide secondary" : "wide", disabled: pushBusy,
+                             "data-testid": "push-toggle", onclick: () => togglePush(state === "on") },
+        t(pushBusy ? "push_busy" : state === "on" ? "push_disable" : "push_enable")) : "");
+  }
+
+  async function togglePush(on) {
+    pushBusy = true;
+    drawPush();
+    try {
+      await (on ? push.disablePush() : push.enablePush());
+    } finally {
+      pushBusy = false;
+      drawPush();
+    }
+  }
+
   function drawAccount() {
     const user = store.meta.user ?? {};
     const warning = h("div", { class: "confirm caution", role: "alertdialog", hidden: true,
@@ -260,6 +292,7 @@ export function syncView(root, _route, { rerender }) {
   drawStatus();
   drawRejected(true);
   drawConflicts(true);
+  drawPush();
   drawAccount();
   return () => {
     offStore();
