@@ -2,7 +2,7 @@
 
 Starts the app on a temporary SQLite database with the demo data (`flask seed-demo`), logs in as
 `butler1`, and saves docs/screenshots/grid.png and docs/screenshots/visit-form.png at 360×640, device
-scale 2. Run: .venv/bin/python scripts/screenshots.py [--out DIR] [--keep-open SECONDS]
+scale 2; then logs in as `resident1` and saves docs/screenshots/resident-home.png. Run: .venv/bin/python scripts/screenshots.py [--out DIR] [--keep-open SECONDS]
 """
 from __future__ import annotations
 
@@ -81,6 +81,17 @@ def take(url: str, out: Path, keep_open: float = 0) -> None:
         # The checklist at the top of the screen, the save bar at the bottom.
         page.evaluate("document.querySelector('.checklist').closest('fieldset').scrollIntoView()")
         page.screenshot(path=str(out / "visit-form.png"))
+        # The resident's home: their requests and the big 报事报修 button.
+        resident = browser.new_context(base_url=url, **PHONE).new_page()
+        resident.goto("/")
+        resident.fill("input[name=username]", "resident1")
+        resident.fill("input[name=password]", demo.DEMO_PASSWORD)
+        resident.click("button[type=submit]")
+        resident.wait_for_selector("[data-testid=resident-home] [data-testid=request-row]", timeout=60_000)
+        resident.wait_for_function("!window.guanjia.sync.getStatus().running")
+        resident.evaluate("document.fonts.ready")
+        resident.screenshot(path=str(out / "resident-home.png"))
+        resident.context.close()
         if keep_open:
             time.sleep(keep_open)
         context.close()
@@ -103,7 +114,7 @@ def main() -> None:
             server.server_close()
             with app.app_context():
                 db.engine.dispose()
-    print(f"saved {args.out / 'grid.png'} and {args.out / 'visit-form.png'}")
+    print(f"saved grid.png, visit-form.png and resident-home.png in {args.out}")
 
 
 if __name__ == "__main__":

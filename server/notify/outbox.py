@@ -26,7 +26,10 @@ WEBHOOK_EVENTS = frozenset({"ticket.created", "ticket.escalated"})
 
 def ticket_title(household: Household | None, ticket: Ticket) -> str:
     """"报修 · 3栋2单元": a category and where, never who (push services and group chats read it)."""
-    where = f"{household.building}{household.unit}" if household is not None else ""
+    where = ""
+    if household is not None:  # "3" and "3栋" both read 3栋
+        building, unit = household.building.strip(), household.unit.strip()
+        where = (building + "栋" if building.isdigit() else building) + (unit + "单元" if unit.isdigit() else unit)
     return f"{CATEGORY_TITLES.get(ticket.category, ticket.category)} · {where}".strip(" ·")
 
 

@@ -155,3 +155,14 @@ def test_supervisors_list_and_close_their_follow_ups_and_nobody_else_may(client,
     assert (r.get_json()["status"], r.get_json()["done_by"]) == ("done", place["supervisor"].id)
     assert client.get("/api/v1/follow-ups?status=open", headers=headers).get_json()["follow_ups"] == []
     assert client.get("/api/v1/follow-ups?status=maybe", headers=headers).status_code == 422
+
+
+def test_a_title_names_building_and_unit_however_they_were_typed(session):
+    from server.community.models import Household
+    from server.notify.outbox import ticket_title
+
+    ticket = Ticket(category="complaint")
+    assert ticket_title(Household(building="3", unit="1"), ticket) == "投诉 · 3栋1单元"
+    assert ticket_title(Household(building="3栋", unit="1单元"), ticket) == "投诉 · 3栋1单元"
+    assert ticket_title(Household(building="A座", unit="东"), ticket) == "投诉 · A座东"
+    assert ticket_title(None, ticket) == "投诉"
