@@ -52,21 +52,25 @@ def serve(app):
     return server, f"http://127.0.0.1:{server.server_port}"
 
 
+def logged_in(browser, url: str, username: str, ready: str):
+    """A phone of its own, logged in as a demo user, synced, showing `ready`."""
+    page = browser.new_context(base_url=url, **PHONE).new_page()
+    page.goto("/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", demo.DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(ready, timeout=60_000)
+    page.wait_for_function("window.guanjia.store.meta.lastSync && !window.guanjia.sync.getStatus().running")
+    page.evaluate("document.fonts.ready")
+    return page
+
+
 def take(url: str, out: Path, keep_open: float = 0) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(base_url=url, **PHONE)
-        page = context.new_page()
-        page.goto("/")
-        page.fill("input[name=username]", "butler1")
-        page.fill("input[name=password]", demo.DEMO_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_function("window.guanjia && window.guanjia.store.meta.lastSync", timeout=60_000)
-        page.wait_for_selector("[data-testid=household-row]")
-        page.wait_for_function("!window.guanjia.sync.getStatus().running")
-        page.evaluate("document.fonts.ready")
+        page = logged_in(browser, url, "butler1", "[data-testid=household-row]")
         page.screenshot(path=str(out / "grid.png"))
         # An overdue household of the grid, its visit form with a problem found on the checklist.
         page.click("[data-testid=filter-due]")
@@ -82,19 +86,12 @@ def take(url: str, out: Path, keep_open: float = 0) -> None:
         page.evaluate("document.querySelector('.checklist').closest('fieldset').scrollIntoView()")
         page.screenshot(path=str(out / "visit-form.png"))
         # The resident's home: their requests and the big 报事报修 button.
-        resident = browser.new_context(base_url=url, **PHONE).new_page()
-        resident.goto("/")
-        resident.fill("input[name=username]", "resident1")
-        resident.fill("input[name=password]", demo.DEMO_PASSWORD)
-        resident.click("button[type=submit]")
-        resident.wait_for_selector("[data-testid=resident-home] [data-testid=request-row]", timeout=60_000)
-        resident.wait_for_function("!window.guanjia.sync.getStatus().running")
-        resident.evaluate("document.fonts.ready")
+        resident = logged_in(browser, url, "resident1", "[data-testid=resident-home] [data-testid=request-row]")
         resident.screenshot(path=str(out / "resident-home.png"))
         resident.context.close()
         if keep_open:
             time.sleep(keep_open)
-        context.close()
+        page.context.close()
         browser.close()
 
 

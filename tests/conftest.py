@@ -148,6 +148,20 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
+def vapid_key(app):
+    """The app holds a VAPID key made for the test (as `flask vapid-keys` would make one)."""
+    from py_vapid import Vapid
+
+    from server.notify import vapid
+
+    key = Vapid()
+    key.generate_keys()
+    app.config["VAPID_PRIVATE_KEY"] = key.private_pem().decode()
+    vapid.init_app(app)
+    return key
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

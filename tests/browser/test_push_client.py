@@ -15,11 +15,8 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
-from py_vapid import Vapid
 
-from server.notify import vapid
 from server.notify.models import PushSubscription
-
 from tests.browser.conftest import log_in, synced
 from tests.factories import PASSWORD, auth, make_community, make_grid, make_household, make_ticket, make_user
 from tests.server.test_notify_outbox import AUTH, P256DH
@@ -43,13 +40,9 @@ CLICK = """async (tag) => {
 
 
 @pytest.fixture
-def keyed(app):
+def keyed(vapid_key):
     """The server has a VAPID key, so the app gets as far as asking the push service."""
-    key = Vapid()
-    key.generate_keys()
-    app.config["VAPID_PRIVATE_KEY"] = key.private_pem().decode()
-    vapid.init_app(app)
-    return key
+    return vapid_key
 
 
 @pytest.fixture

@@ -35,13 +35,9 @@ class Clock:
 
 
 @pytest.fixture
-def key(app):
-    key = Vapid()
-    key.generate_keys()
-    app.config.update(VAPID_PRIVATE_KEY=key.private_pem().decode(), PUSH_ALLOWED_HOSTS="127.0.0.1",
-                      PUSH_TIMEOUT_SECONDS=2.0)
-    vapid.init_app(app)
-    return key
+def key(app, vapid_key):
+    app.config.update(PUSH_ALLOWED_HOSTS="127.0.0.1", PUSH_TIMEOUT_SECONDS=2.0)
+    return vapid_key
 
 
 @pytest.fixture

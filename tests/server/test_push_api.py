@@ -7,7 +7,6 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from py_vapid import Vapid
 
 from server.notify import vapid
 from server.notify.models import PushSubscription
@@ -17,12 +16,8 @@ from tests.server.test_notify_outbox import AUTH, P256DH
 
 
 @pytest.fixture
-def keyed(app):
-    key = Vapid()
-    key.generate_keys()
-    app.config["VAPID_PRIVATE_KEY"] = key.private_pem().decode()
-    vapid.init_app(app)
-    return key
+def keyed(vapid_key):
+    return vapid_key
 
 
 @pytest.fixture
