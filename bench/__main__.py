@@ -1,16 +1,18 @@
 """`python -m bench`: run every benchmark on each database, print readable lines, then one JSON line.
 
 Parts: sync (bench/push.py, bench/pull.py: issue 3), notify (bench/notify.py: issue 5, notification
-latency and worker throughput) on each database; phone (bench/browser.py: issue 4) once, on SQLite.
+latency and worker throughput), console (bench/console.py: issue 6, the supervisors' dashboard) on
+each database; phone (bench/browser.py: issue 4) once, on SQLite.
 
 Environment:
   BENCH_QUICK=1                  smaller sizes (about two minutes with both databases)
   GUANJIA_TEST_POSTGRES_URL=...  also measure on this PostgreSQL server (headline figures are then PostgreSQL's)
   BENCH_DATABASES=sqlite         only these kinds (comma-separated: sqlite, postgresql)
   BENCH_BROWSER=0                skip the butler's phone in Chromium (bench/browser.py)
-  BENCH_ONLY=notify              only these parts (comma-separated: sync, notify, phone); default all.
+  BENCH_ONLY=notify              only these parts (comma-separated: sync, notify, console, phone); default all.
                                  sync = push, bootstrap and incremental pulls; notify = bench/notify.py
-                                 (issue 5); phone = bench/browser.py (BENCH_BROWSER=0 still skips it)
+                                 (issue 5); console = bench/console.py (issue 6); phone =
+                                 bench/browser.py (BENCH_BROWSER=0 still skips it)
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import browser, notify, pull, push
+from bench import browser, console, notify, pull, push
 from bench.harness import PostgresDatabase, Sizes, SqliteDatabase, environment_flag, temp_root
 
 GOALS = {"push_ratio": 4.0, "bootstrap_ratio": 2.0, "incremental_growth": 2.0}
@@ -32,7 +34,9 @@ GOALS = {"push_ratio": 4.0, "bootstrap_ratio": 2.0, "incremental_growth": 2.0}
 BROWSER_GOALS = {"first_sync_seconds": 5.0, "heap_peak_mib": 150.0, "offline_reload_seconds": 1.0, "shell_kib": 150.0}
 # Notifications (issue 5): a new ticket reaches the butler's push service within 1 s (p95), worker running.
 NOTIFY_GOALS = notify.GOALS
-PARTS = ("sync", "notify", "phone")
+# The supervisors' dashboard (issue 6): every figure for 5,000 households and 100,000 visits under 1 s.
+CONSOLE_GOALS = console.GOALS
+PARTS = ("sync", "notify", "console", "phone")
 # The pull's peak memory is "bounded by the page size" when doubling the grid leaves it within 25 %.
 MEMORY_GROWTH_LIMIT = 1.25
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +99,8 @@ def run_one(database, sizes: Sizes, root: Path, *, engine_variant: bool, only: t
         info.update(run_sync(database, sizes, root, engine_variant=engine_variant))
     if "notify" in only:
         info["notify"] = run_notify(database, sizes, root)
+    if "console" in only:
+        info["console"] = run_console(database, sizes, root)
     return info
 
 
@@ -165,6 +171,21 @@ def run_notify(database, sizes: Sizes, root: Path) -> dict:
     return n
 
 
+def run_console(database, sizes: Sizes, root: Path) -> dict:
+    started = time.perf_counter()
+    c = console.run(database, sizes, root)
+    say(f"supervisors' dashboard: {c['households']} households, {c['visits']} visits, {c['tickets']} tickets, "
+        f"{c['orders']} orders (built in {c['build_seconds']:.1f} s)")
+    say(f"  dashboard() for 90 days: median {c['dashboard_seconds'] * 1000:.0f} ms (min {c['dashboard_min'] * 1000:.0f}, "
+        f"max {c['dashboard_max'] * 1000:.0f}; {len(c['runs'])} runs); {c['statements']} statements, "
+        f"{c['statements_seconds'] * 1000:.0f} ms in them")
+    for s in c["slowest_statements"]:
+        say(f"    {s['ms']:.0f} ms  {s['sql']}")
+    say(f"  dashboard {c['dashboard_seconds'] * 1000:.0f} ms (goal < {CONSOLE_GOALS['dashboard_seconds'] * 1000:.0f})   "
+        f"[{time.perf_counter() - started:.0f} s]")
+    return c
+
+
 def run_browser(root: Path, sizes: Sizes) -> dict:
     started = time.perf_counter()
     database = SqliteDatabase(root / "browser")
@@ -201,7 +222,7 @@ def main() -> int:
         f"{box['memory_gib']} GiB, Python {box['python']}; load average {load_at_start[0]:.2f}")
     results: dict[str, dict] = {}
     try:
-        for make in databases(root) if {"sync", "notify"} & set(only) else []:
+        for make in databases(root) if {"sync", "notify", "console"} & set(only) else []:
             database = make()
             try:
                 results[database.kind] = run_one(database, sizes, root, engine_variant=not quick, only=only)
@@ -251,6 +272,14 @@ def main() -> int:
         headline_line.append(f"notification latency p95 {n['latency']['p95_ms']:.0f} ms, "
                              + ", ".join(f"{w} worker(s) {t['msgs_per_second']:.0f} msg/s"
                                          for w, t in n["throughput"].items()))
+    if "console" in h:
+        c = h["console"]
+        summary["console_dashboard_seconds"] = round(c["dashboard_seconds"], 4)
+        goals["console_dashboard_seconds"] = c["goals"]["met"]["dashboard_seconds"]
+        for kind, r in results.items():
+            per_db_goals[kind]["console_dashboard_seconds"] = r["console"]["goals"]["met"]["dashboard_seconds"]
+        limits.update({"console_dashboard_seconds": CONSOLE_GOALS["dashboard_seconds"]})  # strictly below
+        headline_line.append(f"supervisors' dashboard {c['dashboard_seconds'] * 1000:.0f} ms")
     if results:
         say(f"\nheadline ({headline}): " + "; ".join(headline_line))
     for kind, met in per_db_goals.items():

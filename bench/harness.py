@@ -53,12 +53,18 @@ class Sizes:
     notify_latency_tickets: int = 200  # raised one by one while the worker runs (bench/notify.py)
     notify_browsers: int = 20  # queued deliveries for the throughput: browsers × tickets
     notify_tickets: int = 100
+    console_households: int = 5_000  # the supervisors' dashboard (bench/console.py: issue 6)
+    console_visits: int = 100_000
+    console_tickets: int = 10_000
+    console_orders: int = 2_000
+    console_reps: int = 5
 
     @classmethod
     def quick(cls) -> "Sizes":
         return cls(push_visits=2_000, floor_reps=3, grid_households=400, grid_people=1_200,
                    grid_visits=4_000, bootstrap_reps=3, incremental_small=2_000, incremental_large=20_000,
-                   incremental_reps=25, notify_latency_tickets=60, notify_browsers=10, notify_tickets=30)
+                   incremental_reps=25, notify_latency_tickets=60, notify_browsers=10, notify_tickets=30,
+                   console_households=1_000, console_visits=20_000, console_tickets=2_000, console_orders=400)
 
 
 # ---- databases ------------------------------------------------------------------------------------

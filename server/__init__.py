@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from server import errors
     from server.api import api
+    from server.console.views import bp as console_bp
     from server.pwa import bp as pwa_bp
     from server.syncing import api as sync_api
 
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         db.session.rollback()
 
     app.register_blueprint(api)
+    app.register_blueprint(console_bp)
     app.register_blueprint(pwa_bp)
     errors.register(app)
 

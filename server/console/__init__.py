@@ -1,0 +1,1 @@
+"""The supervisors' console (issue 6)."""
