@@ -2,7 +2,10 @@
 
 Starts the app on a temporary SQLite database with the demo data (`flask seed-demo`), logs in as
 `butler1`, and saves docs/screenshots/grid.png and docs/screenshots/visit-form.png at 360×640, device
-scale 2; then logs in as `resident1` and saves docs/screenshots/resident-home.png. Run: .venv/bin/python scripts/screenshots.py [--out DIR] [--keep-open SECONDS]
+scale 2; then logs in as `resident1` and saves docs/screenshots/resident-home.png; then logs in to the
+supervisors' console (/console/login) as `supervisor1` on a desktop-sized page (1280 wide) and saves the
+dashboard down to its coverage heat map as docs/screenshots/dashboard.png.
+Run: .venv/bin/python scripts/screenshots.py [--out DIR] [--keep-open SECONDS]
 """
 from __future__ import annotations
 
@@ -27,10 +30,11 @@ from server.extensions import db  # noqa: E402
 
 CHROMIUM = os.environ.get("GUANJIA_CHROMIUM", "/usr/bin/chromium")
 # shared/docs/testing.md: root needs --no-sandbox; the rest stop Chromium calling hosts it cannot reach.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+CHROMIUM_ARGS = ["--lang=zh-CN", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "locale": "zh-CN",
          "is_mobile": True, "has_touch": True, "service_workers": "allow"}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "device_scale_factor": 1, "locale": "zh-CN"}
 
 
 def demo_app(folder: Path):
@@ -65,6 +69,18 @@ def logged_in(browser, url: str, username: str, ready: str):
     return page
 
 
+def console_dashboard(browser, url: str):
+    """A desktop browser logged in to the supervisors' console as `supervisor1`, on the dashboard."""
+    page = browser.new_context(base_url=url, **DESKTOP).new_page()
+    page.goto("/console/login")
+    page.fill("input[name=username]", "supervisor1")
+    page.fill("input[name=password]", demo.DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=section][data-name=coverage_by_grid] svg")
+    page.evaluate("document.fonts.ready")
+    return page
+
+
 def take(url: str, out: Path, keep_open: float = 0) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -89,6 +105,12 @@ def take(url: str, out: Path, keep_open: float = 0) -> None:
         resident = logged_in(browser, url, "resident1", "[data-testid=resident-home] [data-testid=request-row]")
         resident.screenshot(path=str(out / "resident-home.png"))
         resident.context.close()
+        # The supervisors' console: the dashboard from its top to the end of the coverage heat map.
+        dashboard = console_dashboard(browser, url)
+        heat = dashboard.locator("[data-testid=section][data-name=coverage_heatmap] svg").bounding_box()
+        dashboard.screenshot(path=str(out / "dashboard.png"), full_page=True,
+                             clip={"x": 0, "y": 0, "width": 1280, "height": heat["y"] + heat["height"] + 24})
+        dashboard.context.close()
         if keep_open:
             time.sleep(keep_open)
         page.context.close()
@@ -111,7 +133,7 @@ def main() -> None:
             server.server_close()
             with app.app_context():
                 db.engine.dispose()
-    print(f"saved grid.png, visit-form.png and resident-home.png in {args.out}")
+    print(f"saved grid.png, visit-form.png, resident-home.png and dashboard.png in {args.out}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from server.auth.models import Device, LoginFailure, User
-from server.errors import NotFound, TooManyRequests, Unauthorized
+from server.errors import FieldError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from server.notify.subscriptions import forget_device
 from server.records import utcnow
 
@@ -122,3 +122,73 @@ def revoke_device(session: Session, *, user: User, device_id: str) -> None:
     device.revoked_at = device.revoked_at or utcnow()
     forget_device(session, device.id)
     session.commit()
+
+
+# ---- a supervisor manages the butlers of their community (the console) -------------------------
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def _managed_butler(session: Session, actor: User, user_id: str) -> User:
+    """A butler the actor manages: an admin any, a supervisor those of their community (else 404)."""
+    user = session.get(User, user_id)
+    if user is None or user.role != "butler" or not _manages(actor, user.community_id):
+        raise NotFound()
+    return user
+
+
+def _manages(actor: User, community_id: str | None) -> bool:
+    return actor.role == "admin" or (actor.role == "supervisor" and community_id is not None
+                                     and actor.community_id == community_id)
+
+
+def _checked_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed([FieldError("password", "too_short", min=MIN_PASSWORD_LENGTH)])
+    return password
+
+
+def revoke_managed_device(session: Session, *, actor: User, device_id: str) -> Device:
+    """A supervisor revokes a device of a user of their community (an admin, any): revoke_device
+    for its owner. 404 for a device outside the actor's community."""
+    device = session.get(Device, device_id)
+    if device is None or not _manages(actor, device.user.community_id) or device.user.role == "admin":
+        raise NotFound()
+    revoke_device(session, user=device.user, device_id=device.id)
+    return device
+
+
+def create_butler(session: Session, *, actor: User, community_id: str | None, username: str, name: str,
+                  password: str) -> User:
+    """A new butler of the actor's community with an initial password; the caller commits."""
+    if not _manages(actor, community_id):
+        raise NotFound()
+    username, name = (username or "").strip(), (name or "").strip()
+    errors = [FieldError(field, "required") for field, value in (("username", username), ("name", name))
+              if not value]
+    errors += [FieldError(field, "too_long", max=limit) for field, value, limit
+               in (("username", username, 64), ("name", name, 100)) if len(value) > limit]
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        errors.append(FieldError("password", "too_short", min=MIN_PASSWORD_LENGTH))
+    if errors:
+        raise ValidationFailed(errors)
+    if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise ValidationFailed([FieldError("username", "duplicate")])
+    user = User(username=username, name=name, role="butler", community_id=community_id,
+                password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def reset_password(session: Session, *, actor: User, user_id: str, password: str) -> User:
+    """A managed butler's new password; every device they have is revoked. The caller commits."""
+    user = _managed_butler(session, actor, user_id)
+    user.password_hash = hash_password(_checked_password(password))
+    now = utcnow()
+    for device in user.devices:
+        if device.revoked_at is None:
+            device.revoked_at = now
+            forget_device(session, device.id)
+    session.flush()
+    return user

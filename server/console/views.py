@@ -322,3 +322,6 @@ def export(name: str):
     filename = f"{name}_{start.isoformat()}_{end.isoformat()}.csv"
     return Response(figures.to_csv(translated(tables[name]), language()), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+from server.console import actions  # noqa: E402,F401  (its routes are on bp; it imports this module)

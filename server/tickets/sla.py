@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.errors import FieldError, ValidationFailed
 from server.records import utcnow
 from server.syncing.changes import next_seqs
 from server.tickets.events import ticket_escalated
@@ -79,3 +80,32 @@ def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None)
     for ticket in tickets:
         ticket_escalated(session, ticket)
     return tickets
+
+
+ESCALATION_STAGES = ("accept", "resolve")
+OPEN = WAITING + IN_HAND
+
+
+def escalate_now(session: Session, ticket: Ticket, stage: str, now: datetime | None = None) -> Ticket:
+    """Escalate one open ticket by hand (a supervisor in the console), as escalate_overdue would.
+
+    The caller checks that the ticket is in the supervisor's scope. Refused (422) for a closed
+    ticket, an unknown stage, or a stage the ticket is already escalated for (or past: "resolve"
+    comes after "accept").
+    """
+    if stage not in ESCALATION_STAGES:
+        raise ValidationFailed([FieldError("escalated", "invalid_choice", choices="accept, resolve")])
+    if ticket.deleted or ticket.status not in OPEN:
+        raise ValidationFailed([FieldError("escalated", "not_open")])
+    if ticket.escalated == stage or (ticket.escalated == "resolve" and stage == "accept"):
+        raise ValidationFailed([FieldError("escalated", "already_escalated")])
+    now = now or utcnow()
+    (seq,) = next_seqs(session, 1)
+    ticket.escalated = stage
+    ticket.escalated_at = now
+    ticket.version += 1
+    ticket.updated_at = now
+    ticket.seq = seq  # phones holding the ticket pull the flag
+    session.flush()
+    ticket_escalated(session, ticket)
+    return ticket
