@@ -67,12 +67,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every model module, so that metadata (and Alembic) sees every table."""
+    from server.attendance import models as _attendance  # noqa: F401
+    from server.audit import models as _audit  # noqa: F401
     from server.auth import models as _auth  # noqa: F401
     from server.community import models as _community  # noqa: F401
     from server.notices import models as _notices  # noqa: F401
     from server.products import models as _products  # noqa: F401
     from server.tickets import models as _tickets  # noqa: F401
     from server.notify import models as _notify  # noqa: F401
+    from server.operations import models as _operations  # noqa: F401
     from server.syncing import models as _syncing  # noqa: F401
     from server.visits import models as _visits  # noqa: F401
 

@@ -324,4 +324,5 @@ def export(name: str):
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-from server.console import actions  # noqa: E402,F401  (its routes are on bp; it imports this module)
+# Each imports this module and puts its routes on bp.
+from server.console import actions, attendance, audit, catalogue, conflicts, operations  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""attendance: models (being written)."""

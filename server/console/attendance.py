@@ -1,0 +1,1 @@
+"""The console's attendance pages (being written)."""

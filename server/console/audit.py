@@ -1,0 +1,1 @@
+"""The console's audit pages (being written)."""

@@ -1,0 +1,1 @@
+"""The console's catalogue pages (being written)."""

@@ -1,0 +1,1 @@
+"""The console's conflicts pages (being written)."""

@@ -1,0 +1,1 @@
+"""The console's operations pages (being written)."""
