@@ -3,7 +3,8 @@
 The floor writes the same visit rows (same columns, same values, sequence numbers reserved in one
 counter UPDATE) plus one change-log row per record into `bench_change_log`, a bench-only table
 shaped like sync_eviction (seq, user_id, record_type, record_id, household_id, created_at, with an
-index on (user_id, seq)), all in one transaction with two `executemany` calls.
+index on (user_id, seq)), and the audit row every change must leave (audit_event, docs/audit.md),
+all in one transaction with three `executemany` calls.
 
 The real path is the Flask test client posting the batches as the grid's butler, with the cursor
 the phone holds and `limit: 1`, so the pull that ends every sync round trip costs almost nothing
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 
 from bench.harness import Database, Sizes, StatementCounter, analyze, dispose, make_app, median, quiet_gc, timed
 from bench.world import Phone, create_world, new_id, put, reserve_seqs, visit_fields, visit_row
+from server.audit.models import AuditEvent
 from server.extensions import db
 from server.records import UTCDateTime
 from server.visits.models import Visit
@@ -43,19 +45,23 @@ def batches(world, sizes: Sizes, count: int, offset: int = 0) -> list[list[dict]
     return [mutations[i:i + sizes.push_batch] for i in range(0, count, sizes.push_batch)]
 
 
-def floor_write(engine: sa.Engine, butler_id: str, mutations: list[dict]) -> None:
-    """The floor: the same rows and a change-log row each, two executemany, one transaction."""
+def floor_write(engine: sa.Engine, butler_id: str, community_id: str, mutations: list[dict]) -> None:
+    """The floor: the same rows, a change-log row and an audit row each, three executemany, one transaction."""
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
         seqs = reserve_seqs(conn, len(mutations))
-        rows, log = [], []
+        rows, log, audited = [], [], []
         for m in mutations:
             seq = next(seqs)
             rows.append(visit_row(m["id"], m["fields"], butler_id, seq, now))
             log.append({"seq": seq, "user_id": butler_id, "record_type": "visit", "record_id": m["id"],
                         "household_id": m["fields"]["household_id"], "created_at": now})
+            audited.append({"at": now, "user_id": butler_id, "device_id": None, "community_id": community_id,
+                            "household_id": m["fields"]["household_id"], "action": "create", "record_type": "visit",
+                            "record_id": m["id"], "fields": sorted(m["fields"]), "channel": "sync"})
         conn.execute(Visit.__table__.insert(), rows)
         conn.execute(CHANGE_LOG.insert(), log)
+        conn.execute(AuditEvent.__table__.insert(), audited)
 
 
 def _empty(app, engine: sa.Engine) -> None:
@@ -66,6 +72,7 @@ def _empty(app, engine: sa.Engine) -> None:
         conn.execute(sa.delete(Visit.__table__))
         conn.execute(sa.delete(SyncMutation.__table__))
         conn.execute(sa.delete(CHANGE_LOG))
+        conn.execute(sa.delete(AuditEvent.__table__))
     analyze(app)
 
 
@@ -73,13 +80,14 @@ def _floor_run(app, engine: sa.Engine, world, sizes: Sizes) -> float:
     """One timed floor write of as many visits as the real path pushes; its rows removed after."""
     mutations = [m for batch in batches(world, sizes, sizes.push_visits, offset=5 * 10**6) for m in batch]
     with quiet_gc():
-        seconds, _ = timed(lambda: floor_write(engine, world.butler_id, mutations))
+        seconds, _ = timed(lambda: floor_write(engine, world.butler_id, world.community_id, mutations))
     ids = [m["id"] for m in mutations]
     with engine.begin() as conn:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             conn.execute(sa.delete(Visit.__table__).where(Visit.__table__.c.id.in_(chunk)))
             conn.execute(sa.delete(CHANGE_LOG).where(CHANGE_LOG.c.record_id.in_(chunk)))
+            conn.execute(sa.delete(AuditEvent.__table__).where(AuditEvent.__table__.c.record_id.in_(chunk)))
     analyze(app)
     return seconds
 
@@ -109,7 +117,8 @@ def _run(app, database: Database, sizes: Sizes, engine_variant: bool) -> dict:
     # ---- warm-up (one batch each way), then empty tables again --------------------------------
     (warm,) = batches(world, sizes, sizes.push_batch, offset=3 * 10**6)
     phone.post(phone.body(cursor=phone.cursor, mutations=warm, limit=1))
-    floor_write(engine, world.butler_id, batches(world, sizes, sizes.push_batch, offset=4 * 10**6)[0])
+    floor_write(engine, world.butler_id, world.community_id,
+                batches(world, sizes, sizes.push_batch, offset=4 * 10**6)[0])
     _empty(app, engine)
 
     # ---- the floor and the real path, the floor's runs spread over the real path's ------------------

@@ -1,1 +1,156 @@
-"""The console's audit pages (being written)."""
+"""The console's audit trail (issue 6, part 5): who read a household's file and who changed what, when.
+
+One page, /console/audit, newest first: the whole community, or one household (chosen by building then
+household, or linked from the grids page with ?household=), or one user; "older" pages by id. It shows
+what server.audit recorded — field names, never values. A supervisor sees their own community only;
+an admin the community chosen by ?community=.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, g, render_template, request
+
+from server import i18n
+from server.audit import service as audit
+from server.auth.models import Device, User
+from server.community.models import Household
+from server.console.auth import console_login_required
+from server.console.views import TEXT, bp, community_for, language
+from server.extensions import db
+
+TEXT.update({
+    "audit": ("审计记录", "Audit trail"),
+    "audit_intro": ("谁在何时查看了住户档案中的个人信息、谁修改了什么。只记录字段名称，不记录内容。",
+                    "Who read a household file's personal data, and who changed what, when. Field names only, "
+                    "never their contents."),
+    "audit_household": ("住户", "Household"),
+    "audit_user": ("用户", "User"),
+    "audit_all_households": ("（全部住户）", "(all households)"),
+    "audit_all_users": ("（全部用户）", "(all users)"),
+    "audit_time": ("时间", "Time"),
+    "audit_who": ("操作人", "Who"),
+    "audit_action": ("操作", "Action"),
+    "audit_record": ("记录", "Record"),
+    "audit_fields": ("字段", "Fields"),
+    "audit_channel": ("渠道", "Channel"),
+    "audit_none": ("没有记录。", "Nothing recorded."),
+    "audit_older": ("更早的记录", "Older"),
+    "audit_newest": ("回到最新", "Newest"),
+    "audit_of_household": ("审计记录", "Audit trail"),
+})
+
+ROLES = {"butler": ("管家", "butler"), "resident": ("住户", "resident"), "supervisor": ("主管", "supervisor"),
+         "admin": ("管理员", "administrator")}
+ACTIONS = {"read": ("查看", "read"), "create": ("新建", "created"), "update": ("修改", "changed"),
+           "delete": ("删除", "deleted"), "create_user": ("新建账号", "created the account"),
+           "reset_password": ("重置密码", "reset the password"),
+           "revoke_device": ("注销设备", "revoked the device")}
+RECORD_TYPES = {"household": ("住户档案", "household file"), "person": ("住户成员", "household member"),
+                "visit": ("走访", "visit"), "touchpoint": ("触点", "touchpoint"), "ticket": ("工单", "ticket"),
+                "order": ("订单", "order"), "product": ("服务产品", "service product"),
+                "notice": ("公告", "notice"), "grid": ("网格", "grid"), "community": ("小区", "community"),
+                "user": ("账号", "account"), "device": ("设备", "device"), "checkin": ("签到", "check-in")}
+CHANNELS = {"api": ("接口", "API"), "sync": ("手机同步", "phone sync"), "console": ("控制台", "console")}
+# Field names that server.i18n.LABELS does not hold (it words the API's errors).
+FIELD_LABELS = {"consent_at": ("同意时间", "Consent given"), "deleted": ("删除", "Deleted")}
+
+
+def _words(table: dict, code: str | None) -> str:
+    return i18n.pick(table[code], language()) if code in table else (code or "")
+
+
+def _fields(names: list[str]) -> str:
+    lang = language()
+    words = [i18n.pick(FIELD_LABELS[name], lang) if name in FIELD_LABELS else i18n.label(name, lang)
+             for name in names]
+    return ("、" if lang != "en" else ", ").join(words)
+
+
+def _address(household: Household) -> str:
+    return "-".join(part for part in (household.building, household.unit, household.room) if part)
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _users(community: str) -> list[User]:
+    """Whoever may act in the community: its own users, and the administrators."""
+    return list(db.session.scalars(sa.select(User).where(sa.or_(User.community_id == community, User.role == "admin"))
+                                   .order_by(User.role, User.name, User.username)))
+
+
+def _chosen_household(community: str) -> tuple[Household | None, str]:
+    """The household asked for (404 outside the community) and the building whose households are listed."""
+    household_id, building = request.args.get("household") or None, request.args.get("building") or None
+    household = db.session.get(Household, household_id) if household_id else None
+    if household_id and (household is None or household.community_id != community):
+        abort(404)
+    if household is not None and building is not None and building != household.building:
+        household = None  # another building was chosen: its households are listed, none is chosen yet
+    return household, (household.building if household is not None else building or "")
+
+
+def _rows(events: list, users: dict[str, User]) -> list[dict]:
+    """The events as the page shows them: words in the page's language, the record by its address."""
+    household_ids = {e.household_id for e in events if e.household_id}
+    addresses = {h.id: _address(h) for h in db.session.scalars(
+        sa.select(Household).where(Household.id.in_(household_ids)))} if household_ids else {}
+    device_ids = {e.record_id for e in events if e.record_type == "device"}
+    devices = {d.id: d for d in db.session.scalars(sa.select(Device).where(Device.id.in_(device_ids)))} \
+        if device_ids else {}
+    rows = []
+    for event in events:
+        who = users.get(event.user_id)
+        if event.record_type == "user" and event.record_id in users:
+            record = users[event.record_id].name
+        elif event.record_type == "device" and event.record_id in devices:
+            device = devices[event.record_id]
+            record = f"{device.name or device.id[:8]} ({device.user.name})"
+        else:
+            record = addresses.get(event.household_id, "")
+        rows.append({"event": event, "at": event.at.strftime("%Y-%m-%d %H:%M:%S") + " UTC",
+                     "who": who.name if who else event.user_id, "role": _words(ROLES, who.role if who else None),
+                     "action": _words(ACTIONS, event.action), "type": _words(RECORD_TYPES, event.record_type),
+                     "record": record, "fields": _fields(event.fields or []),
+                     "channel": _words(CHANNELS, event.channel)})
+    return rows
+
+
+@bp.get("/audit")
+@console_login_required
+def audit_trail():
+    """The community's audit trail, newest first, for one household or one user if chosen."""
+    community, _ = community_for(g.user)
+    if community is None:
+        abort(404)
+    household, building = _chosen_household(community)
+    users = _users(community)
+    by_id = {user.id: user for user in users}
+    user_id = request.args.get("user") or None
+    if user_id and user_id not in by_id:
+        abort(404)
+    events, older = audit.list_events(db.session, community_id=community,
+                                      household_id=household.id if household else None, user_id=user_id,
+                                      before=_int_arg("before"))
+    # Authors of the events that are not (or no longer) of this community, named all the same.
+    missing = {e.user_id for e in events} - set(by_id)
+    if missing:
+        by_id.update({u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(missing)))})
+    buildings = list(db.session.scalars(
+        sa.select(Household.building).where(Household.community_id == community)  # deleted ones have a past too
+        .distinct().order_by(Household.building)))
+    households = list(db.session.scalars(
+        sa.select(Household).where(Household.community_id == community, Household.building == building)
+        .order_by(Household.unit, Household.room))) if building else []
+    query = {"community": community} if g.user.role == "admin" else {}
+    if household is not None:
+        query["household"] = household.id
+    if user_id:
+        query["user"] = user_id
+    context = {"rows": _rows(events, by_id), "older": older, "query": query,
+               "community": community, "buildings": buildings, "building": building, "households": households,
+               "household": household, "users": users, "user_id": user_id, "address": _address,
+               "role_name": lambda code: _words(ROLES, code), "before": _int_arg("before")}
+    return render_template("console/audit.html", **context)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
+from server.audit import service as audit
 from server.errors import FieldError, NotFound, ValidationFailed
 from server.extensions import db
 from server.http import json_body
@@ -17,6 +18,21 @@ def _type(plural: str) -> str:
     if res is None:
         raise NotFound()
     return res.type
+
+
+def _via() -> audit.Via:
+    return audit.Via("api", g.device.id)
+
+
+def _sent(rtype: str, items: list[dict]):
+    """Records of the household file leave the server only with an audit event each."""
+    events = audit.read_events(db.session, user=g.user, via=_via(), reads=[(rtype, item) for item in items])
+    if events:
+        # End the read first: on SQLite a transaction that read before it writes can be refused
+        # when another writer committed in between; a fresh one waits for the lock instead.
+        db.session.commit()
+        audit.insert(db.session, events)
+        db.session.commit()
 
 
 def _int_arg(name: str, default: int | None) -> int | None:
@@ -37,15 +53,18 @@ def list_records(plural: str):
     limit = _int_arg("limit", 100)
     records, next_after = service.list_records(db.session, user=g.user, rtype=rtype, filters=filters,
                                                limit=limit, after=request.args.get("after"))
-    return jsonify(items=[service.dump(g.user, rtype, r) for r in records], next=next_after)
+    items = [service.dump(g.user, rtype, r) for r in records]
+    _sent(rtype, items)
+    return jsonify(items=items, next=next_after)
 
 
 @bp.get("/<plural>/<record_id>")
 def get_record(plural: str, record_id: str):
     """One record."""
     rtype = _type(plural)
-    return jsonify(service.dump(g.user, rtype, service.get(db.session, user=g.user, rtype=rtype,
-                                                            record_id=record_id)))
+    item = service.dump(g.user, rtype, service.get(db.session, user=g.user, rtype=rtype, record_id=record_id))
+    _sent(rtype, [item])
+    return jsonify(item)
 
 
 @bp.post("/<plural>")
@@ -54,7 +73,7 @@ def create_record(plural: str):
     rtype = _type(plural)
     body = json_body()
     record_id = body.pop("code" if rtype == "product" else "id", None)
-    record = service.create(db.session, user=g.user, rtype=rtype, data=body, record_id=record_id)
+    record = service.create(db.session, user=g.user, rtype=rtype, data=body, record_id=record_id, via=_via())
     db.session.commit()
     return jsonify(service.dump(g.user, rtype, record)), 201
 
@@ -68,7 +87,7 @@ def update_record(plural: str, record_id: str):
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise ValidationFailed([FieldError("version", "invalid_type")])
     record = service.update(db.session, user=g.user, rtype=rtype, record_id=record_id, data=body,
-                            expected_version=version)
+                            expected_version=version, via=_via())
     db.session.commit()
     return jsonify(service.dump(g.user, rtype, record))
 
@@ -78,6 +97,6 @@ def delete_record(plural: str, record_id: str):
     """Delete a record (kept as a tombstone for the phones)."""
     rtype = _type(plural)
     service.delete(db.session, user=g.user, rtype=rtype, record_id=record_id,
-                   expected_version=_int_arg("version", None))
+                   expected_version=_int_arg("version", None), via=_via())
     db.session.commit()
     return "", 204

@@ -1,7 +1,8 @@
 """Reading and writing records of any registered type, always through the scope rules.
 
 Writes run in a savepoint: a rejected write leaves nothing behind, and a batch (sync) can go on
-with its next record. The caller commits.
+with its next record. The caller commits. Every write leaves an audit event (server/audit) in
+the same transaction: here, and nowhere else, so that no way in (REST, sync, console) is missed.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.audit import service as audit
+from server.audit.service import Via
 from server.auth import scopes
 from server.auth.models import User
 from server.errors import (AlreadyExists, FieldError, Forbidden, NotFound, StaleVersion,
@@ -96,7 +99,7 @@ def load_fields(user: User, rtype: str, data: Any, *, creating: bool) -> dict[st
 
 def create(session: Session, *, user: User, rtype: str, data: Any, record_id: str | None = None,
            client_id: str = SERVER_CLIENT, meta: dict | None = None, scope_grace: bool = False,
-           batch: Batch | None = None):
+           batch: Batch | None = None, via: Via | None = None):
     """A new record, with the id the client chose (or a fresh one).
 
     `client_id` names the writing app for field-level merging; `meta` (from the sync engine)
@@ -104,6 +107,7 @@ def create(session: Session, *, user: User, rtype: str, data: Any, record_id: st
     outside the user's current scope: work done offline before a reassignment (sync decides).
     With a `batch` (sync), a simple write is checked in Python now and in SQL with the batch's
     others later (server/resources/batch.py), and returns only its id and version (`Written`).
+    `via` names the channel and device for the audit trail (None: the console).
     """
     res = resource(rtype)
     if not scopes.rights(user, rtype).create:
@@ -124,6 +128,7 @@ def create(session: Session, *, user: User, rtype: str, data: Any, record_id: st
             row["seq"], row["field_meta"] = _tracking(session, {}, values, meta=meta, version=1,
                                                       client_id=client_id, user=user)
             batch.add_row(rtype, row)
+            _audit(session, user, "create", rtype, row, values, via, deferred=True)
             return Written(record_id, 1)
         record = res.model(id=record_id, version=1, deleted=False, created_at=now, updated_at=now,
                            **values)
@@ -134,12 +139,13 @@ def create(session: Session, *, user: User, rtype: str, data: Any, record_id: st
             _check_in_scope(session, user, res, record)
         if res.rules.after_write:
             res.rules.after_write(session, user, record, {}, True)
+        _audit(session, user, "create", rtype, record, values, via)
     return record
 
 
 def update(session: Session, *, user: User, rtype: str, record_id: str, data: Any,
            expected_version: int | None = None, client_id: str = SERVER_CLIENT, meta: dict | None = None,
-           batch: Batch | None = None):
+           batch: Batch | None = None, via: Via | None = None):
     """Change some fields of a record; 409 when `expected_version` is no longer current."""
     res = resource(rtype)
     changes = load_fields(user, rtype, data, creating=False)
@@ -162,6 +168,7 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
             batch.note_written(rtype, record_id)
             if res.rules.after_write:
                 res.rules.after_write(session, user, record, previous, False)
+            _audit(session, user, "update", rtype, record, changes, via, deferred=True)
             return record
         watched = res.rules.audience_of(session, record, changes) if res.rules.audience_of else []
         before = audience(session, watched)
@@ -178,11 +185,12 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
             record_moved(session, rtype=rtype, record_id=record.id, **moved)
         if res.rules.after_write:
             res.rules.after_write(session, user, record, previous, False)
+        _audit(session, user, "update", rtype, record, changes, via)
     return record
 
 
 def delete(session: Session, *, user: User, rtype: str, record_id: str,
-           expected_version: int | None = None):
+           expected_version: int | None = None, via: Via | None = None):
     """Mark a record deleted (a tombstone the sync engine sends on)."""
     res = resource(rtype)
     if not scopes.rights(user, rtype).delete:
@@ -197,7 +205,22 @@ def delete(session: Session, *, user: User, rtype: str, record_id: str,
         _flush(session)
         if watched:
             apply_scope_change(session, before, audience(session, watched))
+        _audit(session, user, "delete", rtype, record, {}, via)
     return record
+
+
+def _audit(session: Session, user: User, action: str, rtype: str, record, fields, via: Via | None, *,
+           deferred: bool = False) -> None:
+    """The write's audit event: the names of the fields written (after the domain rules added theirs,
+    such as the phone number that withdrawn consent erases), never their values. Inside the write's
+    savepoint, so a refused write leaves no event; a sync batch's fast writes (no savepoint) keep theirs
+    to be inserted with the batch's rows (server/syncing/store.py)."""
+    event = audit.change_event(session, user=user, action=action, rtype=rtype, record=record, fields=fields,
+                               via=via)
+    if deferred:
+        audit.defer(session, event)
+    else:
+        audit.insert(session, [event])
 
 
 def _checked_id(rtype: str, record_id: Any) -> str:
