@@ -7,6 +7,8 @@
 - resident: their own household without the butler's internal notes and tags, its tickets and
   orders; the catalogue. Never people, visits or touchpoints.
 - notices (公告): a supervisor writes their community's; its butlers and residents read them.
+- check-ins (签到/签退): a butler makes their own and reads their own; nobody changes one (a check-in is
+  a fact); a supervisor reads their community's and may delete one. Residents: nothing.
 """
 from __future__ import annotations
 
@@ -56,6 +58,7 @@ RIGHTS: dict[str, dict[str, Rights]] = {
                                    "backoffice_rating")),
         "order": Rights(create=_f("household_id", "product_code", "quantity", "note"),
                         update=_f("quantity", "note", "status")),
+        "checkin": Rights(create=_f("kind", "at", "note")),  # butler and community: the server's
     },
     "resident": {
         "household": Rights(hidden=_f("notes", "tags")),
@@ -66,7 +69,7 @@ RIGHTS: dict[str, dict[str, Rights]] = {
                         update=_f("status")),
     },
     "supervisor": {
-        "community": Rights(update=_f("name", "city")),
+        "community": Rights(update=_f("name", "city", "timezone")),
         "grid": Rights(create=_f("community_id", "name", "butler_id"),
                        update=_f("name", "butler_id"), delete=True),
         "household": Rights(create=_HOUSEHOLD, update=_HOUSEHOLD, delete=True),
@@ -80,6 +83,7 @@ RIGHTS: dict[str, dict[str, Rights]] = {
                         update=_f("quantity", "note", "status"), delete=True),
         "notice": Rights(create=_f("community_id", "title", "body", "published_at"),
                          update=_f("title", "body", "published_at"), delete=True),
+        "checkin": Rights(delete=True),
     },
 }
 
@@ -155,6 +159,12 @@ def visible_filter(user: User, rtype: str, model, *, in_change_order: bool = Fal
         return model.id.in_(sa.select(Household.community_id).where(household_filter(user)))
     if rtype == "notice":
         return community_filter(user, model.community_id)
+    if rtype == "checkin":
+        if user.role == "supervisor":
+            return model.community_id == user.community_id if user.community_id else sa.false()
+        if user.role == "butler":
+            return model.butler_id == user.id
+        return sa.false()
     if rtype == "grid":
         if user.role == "supervisor":
             return model.community_id == user.community_id

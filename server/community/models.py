@@ -12,6 +12,7 @@ from server.records import JSONType, Synced, Tracked, UTCDateTime, enum, index_c
 
 HOUSEHOLD_STATUSES = ("self_occupied", "rented", "vacant", "custody")
 RELATIONS = ("owner", "family", "tenant", "other")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 class Community(Synced, db.Model):
@@ -19,6 +20,9 @@ class Community(Synced, db.Model):
 
     name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     city: Mapped[str] = mapped_column(sa.String(50), nullable=False, default="")
+    # An IANA name: the community's days (attendance, "today") are counted in it; times stay UTC.
+    timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False, default=DEFAULT_TIMEZONE,
+                                          server_default=DEFAULT_TIMEZONE)
 
 
 class Grid(Synced, db.Model):

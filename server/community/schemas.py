@@ -17,9 +17,17 @@ def _valid_phone(value: str) -> None:
         raise ValidationError("invalid_phone")
 
 
+def _valid_timezone(value: str) -> None:
+    from server.community.service import is_timezone
+
+    if not is_timezone(value):
+        raise ValidationError("invalid_timezone")
+
+
 class CommunitySchema(RecordSchema):
     name = fields.String(required=True, validate=max_length(100))
     city = fields.String(validate=max_length(50))
+    timezone = fields.String(validate=[max_length(64), _valid_timezone])  # IANA; Asia/Shanghai when left out
 
 
 class GridSchema(RecordSchema):

@@ -1,11 +1,15 @@
-"""Domain rules of grids, households and people."""
+"""Domain rules of grids, households and people; a community's time zone and its calendar days."""
 from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.auth.models import User
-from server.community.models import Grid, Household, Person
+from server.community.models import DEFAULT_TIMEZONE, Community, Grid, Household, Person
 from server.errors import FieldError, NotFound, ValidationFailed
 from server.records import utcnow
 from server.resources.registry import Rules
@@ -127,3 +131,39 @@ def move_resident(session: Session, *, actor: User, resident_id: str, household_
     session.flush()
     apply_scope_change(session, before, audience(session, watched))
     return resident
+
+
+# ---- the community's time zone ------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # read from disk once
+
+
+def is_timezone(name: object) -> bool:
+    """Whether `name` is an IANA time zone this server knows ("Asia/Shanghai"; not "+08:00", not a path)."""
+    if not isinstance(name, str) or name not in _known_zones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def zone(community_or_tz: Community | str | None) -> ZoneInfo:
+    """The ZoneInfo of a community (or of a zone name); the default zone when unknown or unset."""
+    name = getattr(community_or_tz, "timezone", community_or_tz) or DEFAULT_TIMEZONE
+    return ZoneInfo(name if is_timezone(name) else DEFAULT_TIMEZONE)
+
+
+def local_date(community_or_tz: Community | str | None, instant: datetime) -> date:
+    """The calendar day an instant falls on in the community's time zone (a naive instant is UTC)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=timezone.utc)
+    return instant.astimezone(zone(community_or_tz)).date()
+
+
+def today_in(community_or_tz: Community | str | None, *, now: datetime | None = None) -> date:
+    """Today in the community's time zone."""
+    return local_date(community_or_tz, now or utcnow())

@@ -1,1 +1,115 @@
-"""The console's attendance pages (being written)."""
+"""The console's attendance (issue 6, part 4): the butlers' daily check-ins, one month at a time.
+
+/console/attendance?month=YYYY-MM shows one row per butler of the community and one column per day of
+the month on the community's calendar (its time zone): the first 签到 and the last 签退 of the day,
+迟到 when the first check-in came after the start of work, 缺勤 for a past day without any check-in;
+totals per butler. /console/attendance.csv?month=YYYY-MM is the same table as CSV. The figures come
+from server.attendance.service (grouped in SQL by butler and local day).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, g, render_template, request, url_for
+
+from server import months
+from server.attendance import service
+from server.community.models import Community
+from server.community.service import today_in
+from server.console.auth import console_login_required
+from server.console.figures import Column, Table, to_csv
+from server.console.views import TEXT, bp, community_for, community_query, language, t
+from server.errors import ValidationFailed
+from server.extensions import db
+
+
+TEXT.update({
+    "attendance": ("考勤", "Attendance"),
+    "att_title": ("{month} 考勤", "Attendance for {month}"),
+    "att_butler": ("管家", "Butler"),
+    "att_present": ("出勤天数", "Days present"),
+    "att_present_short": ("出勤", "Present"),
+    "att_late_days": ("迟到天数", "Days late"),
+    "att_absent_days": ("缺勤天数", "Days absent"),
+    "att_in": ("签到", "In"),
+    "att_out": ("签退", "Out"),
+    "att_late": ("迟到", "Late"),
+    "att_absent": ("缺勤", "Absent"),
+    "att_rules": ("按小区时区（{zone}）计日。首次签到晚于 {starts} 记为迟到；"
+                  "已过去的日子没有任何签到记为缺勤。",
+                  "Days are counted in the community's time zone ({zone}). A first check-in after {starts} is late; "
+                  "a past day without any check-in is absent."),
+    "att_no_butlers": ("本小区还没有管家。", "This community has no butlers yet."),
+    "att_bad_month": ("月份格式不正确，请使用 YYYY-MM（例如 2026-11）。",
+                      "The month is not valid; use YYYY-MM (for example 2026-11)."),
+    "att_weekdays": ("一二三四五六日", "MTWTFSS"),
+})
+
+
+def _month(community: str | None) -> tuple[date, str | None]:
+    """?month= (YYYY-MM); by default this month on the community's calendar; a bad one: this month and a message."""
+    this_month = today_in(db.session.get(Community, community) if community else None).replace(day=1)
+    raw = request.args.get("month", "").strip()
+    if not raw:
+        return this_month, None
+    try:
+        return months.parse_month(raw), None
+    except ValidationFailed:
+        return this_month, t("att_bad_month")
+
+
+def _cell(day: service.Day) -> str:
+    """A day as one line of text (the CSV's cell)."""
+    if day.state == service.ABSENT:
+        return t("att_absent")
+    parts = []
+    if day.first_in:
+        parts.append(f"{t('att_in')} {day.first_in}")
+    if day.last_out:
+        parts.append(f"{t('att_out')} {day.last_out}")
+    if day.state == service.LATE:
+        parts.append(t("att_late"))
+    return " ".join(parts)
+
+
+def _table(month: service.Month) -> Table:
+    columns = (Column("butler", "管家", "Butler"),
+               *[Column(d.isoformat(), d.isoformat(), d.isoformat()) for d in month.days],
+               Column("present", "出勤天数", "Days present", "int"),
+               Column("late", "迟到天数", "Days late", "int"),
+               Column("absent", "缺勤天数", "Days absent", "int"))
+    rows = tuple((b.name, *[_cell(d) for d in b.days], b.present, b.late, b.absent) for b in month.butlers)
+    return Table("attendance", "考勤", "Attendance", columns, rows, chart="none")
+
+
+@bp.get("/attendance")
+@console_login_required
+def attendance():
+    community, _ = community_for(g.user)
+    first, bad = _month(community)
+    context = {"month": None, "bad": bad, "month_text": months.month_text(first),
+               "prev_month": months.month_text(months.add_months(first, -1)),
+               "next_month": months.month_text(months.add_months(first, 1)), "weekdays": t("att_weekdays"),
+               "csv_url": url_for("console.attendance_csv", month=months.month_text(first), **community_query())}
+    if community is None:
+        context["bad"] = t("no_community")
+        return render_template("console/attendance.html", **context)
+    month = service.attendance(db.session, community_id=community, year=first.year, month=first.month)
+    context.update(month=month, this_month=months.month_text(month.today.replace(day=1)),
+                   rules=t("att_rules", zone=month.timezone, starts=month.work_starts.strftime("%H:%M")))
+    return render_template("console/attendance.html", **context), (400 if bad else 200)
+
+
+@bp.get("/attendance.csv")
+@console_login_required
+def attendance_csv():
+    community, _ = community_for(g.user)
+    first, bad = _month(community)
+    if bad:
+        return Response(bad, status=400, mimetype="text/plain")
+    if community is None:
+        return render_template("console/error.html", message=t("not_found")), 404
+    month = service.attendance(db.session, community_id=community, year=first.year, month=first.month)
+    filename = f"attendance_{months.month_text(first)}.csv"
+    return Response(to_csv(_table(month), language()), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -78,6 +78,9 @@ def _dumper(schema: type[WireSchema]):
 @cache
 def registry() -> dict[str, Resource]:
     """All record types by wire type. Built on first use so that importing stays cheap."""
+    from server.attendance.models import Checkin
+    from server.attendance.schemas import CheckinSchema
+    from server.attendance.service import CHECKIN_RULES
     from server.community.models import Community, Grid, Household, Person
     from server.community.schemas import CommunitySchema, GridSchema, HouseholdSchema, PersonSchema
     from server.community.service import GRID_RULES, HOUSEHOLD_RULES, PERSON_RULES
@@ -110,6 +113,7 @@ def registry() -> dict[str, Resource]:
         Resource("order", "orders", Order, OrderSchema, ORDER_RULES,
                  filters=("household_id", "product_code", "status")),
         Resource("notice", "notices", Notice, NoticeSchema, NOTICE_RULES, filters=("community_id",)),
+        Resource("checkin", "checkins", Checkin, CheckinSchema, CHECKIN_RULES, filters=("butler_id", "kind")),
     ]
     return {r.type: r for r in resources}
 

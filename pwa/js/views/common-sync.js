@@ -4,6 +4,7 @@
 import { h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";
 import * as store from "../store.js";
+import { KINDS as CHECKIN_KINDS } from "./checkin-logic.js";
 import { CHANNELS, HOUSEHOLD_STATUSES, RELATIONS, VISIT_KINDS, addressLabel, label } from "./common.js";
 
 extend({
@@ -23,7 +24,7 @@ extend({
     },
     cs_type: {
       household: "住户档案", person: "家庭成员", visit: "入户走访", touchpoint: "触点", ticket: "工单",
-      order: "订单", conflict: "冲突", product: "服务产品", record: "记录",
+      order: "订单", conflict: "冲突", product: "服务产品", record: "记录", checkin: "签到/签退",
     },
     // By error code, for when the server's sentence is in the other language (the user switched).
     cs_error: {
@@ -37,6 +38,7 @@ extend({
       not_rateable: "工单完成后才能评价。", changed_since_seen: "这条记录在您上次同步后被他人修改过，请查看后再删除。",
       changed_since_conflict: "冲突之后{label}又被修改过，请查看现在的值。", record_deleted: "这条记录已被删除。",
       already_settled: "这个冲突已经处理过了。", other: "服务器拒绝了这条修改（{code}）。",
+      in_future: "{label}晚于服务器时间，请检查手机的日期和时间设置。", too_old: "{label}太久以前，已不能提交。",
     },
   },
   en: {
@@ -57,6 +59,7 @@ extend({
     cs_type: {
       household: "Household file", person: "Family member", visit: "Home visit", touchpoint: "Touchpoint",
       ticket: "Ticket", order: "Order", conflict: "Conflict", product: "Service product", record: "Record",
+      checkin: "Check-in",
     },
     cs_error: {
       required: "{label} is required.", null: "{label} may not be empty.",
@@ -75,6 +78,8 @@ extend({
       changed_since_conflict: "{label} changed again after the conflict; review its current value.",
       record_deleted: "This record has been deleted.", already_settled: "This conflict has already been settled.",
       other: "The server refused this change ({code}).",
+      in_future: "{label} is ahead of the server's clock; check the phone's date and time.",
+      too_old: "{label} is too long ago; it can no longer be sent.",
     },
   },
 });
@@ -86,12 +91,14 @@ const ORDER_STATUSES = ["placed", "confirmed", "delivered", "cancelled"];
 // The server's value lists (server/*/models.py) for the fields that take one, by record type, and
 // the list in common.js that names their values.
 const CHOICES = { kind: VISIT_KINDS, channel: CHANNELS, relation: RELATIONS, category: CATEGORIES };
+const TYPE_CHOICES = { checkin: { kind: CHECKIN_KINDS } }; // where a type's field takes other values
 const STATUS_CHOICES = { household: HOUSEHOLD_STATUSES, ticket: TICKET_STATUSES, order: ORDER_STATUSES };
 const LABELS_OF = { kind: ["kind"], channel: ["channel"], relation: ["relation"], category: ["ticket_category"],
                     status: ["ticket_status", "order_status", "status"] };
 
 /** The allowed values of a field of a record type, or null when it is free. */
 export function choicesFor(type, field) {
+  if (TYPE_CHOICES[type]?.[field]) return TYPE_CHOICES[type][field];
   return field === "status" ? STATUS_CHOICES[type] ?? null : CHOICES[field] ?? null;
 }
 

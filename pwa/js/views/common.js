@@ -20,7 +20,8 @@ extend({
       // Value labels as the tickets and sync screens word them (common-sync.js): one value, one name.
       status: { self_occupied: "自住", rented: "出租", vacant: "空置", custody: "托管" },
       relation: { owner: "业主", family: "家属", tenant: "租户", other: "其他" },
-      kind: { routine: "例行走访", new_owner: "新业主", follow_up: "回访", complaint: "投诉", emergency: "突发事件" },
+      kind: { routine: "例行走访", new_owner: "新业主", follow_up: "回访", complaint: "投诉", emergency: "突发事件",
+              in: "签到", out: "签退" }, // the last two: a check-in's kind (views/checkin.js)
       channel: { lobby: "大堂", phone: "电话", wechat: "微信", visit: "上门", other: "其他" },
       ticket_status: { new: "新建", dispatched: "已派单", accepted: "已接单", in_progress: "处理中",
                        resolved: "已解决", closed: "已关闭", cancelled: "已取消" },
@@ -44,7 +45,7 @@ extend({
       status: { self_occupied: "Owner-occupied", rented: "Rented", vacant: "Vacant", custody: "In custody" },
       relation: { owner: "Owner", family: "Family", tenant: "Tenant", other: "Other" },
       kind: { routine: "Routine visit", new_owner: "New owner", follow_up: "Follow-up", complaint: "Complaint",
-              emergency: "Emergency" },
+              emergency: "Emergency", in: "Check in", out: "Check out" },
       channel: { lobby: "Lobby", phone: "Phone", wechat: "WeChat", visit: "Visit", other: "Other" },
       ticket_status: { new: "New", dispatched: "Dispatched", accepted: "Accepted", in_progress: "In progress",
                        resolved: "Resolved", closed: "Closed", cancelled: "Cancelled" },

@@ -1,10 +1,12 @@
-// 我的网格 My grid: the butler's households by building and unit, with search, filters and each
-// household's visit state. A grid may hold 2,000 households: the row list is built once per store
-// change and the DOM gets ~100 rows at a time, more as the end of the list scrolls into view.
+// 我的网格 My grid: the butler's home screen. Today's check-in card (views/checkin.js), then the
+// households by building and unit, with search, filters and each household's visit state. A grid may
+// hold 2,000 households: the row list is built once per store change and the DOM gets ~100 rows at a
+// time, more as the end of the list scrolls into view.
 
 import { h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
+import { checkinCard } from "./checkin.js";
 import {
   chip, dateLabel, dueMark, groupLabel, isOpenTicket, lastVisitOf, localDate, numberIn, peopleOf, syncMark,
   tagList, tagsOf, visitDue,
@@ -119,9 +121,11 @@ export function gridView(root) {
     oninput: () => { kept.query = search.value; kept.shown = PAGE; refresh(); window.scrollTo(0, 0); },
   });
 
+  // The day's check-in (签到/签退) comes first: it is the butler's first tap of the morning.
+  const checkin = user.role === "butler" ? checkinCard() : null;
   root.replaceChildren(h("section", { class: "butler grid-screen" },
     h("h2", { class: "hello", "data-testid": "greeting" }, t("grid.hello", { name: user.name ?? "" })),
-    summary, search, chips, count, list, sentinel));
+    checkin?.el, summary, search, chips, count, list, sentinel));
 
   // Append the next page of rows, with a group header wherever the building or unit changes.
   function more() {
@@ -197,5 +201,6 @@ export function gridView(root) {
     clearTimeout(timer);
     observer.disconnect();
     unsubscribe();
+    checkin?.cleanup();
   };
 }

@@ -308,6 +308,10 @@ export function syncView(root, _route, { rerender }) {
 /** "住户档案 · 3栋 1单元 101" (with the person's name when it is about a person). */
 function recordTitle(type, id, fields = {}) {
   const parts = [typeLabel(type)];
+  if (type === "checkin") { // hangs on no household: its kind and time say which one it is
+    const checkin = { ...(store.get(type, id) ?? {}), ...fields };
+    return [...parts, showValue("kind", checkin.kind), when(checkin.at)].filter(Boolean).join(" · ");
+  }
   const name = type === "person" ? fields?.name ?? store.get("person", id)?.name : null;
   if (name) parts.push(name);
   parts.push(householdAddress(householdIdOf(type, id, fields)));
