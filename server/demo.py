@@ -5,6 +5,7 @@ nothing, and refusing to touch a database that holds anything else.
 """
 from __future__ import annotations
 
+import calendar
 import random
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -12,10 +13,13 @@ from datetime import date, datetime, timedelta, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.attendance.models import Checkin
 from server.auth.models import User
 from server.auth.service import hash_password
 from server.community.models import Community, Grid, Household, Person
 from server.notices.models import Notice
+from server.operations.checklists import checklist
+from server.operations.models import Inspection, WorkPlanItem
 from server.products.models import Order, Product
 from server.tickets.models import Ticket
 from server.visits.models import Touchpoint, Visit
@@ -78,12 +82,14 @@ def seed(session: Session, *, today: date | None = None) -> bool:
     community = Community(id=COMMUNITY_ID, name="翠湖花园", city="杭州")
     session.add(community)
     session.flush()
-    supervisor = _user("supervisor1", "supervisor", "陈主管")
-    butlers = [_user(f"butler{i}", "butler", name)
+    hired = now - timedelta(days=365)  # the staff were there long before the demo's months of history
+    supervisor = _user("supervisor1", "supervisor", "陈主管", created_at=hired)
+    admin = _user("admin1", "admin", "系统管理员", created_at=hired)  # keeps the company-wide service catalogue
+    butlers = [_user(f"butler{i}", "butler", name, created_at=hired)
                for i, name in enumerate(["李管家", "王管家", "张管家"], start=1)]
     grids = [Grid(id=demo_id("grid", i), community_id=COMMUNITY_ID, name=f"{2 * i - 1}–{2 * i}栋网格",
                   butler_id=butlers[i - 1].id) for i in range(1, 4)]
-    session.add_all([supervisor, *butlers])
+    session.add_all([supervisor, admin, *butlers])
     session.flush()
     session.add_all(grids)
 
@@ -112,6 +118,8 @@ def seed(session: Session, *, today: date | None = None) -> bool:
         session.add_all(_tickets(rng, household, butler_id, now, residents))
         session.add_all(_orders(rng, household, butler_id, now, products))
     session.add_all(_notices(now))
+    session.add_all(_checkins(now, butlers))
+    _operations(session, now, supervisor.id, [butler.id for butler in butlers])
     session.commit()
     return True
 
@@ -134,10 +142,44 @@ def _notices(now: datetime) -> list[Notice]:
             for i, (days, title, body) in enumerate(_NOTICES)]
 
 
-def _user(username: str, role: str, name: str, household_id: str | None = None) -> User:
+# The butlers' check-ins (签到/签退) since the start of last month, on the community's calendar
+# (Asia/Shanghai), so that this month's and last month's attendance pages are whole: most mornings before
+# 09:00, some late, one day missed by 王管家 and one by 张管家; today only the 签到.
+_MISSED = {1: {5}, 2: {12}}  # butler index -> days before today without any check-in
+
+
+def _checkins(now: datetime, butlers: list[User]) -> list[Checkin]:
+    from zoneinfo import ZoneInfo
+
+    rng = random.Random("checkins")  # its own stream: the rest of the demo stays as it was
+    zone = ZoneInfo("Asia/Shanghai")
+    today = now.astimezone(zone).date()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    out = []
+    for i, butler in enumerate(butlers):
+        for ago in range((today - last_month).days, -1, -1):
+            if ago in _MISSED.get(i, ()):
+                continue
+            day = today - timedelta(days=ago)
+            late = rng.random() < 0.15
+            minutes_in = rng.randint(9 * 60 + 3, 9 * 60 + 35) if late else rng.randint(8 * 60 + 15, 8 * 60 + 58)
+            taps = [("in", minutes_in)]
+            if ago:  # today's 签退 is still to come
+                taps.append(("out", rng.randint(17 * 60 + 30, 18 * 60 + 40)))
+            for kind, minutes in taps:
+                at = datetime.combine(day, datetime.min.time(), tzinfo=zone) + timedelta(minutes=minutes)
+                at = at.astimezone(timezone.utc)
+                out.append(Checkin(id=demo_id("checkin", butler.username, day.isoformat(), kind), butler_id=butler.id,
+                                   community_id=COMMUNITY_ID, kind=kind, at=at, note="", created_at=at,
+                                   updated_at=at))
+    return out
+
+
+def _user(username: str, role: str, name: str, household_id: str | None = None,
+          created_at: datetime | None = None) -> User:
     return User(id=demo_id("user", username), username=username, password_hash=hash_password(DEMO_PASSWORD),
-                role=role,
-                name=name, community_id=COMMUNITY_ID, household_id=household_id, demo=True)
+                role=role, name=name, community_id=COMMUNITY_ID, household_id=household_id, demo=True,
+                **({"created_at": created_at} if created_at else {}))
 
 
 def _household(rng: random.Random, grid: Grid, building: int, unit: int, floor: int, room: int) -> Household:
@@ -248,3 +290,61 @@ def _orders(rng, household, butler_id, now, products) -> list[Order]:
     return [Order(id=demo_id("order", household.id), household_id=household.id, product_code=code,
                   quantity=rng.randint(1, 3), status=rng.choice(["placed", "confirmed", "delivered"]),
                   recommended_by=butler_id if rng.random() < 0.6 else None, created_at=at, updated_at=at)]
+
+
+# The month's work plan (月度工作计划): (day of the month, category, title, contractor, whose: None =
+# the supervisor's own, else the butler's index). Items due before today are done, but for the
+# 化粪池 one, which is overdue: a plan worth opening.
+_PLAN = [
+    (3, "facility", "二次供水水箱清洗消毒", "清源水务", None),
+    (5, "cleaning", "1–6栋楼道及扶手深度保洁", "洁美保洁服务有限公司", 0),
+    (8, "greening", "草坪修剪及绿篱整形", "青青园林绿化", None),
+    (10, "septic", "化粪池清掏（2、5栋）", "通达环卫", None),
+    (12, "facility", "电梯月度维保检查", "迅达电梯维保", None),
+    (15, "cleaning", "地下车库地面冲洗", "洁美保洁服务有限公司", 1),
+    (18, "greening", "乔木病虫害防治", "青青园林绿化", None),
+    (21, "pest_control", "绿化带、地下车库、垃圾房消杀（四害）", "绿盾有害生物防治", None),
+    (25, "cleaning", "外墙及单元门玻璃清洗", "洁美保洁服务有限公司", 2),
+    (28, "other", "消防通道杂物清理检查", "", 0),
+]
+# Inspections of the last weeks: (days before today, category, place, keys that failed, note on a failure).
+_INSPECTIONS = [
+    (1, "cleaning", "3栋大堂", ["lift_car_clean"], "轿厢地面有污渍"),
+    (2, "facility", "地下水泵房", [], ""),
+    (4, "greening", "中心花园", ["no_dead_branches_weeds"], "东侧绿篱有枯枝"),
+    (6, "pest_control", "2号垃圾房", [], ""),
+    (9, "cleaning", "5栋电梯厅", [], ""),
+    (13, "septic", "2栋化粪池", ["records_complete"], "缺少上次清掏签字"),
+]
+
+
+def _operations(session: Session, now: datetime, supervisor_id: str, butler_ids: list[str]) -> None:
+    """This month's work plan and a few quality inspections of the last two weeks."""
+    today = now.date()
+    month = today.replace(day=1)
+    last_day = calendar.monthrange(month.year, month.month)[1]
+    items = []
+    for i, (day, category, title, contractor, whose) in enumerate(_PLAN):
+        due = month.replace(day=min(day, last_day))
+        finished = due < today and category != "septic"
+        items.append(WorkPlanItem(
+            id=demo_id("plan", month.isoformat(), i), community_id=COMMUNITY_ID, month=month, category=category,
+            title=title, due_date=due, contractor=contractor,
+            assignee_id=butler_ids[whose] if whose is not None else supervisor_id,
+            done_at=now - timedelta(days=(today - due).days) if finished else None,
+            done_by=supervisor_id if finished else None, done_note="已验收" if finished else "",
+            created_by=supervisor_id, created_at=now - timedelta(days=today.day), updated_at=now))
+    session.add_all(items)
+    session.flush()  # the inspections below point at these
+    done = [item for item in items if item.done_at is not None]  # by due date
+    for i, (days, category, place, failed, note) in enumerate(_INSPECTIONS):
+        answers = [{**entry, "passed": entry["key"] not in failed, "note": note if entry["key"] in failed else ""}
+                   for entry in checklist(category)]
+        inspected_on = today - timedelta(days=days)
+        checked = [item.id for item in done if item.category == category and item.due_date <= inspected_on]
+        session.add(Inspection(
+            id=demo_id("inspection", i), community_id=COMMUNITY_ID, inspected_on=inspected_on, category=category,
+            place=place, inspector_id=supervisor_id,
+            plan_item_id=checked[-1] if checked else None, items=answers,
+            passed=sum(answer["passed"] for answer in answers), total=len(answers),
+            created_at=now - timedelta(days=days)))

@@ -10,6 +10,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "bad_request": ("请求无效。", "The request is not valid."),
     "unauthorized": ("请先登录。", "Please log in."),
     "invalid_token": ("登录已失效，请重新登录。", "Your session has ended; please log in again."),
+    "device_revoked": ("此设备已被注销，本机上的数据已清除。请重新登录。",
+                       "This device was revoked and its local data deleted. Please log in again."),
     "invalid_credentials": ("用户名或密码不正确。", "Wrong username or password."),
     "too_many_attempts": ("登录失败次数过多，请 {retry_after} 秒后再试。",
                           "Too many failed logins; try again in {retry_after} seconds."),
@@ -64,6 +66,11 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
     "changed_since_conflict": ("冲突之后{label}又被修改过，请查看现在的值；选择现在的值即可关闭冲突。",
                                "{label} changed again after the conflict; review its current value, and choose it to close the conflict."),
     "already_settled": ("这个冲突已经处理过了。", "This conflict has already been settled."),
+    "in_future": ("{label}比服务器时间晚了 {minutes} 分钟以上，请检查手机的日期和时间设置。",
+                  "{label} is more than {minutes} minutes ahead of the server's clock; check the phone's date and time."),
+    "too_old": ("{label}早于 {days} 天前，不能再提交。", "{label} is more than {days} days ago; it can no longer be sent."),
+    "invalid_timezone": ("{label}必须是 IANA 时区名称，例如 Asia/Shanghai。",
+                         "{label} must be an IANA time zone name, such as Asia/Shanghai."),
 }
 
 # Field names as people read them: wire name -> (zh-CN, en).
@@ -115,6 +122,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "title": ("标题", "Title"),
     "body": ("正文", "Text"),
     "published_at": ("发布时间", "Published"),
+    "timezone": ("时区", "Time zone"),
     "endpoint": ("推送地址", "Push endpoint"),
     "keys": ("推送密钥", "Push keys"),
     "keys.p256dh": ("推送公钥", "Push public key"),

@@ -90,3 +90,30 @@ def token_for(user: User, name: str = "test") -> str:
 
 def auth(user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(user)}"}
+
+
+def make_plan_item(community: Community, created_by: User, **overrides):
+    """A plan item of November 2026 (the month of `month` when given), due mid-month."""
+    from datetime import date
+
+    from server.operations.models import WorkPlanItem
+
+    month = overrides.pop("month", date(2026, 11, 1))
+    values = {"community_id": community.id, "month": month, "category": "cleaning", "title": "楼道保洁",
+              "due_date": month.replace(day=15), "created_by": created_by.id, **overrides}
+    return _save(WorkPlanItem(**values))
+
+
+def make_inspection(community: Community, inspector: User, **overrides):
+    """A cleaning inspection whose answers all passed, unless `items` says otherwise."""
+    from datetime import date
+
+    from server.operations.checklists import checklist
+    from server.operations.models import Inspection
+
+    category = overrides.pop("category", "cleaning")
+    items = overrides.pop("items", [{**entry, "passed": True, "note": ""} for entry in checklist(category)])
+    values = {"community_id": community.id, "inspected_on": date(2026, 11, 10), "category": category,
+              "place": "3栋大堂", "inspector_id": inspector.id, "items": items,
+              "passed": sum(item["passed"] for item in items), "total": len(items), **overrides}
+    return _save(Inspection(**values))

@@ -15,8 +15,13 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('device') as batch_op:
+        batch_op.add_column(sa.Column('revoke_reason', sa.String(length=20), nullable=True))
+    # Devices revoked before this revision: a supervisor's revocation cannot be told from a logout
+    # any more, so none of them is told to wipe (they stay logged out, as they were).
+    op.execute("UPDATE device SET revoke_reason = 'logout' WHERE revoked_at IS NOT NULL")
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('device') as batch_op:
+        batch_op.drop_column('revoke_reason')

@@ -106,10 +106,9 @@ export function startSync() {
       const registration = await registerServiceWorker();
       await registration?.update().catch(() => {});
     },
-    unauthorized: async () => {
-      // The token is dead (logged out elsewhere, or the device revoked): log in again. Nothing unsent
-      // is dropped here.
-      if (store.meta.token) await store.setMeta({ token: null }); // not after a logout's wipe
+    unauthorized: async (error) => {
+      // The token is dead: log in again. A revoked device has wiped itself first (session.js).
+      await session.tokenRefused(error);
       render();
     },
   });

@@ -17,6 +17,7 @@ const STRINGS = {
     push_denied: "已被拒绝，请在系统设置中允许", push_enable: "开启推送", push_disable: "关闭推送", push_busy: "请稍候…",
     push_ios: "iPhone 需先在 Safari 中点“分享”→“添加到主屏幕”，再从主屏幕打开，才能开启推送。",
     outdated: "应用版本过旧，正在更新…", signed_out: "登录已失效，请重新登录。您未同步的记录仍保存在本机。",
+    device_revoked: "此设备已被主管注销，本机上的所有数据（包括未同步的记录）已清除。如需继续使用，请重新登录。",
     roles: { butler: "管家", resident: "住户", supervisor: "主管", admin: "管理员" },
   },
   en: {
@@ -36,6 +37,7 @@ const STRINGS = {
     push_disable: "Turn off push", push_busy: "One moment…",
     push_ios: "On iPhone, first tap Share → Add to Home Screen in Safari and open the app from the Home Screen.",
     outdated: "This version is too old; updating…", signed_out: "You have been signed out. Your unsynced records are still on this phone.",
+    device_revoked: "A supervisor revoked this device: everything stored on it, unsynced records included, has been deleted. Log in again to go on.",
     roles: { butler: "Butler", resident: "Resident", supervisor: "Supervisor", admin: "Administrator" },
   },
 };

@@ -28,6 +28,32 @@ export async function login(username, password) {
   return body.user;
 }
 
+let ended = null; // why the last session ended without the user logging out: "signed_out" | "device_revoked"
+
+/** Why the login screen is showing, if the server ended the session; read once. */
+export function takeEndReason() {
+  const reason = ended;
+  ended = null;
+  return reason;
+}
+
+/**
+ * The server refused the token. A device revoked as lost (or of an account that was closed) deletes
+ * every local record, unsent ones too: whoever holds the phone now must not read the customer files.
+ * Any other dead token (a password reset, a logout elsewhere) keeps the outbox for the next login.
+ */
+export async function tokenRefused(error) {
+  if (error?.error === "device_revoked" || error?.details?.wipe) {
+    ended = "device_revoked";
+    forgetSubscription(); // not awaited: the server dropped the subscription at the revocation already
+    await syncIdle();
+    await store.wipe();
+    return;
+  }
+  ended = "signed_out";
+  if (store.meta.token) await store.setMeta({ token: null }); // not after a logout's wipe
+}
+
 /** Unsent work on this phone: queued changes and refused ones waiting for a fix. */
 export function unsent() {
   return store.unsentCount() + store.rejected().length;

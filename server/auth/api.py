@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from server.audit import service as audit
 from server.auth import service
 from server.auth.schemas import DeviceSchema, LoginSchema, ResidenceSchema, UserSchema
 from server.community import service as community_service
@@ -56,6 +57,9 @@ def move_resident(user_id: str):
     data = ResidenceSchema().load(json_body())
     user = community_service.move_resident(db.session, actor=g.user, resident_id=user_id,
                                            household_id=data["household_id"])
+    audit.record_account_action(db.session, actor=g.user, action="update", record_type="user", record_id=user.id,
+                                community_id=user.community_id, fields=("household_id",),
+                                via=audit.Via("api", g.device.id))
     db.session.commit()
     return jsonify(UserSchema().dump(user))
 

@@ -48,6 +48,10 @@ class Device(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the token died: "logout" (the device itself), "password_reset" (log in again; what is unsent
+    # stays), "revoked" (a lost or stolen phone, or a supervisor's order: it wipes its local data at its
+    # next contact).
+    revoke_reason: Mapped[str | None] = mapped_column(sa.String(20))
 
     user = relationship("User", back_populates="devices")
 

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
+from server.audit import service as audit
 from server.auth.models import Device, LoginFailure, User
 from server.errors import FieldError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from server.notify.subscriptions import forget_device
@@ -94,9 +95,18 @@ def authenticate(session: Session, token: str | None) -> tuple[User, Device]:
     if not token:
         raise Unauthorized()
     device = session.scalar(sa.select(Device).where(Device.token_hash == hash_token(token)))
-    if device is None or device.revoked_at is not None or not device.user.active:
+    if device is not None and must_wipe(device):
+        # Its holder may be anyone now: the answer tells the app to delete every local record.
+        raise Unauthorized("device_revoked", details={"wipe": True})
+    if device is None or device.revoked_at is not None:
         raise Unauthorized("invalid_token")
     return device.user, device
+
+
+def must_wipe(device: Device) -> bool:
+    """A device revoked as lost (not logged out, not a password reset), or one of a deactivated
+    account: the customer files on it must go."""
+    return device.revoke_reason == "revoked" or not device.user.active
 
 
 def touch(device: Device) -> bool:
@@ -110,7 +120,7 @@ def touch(device: Device) -> bool:
 
 def logout(session: Session, device: Device) -> None:
     """Revoke this device's token; it can never be used again."""
-    device.revoked_at = utcnow()
+    device.revoked_at, device.revoke_reason = utcnow(), "logout"
     forget_device(session, device.id)  # whoever uses this browser next must not be woken for this user
     session.commit()
 
@@ -120,6 +130,7 @@ def revoke_device(session: Session, *, user: User, device_id: str) -> None:
     if device is None or device.user_id != user.id:
         raise NotFound()
     device.revoked_at = device.revoked_at or utcnow()
+    device.revoke_reason = "revoked"  # also when it had logged out: a lost phone keeps no data either way
     forget_device(session, device.id)
     session.commit()
 
@@ -154,7 +165,9 @@ def revoke_managed_device(session: Session, *, actor: User, device_id: str) -> D
     device = session.get(Device, device_id)
     if device is None or not _manages(actor, device.user.community_id) or device.user.role == "admin":
         raise NotFound()
-    revoke_device(session, user=device.user, device_id=device.id)
+    audit.record_account_action(session, actor=actor, action="revoke_device", record_type="device",
+                                record_id=device.id, community_id=device.user.community_id)
+    revoke_device(session, user=device.user, device_id=device.id)  # commits, the audit event with it
     return device
 
 
@@ -178,6 +191,8 @@ def create_butler(session: Session, *, actor: User, community_id: str | None, us
                 password_hash=hash_password(password))
     session.add(user)
     session.flush()
+    audit.record_account_action(session, actor=actor, action="create_user", record_type="user", record_id=user.id,
+                                community_id=community_id, fields=("username", "name", "role", "password"))
     return user
 
 
@@ -188,7 +203,9 @@ def reset_password(session: Session, *, actor: User, user_id: str, password: str
     now = utcnow()
     for device in user.devices:
         if device.revoked_at is None:
-            device.revoked_at = now
+            device.revoked_at, device.revoke_reason = now, "password_reset"
             forget_device(session, device.id)
     session.flush()
+    audit.record_account_action(session, actor=actor, action="reset_password", record_type="user", record_id=user.id,
+                                community_id=user.community_id, fields=("password",))
     return user

@@ -12,11 +12,12 @@ import sqlalchemy as sa
 from flask import flash, g, get_flashed_messages, redirect, render_template, request, url_for
 
 from server import i18n
+from server.audit import service as audit
 from server.auth import service as auth_service
 from server.auth.models import Device, User
 from server.community.models import Grid, Household
 from server.console.auth import console_login_required
-from server.console.views import CATEGORIES, TEXT, bp, community_for, language, t
+from server.console.views import CATEGORIES, TEXT, bp, community_for, community_query, language, t
 from server.errors import ApiError, FieldError, ValidationFailed
 from server.extensions import db
 from server.resources import service
@@ -176,7 +177,7 @@ def grid_butler(grid_id: str):
     except ApiError as error:
         return _grids_page(_failed(error, "grid-butler", grid_id, {"butler_id": butler_id}))
     flash(t("done_grid_butler", grid=grid.name, butler=_name(butler) or t("no_butler")))
-    return redirect(url_for("console.grids", building=request.form.get("building") or None))
+    return redirect(url_for("console.grids", building=request.form.get("building") or None, **community_query()))
 
 
 @bp.post("/households/<household_id>/grid")
@@ -193,7 +194,7 @@ def household_grid(household_id: str):
     except ApiError as error:
         return _grids_page(_failed(error, "household-grid", household_id, {"grid_id": grid_id}), building=building)
     flash(message)
-    return redirect(url_for("console.grids", building=building or None))
+    return redirect(url_for("console.grids", building=building or None, **community_query()))
 
 
 # ---- tickets ----------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ def ticket_assignee(ticket_id: str):
     except ApiError as error:
         return _tickets_page(_failed(error, "assignee", ticket_id, {"assignee_id": assignee_id}))
     flash(t("done_reassign", user=_name(assignee)))
-    return redirect(url_for("console.tickets"))
+    return redirect(url_for("console.tickets", **community_query()))
 
 
 @bp.post("/tickets/<ticket_id>/escalate")
@@ -244,11 +245,14 @@ def ticket_escalate(ticket_id: str):
         ticket = service.get(db.session, user=g.user, rtype="ticket", record_id=ticket_id)  # scope: 403/404
         ticket = db.session.execute(sa.select(Ticket).where(Ticket.id == ticket.id).with_for_update()).scalar_one()
         sla.escalate_now(db.session, ticket, stage)
+        audit.insert(db.session, [audit.change_event(db.session, user=g.user, action="update", rtype="ticket",
+                                                     record=ticket, fields=("escalated", "escalated_at"),
+                                                     via=audit.Via("console", g.device.id))])
         db.session.commit()
     except ApiError as error:
         return _tickets_page(_failed(error, "escalate", ticket_id, {"stage": stage}))
     flash(t("done_escalate"))
-    return redirect(url_for("console.tickets"))
+    return redirect(url_for("console.tickets", **community_query()))
 
 
 # ---- butlers and their devices ----------------------------------------------------------------
@@ -280,7 +284,7 @@ def device_revoke(device_id: str):
     except ApiError as error:
         return _butlers_page(_failed(error, "revoke", device_id, {}))
     flash(t("done_revoke", device=device.name or device.id[:8], user=device.user.name))
-    return redirect(url_for("console.butlers"))
+    return redirect(url_for("console.butlers", **community_query()))
 
 
 @bp.post("/butlers")
@@ -294,7 +298,7 @@ def butler_create():
     except ApiError as error:
         return _butlers_page(_failed(error, "create", None, values))
     flash(t("done_create", name=butler.name, username=butler.username))
-    return redirect(url_for("console.butlers"))
+    return redirect(url_for("console.butlers", **community_query()))
 
 
 @bp.post("/butlers/<user_id>/password")
@@ -307,4 +311,4 @@ def butler_password(user_id: str):
     except ApiError as error:
         return _butlers_page(_failed(error, "password", user_id, {}))
     flash(t("done_reset", name=butler.name))
-    return redirect(url_for("console.butlers"))
+    return redirect(url_for("console.butlers", **community_query()))

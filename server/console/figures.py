@@ -15,8 +15,11 @@ Conventions the pages rely on:
   made floats here.
 - Only the community's records count, and never a deleted one (deleted is True). A ticket, visit or
   order belongs to the community of its household, and is left out with it when that is deleted.
-- Date ranges are whole days, both ends included: [start 00:00, end + 1 day 00:00) in UTC, the zone
-  every time is stored in. "As of today" (coverage) counts visits made before the end of `today`.
+- Date ranges are whole days of the community's time zone (`tz`, an IANA name; times are stored in
+  UTC), both ends included: [start 00:00, end + 1 day 00:00). "As of today" (coverage) counts visits
+  made before the end of `today`. Weeks are the zone's weeks: exactly on PostgreSQL, which knows the
+  zone's rules; on SQLite with the zone's UTC offset at the end of the range (exact for zones without
+  daylight saving time, such as China's).
 - Ticket times run from the ticket's creation, as its service level does (server/tickets/sla.py).
 - No table holds personal data: no resident's name or phone, only addresses, grids and butlers.
 """
@@ -27,6 +30,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.sql import operators
@@ -66,14 +70,17 @@ class Table:
 
 # ---- the dashboard ----------------------------------------------------------------------------------
 
-def dashboard(session, *, community_id: str, start: date, end: date, today: date, sla: Sla) -> dict[str, Table]:
+def dashboard(session, *, community_id: str, start: date, end: date, today: date, sla: Sla,
+              tz: str = "UTC") -> dict[str, Table]:
     """Every figure of the dashboard, by table name (in the order the page shows them).
 
     Coverage and the overdue list are as of `today`; everything else counts the records of
-    [start, end] (both days included).
+    [start, end] (both days included), days being those of the time zone `tz`.
     """
-    q = _Sql(session)
-    since, until = _midnight(start), _midnight(end + timedelta(days=1))
+    zone = ZoneInfo(tz)
+    until = _midnight(end + timedelta(days=1), zone)
+    q = _Sql(session, zone, until)
+    since = _midnight(start, zone)
     tables = [
         *coverage(session, q, community_id, today),
         overdue_households(session, q, community_id, today),
@@ -114,8 +121,22 @@ def _cell(value):
 class _Sql:
     """Expressions that differ between SQLite and PostgreSQL, chosen by the session's dialect."""
 
-    def __init__(self, session):
+    def __init__(self, session, zone: ZoneInfo = ZoneInfo("UTC"), at: datetime | None = None):
         self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.zone = zone
+        offset = (at or datetime.now(timezone.utc)).astimezone(zone).utcoffset() or timedelta(0)
+        self.offset_minutes = int(offset // timedelta(minutes=1))
+
+    def midnight(self, day: date) -> datetime:
+        """The instant the community's `day` begins."""
+        return _midnight(day, self.zone)
+
+    def local_date(self, moment: datetime | None) -> date | None:
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(self.zone).date()
 
     def micros(self, moment):
         """A stored time as whole microseconds since 1970 (exact integer arithmetic on both).
@@ -130,9 +151,9 @@ class _Sql:
     def week(self, moment):
         """The ISO week (its Monday) of a stored time, as a date."""
         if self.postgres:
-            return sa.cast(sa.func.date_trunc("week", sa.func.timezone("UTC", moment)), sa.Date)
+            return sa.cast(sa.func.date_trunc("week", sa.func.timezone(self.zone.key, moment)), sa.Date)
         # 'weekday 0' moves to the coming Sunday (or stays on one); six days back is its Monday.
-        return sa.func.date(moment, "weekday 0", "-6 days", type_=sa.Date)
+        return sa.func.date(moment, f"{self.offset_minutes:+d} minutes", "weekday 0", "-6 days", type_=sa.Date)
 
     def unindexed(self, column):
         """SQLite: `+column`, which keeps the planner off the column's index. Joining or grouping the
@@ -168,12 +189,12 @@ def _visits_of(q: "_Sql", community_id: str):
 def _households(session, q: _Sql, community_id: str, today: date):
     """One row per household of the community: its address, grid, cycle, latest visit and whether
     that visit is recent enough (covered: 1 or 0)."""
-    end_of_today = _midnight(today + timedelta(days=1))
+    end_of_today = q.midnight(today + timedelta(days=1))
     last = (sa.select(Visit.household_id, sa.func.max(Visit.visited_at).label("last_visit"))
             .where(_visits_of(q, community_id), Visit.deleted.is_(False), Visit.visited_at < end_of_today)
             .group_by(q.unindexed(Visit.household_id))
             .subquery("last"))
-    today_micros = _epoch_micros(_midnight(today))
+    today_micros = _epoch_micros(q.midnight(today))
     covered = sa.case((q.micros(last.c.last_visit) >= _big(today_micros) - Household.visit_cycle_days * _big(MICROS_PER_DAY), 1),
                       else_=0)
     return (sa.select(Household.id, Household.building, Household.unit, Household.room, Household.grid_id,
@@ -229,7 +250,7 @@ def overdue_households(session, q: _Sql, community_id: str, today: date) -> Tabl
     """Households not visited within their cycle as of `today`: never visited first, then the most
     overdue. Days overdue = days from the last visit's day to today, less the cycle (1 = due yesterday)."""
     h = _households(session, q, community_id, today)
-    since_last = (_big(_epoch_micros(_midnight(today)) + MICROS_PER_DAY - 1) - q.micros(h.c.last_visit)) // _big(MICROS_PER_DAY)
+    since_last = (_big(_epoch_micros(q.midnight(today)) + MICROS_PER_DAY - 1) - q.micros(h.c.last_visit)) // _big(MICROS_PER_DAY)
     days_overdue = (since_last - h.c.visit_cycle_days).label("days_overdue")
     rows = session.execute(
         sa.select(h.c.building, h.c.unit, h.c.room, Grid.name, User.name, h.c.last_visit, days_overdue)
@@ -238,7 +259,7 @@ def overdue_households(session, q: _Sql, community_id: str, today: date) -> Tabl
         .order_by(sa.case((h.c.last_visit.is_(None), 0), else_=1), days_overdue.desc(),
                   h.c.building, h.c.unit, sa.func.length(h.c.room), h.c.room)
         .limit(OVERDUE_LIMIT)).all()
-    rows = tuple((b, u, r, grid, butler, last.date() if last else None, None if days is None else int(days))
+    rows = tuple((b, u, r, grid, butler, q.local_date(last), None if days is None else int(days))
                  for b, u, r, grid, butler, last, days in rows)
     return Table("overdue_households", f"逾期未走访住户（最多 {OVERDUE_LIMIT} 户）",
                  f"Households overdue for a visit (at most {OVERDUE_LIMIT})", (
@@ -425,8 +446,9 @@ def _big(n: int):
     return sa.literal(n, sa.BigInteger)
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The instant (in UTC) the day begins in the zone."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
 
 
 def _epoch_micros(moment: datetime) -> int:

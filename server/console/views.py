@@ -48,6 +48,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "end": ("结束日期", "To"),
     "community": ("小区", "Community"),
     "show": ("查看", "Show"),
+    "month": ("月份", "Month"),
+    "prev_month": ("‹ 上个月", "‹ Previous month"),
+    "next_month": ("下个月 ›", "Next month ›"),
+    "this_month": ("本月", "This month"),
     "export": ("导出 CSV", "Export CSV"),
     "no_rows": ("该时段没有数据。", "Nothing in this period."),
     "more_rows": ("图中只显示前 {shown} 项，表格列出全部 {total} 项。",
@@ -198,8 +202,22 @@ class BadDates(ValueError):
         self.key, self.params = key, params
 
 
+def _zone_name() -> str:
+    """The time zone of the community the page shows (its days are the console's days)."""
+    if "console_zone" not in g:
+        from server.community.models import DEFAULT_TIMEZONE, Community
+
+        community = community_for(g.user)[0] if g.get("user") is not None else None
+        name = db.session.scalar(sa.select(Community.timezone).where(Community.id == community)) if community else None
+        g.console_zone = name or DEFAULT_TIMEZONE
+    return g.console_zone
+
+
 def _today() -> date:
-    return date.today()
+    """Today in the shown community's time zone."""
+    from server.community.service import today_in
+
+    return today_in(_zone_name())
 
 
 def date_range(args) -> tuple[date, date]:
@@ -232,15 +250,67 @@ def community_for(user) -> tuple[str | None, list]:
         return user.community_id, []
     choices = _communities()
     ids = [row.id for row in choices]
-    wanted = request.args.get("community")
+    wanted = request.values.get("community")  # a link's ?community=, or a form's hidden field
     if wanted in ids:
         return wanted, choices
     return (user.community_id if user.community_id in ids else (ids[0] if ids else None)), choices
 
 
+# The pages, in groups: (group's word or None, ((endpoint, word, endpoints it stands for by prefix), ...)).
+NAV: tuple = (
+    (None, (("console.dashboard", "dashboard", ("console.dashboard", "console.export")),)),
+    ("nav_daily", (("console.grids", "grids", ("console.grid", "console.household")),
+                   ("console.tickets", "tickets", ("console.ticket",)),
+                   ("console.conflicts", "conflicts", ("console.conflict",)))),
+    ("nav_operations", (("console.plan", "plan", ("console.plan",)),
+                        ("console.inspections", "inspections", ("console.inspection",)),
+                        ("console.attendance", "attendance", ("console.attendance",)))),
+    ("nav_settings", (("console.butlers", "butlers", ("console.butler", "console.device")),
+                      ("console.catalogue", "catalogue", ("console.catalogue", "console.product")),
+                      ("console.checklist", "checklist", ("console.checklist",)))),
+    ("nav_records", (("console.audit_trail", "audit", ("console.audit",)),)),
+)
+TEXT.update({
+    "nav_daily": ("日常", "Daily"), "nav_operations": ("运营", "Operations"),
+    "nav_settings": ("团队与设置", "Team & settings"), "nav_records": ("记录", "Records"),
+})
+
+
+@bp.app_template_global("console_nav")
+def console_nav() -> list[dict]:
+    """The nav's groups and links for this page: each link carries an admin's chosen community."""
+    endpoint, query = request.endpoint or "", community_query()
+    return [{"title": t(group) if group else None,
+             "links": [{"href": url_for(target, **query), "text": t(word),
+                        "testid": f"nav-{word}",
+                        "current": endpoint.startswith(prefixes)} for target, word, prefixes in links]}
+            for group, links in NAV]
+
+
+@bp.app_template_global("community_choices")
+def community_choices() -> tuple[list, str | None]:
+    """An admin's communities to choose from and the one shown (nothing to choose for a supervisor)."""
+    user = g.get("user")
+    if user is None or user.role != "admin":
+        return [], None
+    community, choices = community_for(user)
+    return choices, community
+
+
+@bp.app_template_global("community_query")
+def community_query() -> dict:
+    """An admin's chosen community, to carry through links, forms and redirects ({} for a supervisor,
+    whose community is always their own)."""
+    user = g.get("user")
+    if user is None or user.role != "admin":
+        return {}
+    community, _ = community_for(user)
+    return {"community": community} if community else {}
+
+
 def _tables(community: str, start: date, end: date) -> dict:
     return figures.dashboard(db.session, community_id=community, start=start, end=end, today=_today(),
-                             sla=Sla.from_config(current_app.config))
+                             sla=Sla.from_config(current_app.config), tz=_zone_name())
 
 
 # Codes the figures keep as codes (figures.py), as people read them; the same words as the PWA's.
@@ -288,8 +358,8 @@ def _sections(tables: dict, start: date, end: date, community: str | None) -> li
 @bp.get("/")
 @console_login_required
 def dashboard():
-    community, choices = community_for(g.user)
-    context = {"communities": choices, "community": community, "sections": [], "message": None,
+    community, _ = community_for(g.user)
+    context = {"community": community, "sections": [], "message": None,
                "start": request.args.get("start", ""), "end": request.args.get("end", "")}
     try:
         start, end = date_range(request.args)

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.audit import service as audit
 from server.auth import scopes
 from server.auth.models import User
 from server.community.models import Household
@@ -29,7 +30,8 @@ from sync.merge import Collision, FieldMeta, stamp
 from sync.store import Change, Page, Stored
 
 # The replicated record types (communities and grids are read through REST).
-SYNCED_TYPES = frozenset({"household", "person", "visit", "touchpoint", "ticket", "order", "product", "notice"})
+SYNCED_TYPES = frozenset({"household", "person", "visit", "touchpoint", "ticket", "order", "product", "notice",
+                          "checkin"})
 # Fields a state machine decides: never a merge conflict, the machine accepts or rejects the move.
 SERIAL_FIELDS = {"ticket": frozenset({"status"})}
 # Work that may still arrive for a household the user no longer holds (recorded offline before).
@@ -52,9 +54,12 @@ def _as_rejection() -> Iterator[None]:
 
 
 class SqlStore:
-    def __init__(self, session: Session, *, grace: timedelta = timedelta(days=7)):
+    def __init__(self, session: Session, *, grace: timedelta = timedelta(days=7), device_id: str | None = None,
+                 channel: str = "sync"):
         self.session = session
         self.grace = grace
+        # For the audit trail: what this phone sent and was sent (the console settles conflicts here too).
+        self.via = audit.Via(channel, device_id)
         self._batch: Batch | None = None  # the fast way through this batch, if taken
         self._results: dict[str, dict] = {}  # mid -> first answer, for this batch's user
         self._in_scope: set[str] = set()  # households the batch names that the user holds now
@@ -81,6 +86,7 @@ class SqlStore:
             if self._batch is not None:
                 self.session.flush()
                 self._batch.check(self.session)
+            audit.flush_deferred(self.session)  # the fast writes' audit events, in one statement
             self.session.commit()
         except (BatchInvalid, IntegrityError) as exc:
             self.session.rollback()
@@ -92,6 +98,7 @@ class SqlStore:
             raise
         finally:
             change_order.drop_block(self.session)
+            audit.drop_deferred(self.session)
             self._batch, self._results, self._in_scope, self._held, self._unsaved = None, {}, set(), [], []
 
     def _prefetch_results(self, user: User, mids: list[str]) -> dict[str, dict]:
@@ -189,7 +196,8 @@ class SqlStore:
         with _as_rejection():
             grace = rtype in GRACE_TYPES and self._in_grace(user, fields.get("household_id"), at)
             record = service.create(self.session, user=user, rtype=rtype, data=dict(fields), record_id=rid,
-                                    client_id=client_id, meta=meta, scope_grace=grace, batch=self._batch)
+                                    client_id=client_id, meta=meta, scope_grace=grace, batch=self._batch,
+                                    via=self.via)
         return record.version
 
     def _in_grace(self, user: User, household_id: Any, at: datetime) -> bool:
@@ -206,12 +214,12 @@ class SqlStore:
                at: datetime) -> int:
         with _as_rejection():
             record = service.update(self.session, user=user, rtype=rtype, record_id=rid, data=dict(fields),
-                                    client_id=client_id, meta=meta, batch=self._batch)
+                                    client_id=client_id, meta=meta, batch=self._batch, via=self.via)
         return record.version
 
     def delete(self, user: User, rtype: str, rid: str) -> int:
         with _as_rejection():
-            record = service.delete(self.session, user=user, rtype=rtype, record_id=rid)
+            record = service.delete(self.session, user=user, rtype=rtype, record_id=rid, via=self.via)
         return record.version
 
     # ---- conflicts --------------------------------------------------------------------------------
@@ -258,7 +266,8 @@ class SqlStore:
         with _as_rejection():
             service.update(self.session, user=self._author(conflict, fields["chosen"], user),
                            rtype=conflict.record_type, record_id=conflict.record_id,
-                           data={conflict.field: fields["chosen"]}, client_id=client_id, meta=meta)
+                           data={conflict.field: fields["chosen"]}, client_id=client_id, meta=meta,
+                           via=audit.Via(self.via.channel, self.via.device_id, actor_id=user.id))
         return self._close(conflict, user, fields["chosen"])
 
     def _author(self, conflict: SyncConflict, chosen: Any, settler: User) -> User:
@@ -323,22 +332,29 @@ class SqlStore:
 
         Plain rows, not ORM objects, and only the wire's columns: a bootstrap pulls tens of
         thousands of records, and identity-map bookkeeping would cost more than the query.
+        The household file's records sent are recorded in the audit trail, in one statement.
         """
         wanted: dict[str, list[str]] = {}
         for _, rtype, rid, deleted, _ in heads:
             if deleted is False:
                 wanted.setdefault(rtype, []).append(rid)
         loaded: dict[tuple[str, str], Any] = {}
+        conflict_reads: dict[str, tuple[str, dict]] = {}  # conflict id -> the values it shows, as a read
         for rtype, ids in wanted.items():
             if rtype == "conflict":
                 for conflict in self.session.scalars(sa.select(SyncConflict).where(SyncConflict.id.in_(ids))):
                     loaded[(rtype, conflict.id)] = dump_conflict(conflict)
+                    if shows_personal_data(conflict):
+                        conflict_reads[conflict.id] = conflict_read(conflict)
                 continue
             for row in self.session.execute(sa.select(*_wire_columns(rtype)).where(
                     registry()[rtype].model.id.in_(ids))).mappings():
                 loaded[(rtype, row["id"])] = service.dump(user, rtype, row)
         out = []
-        for seq, rtype, rid, deleted, version in heads:
+        # The engine sends each record once, its last change in the page: only that one is read.
+        latest = {(rtype, rid): i for i, (_, rtype, rid, _, _) in enumerate(heads)}
+        sent: list[tuple[str, dict]] = []
+        for i, (seq, rtype, rid, deleted, version) in enumerate(heads):
             if deleted is None:
                 out.append(Change(seq, rtype, rid, "evict"))
             elif deleted:
@@ -346,6 +362,10 @@ class SqlStore:
             else:
                 data = loaded[(rtype, rid)]
                 out.append(Change(seq, rtype, rid, "put", data["version"], data))
+                read = conflict_reads.get(rid) if rtype == "conflict" else (rtype, data)
+                if read is not None and latest[(rtype, rid)] == i:
+                    sent.append(read)
+        audit.record_reads(self.session, user=user, via=self.via, reads=sent)
         return out
 
 
@@ -356,6 +376,18 @@ def _wire_columns(rtype: str) -> tuple:
     attributes = {field.attribute or name for name, field in wire.dump_fields.items()}
     mapper = sa.inspect(registry()[rtype].model)
     return tuple(attr.columns[0].label(attr.key) for attr in mapper.column_attrs if attr.key in attributes)
+
+
+def shows_personal_data(conflict: SyncConflict) -> bool:
+    """Whether a conflict carries values of the household file (a person's phone number, say)."""
+    return (conflict.field in audit.PERSONAL_FIELDS.get(conflict.record_type, ())
+            and any(value is not None for value in (conflict.kept_value, conflict.other_value, conflict.chosen)))
+
+
+def conflict_read(conflict: SyncConflict) -> tuple[str, dict]:
+    """A conflict that shows a field's values is a read of that field of its record."""
+    return conflict.record_type, {"id": conflict.record_id, "household_id": conflict.household_id,
+                                  "community_id": conflict.community_id, conflict.field: True}
 
 
 def _after(position: Cursor, rtype: str, seq_column, id_column):
@@ -394,7 +426,7 @@ def dump_conflict(conflict: SyncConflict) -> dict:
 
 
 def _community_of(session: Session, rtype: str, record) -> str | None:
-    if rtype in ("household", "notice"):
+    if rtype in ("household", "notice", "checkin"):
         return record.community_id
     if rtype == "product":
         return None

@@ -57,27 +57,39 @@ VISIT_RULES = Rules(prepare_create=_visit_create, prepare_update=_visit_update)
 TOUCHPOINT_RULES = Rules(prepare_create=_touchpoint_create, prepare_update=_touchpoint_update)
 
 
-def checklist_template(session: Session, *, user: User) -> dict:
-    """The visit checklist of the user's community (or the default one)."""
-    template = session.get(ChecklistTemplate, user.community_id) if user.community_id else None
+def checklist_template(session: Session, *, user: User, community_id: str | None = None) -> dict:
+    """The visit checklist of the user's community (an admin may name another), or the default one."""
+    community_id = _template_community(user, community_id)
+    template = session.get(ChecklistTemplate, community_id) if community_id else None
     if template is None:
         return {"items": [dict(item) for item in DEFAULT_CHECKLIST], "version": 0, "updated_at": None}
     return {"items": template.items, "version": template.version, "updated_at": template.updated_at}
 
 
-def set_checklist_template(session: Session, *, user: User, items: list[dict]) -> dict:
-    """A supervisor changes their community's checklist; phones pick it up at their next sync."""
-    if user.role not in ("supervisor", "admin") or not user.community_id:
+def _template_community(user: User, community_id: str | None) -> str | None:
+    if community_id is None or community_id == user.community_id:
+        return user.community_id
+    if user.role != "admin":
+        raise Forbidden()
+    return community_id
+
+
+def set_checklist_template(session: Session, *, user: User, items: list[dict],
+                           community_id: str | None = None) -> dict:
+    """A supervisor changes their community's checklist (an admin, any community's); phones pick it up
+    at their next sync. Visits already made keep their answers by item key."""
+    community_id = _template_community(user, community_id)
+    if user.role not in ("supervisor", "admin") or not community_id:
         raise Forbidden()
     keys = [item["key"] for item in items]
     if len(set(keys)) != len(keys):
         raise ValidationFailed([FieldError("items", "duplicate")])
-    template = session.get(ChecklistTemplate, user.community_id)
+    template = session.get(ChecklistTemplate, community_id)
     if template is None:
-        template = ChecklistTemplate(community_id=user.community_id, version=0)
+        template = ChecklistTemplate(community_id=community_id, version=0)
         session.add(template)
     template.items = [{"key": i["key"], "zh": i["zh"], "en": i.get("en", "")} for i in items]
     template.version += 1
     template.updated_at, template.updated_by = utcnow(), user.id
     session.flush()
-    return checklist_template(session, user=user)
+    return checklist_template(session, user=user, community_id=community_id)

@@ -11,6 +11,7 @@ from server import create_app
 from server.extensions import db
 from server.notify.api import release_waiters
 from tests.conftest import base_config, need, serving
+from tests.factories import PASSWORD
 
 CHROMIUM = os.environ.get("GUANJIA_CHROMIUM", "/usr/bin/chromium")
 # Facts from shared/docs/testing.md: root needs --no-sandbox; the rest stop Chromium calling home.
@@ -146,6 +147,27 @@ def new_phone(chromium, served):
 @pytest.fixture
 def phone(new_phone):
     return new_phone()
+
+
+@pytest.fixture
+def new_desk(chromium, served):
+    """Make desktop pages logged in to the console through its form (each in its own context)."""
+    contexts = []
+
+    def make(username: str, password: str = PASSWORD):
+        context = chromium.new_context(base_url=served.url, viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        contexts.append(context)
+        desk = context.new_page()
+        desk.goto("/console/login")
+        desk.fill("input[name=username]", username)
+        desk.fill("input[name=password]", password)
+        desk.click("button[type=submit]")
+        desk.wait_for_url("**/console/")
+        return desk
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def log_in(page, username: str, password: str) -> None:

@@ -13,24 +13,28 @@ import json
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from server import demo
+from server.community.models import DEFAULT_TIMEZONE
 from server.i18n import TICKET_STATES
 from server.records import UTCDateTime
 
 pytestmark = pytest.mark.browser
 
-TODAY = date.today()  # what the console's views take as today
+ZONE = ZoneInfo(DEFAULT_TIMEZONE)  # the demo community's: the console counts its days
+TODAY = datetime.now(ZONE).date()  # what the console's views take as today
 START, END = TODAY - timedelta(days=45), TODAY - timedelta(days=3)
 CATEGORY_ZH = {"repair": "报修", "complaint": "投诉", "cleaning": "保洁", "water": "桶装水",
                "custody": "房屋托管", "other": "其他"}
 
 
 def midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    """The instant the demo community's day begins."""
+    return datetime.combine(day, time.min, tzinfo=ZONE).astimezone(timezone.utc)
 
 
 SINCE, UNTIL = midnight(START), midnight(END + timedelta(days=1))

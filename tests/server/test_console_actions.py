@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from server.audit.models import AuditEvent
 from server.auth.models import User
 from server.auth.service import authenticate
 from server.errors import Unauthorized
@@ -188,6 +189,9 @@ def test_a_ticket_is_escalated_by_hand_and_the_supervisors_are_told(console, ses
     assert ticket.escalated == "accept" and ticket.escalated_at is not None and ticket.version == 2
     events = session.scalars(sa.select(Notification).where(Notification.event == "ticket.escalated")).all()
     assert len(events) == 1
+    (audited,) = session.scalars(sa.select(AuditEvent).where(AuditEvent.record_id == ticket.id)).all()
+    assert (audited.user_id, audited.channel, audited.household_id, audited.fields) == (
+        world["supervisor"].id, "console", world["h1"].id, ["escalated", "escalated_at"])
     again = post(console, f"/console/tickets/{world['ticket'].id}/escalate", {"stage": "accept"}, "/console/tickets")
     assert again.status_code == 422 and "该工单已按此阶段升级过。" in text(again)
     assert "<option value=\"accept\" selected>" in text(again)  # the choice is kept

@@ -25,6 +25,7 @@ from server.records import UTCDateTime
 from server.tickets.models import STATUSES, Ticket
 from server.tickets.sla import Sla
 from server.visits.models import Visit
+from tests.factories import make_community, make_grid, make_household, make_user, make_visit
 
 TODAY = date(2026, 11, 27)
 START, END = TODAY - timedelta(days=45), TODAY - timedelta(days=3)
@@ -308,3 +309,23 @@ def test_every_table_exports_as_csv_for_excel(demo):
     overdue = list(csv.reader(io.StringIO(figures.to_csv(tables["overdue_households"], "en")[1:])))
     first_dated = next(r for r in overdue[1:] if r[5])
     assert date.fromisoformat(first_dated[5]) < TODAY and int(first_dated[6]) >= 1
+
+
+# ---- the community's time zone --------------------------------------------------------------------
+
+def test_days_and_weeks_are_the_community_s_own(session):
+    """A visit at 20:30 UTC on Sunday 22 November is Monday 23 November, 04:30, in Shanghai: in a
+    Shanghai range that starts on the 23rd it counts, in its week of the 23rd; in UTC it does not."""
+    community = make_community()
+    butler = make_user("butler", community_id=community.id)
+    household = make_household(community, make_grid(community, butler))
+    make_visit(household, butler, visited_at=datetime(2026, 11, 22, 20, 30, tzinfo=timezone.utc), satisfaction=4)
+    session.commit()
+
+    def weeks(tz):
+        tables = figures.dashboard(session, community_id=community.id, start=date(2026, 11, 23),
+                                   end=date(2026, 11, 27), today=date(2026, 11, 27), sla=SLA, tz=tz)
+        return [(week, visit) for week, visit, _ in tables["satisfaction_over_time"].rows]
+
+    assert weeks("Asia/Shanghai") == [(date(2026, 11, 23), 4.0)]
+    assert weeks("UTC") == []

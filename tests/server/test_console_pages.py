@@ -4,13 +4,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from server.auth.models import Device
 from server.auth.service import authenticate
+from server.community.models import DEFAULT_TIMEZONE
+from server.community.service import today_in  # the console's days are the community's
 from server.console.auth import TOKEN_KEY
 from server.errors import Unauthorized
 from tests.factories import (PASSWORD, make_community, make_grid, make_household, make_ticket, make_user,
@@ -94,7 +96,7 @@ def test_a_supervisor_logs_in_and_sees_the_dashboard(client, session, community)
     assert "一号网格" in html and "王主管" in html
     assert "报修" in html and "新建" in html  # category and status codes in Chinese
     assert "50.0%" in html  # one of two households visited within its cycle
-    assert f'href="/console/export/coverage_by_grid.csv?start={date.today() - timedelta(days=29)}' in html
+    assert f'href="/console/export/coverage_by_grid.csv?start={today_in(DEFAULT_TIMEZONE) - timedelta(days=29)}' in html
 
 
 def test_an_admin_gets_in_too(client, community):
@@ -181,7 +183,7 @@ def test_posts_without_the_session_s_csrf_token_are_refused(client, session, com
 
 def test_the_csv_export_parses(client, community):
     log_in(client, community["supervisor"].username)
-    r = client.get(f"/console/export/coverage_by_grid.csv?start=2026-01-01&end={date.today()}")
+    r = client.get(f"/console/export/coverage_by_grid.csv?start=2026-01-01&end={today_in(DEFAULT_TIMEZONE)}")
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert r.headers["Content-Disposition"].startswith("attachment;")
@@ -189,7 +191,7 @@ def test_the_csv_export_parses(client, community):
     assert rows[0] == ["网格", "管家", "户数", "周期内已走访", "覆盖率 %"]
     assert rows[1] == ["一号网格", "李管家", "2", "1", "50.0"]
 
-    statuses = client.get(f"/console/export/tickets_by_status.csv?start=2026-01-01&end={date.today()}&lang=en")
+    statuses = client.get(f"/console/export/tickets_by_status.csv?start=2026-01-01&end={today_in(DEFAULT_TIMEZONE)}&lang=en")
     rows = list(csv.reader(io.StringIO(statuses.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0] == ["Status", "Requests"]
     assert ["new", "1"] in rows

@@ -7,8 +7,11 @@ import { startSync } from "../app.js";
 
 export function loginView(root, _route, { rerender }) {
   const error = h("p", { class: "error", role: "alert", hidden: true });
+  const reason = session.takeEndReason(); // the server ended the last session: say why, once
+  const notice = reason ? h("p", { class: "notice", role: "status", "data-testid": `ended-${reason}` }, t(reason)) : null;
   const form = h("form", { id: "login", class: "card", autocomplete: "on", onsubmit: submit },
     h("h2", {}, t("login")),
+    notice,
     h("label", {}, h("span", {}, t("username")),
       h("input", { name: "username", autocomplete: "username", required: true, autocapitalize: "off" })),
     h("label", {}, h("span", {}, t("password")),
