@@ -262,44 +262,37 @@ def plan_add():
     return _to_plan(item.month)
 
 
+def _plan_item_action(item_id: str, form: str, act, done_key: str, sent: dict | None = None, **arguments):
+    """One service action on a plan item: back to its month with a message, or the page with the refusal."""
+    try:
+        item = act(db.session, actor=g.user, community_id=_community(), item_id=item_id, **arguments)
+        db.session.commit()
+    except ApiError as error:
+        return _plan_page(_form_month(), _failed(error, form, item_id, sent or {}))
+    flash(t(done_key, title=item.title))
+    return _to_plan(item.month)
+
+
 @bp.post("/plan/<item_id>/done")
 @console_login_required
 def plan_done(item_id: str):
     """Mark an item done, with a note."""
     note = request.form.get("done_note", "")
-    try:
-        item = service.mark_done(db.session, actor=g.user, community_id=_community(), item_id=item_id, note=note)
-        db.session.commit()
-    except ApiError as error:
-        return _plan_page(_form_month(), _failed(error, "done", item_id, {"done_note": note}))
-    flash(t("op_done_done", title=item.title))
-    return _to_plan(item.month)
+    return _plan_item_action(item_id, "done", service.mark_done, "op_done_done", {"done_note": note}, note=note)
 
 
 @bp.post("/plan/<item_id>/reopen")
 @console_login_required
 def plan_reopen(item_id: str):
     """Take an item's done mark back."""
-    try:
-        item = service.reopen(db.session, actor=g.user, community_id=_community(), item_id=item_id)
-        db.session.commit()
-    except ApiError as error:
-        return _plan_page(_form_month(), _failed(error, "reopen", item_id, {}))
-    flash(t("op_done_reopen", title=item.title))
-    return _to_plan(item.month)
+    return _plan_item_action(item_id, "reopen", service.reopen, "op_done_reopen")
 
 
 @bp.post("/plan/<item_id>/delete")
 @console_login_required
 def plan_delete(item_id: str):
     """Take an item off the plan."""
-    try:
-        item = service.delete_plan_item(db.session, actor=g.user, community_id=_community(), item_id=item_id)
-        db.session.commit()
-    except ApiError as error:
-        return _plan_page(_form_month(), _failed(error, "delete", item_id, {}))
-    flash(t("op_done_delete", title=item.title))
-    return _to_plan(item.month)
+    return _plan_item_action(item_id, "delete", service.delete_plan_item, "op_done_delete")
 
 
 @bp.post("/plan/copy")
