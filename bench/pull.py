@@ -3,7 +3,8 @@
 Bootstrap: the butler's phone posts `cursor: null, limit: 1000` and follows `cursor` while `more`.
 The floor is one plain SELECT per table of the same rows (households, people, visits, catalogue;
 raw SQL, no ORM, no type processing, so phone numbers stay ciphertext) turned into dicts and
-`json.dumps`-ed. Peak memory (tracemalloc) is taken per page request and for the whole pull, on a
+`json.dumps`-ed, and an audit row per household and person read (required of every pull since the
+audit trail). Peak memory (tracemalloc) is taken per page request and for the whole pull, on a
 half-size grid and then on the full grid (the same database, the second half added).
 
 Incremental: two databases built alike, ten grids of households with visits spread evenly over all
@@ -15,6 +16,7 @@ two databases alternately.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,6 +24,8 @@ import sqlalchemy as sa
 from bench.harness import (Database, PeakMemory, Sizes, StatementCounter, analyze, dispose, make_app,
                            median, mib, quiet_gc, timed)
 from bench.world import Phone, World, add_households, add_people, add_visits, create_world
+from server.audit.models import AuditEvent
+from server.audit.service import PERSONAL_FIELDS
 from server.extensions import db
 from server.products.models import Product
 from server.syncing.models import SyncCounter
@@ -59,12 +63,19 @@ def paged_pull(phone: Phone, limit: int, memory: PeakMemory | None = None) -> tu
             return seconds, pages, changes
 
 
-def floor_read(engine: sa.Engine, grid_id: str) -> int:
-    """The floor: plain SELECTs of the same rows, dicts, one json.dumps. Returns the bytes made."""
-    with engine.connect() as conn:
+def floor_read(engine: sa.Engine, grid_id: str, user_id: str) -> int:
+    """The floor: plain SELECTs of the same rows, dicts, one json.dumps, and the audit row that every
+    household and person sent must leave (docs/audit.md), in one executemany. Returns the bytes made."""
+    with engine.begin() as conn:
         rows = {name: [dict(r._mapping) for r in conn.execute(sa.text(sql), {"grid": grid_id, "no": False,
                                                                                  "yes": True})]
                 for name, sql in FLOOR_QUERIES.items()}
+        now = datetime.now(timezone.utc)
+        conn.execute(AuditEvent.__table__.insert(), [
+            {"at": now, "user_id": user_id, "device_id": None, "community_id": None,
+             "household_id": row["id"] if rtype == "household" else row["household_id"], "action": "read",
+             "record_type": rtype, "record_id": row["id"], "fields": sorted(PERSONAL_FIELDS[rtype]), "channel": "sync"}
+            for rtype in ("household", "person") for row in rows[rtype]])
     return len(json.dumps(rows, default=str, ensure_ascii=False, separators=(",", ":")))
 
 
@@ -75,21 +86,21 @@ def _measure_grid(app, world: World, sizes: Sizes, expected: int, *, reps: int) 
     _, pages, changes = paged_pull(phone, sizes.page)  # warm-up, and a check that all arrives
     if changes != expected:
         raise RuntimeError(f"a first sync brought {changes} changes, expected {expected}")
-    floor_read(engine, world.grid_ids[0])
+    floor_read(engine, world.grid_ids[0], world.butler_id)
 
     pull_times, floor_times = [], []
     for _ in range(reps):
         with quiet_gc():
             pull_times.append(paged_pull(phone, sizes.page)[0])
         with quiet_gc():
-            floor_times.append(timed(lambda: floor_read(engine, world.grid_ids[0]))[0])
+            floor_times.append(timed(lambda: floor_read(engine, world.grid_ids[0], world.butler_id))[0])
 
     with PeakMemory() as pull_memory:
         paged_pull(phone, sizes.page, pull_memory)
         retained = pull_memory.retained()
     with PeakMemory() as floor_memory:
         floor_memory.begin()
-        floor_bytes = floor_read(engine, world.grid_ids[0])
+        floor_bytes = floor_read(engine, world.grid_ids[0], world.butler_id)
         floor_memory.end()
 
     with StatementCounter(engine) as counter:
