@@ -7,6 +7,9 @@ an admin the community chosen by ?community=.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
 from flask import abort, g, render_template, request
 
@@ -15,7 +18,7 @@ from server.audit import service as audit
 from server.auth.models import Device, User
 from server.community.models import Household
 from server.console.auth import console_login_required
-from server.console.views import TEXT, bp, community_for, language
+from server.console.views import TEXT, bp, community_for, language, zone_name
 from server.extensions import db
 
 TEXT.update({
@@ -92,6 +95,13 @@ def _chosen_household(community: str) -> tuple[Household | None, str]:
     return household, (household.building if household is not None else building or "")
 
 
+def _local(moment: datetime) -> datetime:
+    """A stored time on the community's clock (the console's days are the community's)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(ZoneInfo(zone_name()))
+
+
 def _rows(events: list, users: dict[str, User]) -> list[dict]:
     """The events as the page shows them: words in the page's language, the record by its address."""
     household_ids = {e.household_id for e in events if e.household_id}
@@ -110,7 +120,7 @@ def _rows(events: list, users: dict[str, User]) -> list[dict]:
             record = f"{device.name or device.id[:8]} ({device.user.name})"
         else:
             record = addresses.get(event.household_id, "")
-        rows.append({"event": event, "at": event.at.strftime("%Y-%m-%d %H:%M:%S") + " UTC",
+        rows.append({"event": event, "at": _local(event.at).strftime("%Y-%m-%d %H:%M:%S"),
                      "who": who.name if who else event.user_id, "role": _words(ROLES, who.role if who else None),
                      "action": _words(ACTIONS, event.action), "type": _words(RECORD_TYPES, event.record_type),
                      "record": record, "fields": _fields(event.fields or []),

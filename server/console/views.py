@@ -202,7 +202,7 @@ class BadDates(ValueError):
         self.key, self.params = key, params
 
 
-def _zone_name() -> str:
+def zone_name() -> str:
     """The time zone of the community the page shows (its days are the console's days)."""
     if "console_zone" not in g:
         from server.community.models import DEFAULT_TIMEZONE, Community
@@ -217,7 +217,7 @@ def _today() -> date:
     """Today in the shown community's time zone."""
     from server.community.service import today_in
 
-    return today_in(_zone_name())
+    return today_in(zone_name())
 
 
 def date_range(args) -> tuple[date, date]:
@@ -310,7 +310,7 @@ def community_query() -> dict:
 
 def _tables(community: str, start: date, end: date) -> dict:
     return figures.dashboard(db.session, community_id=community, start=start, end=end, today=_today(),
-                             sla=Sla.from_config(current_app.config), tz=_zone_name())
+                             sla=Sla.from_config(current_app.config), tz=zone_name())
 
 
 # Codes the figures keep as codes (figures.py), as people read them; the same words as the PWA's.
