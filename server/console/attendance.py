@@ -14,10 +14,9 @@ from flask import Response, g, render_template, request, url_for
 
 from server import months
 from server.attendance import service
-from server.community.models import Community
-from server.community.service import today_in
 from server.console.auth import console_login_required
 from server.console.figures import Column, Table, to_csv
+from server.console import views
 from server.console.views import TEXT, bp, community_for, community_query, language, t
 from server.errors import ValidationFailed
 from server.extensions import db
@@ -46,9 +45,9 @@ TEXT.update({
 })
 
 
-def _month(community: str | None) -> tuple[date, str | None]:
+def _month() -> tuple[date, str | None]:
     """?month= (YYYY-MM); by default this month on the community's calendar; a bad one: this month and a message."""
-    this_month = today_in(db.session.get(Community, community) if community else None).replace(day=1)
+    this_month = views._today().replace(day=1)
     raw = request.args.get("month", "").strip()
     if not raw:
         return this_month, None
@@ -86,7 +85,7 @@ def _table(month: service.Month) -> Table:
 @console_login_required
 def attendance():
     community, _ = community_for(g.user)
-    first, bad = _month(community)
+    first, bad = _month()
     context = {"month": None, "bad": bad, "month_text": months.month_text(first),
                "prev_month": months.month_text(months.add_months(first, -1)),
                "next_month": months.month_text(months.add_months(first, 1)), "weekdays": t("att_weekdays"),
@@ -104,7 +103,7 @@ def attendance():
 @console_login_required
 def attendance_csv():
     community, _ = community_for(g.user)
-    first, bad = _month(community)
+    first, bad = _month()
     if bad:
         return Response(bad, status=400, mimetype="text/plain")
     if community is None:

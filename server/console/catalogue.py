@@ -151,7 +151,8 @@ def _checklist_page(failed: dict | None = None, rows: list[dict] | None = None):
 
 def _checklist_rows(form) -> list[dict]:
     """The form's rows as sent: row i has key_i (empty for a new item), zh_i, en_i, order_i, remove_i."""
-    count = min(int(form.get("rows", "0") or 0) if (form.get("rows") or "0").isdigit() else 0, 200)
+    raw = form.get("rows", "")
+    count = min(int(raw), 200) if raw.isdigit() else 0
     return [{"key": form.get(f"key_{i}", "").strip(), "zh": form.get(f"zh_{i}", "").strip(),
              "en": form.get(f"en_{i}", "").strip(), "order": form.get(f"order_{i}", "").strip(),
              "remove": form.get(f"remove_{i}") == "on"} for i in range(count)]
