@@ -29,7 +29,10 @@ from pathlib import Path
 from bench import browser, console, notify, pull, push
 from bench.harness import PostgresDatabase, Sizes, SqliteDatabase, environment_flag, temp_root
 
-GOALS = {"push_ratio": 4.0, "bootstrap_ratio": 2.0, "incremental_growth": 2.0}
+GOALS = {"push_ratio": 2.0, "bootstrap_ratio": 2.0, "incremental_growth": 2.0}
+# Writers in two communities never wait on each other: two pushes at once take about one's time
+# (PostgreSQL; SQLite lets one writer in at a time by design, so it is not measured there).
+TWO_COMMUNITIES_GOAL = 1.3
 # The phone (issue 4): first sync of the grid, JS heap, reopening offline, our own shell's size.
 BROWSER_GOALS = {"first_sync_seconds": 5.0, "heap_peak_mib": 150.0, "offline_reload_seconds": 1.0, "shell_kib": 150.0}
 # Notifications (issue 5): a new ticket reaches the butler's push service within 1 s (p95), worker running.
@@ -109,7 +112,8 @@ def run_sync(database, sizes: Sizes, root: Path, *, engine_variant: bool) -> dic
     p = push.run(database, sizes, root, engine_variant=engine_variant)
     say(f"push: {p['visits']} visits in {p['batches']} batches of {p['batch']}")
     say(f"  floor (Core executemany, visits + change log, one transaction): {p['floor_seconds']:.3f} s "
-        f"(median of {len(p['floor_runs'])}; {p['per_visit_ms']['floor']:.3f} ms/visit)")
+        f"(median of {len(p['floor_runs'])}; {p['per_visit_ms']['floor']:.3f} ms/visit); with the audit rows "
+        f"too {p['floor_with_audit_seconds']:.3f} s")
     say(f"  POST /api/v1/sync: {p['http_seconds']:.3f} s ({p['per_visit_ms']['http']:.3f} ms/visit; "
         f"batch median {p['http_batch_median']:.3f} s, min {p['http_batch_min']:.3f}, max {p['http_batch_max']:.3f})")
     if "engine_seconds" in p:
@@ -117,7 +121,17 @@ def run_sync(database, sizes: Sizes, root: Path, *, engine_variant: bool) -> dic
             f"ratio {p['engine_ratio']:.2f}")
     kinds = ", ".join(f"{k} {v}" for k, v in list(p["statements"]["by_kind_per_mutation"].items())[:6])
     say(f"  SQL statements per mutation: {p['statements']['per_mutation']} ({kinds})")
-    say(f"  push_ratio = {p['ratio']:.2f} (goal <= {GOALS['push_ratio']:g})   [{time.perf_counter() - started:.0f} s]")
+    say(f"  push_ratio = {p['ratio']:.2f} (goal <= {GOALS['push_ratio']:g}); to the floor with audit rows "
+        f"{p['ratio_to_floor_with_audit']:.2f}   [{time.perf_counter() - started:.0f} s]")
+
+    t = None
+    if isinstance(database, PostgresDatabase):
+        started = time.perf_counter()
+        t = push.two_communities(database, sizes, root)
+        say(f"two communities pushing {t['batch']} visits each at the same moment (two processes): "
+            f"{t['together']['wall_median']:.3f} s, one alone {t['alone']['wall_median']:.3f} s; "
+            f"two_communities_ratio = {t['two_communities_ratio']:.2f} (goal <= {TWO_COMMUNITIES_GOAL:g})   "
+            f"[{time.perf_counter() - started:.0f} s]")
 
     started = time.perf_counter()
     b = pull.run_bootstrap(database, sizes, root)
@@ -146,7 +160,7 @@ def run_sync(database, sizes: Sizes, root: Path, *, engine_variant: bool) -> dic
             f"max {level['pull_max'] * 1000:.1f}; {level['statements']} statements)")
     say(f"  incremental_growth = {i['growth']:.2f} (goal <= {GOALS['incremental_growth']:g})   "
         f"[{time.perf_counter() - started:.0f} s]")
-    return {"push": p, "bootstrap": b, "incremental": i}
+    return {"push": p, "bootstrap": b, "incremental": i, **({"two_communities": t} if t else {})}
 
 
 def run_notify(database, sizes: Sizes, root: Path) -> dict:
@@ -254,6 +268,14 @@ def main() -> int:
                 "bootstrap_ratio": r["bootstrap"]["ratio"] <= GOALS["bootstrap_ratio"],
                 "incremental_growth": r["incremental"]["growth"] <= GOALS["incremental_growth"],
                 "bootstrap_memory_bounded": r["bootstrap"]["memory_growth"]["page_peak"] <= MEMORY_GROWTH_LIMIT})
+        for kind, r in results.items():
+            if "two_communities" in r:
+                per_db_goals[kind]["two_communities_ratio"] = (
+                    r["two_communities"]["two_communities_ratio"] <= TWO_COMMUNITIES_GOAL)
+        if "two_communities" in h:
+            figures["two_communities_ratio"] = h["two_communities"]["two_communities_ratio"]
+            goals["two_communities_ratio"] = figures["two_communities_ratio"] <= TWO_COMMUNITIES_GOAL
+            limits["two_communities_ratio"] = TWO_COMMUNITIES_GOAL
         summary.update({k: round(v, 3) for k, v in figures.items()})
         summary["bootstrap_memory_growth"] = round(memory_growth, 3)
         limits.update({**GOALS, "bootstrap_memory_growth": MEMORY_GROWTH_LIMIT})

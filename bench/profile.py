@@ -138,7 +138,7 @@ def profile_bootstrap(app, args) -> None:
 def profile_incremental(app, args) -> None:
     from bench.pull import INCREMENTAL_GRIDS, INCREMENTAL_HOUSEHOLDS_PER_GRID
     from server.syncing.api import ENGINE
-    from server.syncing.models import SyncCounter
+    from server.syncing import changes as change_order
     from sync import cursor as cursors
 
     world = create_world(app, grids=INCREMENTAL_GRIDS, households_per_grid=INCREMENTAL_HOUSEHOLDS_PER_GRID)
@@ -152,7 +152,7 @@ def profile_incremental(app, args) -> None:
         add_visits(app, everywhere, butler_of, level - 100 - held)
         analyze(app)
         with app.app_context():
-            high = db.session.scalar(sa.select(SyncCounter.value).where(SyncCounter.id == 1))
+            high = change_order.high_water(db.session)
         body = phone.body(cursor=cursors.encode(cursors.Cursor(high), key=key, user_id=world.butler_id))
         add_visits(app, world.households[0], butler_of, 100)
         held = level

@@ -28,7 +28,7 @@ from server.audit.models import AuditEvent
 from server.audit.service import PERSONAL_FIELDS
 from server.extensions import db
 from server.products.models import Product
-from server.syncing.models import SyncCounter
+from server.syncing import changes as change_order
 
 FLOOR_QUERIES = {
     "household": "SELECT h.* FROM household h WHERE h.grid_id = :grid AND h.deleted = :no",
@@ -203,7 +203,7 @@ def _prepare_level(app, sizes: Sizes, level: int):
     analyze(app)
     with app.app_context():
         engine = db.engine
-        high_water = db.session.scalar(sa.select(SyncCounter.value).where(SyncCounter.id == 1))
+        high_water = change_order.high_water(db.session)
     # The cursor a pull that ended at the high water hands out (sync/engine.py, Engine.pull).
     key = app.extensions[ENGINE].config.cursor_key
     cursor = cursors.encode(cursors.Cursor(high_water), key=key, user_id=world.butler_id)

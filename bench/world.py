@@ -1,8 +1,9 @@
 """Data for the benchmarks, written fast with SQLAlchemy Core, and a phone that talks to /api/v1/sync.
 
-Records made here look like records written through sync: each takes a distinct sequence number
-from sync_counter (reserved in one UPDATE per bulk load, as server/syncing/changes.py does) and
-carries field metadata, so a pull sees them exactly as it would in production.
+Records made here look like records written through sync: each bulk load numbers its rows as the
+app numbers a transaction's writes (server/syncing/changes.py: one counter UPDATE on SQLite, the
+transaction's id on PostgreSQL) and carries field metadata, so a pull sees them exactly as it
+would in production.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from server.auth.models import Device, User
 from server.auth.service import hash_token
 from server.community.models import Community, Grid, Household, Person
 from server.extensions import db
-from server.syncing.models import SyncCounter
+from server.syncing import changes as change_order
 from server.visits.models import Visit
 
 CHUNK = 5_000  # rows per executemany
@@ -49,10 +50,8 @@ def new_id() -> str:
 
 
 def reserve_seqs(conn: sa.Connection, count: int) -> Iterable[int]:
-    table = SyncCounter.__table__
-    last = conn.execute(sa.update(table).where(table.c.id == 1).values(value=table.c.value + count)
-                        .returning(table.c.value)).scalar_one()
-    return iter(range(last - count + 1, last + 1))
+    """Numbers for a bulk load, as the app numbers its writes (server/syncing/changes.py)."""
+    return iter(change_order.next_seqs(conn, count))
 
 
 def insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:

@@ -1,9 +1,22 @@
-"""The one global order of changes, and what a change of scope means for each user's phone.
+"""The order of changes that pulls walk, and what a change of scope means for each user's phone.
 
-Every write to a replicated record takes the next sequence number from sync_counter. Taking it
-locks the counter row until the transaction ends, so numbers become visible in the order they
-were given: no reader can see number n while a smaller number is still uncommitted, which is
-what lets a pull promise that it missed nothing (the contract's promise 5).
+Every write to a replicated record stamps it with a sequence number (`seq`); a pull sends the
+records whose number is past its cursor. The promise the numbers must keep (the contract's "no
+missed change"): once a reader has seen number n, no transaction may still commit a change
+numbered n or below. How that is kept depends on the database:
+
+- **PostgreSQL: the transaction id, bounded by the oldest running one.** A write is numbered with
+  its transaction's id (`pg_current_xact_id()`, plus a fixed offset so that numbers from before
+  this scheme stay below). Writers take no shared lock, so writers in different communities (or
+  the same one) never wait on each other. A reader only trusts numbers below the oldest
+  transaction still running (`pg_snapshot_xmin` of its snapshot): every transaction numbered
+  below that has ended, and every later one gets a larger id. Rows of one transaction share a
+  number; pages break ties by (type, id). The cost: a change becomes visible to pulls only once
+  every transaction that started before it has ended (milliseconds, or as long as the longest
+  writer then running).
+- **SQLite: one counter row.** SQLite lets one writer in at a time anyway; taking the next number
+  from `sync_counter` locks the row until commit, so numbers become visible in the order they
+  were handed out.
 """
 from __future__ import annotations
 
@@ -18,12 +31,40 @@ from server.community.models import Grid, Household
 from server.syncing.models import SyncCounter, SyncEviction
 
 COUNTER_ID = 1
+BLOCK = "guanjia.seq_block"  # session.info key (SQLite): numbers reserved ahead for a batch
+TRANSACTION_SEQ = "guanjia.transaction_seq"  # session.info key (PostgreSQL): this transaction's number
+
+Executor = Session | sa.Connection
+
+_TRANSACTION_SEQ = sa.select(
+    sa.cast(sa.cast(sa.func.pg_current_xact_id(), sa.Text), sa.BigInteger) + SyncCounter.xid_offset
+).where(SyncCounter.id == COUNTER_ID)
+_SAFE_SEQ = sa.select(
+    sa.cast(sa.cast(sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot()), sa.Text), sa.BigInteger)
+    - 1 + SyncCounter.xid_offset
+).where(SyncCounter.id == COUNTER_ID)
 
 
-BLOCK = "guanjia.seq_block"  # session.info key: numbers reserved ahead for a batch
+def by_transaction(executor: Executor) -> bool:
+    """Whether numbers come from transaction ids (PostgreSQL) rather than the counter row."""
+    bind = executor if isinstance(executor, sa.Connection) else executor.get_bind()
+    return bind.dialect.name == "postgresql"
 
 
-def _reserve(session: Session, count: int) -> range:
+def transaction_seq(session: Session) -> int:
+    """PostgreSQL: the number of every change this transaction writes (asked once per transaction)."""
+    if TRANSACTION_SEQ not in session.info:
+        session.info[TRANSACTION_SEQ] = session.execute(_TRANSACTION_SEQ).scalar_one()
+    return session.info[TRANSACTION_SEQ]
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_transaction_seq(session: Session, transaction) -> None:
+    if transaction.parent is None:  # a savepoint's end keeps the transaction, and its id
+        session.info.pop(TRANSACTION_SEQ, None)
+
+
+def _reserve(session: Executor, count: int) -> range:
     last = session.execute(
         sa.update(SyncCounter).where(SyncCounter.id == COUNTER_ID)
         .values(value=SyncCounter.value + count).returning(SyncCounter.value)
@@ -32,21 +73,30 @@ def _reserve(session: Session, count: int) -> range:
 
 
 def reserve_block(session: Session, size: int) -> None:
-    """Reserve numbers ahead for a batch (one UPDATE instead of one per write). Must be called
-    outside any savepoint: a rolled-back reservation would hand the same numbers out twice."""
-    session.info[BLOCK] = iter(_reserve(session, size))
+    """Get numbers ready for a batch. SQLite: one UPDATE instead of one per write (outside any
+    savepoint: a rolled-back reservation would hand the same numbers out twice). PostgreSQL: the
+    transaction's own number, asked once."""
+    if by_transaction(session):
+        transaction_seq(session)
+    else:
+        session.info[BLOCK] = iter(_reserve(session, size))
 
 
 def drop_block(session: Session) -> None:
     session.info.pop(BLOCK, None)
 
 
-def next_seqs(session: Session, count: int = 1) -> list[int] | range:
-    """`count` consecutive-or-not, increasing, never reused sequence numbers; taking them locks
-    the counter until commit."""
+def next_seqs(session: Executor, count: int = 1) -> list[int] | range:
+    """`count` non-decreasing numbers for this transaction's writes. SQLite: increasing and never
+    reused, and taking them locks the counter until commit. PostgreSQL: the transaction's one
+    number, no lock. A Core connection (bulk loads) is served like a session without a block."""
     if count <= 0:
         return range(0)
-    block = session.info.get(BLOCK)
+    if by_transaction(session):
+        if isinstance(session, sa.Connection):
+            return [session.execute(_TRANSACTION_SEQ).scalar_one()] * count
+        return [transaction_seq(session)] * count
+    block = None if isinstance(session, sa.Connection) else session.info.get(BLOCK)
     if block is not None:
         taken = list(itertools.islice(block, count))
         if len(taken) == count:
@@ -55,16 +105,19 @@ def next_seqs(session: Session, count: int = 1) -> list[int] | range:
     return _reserve(session, count)
 
 
-def next_seq(session: Session) -> int:
+def next_seq(session: Executor) -> int:
     return next_seqs(session, 1)[0]
 
 
-def high_water(session: Session) -> int:
-    """The last number handed out by a committed transaction: every change at or below it is visible."""
+def high_water(session: Executor) -> int:
+    """A number such that every change numbered at or below it is committed (and visible to this
+    statement) or never will be: the safe end of a pull."""
+    if by_transaction(session):
+        return session.execute(_SAFE_SEQ).scalar_one()
     return session.execute(sa.select(SyncCounter.value).where(SyncCounter.id == COUNTER_ID)).scalar_one()
 
 
-def horizon(session: Session) -> int:
+def horizon(session: Executor) -> int:
     return session.execute(sa.select(SyncCounter.horizon).where(SyncCounter.id == COUNTER_ID)).scalar_one()
 
 

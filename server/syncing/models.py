@@ -12,10 +12,12 @@ from server.records import Synced, Tracked, UTCDateTime, enum, index_change_orde
 
 
 class SyncCounter(db.Model):
-    """One row: the last change sequence number handed out, and the tombstone horizon.
+    """One row: how changes are numbered (server/syncing/changes.py), and the tombstone horizon.
 
-    Taking the next number locks this row until commit, so numbers become visible in the order
-    they were handed out: a reader that sees number n also sees every number below it.
+    SQLite: `value` is the last number handed out; taking the next one locks this row until
+    commit, so numbers become visible in the order they were handed out. PostgreSQL: a change is
+    numbered with its transaction id plus `xid_offset`, set once (above every number the counter
+    had handed out), and this row is never locked by a writer.
     """
 
     __tablename__ = "sync_counter"
@@ -24,6 +26,7 @@ class SyncCounter(db.Model):
     value: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     # Tombstones below this sequence number have been purged: older cursors must reset.
     horizon: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    xid_offset: Mapped[int | None] = mapped_column(sa.BigInteger)
 
 
 class SyncMutation(db.Model):

@@ -2,6 +2,7 @@
 so sync obeys exactly the scope rules and domain rules that the REST API does."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from functools import cache
 from datetime import datetime, timedelta, timezone
@@ -34,6 +35,8 @@ SYNCED_TYPES = frozenset({"household", "person", "visit", "touchpoint", "ticket"
                           "checkin"})
 # Fields a state machine decides: never a merge conflict, the machine accepts or rejects the move.
 SERIAL_FIELDS = {"ticket": frozenset({"status"})}
+# How long a pull waits for a running writer to end when the user's changes are committed behind it.
+PENDING_WAIT_SECONDS = 2.0
 # Work that may still arrive for a household the user no longer holds (recorded offline before).
 GRACE_TYPES = frozenset({"visit", "touchpoint"})
 
@@ -65,13 +68,14 @@ class SqlStore:
         self._in_scope: set[str] = set()  # households the batch names that the user holds now
         self._held: list = []  # records the batch refers to, kept loaded for its length
         self._unsaved: list[dict] = []  # first answers of this batch, written when it ends
+        self._pushed_seq: int | None = None  # PostgreSQL: the number this request's push wrote with
 
     # ---- transactions -------------------------------------------------------------------------
     @contextmanager
     def write_batch(self, user: User, mutations: list, *, careful: bool) -> Iterator[None]:
-        # End the read transaction that authentication opened, then take the counter lock first
-        # (reserving numbers for the batch): on SQLite a transaction that read before it writes
-        # can be refused; on PostgreSQL the lock orders this batch after all committed before it.
+        # End the read transaction that authentication opened, then get the batch's numbers ready
+        # first: on SQLite this takes the counter lock (a transaction that read before it writes
+        # can be refused); on PostgreSQL it only asks the transaction's id, once.
         self.session.commit()
         try:
             change_order.reserve_block(self.session, 2 * len(mutations) + 16)
@@ -87,6 +91,7 @@ class SqlStore:
                 self.session.flush()
                 self._batch.check(self.session)
             audit.flush_deferred(self.session)  # the fast writes' audit events, in one statement
+            self._pushed_seq = self.session.info.get(change_order.TRANSACTION_SEQ)
             self.session.commit()
         except (BatchInvalid, IntegrityError) as exc:
             self.session.rollback()
@@ -298,11 +303,29 @@ class SqlStore:
         return change_order.horizon(self.session)
 
     def changes(self, user: User, *, after: Cursor, limit: int) -> Page:
+        waited, attempt = 0.0, 0
+        while True:
+            high_water = change_order.high_water(self.session)  # read first: all at or below it is visible
+            heads, pending = self._heads(user, after, limit, high_water)
+            more = len(heads) > limit
+            if more or not pending or waited >= PENDING_WAIT_SECONDS:
+                break
+            # The user's changes are committed but numbered past the safe end: a writer that began
+            # before them is still running. It ends within moments; wait for it rather than leave
+            # a phone that was just poked about them without them until its next sync.
+            pause = min(0.01 * 2 ** attempt, 0.2)
+            time.sleep(pause)
+            waited, attempt = waited + pause, attempt + 1
+        return Page(self._materialise(user, heads[:limit]), more, high_water)
+
+    def _heads(self, user: User, after: Cursor, limit: int, high_water: int) -> tuple[list[tuple], bool]:
+        """The next `limit` + 1 changes at or below the high water, in (seq, type, id) order, as
+        (seq, type, id, deleted (None: eviction), version); and whether the user has changes past
+        it that other requests wrote."""
         session = self.session
-        high_water = change_order.high_water(session)  # read first: all at or below it is visible below
-        heads: list[tuple[int, str, str, bool | None, int | None]] = []  # seq, type, id, deleted (None:
+        heads: list[tuple[int, str, str, bool | None, int | None]] = []
         removals_after = after.base if after.base is not None else high_water
-        for rtype in sorted(SYNCED_TYPES):                                # eviction), version
+        for rtype in sorted(SYNCED_TYPES):
             model = registry()[rtype].model
             # A product taken out of the catalogue leaves every phone: read it to evict it.
             withdrawn = model.active.is_(False) if rtype == "product" and user.role != "admin" else sa.false()
@@ -319,13 +342,21 @@ class SqlStore:
                      .where(_after(after, "conflict", SyncConflict.seq, SyncConflict.id), conflict_filter(user))
                      .order_by(SyncConflict.seq, SyncConflict.id).limit(limit + 1))
         heads += [(seq, "conflict", rid, False, None) for seq, rid in session.execute(conflicts)]
+        position = (SyncEviction.seq > after.seq if after.type is None else
+                    sa.tuple_(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id)
+                    > sa.tuple_(after.seq, after.type, after.id))
         evictions = (sa.select(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id)
-                     .where(SyncEviction.user_id == user.id, SyncEviction.seq > after.seq)
-                     .order_by(SyncEviction.seq).limit(limit + 1))  # unique numbers: no ties to break
+                     .where(SyncEviction.user_id == user.id, position)
+                     .order_by(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id)
+                     .limit(limit + 1))
         heads += [(seq, rtype, rid, None, None) for seq, rtype, rid in session.execute(evictions)
-                  if after.before(seq, rtype, rid) and after.wants_removals(seq)]
-        heads.sort(key=lambda h: (h[0], h[1], h[2]))
-        return Page(self._materialise(user, heads[:limit]), len(heads) > limit, high_water)
+                  if after.wants_removals(seq)]
+        # Each query read its rows in order, so those past the high water are each one's last:
+        # leaving them out leaves every query's rows up to the high water complete.
+        # The phone's own writes of this request are no news to it: they come with its next pull.
+        safe = [h for h in heads if h[0] <= high_water]
+        pending = any(h[0] > high_water and h[0] != self._pushed_seq for h in heads)
+        return _one_per_position(safe), pending
 
     def _materialise(self, user: User, heads: list[tuple]) -> list[Change]:
         """Load the page's records in one query per type and dump each as the user may see it.
@@ -388,6 +419,17 @@ def conflict_read(conflict: SyncConflict) -> tuple[str, dict]:
     """A conflict that shows a field's values is a read of that field of its record."""
     return conflict.record_type, {"id": conflict.record_id, "household_id": conflict.household_id,
                                   "community_id": conflict.community_id, conflict.field: True}
+
+
+def _one_per_position(heads: list[tuple]) -> list[tuple]:
+    """Sorted in change order, one change per (seq, type, id): where one transaction both evicted
+    a record for the user and left it in their scope (it left and came back), the record stands."""
+    kept: dict[tuple, tuple] = {}
+    for head in heads:
+        key = head[:3]
+        if key not in kept or kept[key][3] is None:
+            kept[key] = head
+    return sorted(kept.values(), key=lambda h: h[:3])
 
 
 def _after(position: Cursor, rtype: str, seq_column, id_column):

@@ -1,0 +1,132 @@
+"""The change order on PostgreSQL: writers take no shared lock, and a pull never moves past a
+writer that is still running (a change that commits late is still delivered)."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from sqlalchemy.orm import Session
+
+from server.auth.models import User
+from server.extensions import db
+from server.resources import service
+from server.syncing import store as sync_store
+from tests.conftest import need, POSTGRES_URL
+from tests.factories import make_community, make_grid, make_household, make_user
+from tests.server.test_sync import Phone, put
+
+AT = "2026-11-27T09:15:02+08:00"
+
+
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request):
+    """PostgreSQL only: SQLite lets one writer in at a time, with the counter row (tested everywhere)."""
+    need(bool(POSTGRES_URL), "GUANJIA_TEST_POSTGRES_URL is not set (no PostgreSQL server)")
+    url, reset = request.getfixturevalue("postgres_database")
+    yield url
+    reset()
+
+
+@pytest.fixture
+def two_communities(session):
+    worlds = []
+    for _ in range(2):
+        community = make_community()
+        butler = make_user("butler", community_id=community.id)
+        household = make_household(community, make_grid(community, butler))
+        worlds.append({"community": community, "butler": butler, "household": household,
+                       "supervisor": make_user("supervisor", community_id=community.id)})
+    return worlds
+
+
+def open_writer(butler_id: str, household_id: str) -> tuple[Session, str]:
+    """A transaction that has written a visit and not yet committed (a long push, say)."""
+    held = Session(db.engine)
+    visit_id = str(uuid.uuid4())
+    service.create(held, user=held.get(User, butler_id), rtype="visit", record_id=visit_id,
+                   data={"household_id": household_id, "visited_at": AT})
+    held.flush()
+    return held, visit_id
+
+
+def visit_ids(changes) -> set[str]:
+    return {c["id"] for c in changes if c["type"] == "visit"}
+
+
+def test_writers_in_two_communities_never_wait_on_each_other(client, two_communities):
+    first, second = two_communities
+    held, _ = open_writer(first["butler"].id, first["household"].id)
+    try:
+        answers: list = []
+        visit = put("visit", str(uuid.uuid4()), {"household_id": second["household"].id, "visited_at": AT})
+        phone = Phone(client, second["butler"])
+        pusher = threading.Thread(target=lambda: answers.append(phone.sync(visit)))
+        pusher.start()
+        pusher.join(timeout=60)  # with a shared lock it would wait for `held` to end, which it does not
+        assert not pusher.is_alive(), "the second community's push waited on the first's open writer"
+        assert answers[0].status_code == 200
+        assert answers[0].get_json()["results"][0]["status"] == "applied"
+    finally:
+        held.rollback()
+        held.close()
+
+
+def test_a_pull_does_not_pass_a_writer_still_running_and_gets_its_change_later(client, two_communities,
+                                                                               monkeypatch):
+    monkeypatch.setattr(sync_store, "PENDING_WAIT_SECONDS", 0)
+    world = two_communities[0]
+    reader = Phone(client, world["supervisor"])
+    reader.pull_all()
+    held, early = open_writer(world["butler"].id, world["household"].id)  # numbered first...
+    try:
+        late = str(uuid.uuid4())
+        answer = Phone(client, world["butler"]).sync(
+            put("visit", late, {"household_id": world["household"].id, "visited_at": AT}))  # ...committed first
+        assert answer.get_json()["results"][0]["status"] == "applied"
+        # The committed change waits behind the running writer: delivering it now would move the
+        # cursor past the writer's number, and its change, committed next, would never be sent.
+        assert visit_ids(reader.pull_all()) == set()
+        held.commit()
+    finally:
+        held.close()
+    assert visit_ids(reader.pull_all()) == {early, late}
+
+
+def test_a_pull_waits_for_the_writer_ahead_of_the_user_s_news(client, two_communities, monkeypatch):
+    """A phone poked about a new change gets it in the pull that follows, even while a writer that
+    began before it is still running: the pull waits for that writer to end."""
+    monkeypatch.setattr(sync_store, "PENDING_WAIT_SECONDS", 60)
+    world = two_communities[0]
+    reader = Phone(client, world["supervisor"])
+    reader.pull_all()
+    held, early = open_writer(world["butler"].id, world["household"].id)
+    later, late = open_writer(world["butler"].id, world["household"].id)
+    later.commit()
+    later.close()
+    committer = threading.Timer(0.3, lambda: (held.commit(), held.close()))
+    committer.start()
+    try:
+        changes = reader.sync().get_json()["changes"]
+    finally:
+        committer.join()
+    assert visit_ids(changes) == {early, late}
+
+
+def test_an_unrelated_running_writer_does_not_hold_up_a_pull_with_nothing_new(client, two_communities,
+                                                                             monkeypatch):
+    monkeypatch.setattr(sync_store, "PENDING_WAIT_SECONDS", 60)
+    first, second = two_communities
+    reader = Phone(client, second["supervisor"])
+    reader.pull_all()
+    held, _ = open_writer(first["butler"].id, first["household"].id)
+    try:
+        answers: list = []
+        puller = threading.Thread(target=lambda: answers.append(reader.sync().get_json()))
+        puller.start()
+        puller.join(timeout=30)  # the pull has nothing of its user's past the safe end: no wait
+        assert not puller.is_alive(), "a pull with nothing pending waited for another community's writer"
+        assert answers[0]["changes"] == []
+    finally:
+        held.rollback()
+        held.close()
