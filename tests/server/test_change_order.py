@@ -6,13 +6,16 @@ import threading
 import uuid
 
 import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
 from sqlalchemy.orm import Session
 
 from server.auth.models import User
 from server.extensions import db
 from server.resources import service
 from server.syncing import store as sync_store
-from tests.conftest import need, POSTGRES_URL
+from server import create_app
+from tests.conftest import POSTGRES_URL, base_config, empty_postgres_database, need
 from tests.factories import make_community, make_grid, make_household, make_user
 from tests.server.test_sync import Phone, put
 
@@ -130,3 +133,38 @@ def test_an_unrelated_running_writer_does_not_hold_up_a_pull_with_nothing_new(cl
     finally:
         held.rollback()
         held.close()
+
+
+@pytest.fixture
+def old_deployment(tmp_path):
+    """A PostgreSQL database one revision before numbering by transaction, whose counter has handed
+    out more numbers than the server has used transaction ids (as a busy deployment's would)."""
+    with empty_postgres_database() as url:
+        app = create_app(base_config(tmp_path, url))
+        with app.app_context():
+            upgrade(revision="a3d9e7c41b52-1")
+            db.session.execute(sa.text("UPDATE sync_counter SET value = 5000000000"))
+            db.session.commit()
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_cursor_from_before_the_upgrade_still_works_without_a_reset(old_deployment):
+    from server.syncing.api import ENGINE
+    from sync import cursor as cursors
+
+    community = make_community()
+    butler = make_user("butler", community_id=community.id)
+    household = make_household(community, make_grid(community, butler))
+    key = old_deployment.extensions[ENGINE].config.cursor_key
+    phone = Phone(old_deployment.test_client(), butler)
+    phone.cursor = cursors.encode(cursors.Cursor(5000000000), key=key, user_id=butler.id)  # held before
+    upgrade()
+    visit = str(uuid.uuid4())
+    Phone(old_deployment.test_client(), butler, client_id=str(uuid.uuid4())).sync(
+        put("visit", visit, {"household_id": household.id, "visited_at": AT}))
+    answer = phone.sync().get_json()
+    assert "reset" not in answer
+    assert visit_ids(answer["changes"]) == {visit}

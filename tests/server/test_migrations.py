@@ -1,8 +1,6 @@
 """Migrations: one head; up from empty, down to nothing and up again on SQLite and PostgreSQL; no drift."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
@@ -10,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 
 from server import MIGRATIONS, create_app
 from server.extensions import db
-from tests.conftest import POSTGRES_URL, base_config, need
+from tests.conftest import base_config, empty_postgres_database
 
 CATALOGUE = {"water", "move_in", "cleaning", "repair", "custody"}
 
@@ -37,17 +35,8 @@ def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
-    need(bool(POSTGRES_URL), "GUANJIA_TEST_POSTGRES_URL is not set (no PostgreSQL server)")
-    admin = sa.create_engine(sa.make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    name = f"guanjia_empty_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with empty_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture
