@@ -213,7 +213,12 @@ class Hub:
     def _check(self, session: Session, seen: int | None) -> tuple[int, bool]:
         """Wake the recipients of the events past `seen`; returns the new `seen`, and whether some
         event is written but not yet readable (look again soon)."""
-        self.checks += 1
+        try:
+            return self._look(session, seen)
+        finally:
+            self.checks += 1
+
+    def _look(self, session: Session, seen: int | None) -> tuple[int, bool]:
         top = session.scalar(sa.select(sa.func.max(Notification.seq))) or 0
         if seen is None:  # (re)started: whatever came before is for each waiter's own reading
             seen = high_water(session)
