@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 # The PostgreSQL channel the outbox announces new events on. The payload is empty: the watcher
 # reads what it needs from the database, and nothing about anyone goes over the channel.
 CHANNEL = "guanjia_notification"
+APPLICATION_NAME = "guanjia-live"
 
 
 def announce(session: Session) -> None:
@@ -187,28 +188,42 @@ class Hub:
                 time.sleep(self.INTERVAL)
 
     def _watch_connected(self) -> None:
-        engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+        engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT",
+                                  **self._connect_args())
         try:
             with engine.connect() as connection:
-                listening = connection.dialect.name == "postgresql"
-                if listening:
-                    connection.exec_driver_sql(f"LISTEN {CHANNEL}")
-                    raw = connection.connection.driver_connection
-                session = Session(bind=connection)
-                seen: int | None = None  # every event at or below this was looked at
-                due = True
-                while not self._stopping():
-                    if due and self.waiting:
-                        seen, due = self._check(session, seen)
-                    if listening:
-                        # A NOTIFY that came while we were querying waits in psycopg's backlog.
-                        for _ in raw.notifies(timeout=self.INTERVAL, stop_after=1):
-                            due = True
-                    else:
-                        time.sleep(self.INTERVAL)
-                        due = True
+                try:
+                    self._watch_on(connection)
+                except Exception:
+                    connection.invalidate()  # dead: do not try to roll it back on the way out
+                    raise
         finally:
             engine.dispose()
+
+    def _connect_args(self) -> dict:
+        # Named, so that an operator (and a test) can tell the watcher's connection in pg_stat_activity.
+        if self.url.startswith("postgresql"):
+            return {"connect_args": {"application_name": APPLICATION_NAME}}
+        return {}
+
+    def _watch_on(self, connection) -> None:
+        listening = connection.dialect.name == "postgresql"
+        if listening:
+            connection.exec_driver_sql(f"LISTEN {CHANNEL}")
+            raw = connection.connection.driver_connection
+        session = Session(bind=connection)
+        seen: int | None = None  # every event at or below this was looked at
+        due = True
+        while not self._stopping():
+            if due and self.waiting:
+                seen, due = self._check(session, seen)
+            if listening:
+                # A NOTIFY that came while we were querying waits in psycopg's backlog (3.2.4+).
+                for _ in raw.notifies(timeout=self.INTERVAL, stop_after=1):
+                    due = True
+            else:
+                time.sleep(self.INTERVAL)
+                due = True
 
     def _check(self, session: Session, seen: int | None) -> tuple[int, bool]:
         """Wake the recipients of the events past `seen`; returns the new `seen`, and whether some
