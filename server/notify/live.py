@@ -84,6 +84,7 @@ class Hub:
         self.thread: threading.Thread | None = None
         self.idle_since: float | None = None
         self.checks = 0  # the watcher's looks at the database (tests: none while nobody waits)
+        self.failures = 0
 
     @classmethod
     def of(cls, app: Flask) -> "Hub":
@@ -173,15 +174,15 @@ class Hub:
             return False
 
     def _watch(self) -> None:
-        failures = 0
+        self.failures = 0  # in a row: set back to 0 once connected again
         while True:
             try:
                 self._watch_connected()
                 return
             except Exception as error:  # noqa: BLE001 - the database went away (or the network): try again
-                failures += 1
+                self.failures += 1
                 log.warning("live channel: the watcher lost the database (%s); retrying", type(error).__name__)
-            deadline = time.monotonic() + min(self.MAX_BACKOFF, self.INTERVAL * 2 ** (failures - 1))
+            deadline = time.monotonic() + min(self.MAX_BACKOFF, self.INTERVAL * 2 ** min(self.failures - 1, 8))
             while time.monotonic() < deadline:
                 if self._stopping():
                     return
@@ -211,6 +212,7 @@ class Hub:
         if listening:
             connection.exec_driver_sql(f"LISTEN {CHANNEL}")
             raw = connection.connection.driver_connection
+        self.failures = 0
         session = Session(bind=connection)
         seen: int | None = None  # every event at or below this was looked at
         due = True
