@@ -318,3 +318,36 @@ def test_the_watcher_stops_looking_when_nobody_waits(app, client, place, monkeyp
     raise_ticket(client, place["resident"])  # news, but nobody waits: nothing is read for it
     time.sleep(1.0)
     assert hub.checks == looked and hub.thread is None
+
+
+def test_an_event_committed_behind_an_older_transaction_is_woken_for_once_readable(app, client, place, monkeypatch):
+    """Writers may commit out of order: an event can be committed (and announced) while the
+    high-water mark is still held below it by an older open transaction. The watcher looks again
+    until the mark passes it, with no further announcement."""
+    from server.notify import api as notify_api
+    from server.notify import live
+    from server.syncing.changes import high_water
+
+    held = {"at": None}
+
+    def held_back(session):
+        mark = high_water(session)
+        return mark if held["at"] is None else min(mark, held["at"])
+
+    monkeypatch.setattr(live, "high_water", held_back)
+    monkeypatch.setattr(notify_api, "high_water", held_back)
+    headers = auth(place["butler"])
+    cursor = client.get("/api/v1/notifications", headers=headers).get_json()["cursor"]
+    held["at"] = int(cursor.split(".")[0])  # an older transaction is still open just above here
+    answers = {}
+    thread = start_poll(app, headers, cursor, answers, "butler")
+    wait_until(lambda: waiters_of(app, place["butler"].id), what="the poll")
+    ticket_id = raise_ticket(client, place["resident"])
+    hub = Hub.of(app)
+    looked = hub.checks
+    wait_until(lambda: hub.checks >= looked + 2, what="the watcher to look past the announcement")
+    assert thread.is_alive()  # committed, but not readable yet: nothing to answer
+    held["at"] = None  # the older transaction ends
+    thread.join(timeout=15)
+    assert not thread.is_alive(), "the poll was not woken once the event became readable"
+    assert [e["id"] for e in answers["butler"]["events"]] == [ticket_id]
