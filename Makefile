@@ -5,6 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
+# Open connections each gunicorn worker holds at once (each open app keeps one long poll).
+GUANJIA_WORKER_CONNECTIONS ?= 2000
 FLASK := $(BIN)/flask --app server
 
 .PHONY: run test bench install install-test migrate clean
@@ -29,13 +31,16 @@ migrate: install
 	$(FLASK) db upgrade
 
 # The notification worker runs beside the web server and stops with it. Open apps wait on a long
-# poll (GET /api/v1/notifications), each holding a thread: hence many threads per process.
+# poll (GET /api/v1/notifications): gevent workers make each waiting request a greenlet (a socket,
+# not a thread), so two processes hold thousands of open apps while phones sync beside them.
+# gunicorn patches the worker with gevent before it loads the app (docs/notifications.md).
 run: migrate
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) vapid-keys
 	@echo "睿管家 Guanjia: http://$(HOST):$(PORT)/"
 	$(FLASK) notify-worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 32 --access-logfile - \
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) -k gevent --workers 2 \
+		--worker-connections $(GUANJIA_WORKER_CONNECTIONS) --access-logfile - \
 		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' 'server:create_app()'
 
 test: install-test

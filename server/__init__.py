@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -30,6 +31,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("DATA_KEY"):
         app.config["DATA_KEY"] = load_or_create_secret(instance / "data.key")
     app.extensions[CIPHER_EXTENSION] = FieldCipher(parse_data_key(app.config["DATA_KEY"]))
+    if _green() and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        # Under gunicorn's gevent worker every request is a greenlet of one thread. SQLite waits for
+        # another connection's write lock inside C (busy_timeout), which would freeze the whole
+        # process — the lock's holder included, if it is a greenlet of the same process. One
+        # connection per process makes greenlets queue for it in Python instead, where gevent can
+        # switch; SQLite serialises writers anyway. PostgreSQL keeps the usual pool.
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("pool_size", 1)
+        options.setdefault("max_overflow", 0)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
@@ -63,6 +73,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.register(app)
     logging.getLogger("server").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     return app
+
+
+def _green() -> bool:
+    """Whether gevent has patched this process (gunicorn's gevent worker does, before loading the app)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey and monkey.is_module_patched("threading"))
 
 
 def _import_models() -> None:

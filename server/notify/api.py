@@ -1,26 +1,30 @@
 """Push subscriptions, the VAPID public key, and the open app's channel (a cheap long poll).
 
-GET /notifications?after=<cursor>&wait=<s> answers as soon as the caller has events newer than the
-cursor, or after `wait` seconds with none. Waiting costs no query per request: one thread per
-process (`Beacon`) reads the newest event id twice a second while anyone waits, and wakes the
-waiters when it grows; only then does each look for its own events. A waiting request holds a
-server thread but no database connection.
+GET /notifications?after=<cursor>&wait=<s> answers as soon as the caller has events past the
+cursor, or after `wait` seconds with none. A waiting request holds no database connection and
+costs no query: it sleeps until the process's hub (server/notify/live.py) wakes it because one
+of its events was written, then reads its own events once.
+
+The cursor is "<seq>.<id>", the place of the last event the app has heard of in the change order
+(opaque to the app). Events are read in (seq, id) order and never past the high-water mark.
 """
 from __future__ import annotations
 
-import contextlib
-import threading
+import math
+import re
 import time
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from server.errors import ApiError, FieldError, ValidationFailed
 from server.extensions import db
 from server.http import json_body, public
 from server.notify import subscriptions, vapid
+from server.notify.live import Hub, release_waiters  # noqa: F401 - release_waiters: shutdown and tests
 from server.notify.models import Notification, Recipient
 from server.notify.schemas import EventSchema, PushSubscriptionSchema
+from server.syncing.changes import high_water
 
 bp = Blueprint("notify", __name__)
 MAX_EVENTS = 50
@@ -63,13 +67,21 @@ def unsubscribe(subscription_id: str):
     return "", 204
 
 
-def _cursor_arg() -> int | None:
+CURSOR = re.compile(r"([0-9]{1,18})\.([0-9]{1,18})")
+OLD_CURSOR = re.compile(r"[0-9]{1,18}")  # before events had a place in the change order: an event id
+Cursor = tuple[int, int]
+
+
+def _cursor_arg() -> Cursor | None:
+    """The cursor, or None for none — and for an old one (a plain event id from an app that was open
+    across the upgrade): it is answered like no cursor, with where to start and no events."""
     raw = request.args.get("after")
-    if raw is None:
+    if raw is None or OLD_CURSOR.fullmatch(raw):
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    found = CURSOR.fullmatch(raw)
+    if found is None:
         raise ValidationFailed([FieldError("after", "invalid_type")])
-    return int(raw)
+    return int(found[1]), int(found[2])
 
 
 def _wait_arg() -> float:
@@ -79,14 +91,45 @@ def _wait_arg() -> float:
         wait = float(raw)
     except ValueError:
         raise ValidationFailed([FieldError("wait", "invalid_type")]) from None
+    if not math.isfinite(wait):
+        raise ValidationFailed([FieldError("wait", "invalid_type")])
     return min(max(wait, 0.0), limit)
 
 
-def events_after(session, user_id: str, after: int) -> list[Notification]:
+def _text(cursor: Cursor) -> str:
+    return f"{cursor[0]}.{cursor[1]}"
+
+
+def events_after(session, user_id: str, after: Cursor, mark: int) -> list[Notification]:
+    """The user's events past the cursor and at or below the high-water mark, in change order."""
+    seq, last_id = after
     return list(session.scalars(
         sa.select(Notification).join(Recipient, Recipient.notification_id == Notification.id)
-        .where(Recipient.user_id == user_id, Recipient.notification_id > after)
-        .order_by(Notification.id).limit(MAX_EVENTS)))
+        .where(Recipient.user_id == user_id, Notification.seq >= seq, Notification.seq <= mark,
+               sa.or_(Notification.seq > seq, Notification.id > last_id))
+        .order_by(Notification.seq, Notification.id).limit(MAX_EVENTS)))
+
+
+def start_cursor(session, user_id: str) -> Cursor:
+    """Where an app starts hearing from: its user's last readable event, else the high-water mark
+    (nothing of theirs is at or below it)."""
+    mark = high_water(session)
+    last = session.execute(
+        sa.select(Notification.seq, Notification.id).join(Recipient, Recipient.notification_id == Notification.id)
+        .where(Recipient.user_id == user_id, Notification.seq <= mark)
+        .order_by(Notification.seq.desc(), Notification.id.desc()).limit(1)).first()
+    return (last.seq, last.id) if last is not None else (mark, 0)
+
+
+def _read(user_id: str, after: Cursor) -> tuple[list[Notification], Cursor]:
+    """One reading: the events, and the cursor to answer with. With none, the cursor moves up to
+    the high-water mark (none of the user's events lie between), so later readings stay short."""
+    mark = high_water(db.session)
+    found = events_after(db.session, user_id, after, mark)
+    db.session.rollback()  # give the connection back before any wait
+    if found:
+        return found, (found[-1].seq, found[-1].id)
+    return [], max(after, (mark, 0))
 
 
 @bp.get("/notifications")
@@ -95,126 +138,22 @@ def notifications():
     after, wait = _cursor_arg(), _wait_arg()
     user_id = g.user.id
     if after is None:
-        latest = db.session.scalar(sa.select(sa.func.max(Recipient.notification_id))
-                                   .where(Recipient.user_id == user_id))
-        return jsonify(cursor=str(latest or 0), events=[])
-    beacon = Beacon.of(current_app._get_current_object())
+        cursor = start_cursor(db.session, user_id)
+        db.session.rollback()
+        return jsonify(cursor=_text(cursor), events=[])
+    if wait <= 0:
+        found, cursor = _read(user_id, after)
+        return jsonify(cursor=_text(cursor), events=EventSchema(many=True).dump(found))
+    hub = Hub.of(current_app._get_current_object())
     deadline = time.monotonic() + wait
-    seen, found = beacon.latest, []
-    with beacon.serving():
+    found, cursor = [], after
+    with hub.serving(), hub.listening(user_id) as waiter:
         # Once the app is shutting down, answer "nothing yet" without the database; the phone asks again.
-        while not beacon.closed:
-            found = events_after(db.session, user_id, after)
-            db.session.rollback()  # give the connection back while waiting
+        while not hub.closed:
+            waiter.news.clear()  # before reading: a wake during the reading is kept for the wait
+            found, cursor = _read(user_id, cursor)
             remaining = deadline - time.monotonic()
             if found or remaining <= 0:
                 break
-            seen = beacon.wait_past(seen, remaining)
-    cursor = found[-1].id if found else after
-    return jsonify(cursor=str(cursor), events=EventSchema(many=True).dump(found))
-
-
-def release_waiters(app: Flask, timeout: float = 5.0) -> None:
-    """Before an app's engine is disposed (shutdown, tests): end its long polls now, and wait until
-    none is between two queries."""
-    beacon = app.extensions.get("guanjia.beacon")
-    if beacon is not None:
-        beacon.close()
-        beacon.drain(timeout)
-
-
-class Beacon:
-    """The newest event id of this process's database, read by one thread while anyone waits."""
-
-    INTERVAL = 0.5
-    IDLE_EXIT = 5.0
-    _lock = threading.Lock()
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self.latest = 0
-        self.waiting = 0
-        self.changed = threading.Condition()
-        self.thread: threading.Thread | None = None
-        self.idle_since: float | None = None
-        self.closed = False
-        self.polls = 0  # long polls between their first query and their answer
-
-    @classmethod
-    def of(cls, app: Flask) -> "Beacon":
-        with cls._lock:
-            beacon = app.extensions.get("guanjia.beacon")
-            if beacon is None:
-                beacon = app.extensions["guanjia.beacon"] = cls(app)
-            return beacon
-
-    @contextlib.contextmanager
-    def serving(self):
-        """Around a long poll's work: counted, so that drain() knows when none is left."""
-        with self.changed:
-            self.polls += 1
-        try:
-            yield
-        finally:
-            with self.changed:
-                self.polls -= 1
-                self.changed.notify_all()
-
-    def drain(self, timeout: float) -> None:
-        with self.changed:
-            self.changed.wait_for(lambda: self.polls == 0, timeout)
-
-    def close(self) -> None:
-        """Release every waiter at once (they answer without touching the database again)."""
-        with self.changed:
-            self.closed = True
-            self.changed.notify_all()
-
-    def wait_past(self, seen: int, timeout: float) -> int:
-        """Block until the newest id is past `seen` (or timeout); returns the newest id."""
-        with self.changed:
-            self.waiting += 1
-            if self.thread is None:
-                self.thread = threading.Thread(target=self._watch, name="notify-beacon", daemon=True)
-                self.thread.start()
-            try:
-                self.changed.wait_for(lambda: self.latest > seen or self.closed, timeout)
-                return self.latest
-            finally:
-                self.waiting -= 1
-
-    def _watch(self) -> None:
-        """Read the newest id every INTERVAL on one connection of its own (opened here, closed when
-        nobody has waited for IDLE_EXIT seconds), so that it never holds one of the app's."""
-        engine = sa.create_engine(self.app.config["SQLALCHEMY_DATABASE_URI"], poolclass=sa.pool.NullPool)
-        query = sa.select(sa.func.max(Notification.id))
-        try:
-            while True:
-                try:
-                    with engine.connect() as connection:
-                        while self._note(connection.execute(query).scalar() or 0):
-                            connection.rollback()  # hold no snapshot or lock between reads
-                            time.sleep(self.INTERVAL)
-                        return
-                except sa.exc.SQLAlchemyError:  # the database went away: waiters time out; try again
-                    time.sleep(self.INTERVAL * 4)
-        finally:
-            engine.dispose()
-
-    def _note(self, latest: int) -> bool:
-        """Wake the waiters if there is news; False when nobody has waited for IDLE_EXIT seconds."""
-        with self.changed:
-            if latest > self.latest:
-                self.latest = latest
-                self.changed.notify_all()
-            if self.closed:
-                self.thread = None
-                return False
-            if self.waiting:
-                self.idle_since = None
-            elif self.idle_since is None:
-                self.idle_since = time.monotonic()
-            elif time.monotonic() - self.idle_since > self.IDLE_EXIT:
-                self.thread = None  # stop; the next waiter starts a new one
-                return False
-            return True
+            waiter.news.wait(remaining)
+    return jsonify(cursor=_text(cursor), events=EventSchema(many=True).dump(found))

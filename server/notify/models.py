@@ -54,17 +54,27 @@ class Webhook(db.Model):
 
 
 class Notification(db.Model):
-    """One event of the outbox. Its title names a category and a building/unit, never a person."""
+    """One event of the outbox. Its title names a category and a building/unit, never a person.
+
+    `seq` is its place in the one change order (server/syncing/changes.py), taken when it is
+    written: an open app reads events in (seq, id) order up to the high-water mark, so an event
+    whose transaction commits late is never skipped (ids can commit out of order; the change order
+    cannot be read past a number still uncommitted).
+    """
 
     __tablename__ = "notification"
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     event: Mapped[str] = mapped_column(enum(*EVENTS, name="notification_event"), nullable=False)
     ticket_id: Mapped[str] = mapped_column(sa.String(36), nullable=False, index=True)
     community_id: Mapped[str | None] = mapped_column(sa.ForeignKey("community.id"))
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     urgent: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    # What the live channel's watcher scans (events past what it has seen) and each poll pages by.
+    __table_args__ = (sa.Index("ix_notification_seq_id", "seq", "id"),)
 
 
 class Recipient(db.Model):

@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import User
 from server.community.models import Household
+from server.notify import live
 from server.notify.models import Delivery, Notification, PushSubscription, Recipient, Webhook
 from server.records import utcnow
+from server.syncing.changes import next_seq
 from server.tickets.models import Ticket
 
 # Names of categories in a notification's title (the title is Chinese, as the phones show it).
@@ -59,10 +61,14 @@ def record(session: Session, *, event: str, ticket: Ticket, recipients: Iterable
     if not users and not webhooks:
         return None
     now = utcnow()
+    # Its place in the change order: open apps read events up to the high-water mark, so one whose
+    # transaction commits after a later one's is still read (server/notify/live.py).
     notification = Notification(event=event, ticket_id=ticket.id, community_id=community_id,
-                                title=ticket_title(household, ticket), urgent=urgent, created_at=now)
+                                title=ticket_title(household, ticket), urgent=urgent, created_at=now,
+                                seq=next_seq(session))
     session.add(notification)
     session.flush()
+    live.announce(session)
     if users:
         session.execute(sa.insert(Recipient), [{"notification_id": notification.id, "user_id": u} for u in users])
     subscriptions = list(session.scalars(sa.select(PushSubscription.id).where(

@@ -8,7 +8,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from server.extensions import db
 from server.notify import vapid
+from server.notify.live import Hub, release_waiters
 from server.notify.models import PushSubscription
 from server.notify.subscriptions import DEFAULT_ALLOWED_HOSTS, endpoint_problem
 from tests.factories import auth, make_community, make_grid, make_household, make_user, token_for
@@ -172,7 +174,10 @@ def test_the_long_poll_shows_a_user_only_their_own_events(client, place):
     cursor = client.get("/api/v1/notifications", headers=auth(place["other"])).get_json()["cursor"]
     raise_ticket(client, place["resident"])
     r = client.get(f"/api/v1/notifications?after={cursor}&wait=0", headers=auth(place["other"]))
-    assert r.get_json() == {"cursor": cursor, "events": []}
+    assert r.get_json()["events"] == []
+    # The cursor moves past other people's events (none of theirs lies between), never back.
+    moved = r.get_json()["cursor"]
+    assert tuple(map(int, moved.split("."))) >= tuple(map(int, cursor.split(".")))
 
 
 def test_the_long_poll_wakes_when_an_event_arrives(app, client, place):
@@ -195,8 +200,154 @@ def test_the_long_poll_wakes_when_an_event_arrives(app, client, place):
     assert [e["id"] for e in answer["response"]["events"]] == [ticket_id]
 
 
-@pytest.mark.parametrize("query", ["after=abc", "after=-1", "after=1&wait=soon"])
-def test_a_bad_cursor_is_a_clear_error(client, place, query):
-    r = client.get(f"/api/v1/notifications?{query}", headers=auth(place["butler"]))
+@pytest.mark.parametrize("query, field", [
+    ("after=abc", "after"), ("after=-1", "after"), ("after=1.2.3", "after"), ("after=1.", "after"),
+    ("after=.1", "after"), ("after=-1.2", "after"), ("after=1.-2", "after"), ("after=١.٢", "after"),
+    ("after=" + "9" * 19 + ".1", "after"),
+    ("after=1.1&wait=soon", "wait"), ("after=1.1&wait=nan", "wait"), ("after=1.1&wait=inf", "wait"),
+])
+def test_a_bad_cursor_or_wait_is_a_clear_error(client, place, query, field):
+    r = client.get(f"/api/v1/notifications?{query}", headers={**auth(place["butler"]), "Accept-Language": "zh-CN"})
     assert r.status_code == 422
-    assert r.get_json()["error"] == "validation_failed"
+    body = r.get_json()
+    assert body["error"] == "validation_failed" and body["message"]
+    assert [(e["field"], e["code"]) for e in body["details"]["errors"]] == [(field, "invalid_type")]
+
+
+def test_without_a_token_the_long_poll_is_refused_in_the_usual_shape(client):
+    r = client.get("/api/v1/notifications?after=1.1&wait=0")
+    assert r.status_code == 401
+    assert r.get_json()["error"] == "unauthorized" and r.get_json()["message"]
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_revoked_phone_s_long_poll_is_told_to_wipe(client, session, place):
+    token = token_for(place["butler"])
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/notifications", headers=headers).status_code == 200
+    devices = client.get("/api/v1/me/devices", headers=auth(place["butler"])).get_json()["devices"]
+    lost = [d["id"] for d in devices if d["name"] == "test"][0]
+    assert client.delete(f"/api/v1/me/devices/{lost}", headers=auth(place["butler"])).status_code == 204
+    r = client.get("/api/v1/notifications?after=1.1&wait=5", headers=headers)
+    assert r.status_code == 401
+    assert r.get_json()["error"] == "device_revoked" and r.get_json()["details"] == {"wipe": True}
+
+
+def test_an_old_cursor_from_before_the_upgrade_is_answered_like_none(client, place):
+    raise_ticket(client, place["resident"])
+    start = client.get("/api/v1/notifications", headers=auth(place["butler"])).get_json()
+    r = client.get("/api/v1/notifications?after=1&wait=20", headers=auth(place["butler"]))
+    assert r.status_code == 200
+    assert r.get_json() == {"cursor": start["cursor"], "events": []}  # at once: where to start, no old news
+
+
+def test_an_event_written_while_no_server_runs_reaches_the_app_that_resumes(app, client, place, tmp_path,
+                                                                            database_url):
+    from server import create_app
+    from tests.conftest import base_config
+
+    headers = auth(place["butler"])
+    cursor = client.get("/api/v1/notifications", headers=headers).get_json()["cursor"]
+    release_waiters(app)  # the server stops; the event is written by another process meanwhile
+    ticket_id = raise_ticket(client, place["resident"])
+    restarted = create_app(base_config(tmp_path / "again", database_url))
+    try:
+        r = restarted.test_client().get(f"/api/v1/notifications?after={cursor}&wait=20", headers=headers)
+        assert [e["id"] for e in r.get_json()["events"]] == [ticket_id]
+    finally:
+        release_waiters(restarted)
+        with restarted.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def wait_until(condition, timeout=10.0, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+def start_poll(app, headers, cursor, answers, key):
+    def run():
+        with app.test_client() as other:
+            answers[key] = other.get(f"/api/v1/notifications?after={cursor}&wait=20", headers=headers).get_json()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def waiters_of(app, user_id):
+    hub = Hub.of(app)
+    with hub.lock:
+        return list(hub.waiters.get(user_id, ()))
+
+
+def test_an_event_wakes_only_its_recipients_waiters(app, client, place):
+    butler, other = auth(place["butler"]), auth(place["other"])
+    cursors = {k: client.get("/api/v1/notifications", headers=h).get_json()["cursor"]
+               for k, h in (("butler", butler), ("other", other))}
+    answers = {}
+    threads = {"butler": start_poll(app, butler, cursors["butler"], answers, "butler"),
+               "other": start_poll(app, other, cursors["other"], answers, "other")}
+    wait_until(lambda: waiters_of(app, place["butler"].id) and waiters_of(app, place["other"].id), what="both polls")
+    # The watcher's first look wakes everyone once (it cannot know what came before it); then quiet.
+    wait_until(lambda: Hub.of(app).checks >= 1 and not any(
+        w.news.is_set() for u in ("butler", "other") for w in waiters_of(app, place[u].id)),
+        what="the watcher's first look")
+    ticket_id = raise_ticket(client, place["resident"])
+    threads["butler"].join(timeout=15)
+    assert not threads["butler"].is_alive(), "the butler's poll did not wake"
+    assert [e["id"] for e in answers["butler"]["events"]] == [ticket_id]
+    assert threads["other"].is_alive()  # still waiting, and never woken: no reading on its behalf
+    assert [w.news.is_set() for w in waiters_of(app, place["other"].id)] == [False]
+    release_waiters(app)
+    threads["other"].join(timeout=15)
+    assert answers["other"]["events"] == []
+
+
+def test_the_watcher_stops_looking_when_nobody_waits(app, client, place, monkeypatch):
+    monkeypatch.setattr(Hub, "IDLE_EXIT", 0.2)
+    headers = auth(place["butler"])
+    cursor = client.get("/api/v1/notifications", headers=headers).get_json()["cursor"]
+    assert client.get(f"/api/v1/notifications?after={cursor}&wait=0.6", headers=headers).get_json()["events"] == []
+    hub = Hub.of(app)
+    wait_until(lambda: hub.thread is None, what="the watcher to stop")
+    looked = hub.checks
+    raise_ticket(client, place["resident"])  # news, but nobody waits: nothing is read for it
+    time.sleep(1.0)
+    assert hub.checks == looked and hub.thread is None
+
+
+def test_an_event_committed_behind_an_older_transaction_is_woken_for_once_readable(app, client, place, monkeypatch):
+    """Writers may commit out of order: an event can be committed (and announced) while the
+    high-water mark is still held below it by an older open transaction. The watcher looks again
+    until the mark passes it, with no further announcement."""
+    from server.notify import api as notify_api
+    from server.notify import live
+    from server.syncing.changes import high_water
+
+    held = {"at": None}
+
+    def held_back(session):
+        mark = high_water(session)
+        return mark if held["at"] is None else min(mark, held["at"])
+
+    monkeypatch.setattr(live, "high_water", held_back)
+    monkeypatch.setattr(notify_api, "high_water", held_back)
+    headers = auth(place["butler"])
+    cursor = client.get("/api/v1/notifications", headers=headers).get_json()["cursor"]
+    held["at"] = int(cursor.split(".")[0])  # an older transaction is still open just above here
+    answers = {}
+    thread = start_poll(app, headers, cursor, answers, "butler")
+    wait_until(lambda: waiters_of(app, place["butler"].id), what="the poll")
+    ticket_id = raise_ticket(client, place["resident"])
+    hub = Hub.of(app)
+    looked = hub.checks
+    wait_until(lambda: hub.checks >= looked + 2, what="the watcher to look past the announcement")
+    assert thread.is_alive()  # committed, but not readable yet: nothing to answer
+    held["at"] = None  # the older transaction ends
+    thread.join(timeout=15)
+    assert not thread.is_alive(), "the poll was not woken once the event became readable"
+    assert [e["id"] for e in answers["butler"]["events"]] == [ticket_id]
