@@ -1,7 +1,7 @@
 """sync: on PostgreSQL, number changes by transaction id (no shared lock for writers)
 
 Revision ID: a3d9e7c41b52
-Revises: a9e3b7d1c5f6
+Revises: b7e2c4f9a1d3
 Create Date: 2026-12-04 15:00:00
 
 Existing records keep their numbers and phones keep their cursors: the offset puts every new
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'a3d9e7c41b52'
-down_revision = 'a9e3b7d1c5f6'
+down_revision = 'b7e2c4f9a1d3'
 branch_labels = None
 depends_on = None
 
