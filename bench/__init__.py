@@ -1,4 +1,4 @@
-"""Benchmarks of the sync path (issue 3, "Speed and memory"): not tests, never run by pytest.
+"""Benchmarks of the sync path ("Speed and memory"): not tests, never run by pytest.
 
 `make bench` (or `.venv/bin/python -m bench`) measures, on SQLite and, when
 GUANJIA_TEST_POSTGRES_URL is set, on PostgreSQL:

@@ -1,8 +1,8 @@
 """`python -m bench`: run every benchmark on each database, print readable lines, then one JSON line.
 
-Parts: sync (bench/push.py, bench/pull.py: issue 3), notify (bench/notify.py: issue 5, notification
-latency and worker throughput), console (bench/console.py: issue 6, the supervisors' dashboard) on
-each database; phone (bench/browser.py: issue 4) once, on SQLite.
+Parts: sync (bench/push.py, bench/pull.py), notify (bench/notify.py, notification
+latency and worker throughput), console (bench/console.py, the supervisors' dashboard) on
+each database; phone (bench/browser.py) once, on SQLite.
 
 Environment:
   BENCH_QUICK=1                  smaller sizes (about two minutes with both databases)
@@ -10,9 +10,9 @@ Environment:
   BENCH_DATABASES=sqlite         only these kinds (comma-separated: sqlite, postgresql)
   BENCH_BROWSER=0                skip the butler's phone in Chromium (bench/browser.py)
   BENCH_ONLY=notify              only these parts (comma-separated: sync, notify, console, phone); default all.
-                                 sync = push, bootstrap and incremental pulls; notify = bench/notify.py
-                                 (issue 5); console = bench/console.py (issue 6); phone =
-                                 bench/browser.py (BENCH_BROWSER=0 still skips it)
+                                 sync = push, bootstrap and incremental pulls; notify = bench/notify.py;
+                                 console = bench/console.py; phone = bench/browser.py (BENCH_BROWSER=0
+                                 still skips it)
 """
 from __future__ import annotations
 
@@ -33,11 +33,11 @@ GOALS = {"push_ratio": 2.0, "bootstrap_ratio": 2.0, "incremental_growth": 2.0}
 # Writers in two communities never wait on each other: two pushes at once take about one's time
 # (PostgreSQL; SQLite lets one writer in at a time by design, so it is not measured there).
 TWO_COMMUNITIES_GOAL = 1.3
-# The phone (issue 4): first sync of the grid, JS heap, reopening offline, our own shell's size.
+# The phone: first sync of the grid, JS heap, reopening offline, our own shell's size.
 BROWSER_GOALS = {"first_sync_seconds": 5.0, "heap_peak_mib": 150.0, "offline_reload_seconds": 1.0, "shell_kib": 150.0}
-# Notifications (issue 5): a new ticket reaches the butler's push service within 1 s (p95), worker running.
+# Notifications: a new ticket reaches the butler's push service within 1 s (p95), worker running.
 NOTIFY_GOALS = notify.GOALS
-# The supervisors' dashboard (issue 6): every figure for 5,000 households and 100,000 visits under 1 s.
+# The supervisors' dashboard: every figure for 5,000 households and 100,000 visits under 1 s.
 CONSOLE_GOALS = console.GOALS
 PARTS = ("sync", "notify", "console", "phone")
 # The pull's peak memory is "bounded by the page size" when doubling the grid leaves it within 25 %.

@@ -1,4 +1,4 @@
-"""The supervisors' dashboard (issue 6): server time of every figure for a big community.
+"""The supervisors' dashboard: server time of every figure for a big community.
 
 A community of `console_households` households (10 grids, one butler each, 6 buildings) with
 `console_visits` visits spread over the year before "today" (random households, satisfaction and
@@ -7,7 +7,7 @@ escalation) and `console_orders` orders, all written with Core bulk inserts (ben
 `server.console.figures.dashboard()` is called for the last 90 days: once to warm up (statement
 compilation, the database's caches), then `console_reps` times, each on a fresh session as a request
 would have. Reported: the median, min and max, the statements per call and the slowest statements of
-the last call. Goal (issue 6): under 1 s, computed in the database.
+the last call. Goal: under 1 s, computed in the database.
 """
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ class Sizes:
     notify_latency_tickets: int = 200  # raised one by one while the worker runs (bench/notify.py)
     notify_browsers: int = 20  # queued deliveries for the throughput: browsers × tickets
     notify_tickets: int = 100
-    console_households: int = 5_000  # the supervisors' dashboard (bench/console.py: issue 6)
+    console_households: int = 5_000  # the supervisors' dashboard (bench/console.py)
     console_visits: int = 100_000
     console_tickets: int = 10_000
     console_orders: int = 2_000

@@ -1,5 +1,5 @@
-"""Notifications (issue 5): how soon a new ticket reaches the butler's push service, and how fast
-the worker empties a queue. Figures and findings: docs/benchmarks.md, "Notifications (issue 5)".
+"""Notifications: how soon a new ticket reaches the butler's push service, and how fast
+the worker empties a queue. Figures and findings: docs/benchmarks.md, "Notifications".
 
 Everything real but the push service: tickets are raised by a resident through Flask's test client
 (POST /api/v1/tickets, the route the phone uses, which writes the outbox in the ticket's

@@ -1,1 +1,1 @@
-"""The sync engine: protocol, merge, cursor and scopes, with no Flask import (built in issue 3)."""
+"""The sync engine: protocol, merge, cursor and scopes, with no Flask import."""

@@ -1,1 +1,1 @@
-"""The supervisors' console (issue 6)."""
+"""The supervisors' console."""

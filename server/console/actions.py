@@ -1,4 +1,4 @@
-"""The console's actions (issue 6, part 3): grids and households, tickets, butlers and their devices.
+"""The console's actions: grids and households, tickets, butlers and their devices.
 
 Each list is a GET page; each action a POST form (CSRF-checked by console_login_required) whose write
 goes through the domain services with the logged-in supervisor as the user, so the scope rules apply:

@@ -1,4 +1,4 @@
-"""The console's attendance (issue 6, part 4): the butlers' daily check-ins, one month at a time.
+"""The console's attendance: the butlers' daily check-ins, one month at a time.
 
 /console/attendance?month=YYYY-MM shows one row per butler of the community and one column per day of
 the month on the community's calendar (its time zone): the first 签到 and the last 签退 of the day,

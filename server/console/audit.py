@@ -1,4 +1,4 @@
-"""The console's audit trail (issue 6, part 5): who read a household's file and who changed what, when.
+"""The console's audit trail: who read a household's file and who changed what, when.
 
 One page, /console/audit, newest first: the whole community, or one household (chosen by building then
 household, or linked from the grids page with ?household=), or one user; "older" pages by id. It shows

@@ -1,4 +1,4 @@
-"""The console's reference lists (issue 6, part 3): the service catalogue (服务产品) and the visit
+"""The console's reference lists: the service catalogue (服务产品) and the visit
 checklist template (入户检查清单).
 
 The catalogue is the company's, shared by every community: administrators edit it, supervisors read it.

@@ -1,4 +1,4 @@
-"""The console's sync conflicts (issue 6, part 3): two values typed for one field met; the later one is
+"""The console's sync conflicts: two values typed for one field met; the later one is
 in the record, the other is kept in the conflict (sync-contract §4). A supervisor sees the open ones of
 their community and settles each with one action: keep the value in the record, or put the other one
 back. Settling goes through the sync store's settle_conflict, as a settlement from a phone does, so the

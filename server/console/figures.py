@@ -1,4 +1,4 @@
-"""The figures of the supervisors' dashboard (issue 6), each one a small table computed in the database.
+"""The figures of the supervisors' dashboard, each one a small table computed in the database.
 
 Pure functions of a SQLAlchemy session: no Flask request, no app context beyond the session. Every
 figure is a GROUP BY, an aggregate or a window function that runs the same on SQLite and PostgreSQL;

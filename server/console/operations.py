@@ -1,4 +1,4 @@
-"""The console's operations pages (issue 6, part 4): the monthly work plan and quality inspections.
+"""The console's operations pages: the monthly work plan and quality inspections.
 
 /console/plan?month=YYYY-MM lists the month's plan items (清洁, 消杀, 绿化, 化粪池…) with forms to
 add, mark done, reopen, delete and copy last month's plan; /console/inspections?month=YYYY-MM (or

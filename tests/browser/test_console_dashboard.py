@@ -1,4 +1,4 @@
-"""The supervisors' dashboard on the demo data in real Chromium (issue 6): `supervisor1` logs in through
+"""The supervisors' dashboard on the demo data in real Chromium: `supervisor1` logs in through
 the form, and the figures the page shows equal the same figures computed here with plain SQL on the
 same database (not through server/console/figures.py); a CSV export, downloaded through the page's
 link, parses and holds the rows of the table beside it; a resident is refused (a butler: test_console.py).

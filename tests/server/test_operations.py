@@ -1,4 +1,4 @@
-"""Operations (issue 6, part 4): the monthly work plan and quality inspections — the rules in
+"""Operations: the monthly work plan and quality inspections — the rules in
 server/operations/service.py, and the console pages /console/plan and /console/inspections."""
 from __future__ import annotations
 

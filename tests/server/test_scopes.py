@@ -1,4 +1,4 @@
-"""No role reads or writes outside its scope: every record type, every role (issue 2, items 4 and 10).
+"""No role reads or writes outside its scope: every record type, every role.
 
 All tests share one small world:
 
