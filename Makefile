@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app server
 
-.PHONY: run test bench install install-test migrate clean
+.PHONY: run test bench load install install-test install-load migrate clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(BIN)/.installed: pyproject.toml
@@ -25,18 +25,23 @@ install: $(BIN)/.installed
 
 install-test: $(BIN)/.installed-test
 
+$(BIN)/.installed-load: $(BIN)/.installed-test
+	$(BIN)/pip install --quiet -e '.[test,load]'
+	touch $@
+
+install-load: $(BIN)/.installed-load
+
 migrate: install
 	$(FLASK) db upgrade
 
-# The notification worker runs beside the web server and stops with it. Open apps wait on a long
-# poll (GET /api/v1/notifications), each holding a thread: hence many threads per process.
+# The notification worker runs beside the web server and stops with it. How gunicorn serves (worker
+# class, workers, threads, access log) is in gunicorn.conf.py, which the load test reads too.
 run: migrate
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) vapid-keys
 	@echo "睿管家 Guanjia: http://$(HOST):$(PORT)/"
 	$(FLASK) notify-worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 32 --access-logfile - \
-		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' 'server:create_app()'
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) 'server:create_app()'
 
 test: install-test
 	node --test tests/js/
@@ -54,6 +59,12 @@ bench: install-test
 	else \
 	  $(BIN)/python -m bench; \
 	fi
+
+# Many phones at once against real gunicorn servers on a throwaway durable PostgreSQL (bench/load,
+# docs/benchmarks.md#load). Traffic only to 127.0.0.1; bounded by LOAD_SECONDS and LOAD_MAX_REQUESTS.
+# LOAD_SERVERS=2 for two app servers, LOAD_COMPARE=1 for one then two; the last line printed is JSON.
+load: install-load
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache
