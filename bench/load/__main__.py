@@ -31,6 +31,7 @@ import csv
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -149,11 +150,14 @@ def run_once(s: dict, count: int, admin: sa.Engine, template: str, seeded: world
                     "--csv", str(here / "locust"), "--only-summary", "--loglevel", "WARNING"]
             say(f"  Locust: {users} users ({counts}) for {s['seconds']} s")
             before, started = servers.cpu_snapshot(roots), time.monotonic()
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
             with open(here / "logs" / "locust.log", "wb") as log:
                 locust = subprocess.run(argv, env={**os.environ, "LOAD_PLAN": str(here / "plan.json")},
                                         stdout=log, stderr=subprocess.STDOUT, timeout=s["seconds"] + 180)
             wall = time.monotonic() - started
             after = servers.cpu_snapshot(roots)
+            done = resource.getrusage(resource.RUSAGE_CHILDREN)  # Locust's own CPU: the load generator's share
+            locust_cpu = (done.ru_utime + done.ru_stime) - (children.ru_utime + children.ru_stime)
             crashed = [p.name for p in running.all() if p.popen.poll() is not None]
     finally:
         with admin.connect() as conn:
@@ -162,9 +166,13 @@ def run_once(s: dict, count: int, admin: sa.Engine, template: str, seeded: world
         raise SystemExit(f"Locust did not finish (exit {locust.returncode}):\n"
                          f"{servers.tail(here / 'logs' / 'locust.log', 40)}")
     kinds, failures = read_stats(here / "locust")
+    if kinds.get("Aggregated", {}).get("failures") or crashed:
+        kept = Path(tempfile.mkdtemp(prefix=f"guanjia-load-logs-{count}s-"))
+        shutil.copytree(here / "logs", kept, dirs_exist_ok=True)
+        say(f"  errors: the servers' and Locust's logs are kept in {kept}")
     observed = json.loads((here / "observed.json").read_text())
     seconds = observed["seconds"] or wall
-    cpu = {k: round(after[k] - before[k], 2) for k in roots}
+    cpu = {k: round(after[k] - before[k], 2) for k in roots} | {"locust": round(locust_cpu, 2)}
     app_cpu = sum(v for k, v in cpu.items() if k.startswith("app"))
     syncs = sum(kinds.get(k, {}).get("count", 0) for k in SYNC_KINDS)
     total = kinds.get("Aggregated", {})
