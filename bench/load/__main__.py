@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -151,9 +152,22 @@ def run_once(s: dict, count: int, admin: sa.Engine, template: str, seeded: world
             say(f"  Locust: {users} users ({counts}) for {s['seconds']} s")
             before, started = servers.cpu_snapshot(roots), time.monotonic()
             children = resource.getrusage(resource.RUSAGE_CHILDREN)
-            with open(here / "logs" / "locust.log", "wb") as log:
-                locust = subprocess.run(argv, env={**os.environ, "LOAD_PLAN": str(here / "plan.json")},
-                                        stdout=log, stderr=subprocess.STDOUT, timeout=s["seconds"] + 180)
+            samples: list[tuple[float, dict]] = []  # (time, CPU so far), each second: for the steady window
+            sampling = threading.Event()
+
+            def sample() -> None:
+                while not sampling.wait(1.0):
+                    samples.append((time.time(), servers.cpu_snapshot(roots)))
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            try:
+                with open(here / "logs" / "locust.log", "wb") as log:
+                    locust = subprocess.run(argv, env={**os.environ, "LOAD_PLAN": str(here / "plan.json")},
+                                            stdout=log, stderr=subprocess.STDOUT, timeout=s["seconds"] + 180)
+            finally:
+                sampling.set()
+                sampler.join()
             wall = time.monotonic() - started
             after = servers.cpu_snapshot(roots)
             done = resource.getrusage(resource.RUSAGE_CHILDREN)  # Locust's own CPU: the load generator's share
@@ -176,6 +190,7 @@ def run_once(s: dict, count: int, admin: sa.Engine, template: str, seeded: world
     app_cpu = sum(v for k, v in cpu.items() if k.startswith("app"))
     syncs = sum(kinds.get(k, {}).get("count", 0) for k in SYNC_KINDS)
     total = kinds.get("Aggregated", {})
+    steady = steady_window(observed, samples, s, counts)
     return {
         "servers": count, "worker_class": s["worker_class"], "seconds": round(seconds, 1), "users": users,
         "requests": observed["requests"], "errors": total.get("failures", 0), "failures": failures,
@@ -196,7 +211,31 @@ def run_once(s: dict, count: int, admin: sa.Engine, template: str, seeded: world
         "mutations_applied": observed["mutations_applied"],
         "stopped_by_request_limit": observed["stopped_by_request_limit"],
         "login_p50_ms": round(1000 * login_times[len(login_times) // 2], 1) if login_times else None,
+        "steady": steady,
     }
+
+
+def steady_window(observed: dict, samples: list[tuple[float, dict]], s: dict, counts: dict) -> dict | None:
+    """After every phone has finished its first sync, until the end: the syncs in that window and the CPU
+    the servers used in it. First syncs are a phone's first day (a few pages of its whole grid); this is
+    the everyday cost, the figure to multiply for capacity."""
+    ready = observed["ready_times"]
+    if len(ready) < counts["butler_phones"] + counts["reporters"] or len(samples) < 2:
+        return None  # some phone never finished its first sync: no steady state was reached
+    start_at = max(ready) + 1.0
+    window = [(t, cpu) for t, cpu in samples if start_at <= t <= observed["stopped_at"]]
+    if len(window) < 5:
+        return None
+    (t0, cpu0), (t1, cpu1) = window[0], window[-1]
+    syncs = sum(1 for t in observed["sync_times"] if t0 < t <= t1)
+    used = {k: round(cpu1[k] - cpu0[k], 2) for k in cpu0}
+    app = sum(v for k, v in used.items() if k.startswith("app"))
+    seconds = t1 - t0
+    return {"seconds": round(seconds, 1), "syncs": syncs, "syncs_per_second": round(syncs / seconds, 2),
+            "cpu_seconds": used, "app_cores_busy": round(app / seconds, 2),
+            "postgres_cores_busy": round(used["postgres"] / seconds, 2) if "postgres" in used else None,
+            "app_cpu_seconds_per_sync": round(app / syncs, 5) if syncs else None,
+            "postgres_cpu_seconds_per_sync": round(used["postgres"] / syncs, 5) if syncs and "postgres" in used else None}
 
 
 def print_run(r: dict) -> None:
@@ -214,6 +253,13 @@ def print_run(r: dict) -> None:
         say(f"  {url}: {v['requests_per_second']} requests/s, {v['syncs_per_second']} syncs/s")
     say(f"  CPU seconds: {r['cpu_seconds']}; app servers per sync {r['app_cpu_seconds_per_sync']}, "
         f"PostgreSQL per sync {r['postgres_cpu_seconds_per_sync']}")
+    st = r["steady"]
+    if st:
+        say(f"  steady ({st['seconds']} s after the last first sync): {st['syncs_per_second']} syncs/s, app servers "
+            f"{st['app_cpu_seconds_per_sync']} CPU s per sync ({st['app_cores_busy']} cores busy), PostgreSQL "
+            f"{st['postgres_cpu_seconds_per_sync']} ({st['postgres_cores_busy']} cores)")
+    else:
+        say("  steady: not reached (a phone was still on its first sync, or too little time was left)")
     for f in r["failures"][:10]:
         say(f"  failure: {f['count']} × {f['name']}: {f['error']}")
 
@@ -277,6 +323,7 @@ def main() -> None:
         "errors": sum(r["errors"] for r in runs),
         "syncs_per_second": last["syncs_per_second"],
         "app_cpu_seconds_per_sync": last["app_cpu_seconds_per_sync"],
+        "steady_app_cpu_seconds_per_sync": (last["steady"] or {}).get("app_cpu_seconds_per_sync"),
         "percentiles_ms": {k: {p: v[p] for p in ("p50_ms", "p95_ms", "p99_ms")} | {"count": v["count"]}
                            for k, v in last["kinds"].items()},
         "runs": runs,

@@ -43,7 +43,8 @@ _supervisors = itertools.cycle(PLAN["supervisors"])
 # What the run observed beyond Locust's own statistics (written to PLAN["report"] at the end).
 observed = {"per_server": {h: {"requests": 0, "syncs": 0} for h in HOSTS}, "mutations_sent": 0,
             "mutations_applied": 0, "tickets_raised": 0, "pokes": 0, "first_syncs": 0, "first_sync_records": 0,
-            "requests": 0, "stopped_by_request_limit": False}
+            "requests": 0, "stopped_by_request_limit": False,
+            "sync_times": [], "ready_times": []}  # when each sync answered; when each phone finished its first sync
 raised: set[str] = set()
 clock = {"start": None, "stop": None}
 
@@ -116,6 +117,7 @@ class Phone(HttpUser):
                 return None
             server = url.rsplit("/api/", 1)[0]
             observed["per_server"][server]["syncs"] += 1
+            observed["sync_times"].append(round(time.time(), 3))
             observed["mutations_sent"] += len(mutations)
             observed["mutations_applied"] += len(results)
             self.cursor = answer.get("cursor", self.cursor)
@@ -152,6 +154,7 @@ class ButlerPhone(Phone):
                             response_time=(time.perf_counter() - started) * 1000, response_length=0,
                             exception=None, context={})
         observed["first_syncs"] += 1
+        observed["ready_times"].append(time.time())
         observed["first_sync_records"] += len(changes)
         self.households = [c["id"] for c in changes if c.get("type") == "household" and c.get("op") == "put"]
 
@@ -228,6 +231,7 @@ class ResidentReporter(Phone):
         self.token = next(_reporters)
         while self.pull_all("resident first sync") is None:
             time.sleep(2)
+        observed["ready_times"].append(time.time())
 
     @task
     def report(self) -> None:
@@ -313,6 +317,7 @@ def _stop(environment, **kwargs) -> None:
 @events.quitting.add_listener
 def _write_report(environment, **kwargs) -> None:
     stop = clock["stop"] or time.time()
-    report = {**observed, "tickets_raised_ids": len(raised), "seconds": round(stop - (clock["start"] or stop), 3)}
+    report = {**observed, "tickets_raised_ids": len(raised), "seconds": round(stop - (clock["start"] or stop), 3),
+              "stopped_at": stop}
     with open(PLAN["report"], "w", encoding="utf-8") as f:
         json.dump(report, f)
