@@ -153,11 +153,19 @@ def run_once(s: dict, count: int, admin: sa.Engine, template: str, seeded: world
             before, started = servers.cpu_snapshot(roots), time.monotonic()
             children = resource.getrusage(resource.RUSAGE_CHILDREN)
             samples: list[tuple[float, dict]] = []  # (time, CPU so far), each second: for the steady window
+            waits: list[tuple[int, int]] = []  # (backends waiting on a lock, backends active), each second
             sampling = threading.Event()
+            watcher = sa.create_engine(url, poolclass=sa.pool.NullPool)
 
             def sample() -> None:
-                while not sampling.wait(1.0):
-                    samples.append((time.time(), servers.cpu_snapshot(roots)))
+                with watcher.connect() as conn:
+                    while not sampling.wait(1.0):
+                        samples.append((time.time(), servers.cpu_snapshot(roots)))
+                        # Writing syncs queue on the change-order counter's row lock (docs/scaling.md).
+                        waits.append(tuple(conn.execute(sa.text(
+                            "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), count(*) FILTER (WHERE state = "
+                            "'active') - 1 FROM pg_stat_activity WHERE datname = current_database()")).one()))
+                        conn.rollback()
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
@@ -168,6 +176,7 @@ def run_once(s: dict, count: int, admin: sa.Engine, template: str, seeded: world
             finally:
                 sampling.set()
                 sampler.join()
+                watcher.dispose()
             wall = time.monotonic() - started
             after = servers.cpu_snapshot(roots)
             done = resource.getrusage(resource.RUSAGE_CHILDREN)  # Locust's own CPU: the load generator's share
@@ -212,6 +221,9 @@ def run_once(s: dict, count: int, admin: sa.Engine, template: str, seeded: world
         "stopped_by_request_limit": observed["stopped_by_request_limit"],
         "login_p50_ms": round(1000 * login_times[len(login_times) // 2], 1) if login_times else None,
         "steady": steady,
+        "postgres_lock_waiters": {"mean": round(sum(w for w, _ in waits) / len(waits), 2) if waits else None,
+                                  "max": max((w for w, _ in waits), default=None),
+                                  "active_mean": round(sum(a for _, a in waits) / len(waits), 2) if waits else None},
     }
 
 
@@ -260,6 +272,8 @@ def print_run(r: dict) -> None:
             f"{st['postgres_cpu_seconds_per_sync']} ({st['postgres_cores_busy']} cores)")
     else:
         say("  steady: not reached (a phone was still on its first sync, or too little time was left)")
+    lw = r["postgres_lock_waiters"]
+    say(f"  PostgreSQL backends waiting on a lock: mean {lw['mean']}, max {lw['max']} (active: mean {lw['active_mean']})")
     for f in r["failures"][:10]:
         say(f"  failure: {f['count']} × {f['name']}: {f['error']}")
 
