@@ -114,7 +114,9 @@ def seed(app: Flask, shape: Shape, *, rng: random.Random | None = None) -> Seede
                         fields = visit_fields(hid, rng.randrange(60 * 24 * 120))
                         fields["visited_at"] = (now - timedelta(minutes=rng.randrange(60 * 24 * 120))).isoformat()
                         visits.append(visit_row(new_id(), fields, butler_id, next(seqs), hired))
-            for home in rng.sample(community_homes, per_community_residents[c]):
+            wanted = per_community_residents[c]  # more residents than homes: some share one (a family)
+            homes = rng.sample(community_homes, min(wanted, len(community_homes)))
+            for home in homes + rng.choices(community_homes, k=wanted - len(homes)):
                 resident_homes.append(home)
                 rid = user(f"load-resident-{len(resident_homes)}", "resident", f"住户{len(resident_homes)}", cid, home)
                 token = secrets.token_urlsafe(32)
