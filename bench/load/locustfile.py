@@ -28,6 +28,8 @@ from locust import HttpUser, between, constant, events, task
 
 PLAN = json.loads(open(os.environ["LOAD_PLAN"], encoding="utf-8").read())
 HOSTS: list[str] = PLAN["hosts"]
+# A load test sends traffic only to this machine's own servers.
+assert HOSTS and all(h.startswith("http://127.0.0.1:") for h in HOSTS), HOSTS
 SETTINGS = PLAN["settings"]
 PAGE = 1000
 WAIT_S = 25
