@@ -5,11 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
-# Open connections each gunicorn worker holds at once (each open app keeps one long poll).
-GUANJIA_WORKER_CONNECTIONS ?= 2000
 FLASK := $(BIN)/flask --app server
 
-.PHONY: run test bench install install-test migrate clean
+.PHONY: run test bench load install install-test install-load migrate clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(BIN)/.installed: pyproject.toml
@@ -27,23 +25,27 @@ install: $(BIN)/.installed
 
 install-test: $(BIN)/.installed-test
 
+$(BIN)/.installed-load: $(BIN)/.installed-test
+	$(BIN)/pip install --quiet -e '.[test,load]'
+	touch $@
+
+install-load: $(BIN)/.installed-load
+
 migrate: install
 	$(FLASK) db upgrade
 
-# The notification worker runs beside the web server and stops with it. Open apps wait on a long
-# poll (GET /api/v1/notifications): gevent workers make each waiting request a greenlet (a socket,
-# not a thread), so two processes hold thousands of open apps while phones sync beside them.
-# gunicorn patches the worker with gevent before it loads the app (docs/notifications.md).
+# The notification worker runs beside the web server and stops with it. How gunicorn serves (gevent
+# workers: an open app's long poll is a greenlet, a socket and not a thread; workers, access log) is
+# in gunicorn.conf.py, which the load test reads too (docs/notifications.md).
 run: migrate
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) vapid-keys
 	@echo "睿管家 Guanjia: http://$(HOST):$(PORT)/"
 	$(FLASK) notify-worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) -k gevent --workers 2 \
-		--worker-connections $(GUANJIA_WORKER_CONNECTIONS) --access-logfile - \
-		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' 'server:create_app()'
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) 'server:create_app()'
 
-test: install-test
+# install-load: the load harness's smoke test (tests/server/test_load_smoke.py) needs Locust.
+test: install-load
 	node --test tests/js/
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -59,6 +61,12 @@ bench: install-test
 	else \
 	  $(BIN)/python -m bench; \
 	fi
+
+# Many phones at once against real gunicorn servers on a throwaway durable PostgreSQL (bench/load,
+# docs/benchmarks.md#load). Traffic only to 127.0.0.1; bounded by LOAD_SECONDS and LOAD_MAX_REQUESTS.
+# LOAD_SERVERS=2 for two app servers, LOAD_COMPARE=1 for one then two; the last line printed is JSON.
+load: install-load
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache
