@@ -1,6 +1,7 @@
 """Where a sync path spends its time: cProfile's top functions and the SQL it sends, timed.
 
     .venv/bin/python -m bench.profile push         [--db sqlite|postgresql] [--visits 2000] [--no-products]
+    .venv/bin/python -m bench.profile everyday     [--db ...] [--reps 20]   (two visits, then the pull)
     .venv/bin/python -m bench.profile bootstrap    [--db ...] [--households 2000 --people 6000 --visits 20000]
     .venv/bin/python -m bench.profile incremental  [--db ...] [--small 20000 --large 200000]
 
@@ -111,6 +112,34 @@ def profile_push(app, args) -> None:
     print(profile_report(profile, args.top))
 
 
+def profile_everyday(app, args) -> None:
+    """The sync a phone makes every few seconds all day: two new visits, and the pull that follows."""
+    from bench.push import batches
+
+    world = create_world(app, grids=1, households_per_grid=200)
+    phone = Phone(app, world.token)
+    answer = phone.answer(phone.post(phone.body(cursor=None)))
+    while answer["more"]:
+        answer = phone.answer(phone.post(phone.body(cursor=answer["cursor"])))
+    phone.cursor = answer["cursor"]
+    work = batches(world, Sizes(push_batch=2), 2 * (args.reps + 10))
+    for batch in work[:10]:  # warm-up
+        phone.cursor = phone.answer(phone.post(phone.body(cursor=phone.cursor, mutations=batch)))["cursor"]
+    with app.app_context():
+        engine = db.engine
+    profile = cProfile.Profile()
+    with StatementTimer(engine) as timer:
+        start = time.perf_counter()
+        profile.enable()
+        for batch in work[10:]:
+            phone.cursor = phone.answer(phone.post(phone.body(cursor=phone.cursor, mutations=batch)))["cursor"]
+        profile.disable()
+        wall = time.perf_counter() - start
+    print(f"{args.reps} everyday syncs (2 visits each): {wall / args.reps * 1000:.2f} ms per sync under the profiler")
+    print(timer.report(per=("sync", args.reps)))
+    print(profile_report(profile, args.top))
+
+
 def profile_bootstrap(app, args) -> None:
     from bench.pull import _fill, paged_pull
 
@@ -195,7 +224,7 @@ def _plausible(_i: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("path", choices=("push", "bootstrap", "incremental"))
+    parser.add_argument("path", choices=("push", "everyday", "bootstrap", "incremental"))
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--visits", type=int, default=None)
     parser.add_argument("--households", type=int, default=2000)
@@ -215,7 +244,7 @@ def main() -> None:
     try:
         app = make_app(database.fresh(), root / "profile-instance")
         try:
-            {"push": profile_push, "bootstrap": profile_bootstrap, "incremental": profile_incremental}[args.path](app, args)
+            {"push": profile_push, "everyday": profile_everyday, "bootstrap": profile_bootstrap, "incremental": profile_incremental}[args.path](app, args)
         finally:
             dispose(app)
     finally:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import config as config_module
 from server.crypto import CIPHER_EXTENSION, FieldCipher, load_or_create_secret, parse_data_key
@@ -40,6 +41,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         options.setdefault("pool_size", 1)
         options.setdefault("max_overflow", 0)
+
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address and scheme as the balancer saw them: login throttling counts per
+        # address, and every phone behind one balancer would otherwise share its address.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)

@@ -35,6 +35,7 @@ _ENV_KEYS: dict[str, type] = {
     "NOTIFY_MAX_ATTEMPTS": int,
     "ESCALATE_EVERY_SECONDS": float,
     "LONG_POLL_SECONDS": float,
+    "TRUSTED_PROXIES": int,
 }
 
 
@@ -77,6 +78,9 @@ def defaults(instance_path: str) -> dict:
         "ESCALATE_EVERY_SECONDS": 30.0,
         # How long an open app's GET /notifications waits for news at most.
         "LONG_POLL_SECONDS": 25.0,
+        # Load balancers in front of the app servers whose X-Forwarded-For/-Proto to believe (0: none,
+        # the client is the peer). Behind one balancer, 1: else every login shares its address.
+        "TRUSTED_PROXIES": 0,
         "JSON_AS_ASCII": False,
     }
 

@@ -9,7 +9,8 @@ import logging
 
 from flask import Flask, g, jsonify, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError, InterfaceError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from server import i18n
@@ -72,6 +73,14 @@ class TooManyRequests(ApiError):
 
 class Unavailable(ApiError):
     status, code = 503, "db_unavailable"
+
+
+class Busy(ApiError):
+    """Every database connection of this process stayed taken for the pool's whole timeout: the
+    server is past what it can do. The app tries again later, keeping what it has not sent."""
+
+    status, code = 503, "server_busy"
+    RETRY_AFTER_SECONDS = 5
 
 
 class FieldError:
@@ -177,6 +186,11 @@ def register(app: Flask) -> None:
 
     app.register_error_handler(OperationalError, _database_gone)
     app.register_error_handler(InterfaceError, _database_gone)
+
+    @app.errorhandler(PoolTimeout)
+    def _busy(error: PoolTimeout):
+        log.warning("no database connection free within the pool's timeout")
+        return error_response(Busy(headers={"Retry-After": str(Busy.RETRY_AFTER_SECONDS)}))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -24,6 +24,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "too_large": ("请求内容过大。", "The request is too large."),
     "validation_failed": ("提交的内容有误，请检查后重试。", "Some fields are not valid; please check them."),
     "db_unavailable": ("数据库暂时不可用，请稍后再试。", "The database is unavailable; try again later."),
+    "server_busy": ("服务器繁忙，请稍后再试；未发送的内容会自动重发。",
+                    "The server is busy; try again shortly. Nothing unsent is lost."),
     "internal_error": ("服务器出错了，请稍后再试。", "Something went wrong on the server; try again later."),
     "unsupported_media_type": ("请以 JSON 格式提交。", "Send the request body as JSON."),
     "too_many_mutations": ("一次同步的修改过多（最多 {max_mutations} 条），请分批发送。",

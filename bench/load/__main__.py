@@ -17,9 +17,11 @@ Environment (defaults in brackets):
   LOAD_SUPERVISORS [1]       supervisors loading the console's dashboard every ~LOAD_DASHBOARD_EVERY s
   LOAD_SYNC_EVERY [4], LOAD_TICKET_EVERY [15], LOAD_DASHBOARD_EVERY [10]   seconds, ±25 %
   LOAD_SPAWN_RATE [100]      users started per second
+  LOAD_WARM [1]              1: every phone makes its first sync before the run (four at a time), so the
+                             run measures everyday syncs; 0: all first syncs inside the run, at once
   LOAD_COMMUNITIES [10], LOAD_GRIDS [20] per community, LOAD_HOUSEHOLDS [200] per grid,
   LOAD_RESIDENTS [1000]      the world (one butler per grid, one supervisor per community)
-  LOAD_WORKER_CLASS          gunicorn's worker class (else gunicorn.conf.py's: GUANJIA_WORKER_CLASS or gthread)
+  LOAD_WORKER_CLASS          gunicorn's worker class (else gunicorn.conf.py's: GUANJIA_WORKER_CLASS or gevent)
   LOAD_POSTGRES_URL          use this PostgreSQL server (databases are created and dropped there)
                              instead of starting a durable throwaway one
 """
@@ -66,11 +68,11 @@ def settings() -> dict:
     s = {name: int(number(f"LOAD_{name.upper()}", default)) for name, default in (
         ("seconds", 60), ("max_requests", 200_000), ("servers", 1), ("compare", 0), ("phones", 200),
         ("channels", 1000), ("reporters", 20), ("supervisors", 1), ("spawn_rate", 100), ("communities", 10),
-        ("grids", 20), ("households", 200), ("residents", 1000))}
+        ("grids", 20), ("households", 200), ("residents", 1000), ("warm", 1))}
     for name, default in (("sync_every", 4.0), ("ticket_every", 15.0), ("dashboard_every", 10.0)):
         every = number(f"LOAD_{name.upper()}", default)
         s[f"{name}_min"], s[f"{name}_max"] = round(every * 0.75, 3), round(every * 1.25, 3)
-    s["worker_class"] = os.environ.get("LOAD_WORKER_CLASS") or os.environ.get("GUANJIA_WORKER_CLASS") or "gthread"
+    s["worker_class"] = os.environ.get("LOAD_WORKER_CLASS") or os.environ.get("GUANJIA_WORKER_CLASS") or "gevent"
     butlers = s["communities"] * s["grids"]
     if s["phones"] > butlers:
         raise SystemExit(f"LOAD_PHONES={s['phones']} is more than the world's {butlers} butlers")
@@ -99,6 +101,31 @@ def login_butlers(urls: list[str], usernames: list[str]) -> tuple[list[dict], li
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         done = list(pool.map(one, range(len(usernames))))
     return [d for d, _ in done], [t for _, t in done]
+
+
+def first_syncs(urls: list[str], phones: list[dict]) -> list[float]:
+    """Before the measured run (LOAD_WARM=1): each phone's first sync, paged to the end, four at a
+    time; its cursor, client id and households go to Locust, so the run measures the everyday
+    syncs of phones already holding their grid. Returns each first sync's time."""
+    def one(i: int) -> float:
+        phone, client_id, cursor, households = phones[i], str(uuid.uuid4()), None, []
+        started = time.perf_counter()
+        while True:
+            body = json.dumps({"client_id": client_id, "schema": 1, "cursor": cursor, "mutations": []}).encode()
+            request = urllib.request.Request(f"{urls[i % len(urls)]}/api/v1/sync", data=body, method="POST",
+                                             headers={"Content-Type": "application/json",
+                                                      "Authorization": f"Bearer {phone['token']}"})
+            with urllib.request.urlopen(request, timeout=120) as response:
+                answer = json.loads(response.read())
+            cursor = answer["cursor"]
+            households += [c["id"] for c in answer["changes"] if c["type"] == "household" and c["op"] == "put"]
+            if not answer["more"]:
+                break
+        phone.update(client_id=client_id, cursor=cursor, households=households)
+        return time.perf_counter() - started
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        return sorted(pool.map(one, range(len(phones))))
 
 
 def read_stats(prefix: Path) -> tuple[dict, list[dict]]:
@@ -137,6 +164,10 @@ def run_once(s: dict, count: int, admin: sa.Engine, template: str, seeded: world
             login_times.sort()
             say(f"  {len(tokens)} butlers logged in through the API "
                 f"(p50 {1000 * login_times[len(login_times) // 2]:.0f} ms)")
+            warm_times = first_syncs(running.urls, tokens) if s["warm"] else []
+            if warm_times:
+                say(f"  warm-up: {len(warm_times)} first syncs before the run, four at a time "
+                    f"(p50 {1000 * warm_times[len(warm_times) // 2]:.0f} ms, max {1000 * warm_times[-1]:.0f} ms)")
             counts = {"butler_phones": s["phones"], "butler_channels": s["phones"],
                       "resident_channels": s["channels"] - s["phones"], "reporters": s["reporters"],
                       "supervisors": s["supervisors"]}
@@ -220,6 +251,8 @@ def run_once(s: dict, count: int, admin: sa.Engine, template: str, seeded: world
         "mutations_applied": observed["mutations_applied"],
         "stopped_by_request_limit": observed["stopped_by_request_limit"],
         "login_p50_ms": round(1000 * login_times[len(login_times) // 2], 1) if login_times else None,
+        "warm_first_syncs": {"count": len(warm_times), "p50_ms": round(1000 * warm_times[len(warm_times) // 2], 1),
+                             "max_ms": round(1000 * warm_times[-1], 1)} if warm_times else None,
         "steady": steady,
         "postgres_lock_waiters": {"mean": round(sum(w for w, _ in waits) / len(waits), 2) if waits else None,
                                   "max": max((w for w, _ in waits), default=None),

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
+from server import create_app
 from server.auth.models import Device, LoginFailure
+from server.extensions import db
 from server.auth.service import hash_token
 from server.records import utcnow
+from tests.conftest import base_config
 from tests.factories import PASSWORD, auth, make_user
 
 
@@ -137,6 +141,33 @@ def test_one_address_guessing_many_usernames_is_throttled(client, app):
     for i in range(app.config["LOGIN_MAX_FAILURES"] * 4):
         login(client, f"guess{i}", "wrong")
     assert login(client, user.username).status_code == 429
+
+
+def test_behind_a_trusted_balancer_each_client_address_is_throttled_on_its_own(app, client):
+    """With TRUSTED_PROXIES set, the address is the one the balancer saw (X-Forwarded-For): one
+    guesser behind the balancer does not lock every phone behind it out. Without it, the header is
+    the client's own claim and is not believed."""
+    user, guesses = make_user(), app.config["LOGIN_MAX_FAILURES"] * 4
+    behind = create_app({**base_config(Path(app.instance_path) / "behind", app.config["DATABASE_URL"]),
+                         "TRUSTED_PROXIES": 1})
+
+    def login_from(test_client, address, username, password="wrong"):
+        return test_client.post("/api/v1/auth/login", json={"username": username, "password": password},
+                                headers={"X-Forwarded-For": address})
+
+    for i in range(guesses):
+        login_from(client, "203.0.113.8", f"other{i}")
+    assert login_from(client, "198.51.100.21", user.username, PASSWORD).status_code == 429
+    db.session.execute(sa.delete(LoginFailure))  # a fresh start for the balanced app
+    db.session.commit()
+    try:
+        for i in range(guesses):
+            login_from(behind.test_client(), "203.0.113.7", f"guess{i}")
+        assert login_from(behind.test_client(), "203.0.113.7", user.username, PASSWORD).status_code == 429
+        assert login_from(behind.test_client(), "198.51.100.20", user.username, PASSWORD).status_code == 200
+    finally:
+        with behind.app_context():
+            db.engine.dispose()
 
 
 def test_failures_older_than_the_window_no_longer_count(client, app, session):

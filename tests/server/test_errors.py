@@ -11,7 +11,7 @@ from server.community.models import Household, Person
 from server.extensions import db
 from server.visits.models import Visit
 from tests.conftest import POSTGRES_URL, base_config, need
-from tests.factories import (auth, make_community, make_grid, make_household, make_person, make_user,
+from tests.factories import (auth, token_for, make_community, make_grid, make_household, make_person, make_user,
                              make_visit)
 
 VISIT_TIME = "2026-11-01T10:00:00+08:00"
@@ -359,3 +359,20 @@ def test_any_api_call_is_a_json_503_when_the_database_is_gone(app_without_databa
                                                 json={"username": "butler1", "password": "guanjia-demo"})
     error_of(r, 503, "db_unavailable")
 
+
+
+def test_a_request_that_finds_no_free_database_connection_is_a_503_to_retry(database_url, tmp_path, butler):
+    """Past what the server can do (every pooled connection taken for the pool's whole timeout),
+    the app is told to try again shortly: 503 with Retry-After, not a 500."""
+    token = token_for(butler)
+    busy = create_app({**base_config(tmp_path / "busy", database_url),
+                       "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.2}})
+    try:
+        with busy.app_context(), db.engine.connect():  # the pool's only connection, held
+            r = busy.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        error_of(r, 503, "server_busy")
+        assert int(r.headers["Retry-After"]) > 0
+        assert busy.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    finally:
+        with busy.app_context():
+            db.engine.dispose()
