@@ -11,6 +11,7 @@ PREFIX = "GUANJIA_"
 # Keys read from the environment (without the prefix) and how to parse them.
 _ENV_KEYS: dict[str, type] = {
     "DATABASE_URL": str,
+    "LIVE_DATABASE_URL": str,
     "SECRET_KEY": str,
     "DATA_KEY": str,
     "MAX_CONTENT_LENGTH": int,
@@ -104,6 +105,9 @@ def resolve(instance_path: str, test_config: dict | None, environ=None) -> dict:
     if test_config:
         config.update(test_config)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
+    # The live channel's watcher LISTENs: behind a transaction-pooling PgBouncer it needs a direct
+    # (or session-pooled) address of the same database.
+    config["LIVE_DATABASE_URI"] = normalise_database_url(config.get("LIVE_DATABASE_URL") or config["DATABASE_URL"])
     # JSON columns are read with orjson (server/jsonio.py): pulls read tens of thousands of them.
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("json_deserializer", jsonio.loads)
     return config

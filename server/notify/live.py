@@ -74,7 +74,7 @@ class Hub:
     _lock = threading.Lock()
 
     def __init__(self, app: Flask):
-        self.url = app.config["SQLALCHEMY_DATABASE_URI"]
+        self.url = app.config["LIVE_DATABASE_URI"]
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
         self.waiters: dict[str, set[Waiter]] = {}

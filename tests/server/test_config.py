@@ -43,6 +43,17 @@ def test_an_environment_variable_overrides_a_default(instance, monkeypatch, tmp_
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'from-env.sqlite3'}"
 
 
+def test_the_live_channel_listens_on_the_app_s_database_unless_told_where(instance, monkeypatch):
+    from server.notify.live import Hub
+
+    assert Hub(make_app(instance)).url == f"sqlite:///{instance / 'guanjia.sqlite3'}"
+    monkeypatch.setenv("GUANJIA_DATABASE_URL", "postgresql://app@pgbouncer:6432/guanjia")
+    monkeypatch.setenv("GUANJIA_LIVE_DATABASE_URL", "postgresql://app@db:5432/guanjia")
+    app = make_app(instance)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://app@pgbouncer:6432/guanjia"
+    assert Hub(app).url == "postgresql+psycopg://app@db:5432/guanjia"
+
+
 def test_test_config_overrides_an_environment_variable(instance, monkeypatch, tmp_path):
     monkeypatch.setenv("GUANJIA_DATABASE_URL", f"sqlite:///{tmp_path / 'from-env.sqlite3'}")
     app = make_app(instance, DATABASE_URL=f"sqlite:///{tmp_path / 'from-test.sqlite3'}")
