@@ -9,7 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.audit import service as audit
 from server.auth.models import Device, LoginFailure, User
@@ -94,7 +94,9 @@ def authenticate(session: Session, token: str | None) -> tuple[User, Device]:
     """The user and device behind a bearer token; 401 if it is missing, unknown or revoked."""
     if not token:
         raise Unauthorized()
-    device = session.scalar(sa.select(Device).where(Device.token_hash == hash_token(token)))
+    # The user with the device, in one query: every request needs both.
+    device = session.scalar(sa.select(Device).options(joinedload(Device.user))
+                            .where(Device.token_hash == hash_token(token)))
     if device is not None and must_wipe(device):
         # Its holder may be anyone now: the answer tells the app to delete every local record.
         raise Unauthorized("device_revoked", details={"wipe": True})

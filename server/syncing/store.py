@@ -322,35 +322,39 @@ class SqlStore:
         """The next `limit` + 1 changes at or below the high water, in (seq, type, id) order, as
         (seq, type, id, deleted (None: eviction), version); and whether the user has changes past
         it that other requests wrote."""
-        session = self.session
-        heads: list[tuple[int, str, str, bool | None, int | None]] = []
         removals_after = after.base if after.base is not None else high_water
+        # One statement: a branch per table, each its own ordered, limited index range.
+        branches = []
         for rtype in sorted(SYNCED_TYPES):
             model = registry()[rtype].model
             # A product taken out of the catalogue leaves every phone: read it to evict it.
             withdrawn = model.active.is_(False) if rtype == "product" and user.role != "admin" else sa.false()
             scope = sa.or_(scopes.visible_filter(user, rtype, model, in_change_order=True), withdrawn)
-            query = sa.select(model.seq, model.id, model.deleted, model.version, withdrawn).where(
-                _after(after, rtype, model.seq, model.id), scope)
+            query = _head_columns(model.seq, sa.literal(rtype, sa.String), model.id, model.deleted, model.version,
+                                  withdrawn).where(_after(after, rtype, model.seq, model.id), scope)
             if after.resend:  # the phone holds nothing older than the resend: no old removals
                 query = query.where(sa.or_(sa.and_(model.deleted.is_(False), sa.not_(withdrawn)),
                                            model.seq > removals_after))
-            query = query.order_by(model.seq, model.id).limit(limit + 1)
-            heads += [(seq, rtype, rid, None if gone else deleted, version)
-                      for seq, rid, deleted, version, gone in session.execute(query)]
-        conflicts = (sa.select(SyncConflict.seq, SyncConflict.id)
-                     .where(_after(after, "conflict", SyncConflict.seq, SyncConflict.id), conflict_filter(user))
-                     .order_by(SyncConflict.seq, SyncConflict.id).limit(limit + 1))
-        heads += [(seq, "conflict", rid, False, None) for seq, rid in session.execute(conflicts)]
+            branches.append(query.order_by(model.seq, model.id))
+        branches.append(_head_columns(SyncConflict.seq, sa.literal("conflict", sa.String), SyncConflict.id, sa.false(),
+                                      sa.cast(sa.null(), sa.Integer), sa.false())
+                        .where(_after(after, "conflict", SyncConflict.seq, SyncConflict.id), conflict_filter(user))
+                        .order_by(SyncConflict.seq, SyncConflict.id))
         position = (SyncEviction.seq > after.seq if after.type is None else
                     sa.tuple_(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id)
                     > sa.tuple_(after.seq, after.type, after.id))
-        evictions = (sa.select(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id)
-                     .where(SyncEviction.user_id == user.id, position)
-                     .order_by(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id)
-                     .limit(limit + 1))
-        heads += [(seq, rtype, rid, None, None) for seq, rtype, rid in session.execute(evictions)
-                  if after.wants_removals(seq)]
+        branches.append(_head_columns(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id,
+                                      sa.cast(sa.null(), sa.Boolean), sa.cast(sa.null(), sa.Integer), sa.true())
+                        .where(SyncEviction.user_id == user.id, position)
+                        .order_by(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id))
+        union = sa.union_all(*(sa.select(branch.limit(limit + 1).subquery()) for branch in branches))
+        heads: list[tuple[int, str, str, bool | None, int | None]] = []
+        for seq, rtype, rid, deleted, version, gone in self.session.execute(union):
+            if deleted is None:  # an eviction
+                if after.wants_removals(seq):
+                    heads.append((seq, rtype, rid, None, None))
+            else:  # a record (None for deleted: a withdrawn product, evicted), or a conflict
+                heads.append((seq, rtype, rid, None if gone else deleted, version))
         # Each query read its rows in order, so those past the high water are each one's last:
         # leaving them out leaves every query's rows up to the high water complete.
         # The phone's own writes of this request are no news to it: they come with its next pull.
@@ -419,6 +423,12 @@ def conflict_read(conflict: SyncConflict) -> tuple[str, dict]:
     """A conflict that shows a field's values is a read of that field of its record."""
     return conflict.record_type, {"id": conflict.record_id, "household_id": conflict.household_id,
                                   "community_id": conflict.community_id, conflict.field: True}
+
+
+def _head_columns(seq, rtype, rid, deleted, version, gone) -> sa.Select:
+    """A branch of the pull's one statement: the same named columns from every table."""
+    return sa.select(seq.label("seq"), rtype.label("rtype"), rid.label("id"), deleted.label("deleted"),
+                     version.label("version"), gone.label("gone"))
 
 
 def _one_per_position(heads: list[tuple]) -> list[tuple]:
