@@ -79,15 +79,21 @@ def _database(kind: str, root):
     return PostgresDatabase(url, root)
 
 
-def profile_push(app, args) -> None:
-    from bench.push import batches
-
-    world = create_world(app, grids=1, households_per_grid=100)
+def _phone_holding_its_grid(app, *, households: int):
+    """A butler's grid, and the butler's phone after its first sync (holding the cursor)."""
+    world = create_world(app, grids=1, households_per_grid=households)
     phone = Phone(app, world.token)
     answer = phone.answer(phone.post(phone.body(cursor=None)))
     while answer["more"]:
         answer = phone.answer(phone.post(phone.body(cursor=answer["cursor"])))
     phone.cursor = answer["cursor"]
+    return world, phone
+
+
+def profile_push(app, args) -> None:
+    from bench.push import batches
+
+    world, phone = _phone_holding_its_grid(app, households=100)
     sizes = Sizes()
     for batch in batches(world, sizes, 500, offset=10**7):  # warm-up
         phone.post(phone.body(cursor=phone.cursor, mutations=batch, limit=1))
@@ -116,12 +122,7 @@ def profile_everyday(app, args) -> None:
     """The sync a phone makes every few seconds all day: two new visits, and the pull that follows."""
     from bench.push import batches
 
-    world = create_world(app, grids=1, households_per_grid=200)
-    phone = Phone(app, world.token)
-    answer = phone.answer(phone.post(phone.body(cursor=None)))
-    while answer["more"]:
-        answer = phone.answer(phone.post(phone.body(cursor=answer["cursor"])))
-    phone.cursor = answer["cursor"]
+    world, phone = _phone_holding_its_grid(app, households=200)
     work = batches(world, Sizes(push_batch=2), 2 * (2 * args.reps + 10))
     for batch in work[:10]:  # warm-up
         phone.cursor = phone.answer(phone.post(phone.body(cursor=phone.cursor, mutations=batch)))["cursor"]

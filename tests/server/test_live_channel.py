@@ -34,6 +34,7 @@ from server.notify.live import APPLICATION_NAME, Hub, release_waiters
 from server.records import new_id
 from tests.conftest import POSTGRES_URL, TEST_DATA_KEY, base_config, need
 from tests.factories import auth, make_community, make_grid, make_household, make_user
+from tests.server.test_push_api import long_poll_in_background
 
 POLLS = 300
 BOOT_SECONDS = 60.0
@@ -294,14 +295,7 @@ def test_the_watcher_reconnects_when_its_connection_dies(pg_app, estate):
     client = pg_app.test_client()
     headers = {"Authorization": f"Bearer {estate['tokens'][0]}"}
     cursor = client.get("/api/v1/notifications", headers=headers).get_json()["cursor"]
-    answer = {}
-
-    def wait():
-        with pg_app.test_client() as other:
-            answer["r"] = other.get(f"/api/v1/notifications?after={cursor}&wait=60", headers=headers).get_json()
-
-    waiter = threading.Thread(target=wait)
-    waiter.start()
+    waiter, answer = long_poll_in_background(pg_app, headers, cursor, wait=60)
     try:
         listening = sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                             "AND application_name = :name")
@@ -321,7 +315,7 @@ def test_the_watcher_reconnects_when_its_connection_dies(pg_app, estate):
         ticket_id = raise_ticket_through_client(client, estate["resident"])
         waiter.join(timeout=ANSWER_SECONDS)
         assert not waiter.is_alive(), "the poll was not woken after the watcher reconnected"
-        assert [e["id"] for e in answer["r"]["events"]] == [ticket_id]
+        assert [e["id"] for e in answer["response"]["events"]] == [ticket_id]
         assert Hub.of(pg_app).waiters.get(butler.id) is None
     finally:
         release_waiters(pg_app)

@@ -183,14 +183,7 @@ def test_the_long_poll_shows_a_user_only_their_own_events(client, place):
 def test_the_long_poll_wakes_when_an_event_arrives(app, client, place):
     headers = auth(place["butler"])
     cursor = client.get("/api/v1/notifications", headers=headers).get_json()["cursor"]
-    answer = {}
-
-    def wait():
-        with app.test_client() as other:
-            answer["response"] = other.get(f"/api/v1/notifications?after={cursor}&wait=20", headers=headers).get_json()
-
-    waiter = threading.Thread(target=wait)
-    waiter.start()
+    waiter, answer = long_poll_in_background(app, headers, cursor, wait=20)
     time.sleep(0.5)
     assert waiter.is_alive()  # nothing yet: it waits
     with app.test_client() as other:
@@ -198,6 +191,21 @@ def test_the_long_poll_wakes_when_an_event_arrives(app, client, place):
     waiter.join(timeout=15)
     assert not waiter.is_alive(), "the long poll did not wake"
     assert [e["id"] for e in answer["response"]["events"]] == [ticket_id]
+
+
+def long_poll_in_background(app, headers: dict, cursor: str, *, wait: float) -> tuple[threading.Thread, dict]:
+    """An open app's long poll on a thread of its own: the thread, and where its answer lands
+    (`answer["response"]`, the JSON) once it returns."""
+    answer: dict = {}
+
+    def poll():
+        with app.test_client() as other:
+            answer["response"] = other.get(f"/api/v1/notifications?after={cursor}&wait={wait}",
+                                           headers=headers).get_json()
+
+    waiter = threading.Thread(target=poll)
+    waiter.start()
+    return waiter, answer
 
 
 @pytest.mark.parametrize("query, field", [
