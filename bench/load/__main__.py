@@ -36,7 +36,6 @@ import platform
 import resource
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time

@@ -14,7 +14,6 @@ import json
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import requests
