@@ -314,6 +314,7 @@ class SqlStore:
             # before them is still running. It ends within moments; wait for it rather than leave
             # a phone that was just poked about them without them until its next sync.
             pause = min(0.01 * 2 ** attempt, 0.2)
+            self.session.rollback()  # nothing written yet: hold no pooled connection while waiting
             time.sleep(pause)
             waited, attempt = waited + pause, attempt + 1
         return Page(self._materialise(user, heads[:limit]), more, high_water)
