@@ -135,7 +135,12 @@ class Engine:
             # its position walks live records of any age, below the horizon too (resetting on
             # that would start every resend longer than one page over, for ever).
             needed_after = None if position is None else position.base if position.resend else position.seq
-            if position is None or (needed_after is not None and needed_after < store.horizon()):
+            # A position inside a tie (several changes share its number: one transaction's) still
+            # needs the removals at that very number that come after it in the tie.
+            inside_tie = position is not None and not position.resend and position.type is not None
+            horizon = store.horizon()
+            if position is None or (needed_after is not None and (
+                    needed_after < horizon or (inside_tie and needed_after == horizon))):
                 position, reset = beginning, True
         page: Page = store.changes(user, after=position, limit=limit)
         if page.more:

@@ -306,8 +306,7 @@ class SqlStore:
         waited, attempt = 0.0, 0
         while True:
             high_water = change_order.high_water(self.session)  # read first: all at or below it is visible
-            heads, pending = self._heads(user, after, limit, high_water)
-            more = len(heads) > limit
+            heads, pending, more = self._heads(user, after, limit, high_water)
             if more or not pending or waited >= PENDING_WAIT_SECONDS:
                 break
             # The user's changes are committed but numbered past the safe end: a writer that began
@@ -319,10 +318,10 @@ class SqlStore:
             waited, attempt = waited + pause, attempt + 1
         return Page(self._materialise(user, heads[:limit]), more, high_water)
 
-    def _heads(self, user: User, after: Cursor, limit: int, high_water: int) -> tuple[list[tuple], bool]:
-        """The next `limit` + 1 changes at or below the high water, in (seq, type, id) order, as
-        (seq, type, id, deleted (None: eviction), version); and whether the user has changes past
-        it that other requests wrote."""
+    def _heads(self, user: User, after: Cursor, limit: int, high_water: int) -> tuple[list[tuple], bool, bool]:
+        """The next changes at or below the high water, in (seq, type, id) order, as (seq, type,
+        id, deleted (None: eviction), version); whether the user has changes past it that other
+        requests wrote; and whether there are more than `limit` (then only the first `limit` are whole)."""
         removals_after = after.base if after.base is not None else high_water
         # One statement: a branch per table, each its own ordered, limited index range.
         branches = []
@@ -361,7 +360,8 @@ class SqlStore:
         # The phone's own writes of this request are no news to it: they come with its next pull.
         safe = [h for h in heads if h[0] <= high_water]
         pending = any(h[0] > high_water and h[0] != self._pushed_seq for h in heads)
-        return _one_per_position(safe), pending
+        # More than `limit` before the evict/put pairs collapse: some branch may have more unread.
+        return _one_per_position(safe), pending, len(safe) > limit
 
     def _materialise(self, user: User, heads: list[tuple]) -> list[Change]:
         """Load the page's records in one query per type and dump each as the user may see it.

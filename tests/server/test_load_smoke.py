@@ -22,10 +22,14 @@ SMALL = {"LOAD_SECONDS": "12", "LOAD_SERVERS": "2", "LOAD_PHONES": "4", "LOAD_CH
          "LOAD_DASHBOARD_EVERY": "2", "LOAD_MAX_REQUESTS": "5000"}
 
 
-def test_the_load_harness_runs_two_servers_and_reports_every_kind_of_request(tmp_path):
+FIRST_SYNCS = {"first sync", "first sync (all pages)"}
+
+
+@pytest.mark.parametrize("warm", ["0", "1"], ids=["first-syncs-in-the-run", "first-syncs-before-it"])
+def test_the_load_harness_runs_two_servers_and_reports_every_kind_of_request(tmp_path, warm):
     need(bool(POSTGRES_URL), "GUANJIA_TEST_POSTGRES_URL is not set (no PostgreSQL server)")
     need(importlib.util.find_spec("locust") is not None, "Locust is not installed (make test installs it)")
-    env = {**os.environ, **SMALL, "LOAD_POSTGRES_URL": POSTGRES_URL}
+    env = {**os.environ, **SMALL, "LOAD_WARM": warm, "LOAD_POSTGRES_URL": POSTGRES_URL}
     env.pop("LOAD_COMPARE", None)
     done = subprocess.run([sys.executable, "-m", "bench.load"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=240)
@@ -35,8 +39,13 @@ def test_the_load_harness_runs_two_servers_and_reports_every_kind_of_request(tmp
     run = result["runs"][0]
     assert run["servers"] == 2 and not run["crashed"]
     made = {kind for kind, figures in run["kinds"].items() if figures["count"] > 0}
-    assert made >= {"first sync", "first sync (all pages)", "sync", "live start", "live poll", "poke latency",
-                    "resident first sync", "ticket raise", "console login form", "console login", "dashboard"}
+    everyday = {"sync", "live start", "live poll", "poke latency", "resident first sync", "ticket raise",
+                "console login form", "console login", "dashboard"}
+    if warm == "1":  # every phone's first sync was made before the run: none inside it
+        assert made >= everyday and not made & FIRST_SYNCS
+        assert run["warm_first_syncs"]["count"] == int(SMALL["LOAD_PHONES"])
+    else:
+        assert made >= everyday | FIRST_SYNCS and run["warm_first_syncs"] is None
     assert all(server["requests"] > 0 and server["syncs"] > 0 for server in run["per_server"].values())
     assert run["app_cpu_seconds_per_sync"] > 0
     assert run["pokes"] > 0 and run["mutations_applied"] > 0

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from server import create_app
-from server.syncing.changes import high_water
+from server.records import utcnow
+from server.syncing.changes import high_water, purge_tombstones
 from server.syncing.models import SyncConflict
 from server.visits.models import Visit
 from tests.conftest import base_config
@@ -340,6 +341,22 @@ def test_a_household_moved_to_another_grid_is_evicted_with_all_that_hangs_on_it(
     assert ids(evicted, op="evict") == {world["h1"].id, world["person"].id, world["visit"].id}
     gained = butler2.pull_all()
     assert ids(gained) >= {world["h1"].id, world["person"].id, world["visit"].id}
+
+
+def test_a_page_that_ends_inside_one_transaction_s_evictions_resets_if_they_are_purged(client, world, session):
+    """One move evicts a household and all on it in one transaction (on PostgreSQL they share its
+    number). A phone whose page ended among them, when the rest are purged before its next pull,
+    must start over: continuing would skip the evictions it never got, and keep what it lost."""
+    butler1 = Phone(client, world["b1"])
+    butler1.pull_all()
+    move_household(client, world, world["h1"], world["g2"])
+    first = butler1.sync(limit=1).get_json()
+    assert first["more"] and [c["op"] for c in first["changes"]] == ["evict"]
+    purge_tombstones(session, older_than=utcnow() + timedelta(days=1))
+    session.commit()
+    answer = butler1.sync().get_json()
+    assert answer["reset"] is True
+    assert not {world["h1"].id, world["person"].id, world["visit"].id} & ids(answer["changes"])
 
 
 def test_a_grid_given_to_another_butler_moves_its_households(client, world):
