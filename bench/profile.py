@@ -79,6 +79,20 @@ def _database(kind: str, root):
     return PostgresDatabase(url, root)
 
 
+def _profiled(app, run) -> tuple[float, "StatementTimer", cProfile.Profile]:
+    """Run `run()` under cProfile with every statement timed: the wall time, the timer, the profile."""
+    with app.app_context():
+        engine = db.engine
+    profile = cProfile.Profile()
+    with StatementTimer(engine) as timer:
+        start = time.perf_counter()
+        profile.enable()
+        run()
+        profile.disable()
+        wall = time.perf_counter() - start
+    return wall, timer, profile
+
+
 def _phone_holding_its_grid(app, *, households: int):
     """A butler's grid, and the butler's phone after its first sync (holding the cursor)."""
     world = create_world(app, grids=1, households_per_grid=households)
@@ -102,16 +116,7 @@ def profile_push(app, args) -> None:
         for m in (m for b in work for m in b):
             m["fields"].pop("products_interest")
     bodies = [phone.body(cursor=phone.cursor, mutations=b, limit=1) for b in work]
-    with app.app_context():
-        engine = db.engine
-    profile = cProfile.Profile()
-    with StatementTimer(engine) as timer:
-        start = time.perf_counter()
-        profile.enable()
-        for body in bodies:
-            phone.post(body)
-        profile.disable()
-        wall = time.perf_counter() - start
+    wall, timer, profile = _profiled(app, lambda: [phone.post(body) for body in bodies])
     print(f"push of {args.visits} visits in {len(bodies)} requests: {wall:.2f} s under the profiler "
           f"({wall / args.visits * 1000:.3f} ms per visit)")
     print(timer.report(per=("mutation", args.visits)))
@@ -124,24 +129,18 @@ def profile_everyday(app, args) -> None:
 
     world, phone = _phone_holding_its_grid(app, households=200)
     work = batches(world, Sizes(push_batch=2), 2 * (2 * args.reps + 10))
-    for batch in work[:10]:  # warm-up
-        phone.cursor = phone.answer(phone.post(phone.body(cursor=phone.cursor, mutations=batch)))["cursor"]
+
+    def syncs(some: list[list[dict]]) -> None:
+        for batch in some:
+            phone.cursor = phone.answer(phone.post(phone.body(cursor=phone.cursor, mutations=batch)))["cursor"]
+
+    syncs(work[:10])  # warm-up
     plain, work = work[10:10 + args.reps], work[10 + args.reps:]
     start = time.perf_counter()
-    for batch in plain:
-        phone.cursor = phone.answer(phone.post(phone.body(cursor=phone.cursor, mutations=batch)))["cursor"]
+    syncs(plain)
     print(f"{args.reps} everyday syncs (2 visits each): {(time.perf_counter() - start) / args.reps * 1000:.2f} ms "
           f"per sync, no profiler")
-    with app.app_context():
-        engine = db.engine
-    profile = cProfile.Profile()
-    with StatementTimer(engine) as timer:
-        start = time.perf_counter()
-        profile.enable()
-        for batch in work:
-            phone.cursor = phone.answer(phone.post(phone.body(cursor=phone.cursor, mutations=batch)))["cursor"]
-        profile.disable()
-        wall = time.perf_counter() - start
+    wall, timer, profile = _profiled(app, lambda: syncs(work))
     print(f"{args.reps} everyday syncs (2 visits each): {wall / args.reps * 1000:.2f} ms per sync under the profiler")
     print(timer.report(per=("sync", args.reps)))
     print(profile_report(profile, args.top))

@@ -58,6 +58,11 @@ def transaction_seq(session: Session) -> int:
     return session.info[TRANSACTION_SEQ]
 
 
+def taken_transaction_seq(session: Session) -> int | None:
+    """PostgreSQL: the number this transaction's writes took, if it wrote any (else None)."""
+    return session.info.get(TRANSACTION_SEQ)
+
+
 @sa.event.listens_for(Session, "after_transaction_end")
 def _forget_transaction_seq(session: Session, transaction) -> None:
     if transaction.parent is None:  # a savepoint's end keeps the transaction, and its id

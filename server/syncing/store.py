@@ -91,7 +91,7 @@ class SqlStore:
                 self.session.flush()
                 self._batch.check(self.session)
             audit.flush_deferred(self.session)  # the fast writes' audit events, in one statement
-            self._pushed_seq = self.session.info.get(change_order.TRANSACTION_SEQ)
+            self._pushed_seq = change_order.taken_transaction_seq(self.session)
             self.session.commit()
         except (BatchInvalid, IntegrityError) as exc:
             self.session.rollback()
