@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
@@ -322,34 +322,12 @@ class SqlStore:
         """The next changes at or below the high water, in (seq, type, id) order, as (seq, type,
         id, deleted (None: eviction), version); whether the user has changes past it that other
         requests wrote; and whether there are more than `limit` (then only the first `limit` are whole)."""
-        removals_after = after.base if after.base is not None else high_water
-        # One statement: a branch per table, each its own ordered, limited index range.
-        branches = []
-        for rtype in sorted(SYNCED_TYPES):
-            model = registry()[rtype].model
-            # A product taken out of the catalogue leaves every phone: read it to evict it.
-            withdrawn = model.active.is_(False) if rtype == "product" and user.role != "admin" else sa.false()
-            scope = sa.or_(scopes.visible_filter(user, rtype, model, in_change_order=True), withdrawn)
-            query = _head_columns(model.seq, sa.literal(rtype, sa.String), model.id, model.deleted, model.version,
-                                  withdrawn).where(_after(after, rtype, model.seq, model.id), scope)
-            if after.resend:  # the phone holds nothing older than the resend: no old removals
-                query = query.where(sa.or_(sa.and_(model.deleted.is_(False), sa.not_(withdrawn)),
-                                           model.seq > removals_after))
-            branches.append(query.order_by(model.seq, model.id))
-        branches.append(_head_columns(SyncConflict.seq, sa.literal("conflict", sa.String), SyncConflict.id, sa.false(),
-                                      sa.cast(sa.null(), sa.Integer), sa.false())
-                        .where(_after(after, "conflict", SyncConflict.seq, SyncConflict.id), conflict_filter(user))
-                        .order_by(SyncConflict.seq, SyncConflict.id))
-        position = (SyncEviction.seq > after.seq if after.type is None else
-                    sa.tuple_(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id)
-                    > sa.tuple_(after.seq, after.type, after.id))
-        branches.append(_head_columns(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id,
-                                      sa.cast(sa.null(), sa.Boolean), sa.cast(sa.null(), sa.Integer), sa.true())
-                        .where(SyncEviction.user_id == user.id, position)
-                        .order_by(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id))
-        union = sa.union_all(*(sa.select(branch.limit(limit + 1).subquery()) for branch in branches))
+        statement = _heads_statement(scopes.viewer_shape(user), after.type, after.resend)
+        params = {**scopes.viewer_values(user), "after_seq": after.seq, "after_type": after.type,
+                  "after_id": after.id, "page_limit": limit + 1,
+                  "removals_after": after.base if after.base is not None else high_water}
         heads: list[tuple[int, str, str, bool | None, int | None]] = []
-        for seq, rtype, rid, deleted, version, gone in self.session.execute(union):
+        for seq, rtype, rid, deleted, version, gone in self.session.execute(statement, params):
             if deleted is None:  # an eviction
                 if after.wants_removals(seq):
                     heads.append((seq, rtype, rid, None, None))
@@ -443,21 +421,56 @@ def _one_per_position(heads: list[tuple]) -> list[tuple]:
     return sorted(kept.values(), key=lambda h: h[:3])
 
 
-def _after(position: Cursor, rtype: str, seq_column, id_column):
+@lru_cache(maxsize=512)
+def _heads_statement(shape: tuple[str, bool, bool], after_type: str | None, resend: bool) -> sa.CompoundSelect:
+    """The pull's one statement for users of one shape and cursors of one kind: a branch per
+    table, each its own ordered, limited index range. Its values are parameters: the viewer's,
+    the cursor's (`after_seq`, `after_type`, `after_id`), `removals_after` and `page_limit`."""
+    user = scopes.viewer(shape)
+    after_seq, after_id = sa.bindparam("after_seq", type_=sa.BigInteger), sa.bindparam("after_id", type_=sa.String)
+    branches = []
+    for rtype in sorted(SYNCED_TYPES):
+        model = registry()[rtype].model
+        # A product taken out of the catalogue leaves every phone: read it to evict it.
+        withdrawn = model.active.is_(False) if rtype == "product" and user.role != "admin" else sa.false()
+        scope = sa.or_(scopes.visible_filter(user, rtype, model, in_change_order=True), withdrawn)
+        query = _head_columns(model.seq, sa.literal(rtype, sa.String), model.id, model.deleted, model.version,
+                              withdrawn).where(_after(after_type, rtype, model.seq, model.id), scope)
+        if resend:  # the phone holds nothing older than the resend: no old removals
+            query = query.where(sa.or_(sa.and_(model.deleted.is_(False), sa.not_(withdrawn)),
+                                       model.seq > sa.bindparam("removals_after", type_=sa.BigInteger)))
+        branches.append(query.order_by(model.seq, model.id))
+    branches.append(_head_columns(SyncConflict.seq, sa.literal("conflict", sa.String), SyncConflict.id, sa.false(),
+                                  sa.cast(sa.null(), sa.Integer), sa.false())
+                    .where(_after(after_type, "conflict", SyncConflict.seq, SyncConflict.id), conflict_filter(user))
+                    .order_by(SyncConflict.seq, SyncConflict.id))
+    position = (SyncEviction.seq > after_seq if after_type is None else
+                sa.tuple_(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id)
+                > sa.tuple_(after_seq, sa.bindparam("after_type", type_=sa.String), after_id))
+    branches.append(_head_columns(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id,
+                                  sa.cast(sa.null(), sa.Boolean), sa.cast(sa.null(), sa.Integer), sa.true())
+                    .where(SyncEviction.user_id == user.id, position)
+                    .order_by(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id))
+    page_limit = sa.bindparam("page_limit", type_=sa.Integer)
+    return sa.union_all(*(sa.select(branch.limit(page_limit).subquery()) for branch in branches))
+
+
+def _after(after_type: str | None, rtype: str, seq_column, id_column):
     """SQL for "comes after the cursor" in (seq, type, id) order, for one type's table."""
-    if position.type is None or rtype < position.type:
-        return seq_column > position.seq
-    if rtype > position.type:
-        return seq_column >= position.seq
-    return sa.tuple_(seq_column, id_column) > sa.tuple_(position.seq, position.id)
+    after_seq = sa.bindparam("after_seq", type_=sa.BigInteger)
+    if after_type is None or rtype < after_type:
+        return seq_column > after_seq
+    if rtype > after_type:
+        return seq_column >= after_seq
+    return sa.tuple_(seq_column, id_column) > sa.tuple_(after_seq, sa.bindparam("after_id", type_=sa.String))
 
 
-def conflict_filter(user: User):
+def conflict_filter(user: User | scopes.Viewer):
     """Who sees a conflict: the users whose values met, the community's supervisors, admins."""
     if user.role == "admin":
         return sa.true()
     mine = sa.or_(SyncConflict.kept_by == user.id, SyncConflict.other_by == user.id)
-    if user.role == "supervisor" and user.community_id:
+    if user.role == "supervisor" and user.community_id is not None:
         return sa.or_(mine, SyncConflict.community_id == user.community_id)
     # A party who no longer holds the household no longer sees its conflicts (they were evicted).
     held = sa.or_(SyncConflict.household_id.is_(None),
