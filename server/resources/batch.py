@@ -87,9 +87,13 @@ def prefetch(session: Session, user: User, wanted: dict[str, set[str]]) -> Batch
         model = registry()[rtype].model
         found: set[str] = set()
         for chunk in _chunks(sorted(ids), 500):
-            found.update(r.id for r in session.scalars(sa.select(model).where(model.id.in_(chunk)).with_for_update()))
-            batch.visible.update((rtype, rid) for rid in session.scalars(
-                sa.select(model.id).where(model.id.in_(chunk), scopes.visible_filter(user, rtype, model))))
+            # One statement per chunk: each record locked and loaded, with whether the user may see it.
+            for record, visible in session.execute(
+                    sa.select(model, scopes.visible_filter(user, rtype, model).label("visible"))
+                    .where(model.id.in_(chunk)).with_for_update(of=model)):
+                found.add(record.id)
+                if visible:
+                    batch.visible.add((rtype, record.id))
         batch.absent.update((rtype, rid) for rid in ids - found)
     return batch
 

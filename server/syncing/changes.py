@@ -126,6 +126,12 @@ def horizon(session: Executor) -> int:
     return session.execute(sa.select(SyncCounter.horizon).where(SyncCounter.id == COUNTER_ID)).scalar_one()
 
 
+def horizon_and_high_water(session: Executor) -> tuple[int, int]:
+    """Both ends a pull needs, in one statement: the purge horizon and the high water."""
+    safe = _SAFE_SEQ.selected_columns[0] if by_transaction(session) else SyncCounter.value
+    return tuple(session.execute(sa.select(SyncCounter.horizon, safe).where(SyncCounter.id == COUNTER_ID)).one())
+
+
 # ---- scope changes ------------------------------------------------------------------------------
 
 def household_children():

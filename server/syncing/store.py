@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from server.audit import service as audit
 from server.auth import scopes
@@ -39,6 +39,24 @@ SERIAL_FIELDS = {"ticket": frozenset({"status"})}
 PENDING_WAIT_SECONDS = 2.0
 # Work that may still arrive for a household the user no longer holds (recorded offline before).
 GRACE_TYPES = frozenset({"visit", "touchpoint"})
+
+
+def _commit_keeping(session: Session, user: User) -> None:
+    """Commit, and keep the user's attributes as loaded: the request authenticated them moments
+    ago, and everything the request does next asks the user's role and links (reloading them
+    after each commit cost a statement each time). Everything else expires, as on any commit."""
+    real = object_session(user)
+    if real is None:
+        session.commit()
+        return
+    real.expire_on_commit = False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = True
+    for obj in [state.obj() for state in real.identity_map.all_states()]:
+        if obj is not None and obj is not user:
+            real.expire(obj)
 
 
 def _problems(error: ApiError) -> list[Problem]:
@@ -69,6 +87,7 @@ class SqlStore:
         self._held: list = []  # records the batch refers to, kept loaded for its length
         self._unsaved: list[dict] = []  # first answers of this batch, written when it ends
         self._pushed_seq: int | None = None  # PostgreSQL: the number this request's push wrote with
+        self._high_water: int | None = None  # read with the horizon, for the pull that follows
 
     # ---- transactions -------------------------------------------------------------------------
     @contextmanager
@@ -76,7 +95,7 @@ class SqlStore:
         # End the read transaction that authentication opened, then get the batch's numbers ready
         # first: on SQLite this takes the counter lock (a transaction that read before it writes
         # can be refused); on PostgreSQL it only asks the transaction's id, once.
-        self.session.commit()
+        _commit_keeping(self.session, user)
         try:
             change_order.reserve_block(self.session, 2 * len(mutations) + 16)
             self._results = self._prefetch_results(user, [m.mid for m in mutations])
@@ -92,7 +111,7 @@ class SqlStore:
                 self._batch.check(self.session)
             audit.flush_deferred(self.session)  # the fast writes' audit events, in one statement
             self._pushed_seq = change_order.taken_transaction_seq(self.session)
-            self.session.commit()
+            _commit_keeping(self.session, user)
         except (BatchInvalid, IntegrityError) as exc:
             self.session.rollback()
             if careful:
@@ -125,13 +144,16 @@ class SqlStore:
         batch = prefetch(self.session, user, wanted)
         ids = sorted(households)
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            # Held here: the session's identity map keeps only weak references.
-            self._held += self.session.scalars(sa.select(Household).where(Household.id.in_(chunk))).all()
-            self._in_scope.update(self.session.scalars(sa.select(Household.id).where(
-                Household.id.in_(chunk), scopes.household_filter(user))))
-        self._held.append(self.session.get(User, user.id))
-        self._held += self.session.scalars(sa.select(Product)).all()  # visits name them
+            # Held here (the session's identity map keeps only weak references), with whether the
+            # user holds each now.
+            for household, in_scope in self.session.execute(
+                    sa.select(Household, scopes.household_filter(user).label("in_scope"))
+                    .where(Household.id.in_(ids[start:start + 500]))):
+                self._held.append(household)
+                if in_scope:
+                    self._in_scope.add(household.id)
+        if any(m.fields.get("products_interest") or m.fields.get("product_code") for m in mutations):
+            self._held += self.session.scalars(sa.select(Product)).all()  # visits and orders name them
         return batch
 
     @contextmanager
@@ -300,12 +322,16 @@ class SqlStore:
 
     # ---- pull ---------------------------------------------------------------------------------
     def horizon(self) -> int:
-        return change_order.horizon(self.session)
+        # The high water comes with it: read before the pull, it is still a safe end for it.
+        horizon, self._high_water = change_order.horizon_and_high_water(self.session)
+        return horizon
 
     def changes(self, user: User, *, after: Cursor, limit: int) -> Page:
         waited, attempt = 0.0, 0
         while True:
-            high_water = change_order.high_water(self.session)  # read first: all at or below it is visible
+            # Read first: all at or below it is visible.
+            high_water = self._high_water if self._high_water is not None else change_order.high_water(self.session)
+            self._high_water = None
             heads, pending, more = self._heads(user, after, limit, high_water)
             if more or not pending or waited >= PENDING_WAIT_SECONDS:
                 break
