@@ -193,6 +193,23 @@ def empty_postgres_database():
 
 
 @contextlib.contextmanager
+def statements_sent(app):
+    """Every SQL statement the app's engine sends inside the block, as text (whitespace folded)."""
+    with app.app_context():
+        engine = db.engine
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        sent.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+
+@contextlib.contextmanager
 def serving(wsgi_app):
     """Serve a WSGI app on a free loopback port in a thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)

@@ -155,5 +155,6 @@ def notifications():
             remaining = deadline - time.monotonic()
             if found or remaining <= 0:
                 break
-            waiter.news.wait(remaining)
+            if not waiter.news.wait(remaining):
+                break  # not woken: the hub found nothing for this user, so there is nothing to read
     return jsonify(cursor=_text(cursor), events=EventSchema(many=True).dump(found))

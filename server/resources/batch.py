@@ -10,6 +10,7 @@ careful way, one savepoint per write.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -71,9 +72,9 @@ class Batch:
         """After the flush: everything written fast must lie in the user's scope."""
         for rtype, ids in self.written.items():
             model = registry()[rtype].model
+            statement = _count_visible(rtype, scopes.viewer_shape(self.user))
             for chunk in _chunks(sorted(ids), 500):
-                seen = session.scalar(sa.select(sa.func.count()).select_from(model).where(
-                    model.id.in_(chunk), scopes.visible_filter(self.user, rtype, model)))
+                seen = session.scalar(statement, {**scopes.viewer_values(self.user), "ids": chunk})
                 if seen != len(chunk):
                     raise BatchInvalid(rtype)
 
@@ -84,18 +85,35 @@ def prefetch(session: Session, user: User, wanted: dict[str, set[str]]) -> Batch
     for rtype, ids in wanted.items():
         if rtype not in FAST_TYPES or not ids:
             continue
-        model = registry()[rtype].model
         found: set[str] = set()
+        statement = _lock_with_scope(rtype, scopes.viewer_shape(user))
         for chunk in _chunks(sorted(ids), 500):
-            # One statement per chunk: each record locked and loaded, with whether the user may see it.
-            for record, visible in session.execute(
-                    sa.select(model, scopes.visible_filter(user, rtype, model).label("visible"))
-                    .where(model.id.in_(chunk)).with_for_update(of=model)):
+            for record, visible in session.execute(statement, {**scopes.viewer_values(user), "ids": chunk}):
                 found.add(record.id)
                 if visible:
                     batch.visible.add((rtype, record.id))
         batch.absent.update((rtype, rid) for rid in ids - found)
     return batch
+
+
+# The batch's statements, built once per type and kind of user (scopes.Viewer); the ids are bound
+# as an expanding IN.
+
+@lru_cache(maxsize=256)
+def _lock_with_scope(rtype: str, shape: tuple[str, bool, bool]) -> sa.Select:
+    """Each record named, locked and loaded, with whether the user may see it."""
+    model = registry()[rtype].model
+    visible = scopes.visible_filter(scopes.viewer(shape), rtype, model).label("visible")
+    return (sa.select(model, visible).where(model.id.in_(sa.bindparam("ids", expanding=True)))
+            .with_for_update(of=model))
+
+
+@lru_cache(maxsize=256)
+def _count_visible(rtype: str, shape: tuple[str, bool, bool]) -> sa.Select:
+    """How many of the records named the user may see."""
+    model = registry()[rtype].model
+    return sa.select(sa.func.count()).select_from(model).where(
+        model.id.in_(sa.bindparam("ids", expanding=True)), scopes.visible_filter(scopes.viewer(shape), rtype, model))
 
 
 def _chunks(items: list, size: int):

@@ -128,8 +128,7 @@ class SqlStore:
     def _prefetch_results(self, user: User, mids: list[str]) -> dict[str, dict]:
         found = {}
         for start in range(0, len(mids), 500):
-            rows = self.session.execute(sa.select(SyncMutation.mid, SyncMutation.result).where(
-                SyncMutation.user_id == user.id, SyncMutation.mid.in_(mids[start:start + 500])))
+            rows = self.session.execute(_RECORDED_RESULTS, {"user_id": user.id, "mids": mids[start:start + 500]})
             found.update({mid: result for mid, result in rows})
         return found
 
@@ -146,9 +145,8 @@ class SqlStore:
         for start in range(0, len(ids), 500):
             # Held here (the session's identity map keeps only weak references), with whether the
             # user holds each now.
-            for household, in_scope in self.session.execute(
-                    sa.select(Household, scopes.household_filter(user).label("in_scope"))
-                    .where(Household.id.in_(ids[start:start + 500]))):
+            for household, in_scope in self.session.execute(_households_with_scope(scopes.viewer_shape(user)), {
+                    **scopes.viewer_values(user), "ids": ids[start:start + 500]}):
                 self._held.append(household)
                 if in_scope:
                     self._in_scope.add(household.id)
@@ -445,6 +443,17 @@ def _one_per_position(heads: list[tuple]) -> list[tuple]:
         if key not in kept or kept[key][3] is None:
             kept[key] = head
     return sorted(kept.values(), key=lambda h: h[:3])
+
+
+_RECORDED_RESULTS = sa.select(SyncMutation.mid, SyncMutation.result).where(
+    SyncMutation.user_id == sa.bindparam("user_id"), SyncMutation.mid.in_(sa.bindparam("mids", expanding=True)))
+
+
+@lru_cache(maxsize=16)
+def _households_with_scope(shape: tuple[str, bool, bool]) -> sa.Select:
+    """The households named (`ids`), each with whether the user holds it now."""
+    in_scope = scopes.household_filter(scopes.viewer(shape)).label("in_scope")
+    return sa.select(Household, in_scope).where(Household.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 @lru_cache(maxsize=512)

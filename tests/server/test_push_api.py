@@ -14,6 +14,7 @@ from server.notify.live import Hub, release_waiters
 from server.notify.models import PushSubscription
 from server.notify.subscriptions import DEFAULT_ALLOWED_HOSTS, endpoint_problem
 from tests.factories import auth, make_community, make_grid, make_household, make_user, token_for
+from tests.conftest import statements_sent
 from tests.server.test_notify_outbox import AUTH, P256DH
 
 
@@ -359,3 +360,16 @@ def test_an_event_committed_behind_an_older_transaction_is_woken_for_once_readab
     thread.join(timeout=15)
     assert not thread.is_alive(), "the poll was not woken once the event became readable"
     assert [e["id"] for e in answers["butler"]["events"]] == [ticket_id]
+
+
+def test_a_long_poll_that_hears_nothing_reads_once(app, client, place):
+    headers = auth(place["butler"])
+    cursor = client.get("/api/v1/notifications", headers=headers).get_json()["cursor"]
+    # The first poll starts the watcher, whose first look wakes it once; the second finds it running.
+    assert client.get(f"/api/v1/notifications?after={cursor}&wait=0.5", headers=headers).get_json()["events"] == []
+    with statements_sent(app) as sent:
+        r = client.get(f"/api/v1/notifications?after={cursor}&wait=0.5", headers=headers)
+    assert r.status_code == 200 and r.get_json()["events"] == []
+    readings = [s for s in sent if "FROM notification JOIN notification_recipient" in s]
+    assert len(readings) == 1, sent  # not woken: nothing new to read when the wait ends
+    release_waiters(app)

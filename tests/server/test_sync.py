@@ -9,11 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from server import create_app
+from server.extensions import db
 from server.records import utcnow
 from server.syncing.changes import high_water, purge_tombstones
 from server.syncing.models import SyncConflict
 from server.visits.models import Visit
-from tests.conftest import base_config
+from tests.conftest import base_config, statements_sent
 from tests.factories import (auth, make_community, make_grid, make_household, make_person, make_ticket,
                              make_user, make_visit)
 
@@ -133,6 +134,24 @@ def test_a_visit_recorded_offline_is_applied(client, world, session):
         "household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00", "satisfaction": 5})))
     assert (result["status"], result["version"]) == ("applied", 1)
     assert session.get(Visit, vid).butler_id == world["b1"].id
+
+
+# What an everyday sync (two new visits, then the pull) may send: each statement is CPU on the app
+# server and the database, ~50 syncs a second on a busy deployment (docs/benchmarks.md, Load).
+EVERYDAY_STATEMENTS = {"sqlite": 14, "postgresql": 12}  # SQLite's count includes its two BEGIN IMMEDIATE
+
+
+def test_an_everyday_sync_keeps_to_its_statements_and_never_reloads_its_user(app, client, world):
+    phone = Phone(client, world["b1"])
+    phone.pull_all()
+    visits = [put("visit", str(uuid.uuid4()), {"household_id": world["h1"].id, "satisfaction": 4,
+                                                "visited_at": "2026-11-27T09:15:02+08:00"}) for _ in range(2)]
+    with statements_sent(app) as sent:
+        assert [r["status"] for r in results(phone.sync(*visits))] == ["applied", "applied"]
+    assert not [s for s in sent if s.startswith("SELECT user_account.")], "the user was loaded again"
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    assert len(sent) <= EVERYDAY_STATEMENTS[dialect], sent
 
 
 def test_a_resent_mutation_is_applied_once_and_answered_the_same(client, world, session):
