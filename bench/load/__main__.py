@@ -24,6 +24,7 @@ Environment (defaults in brackets):
   LOAD_WORKER_CLASS          gunicorn's worker class (else gunicorn.conf.py's: GUANJIA_WORKER_CLASS or gevent)
   LOAD_POSTGRES_URL          use this PostgreSQL server (databases are created and dropped there)
                              instead of starting a durable throwaway one
+  LOAD_PG_TCP [0]            1: reach the throwaway PostgreSQL over TCP on 127.0.0.1 instead of its Unix socket
 """
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def settings() -> dict:
     s = {name: int(number(f"LOAD_{name.upper()}", default)) for name, default in (
         ("seconds", 60), ("max_requests", 200_000), ("servers", 1), ("compare", 0), ("phones", 200),
         ("channels", 1000), ("reporters", 20), ("supervisors", 1), ("spawn_rate", 100), ("communities", 10),
-        ("grids", 20), ("households", 200), ("residents", 1000), ("warm", 1))}
+        ("grids", 20), ("households", 200), ("residents", 1000), ("warm", 1), ("pg_tcp", 0))}
     for name, default in (("sync_every", 4.0), ("ticket_every", 15.0), ("dashboard_every", 10.0)):
         every = number(f"LOAD_{name.upper()}", default)
         s[f"{name}_min"], s[f"{name}_max"] = round(every * 0.75, 3), round(every * 1.25, 3)
@@ -334,7 +335,9 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="guanjia-load-"))
     given = os.environ.get("LOAD_POSTGRES_URL")
     try:
-        with (contextlib.nullcontext((given, None)) if given else servers.throwaway_postgres(durable=True)) as (pg, pid):
+        database = (contextlib.nullcontext((given, None)) if given
+                    else servers.throwaway_postgres(durable=True, tcp=bool(s["pg_tcp"])))
+        with database as (pg, pid):
             admin = sa.create_engine(pg, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
             template = f"guanjia_load_{uuid.uuid4().hex[:8]}_tpl"
             with admin.connect() as conn:

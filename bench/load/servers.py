@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+import sqlalchemy as sa
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(os.environ.get("VIRTUAL_ENV") or ROOT / ".venv") / "bin"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -172,9 +174,11 @@ def cpu_snapshot(roots: dict[str, int]) -> dict[str, float]:
 # ---- a throwaway PostgreSQL ---------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def throwaway_postgres(durable: bool = True) -> Iterator[tuple[str, int | None]]:
+def throwaway_postgres(durable: bool = True, tcp: bool = False) -> Iterator[tuple[str, int | None]]:
     """scripts/throwaway-postgres (with --durable: fsync and synchronous commit on); yields the URL of
-    its first database and the postmaster's pid."""
+    its first database and the postmaster's pid. The URL names its Unix socket, as an app server
+    beside its database would connect (TCP over loopback costs both sides CPU in the kernel for
+    every statement), unless `tcp`."""
     argv = [str(ROOT / "scripts" / "throwaway-postgres"), "start", *(["--durable"] if durable else [])]
     started = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     if started.returncode != 0:
@@ -182,8 +186,11 @@ def throwaway_postgres(durable: bool = True) -> Iterator[tuple[str, int | None]]
     exports = dict(line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines()
                    if line.startswith("export "))
     directory = exports["PG_TMPDIR"]
+    url = sa.make_url(exports["GUANJIA_TEST_POSTGRES_URL"])
+    if not tcp:  # its Unix socket, in its directory
+        url = url.set(host=None, port=None, query={"host": directory, "port": str(url.port)})
     try:
-        yield exports["GUANJIA_TEST_POSTGRES_URL"], postmaster_pid(Path(directory) / "data")
+        yield url.render_as_string(hide_password=False), postmaster_pid(Path(directory) / "data")
     finally:
         subprocess.run([str(ROOT / "scripts" / "throwaway-postgres"), "stop", directory], capture_output=True,
                        timeout=120)

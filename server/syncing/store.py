@@ -92,10 +92,12 @@ class SqlStore:
     # ---- transactions -------------------------------------------------------------------------
     @contextmanager
     def write_batch(self, user: User, mutations: list, *, careful: bool) -> Iterator[None]:
-        # End the read transaction that authentication opened, then get the batch's numbers ready
-        # first: on SQLite this takes the counter lock (a transaction that read before it writes
-        # can be refused); on PostgreSQL it only asks the transaction's id, once.
-        _commit_keeping(self.session, user)
+        # Get the batch's numbers ready first. SQLite: this takes the counter lock, in a transaction
+        # of its own (one that read before it writes can be refused), so end the read transaction
+        # that authentication opened. PostgreSQL: it only asks the transaction's id, once, and the
+        # batch goes on in authentication's transaction (a BEGIN and a COMMIT fewer).
+        if not change_order.by_transaction(self.session):
+            _commit_keeping(self.session, user)
         try:
             change_order.reserve_block(self.session, 2 * len(mutations) + 16)
             self._results = self._prefetch_results(user, [m.mid for m in mutations])
