@@ -126,13 +126,13 @@ def create(session: Session, *, user: User, rtype: str, data: Any, record_id: st
             row = {"id": record_id, "version": 1, "deleted": False, "created_at": now, "updated_at": now,
                    **values}
             row["seq"], row["field_meta"] = _tracking(session, {}, values, meta=meta, version=1,
-                                                      client_id=client_id, user=user)
+                                                      client_id=client_id, writer_id=_writer_id(user, via))
             batch.add_row(rtype, row)
             _audit(session, user, "create", rtype, row, values, via, deferred=True)
             return Written(record_id, 1)
         record = res.model(id=record_id, version=1, deleted=False, created_at=now, updated_at=now,
                            **values)
-        _track(session, record, values, meta=meta, client_id=client_id, user=user)
+        _track(session, record, values, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
         session.add(record)
         _flush(session)
         if not scope_grace:
@@ -164,7 +164,7 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
             for name, value in changes.items():
                 setattr(record, name, value)
             _bump(record)
-            _track(session, record, changes, meta=meta, client_id=client_id, user=user)
+            _track(session, record, changes, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
             batch.note_written(rtype, record_id)
             if res.rules.after_write:
                 res.rules.after_write(session, user, record, previous, False)
@@ -176,7 +176,7 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
         for name, value in changes.items():
             setattr(record, name, value)
         _bump(record)
-        _track(session, record, changes, meta=meta, client_id=client_id, user=user)
+        _track(session, record, changes, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
         _flush(session)
         _check_in_scope(session, user, res, record)
         if watched:
@@ -201,7 +201,7 @@ def delete(session: Session, *, user: User, rtype: str, record_id: str,
         before = audience(session, watched)
         record.deleted = True
         _bump(record)
-        _track(session, record, {}, meta=None, client_id=SERVER_CLIENT, user=user)
+        _track(session, record, {}, meta=None, client_id=SERVER_CLIENT, writer_id=_writer_id(user, via))
         _flush(session)
         if watched:
             apply_scope_change(session, before, audience(session, watched))
@@ -306,20 +306,29 @@ def _bump(record) -> None:
     record.updated_at = utcnow()
 
 
-def _track(session: Session, record, changed: dict, *, meta: dict | None, client_id: str, user: User) -> None:
+def _writer_id(user: User, via: Via | None) -> str:
+    """Who wrote, for field-level merging: the person who acted on the device, even when another
+    user's rights made the write (a butler who settles a conflict on the supervisor's value writes
+    it with the supervisor's rights, but from the butler's phone, as the butler). A field stamped
+    with the rights' owner and the actor's device names a writer that never was, and the actor's
+    own next edit from that phone would conflict with the value they had just chosen."""
+    return via.actor_id if via is not None and via.actor_id else user.id
+
+
+def _track(session: Session, record, changed: dict, *, meta: dict | None, client_id: str, writer_id: str) -> None:
     """Put a replicated record's change in the global order and note who changed which field."""
     if isinstance(record, Tracked):
         record.seq, record.field_meta = _tracking(session, record.field_meta or {}, changed, meta=meta,
-                                                  version=record.version, client_id=client_id, user=user)
+                                                  version=record.version, client_id=client_id, writer_id=writer_id)
 
 
 def _tracking(session: Session, current_meta: dict, changed: dict, *, meta: dict | None, version: int,
-              client_id: str, user: User) -> tuple[int, dict]:
+              client_id: str, writer_id: str) -> tuple[int, dict]:
     """A change's sequence number and the record's field metadata after it."""
     # What the domain rules derived (a ticket's accepted_at, erased phone numbers) is stamped as
     # written by the same writer as the fields that were sent, so a later stale write conflicts.
     base = meta if meta is not None else current_meta
-    return next_seq(session), stamp(base, changed, version=version, client_id=client_id, user_id=user.id)
+    return next_seq(session), stamp(base, changed, version=version, client_id=client_id, user_id=writer_id)
 
 
 def _flush(session: Session) -> None:

@@ -749,3 +749,30 @@ def test_a_conflict_comes_back_with_its_household(client, small_world):
     fresh.pull_all()
     assert conflict in fresh.replica
     assert butler.replica == fresh.replica
+
+
+@pytest.mark.parametrize("settler", ["b1", "supervisor"])
+def test_a_phone_that_settles_on_the_other_party_s_value_may_then_edit_the_field(client, small_world, settler):
+    """Fixed in server/resources/service.py: a settle that keeps the other party's value writes it
+    with that party's rights, and the field was stamped as changed by that party from the settler's
+    phone, a writer that never was. The settler's own next edit, typed offline after the settle
+    and sent behind it, was then a conflict with the value it had itself just chosen."""
+    phones = {"b1": _Phone(client, small_world["b1"]), "supervisor": _Phone(client, small_world["supervisor"])}
+    other = next(phone for name, phone in phones.items() if name != settler)
+    pid = small_world["person"]
+    for phone in phones.values():
+        phone.pull_all()
+    phones[settler].sync(_put("person", pid, {"name": "甲"}, base=1))
+    (met,) = other.sync(_put("person", pid, {"name": "乙"}, base=1))["results"]
+    assert met["status"] == "conflict"
+    conflict_id = met["conflicts"][0]["conflict_id"]
+    phones[settler].pull_all()
+    assert phones[settler].replica[("person", pid)] == 3
+    # Offline: the settler keeps the other party's value, then corrects the name; then it syncs.
+    settled, edited = phones[settler].sync(_put("conflict", conflict_id, {"chosen": "乙"}),
+                                           _put("person", pid, {"name": "乙（核对后）"}, base=3))["results"]
+    assert settled["status"] == "applied"
+    assert (edited["status"], edited["version"]) == ("merged", 5), edited
+    # The other party's phone, still at the version of the conflict, did not see that choice.
+    (late,) = other.sync(_put("person", pid, {"name": "丙"}, base=3))["results"]
+    assert late["status"] == "conflict", late
