@@ -104,10 +104,25 @@ def _import_models() -> None:
 
 
 def _tune_engine(engine) -> None:
-    """SQLite: enforce foreign keys, WAL for readers beside a writer, real SAVEPOINTs."""
+    """SQLite: enforce foreign keys, WAL for readers beside a writer, real SAVEPOINTs. PostgreSQL:
+    no parallel plans."""
+    from sqlalchemy import event
+
+    if engine.dialect.name == "postgresql":
+        @event.listens_for(engine, "connect")
+        def _no_parallel_plans(dbapi_connection, _record):
+            # psycopg prepares a statement run five times, and PostgreSQL may then plan it once for
+            # any values. For a pull, "seq > $1" then looks like a third of the table, and the plan
+            # launched parallel workers for every branch: 7 ms of database CPU per everyday sync
+            # instead of 0.2. An app server's statements are small and many; parallel workers
+            # only cost CPU here. (Behind a transaction-pooling PgBouncer, set it on the role:
+            # docs/scaling.md.)
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET max_parallel_workers_per_gather = 0")
+            dbapi_connection.commit()
+        return
     if engine.dialect.name != "sqlite":
         return
-    from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):

@@ -32,6 +32,7 @@ import concurrent.futures
 import contextlib
 import csv
 import json
+import math
 import os
 import platform
 import resource
@@ -277,10 +278,23 @@ def steady_window(observed: dict, samples: list[tuple[float, dict]], s: dict, co
     app = sum(v for k, v in used.items() if k.startswith("app"))
     seconds = t1 - t0
     return {"seconds": round(seconds, 1), "syncs": syncs, "syncs_per_second": round(syncs / seconds, 2),
+            "kinds": steady_percentiles(observed.get("latencies", {}), t0, t1),
             "cpu_seconds": used, "app_cores_busy": round(app / seconds, 2),
             "postgres_cores_busy": round(used["postgres"] / seconds, 2) if "postgres" in used else None,
             "app_cpu_seconds_per_sync": round(app / syncs, 5) if syncs else None,
             "postgres_cpu_seconds_per_sync": round(used["postgres"] / syncs, 5) if syncs and "postgres" in used else None}
+
+
+def steady_percentiles(latencies: dict[str, list], t0: float, t1: float) -> dict:
+    """Per kind, the requests that ended inside the window: count and p50/p95/p99 (nearest rank, ms).
+    Whole-run figures include the first minute's burst: every app opening its channel at once."""
+    out = {}
+    for kind, timed in latencies.items():
+        ms = sorted(v for t, v in timed if t0 < t <= t1)
+        if ms:
+            out[kind] = {"count": len(ms), **{f"p{p}_ms": round(ms[min(len(ms) - 1, math.ceil(p / 100 * len(ms)) - 1)], 1)
+                                              for p in (50, 95, 99)}}
+    return out
 
 
 def print_run(r: dict) -> None:
@@ -303,6 +317,11 @@ def print_run(r: dict) -> None:
         say(f"  steady ({st['seconds']} s after the last first sync): {st['syncs_per_second']} syncs/s, app servers "
             f"{st['app_cpu_seconds_per_sync']} CPU s per sync ({st['app_cores_busy']} cores busy), PostgreSQL "
             f"{st['postgres_cpu_seconds_per_sync']} ({st['postgres_cores_busy']} cores)")
+        for kind in ("sync", "poke latency", "ticket raise", "live poll"):
+            k = st["kinds"].get(kind)
+            if k:
+                say(f"    steady {kind}: {k['count']}, p50 {k['p50_ms']:.0f} ms, p95 {k['p95_ms']:.0f} ms, "
+                    f"p99 {k['p99_ms']:.0f} ms")
     else:
         say("  steady: not reached (a phone was still on its first sync, or too little time was left)")
     lw = r["postgres_lock_waiters"]
@@ -373,6 +392,7 @@ def main() -> None:
         "syncs_per_second": last["syncs_per_second"],
         "app_cpu_seconds_per_sync": last["app_cpu_seconds_per_sync"],
         "steady_app_cpu_seconds_per_sync": (last["steady"] or {}).get("app_cpu_seconds_per_sync"),
+        "steady_percentiles_ms": (last["steady"] or {}).get("kinds"),
         "percentiles_ms": {k: {p: v[p] for p in ("p50_ms", "p95_ms", "p99_ms")} | {"count": v["count"]}
                            for k, v in last["kinds"].items()},
         "runs": runs,

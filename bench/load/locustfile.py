@@ -46,7 +46,8 @@ _supervisors = itertools.cycle(PLAN["supervisors"])
 observed = {"per_server": {h: {"requests": 0, "syncs": 0} for h in HOSTS}, "mutations_sent": 0,
             "mutations_applied": 0, "tickets_raised": 0, "pokes": 0, "first_syncs": 0, "first_sync_records": 0,
             "requests": 0, "stopped_by_request_limit": False,
-            "sync_times": [], "ready_times": []}  # when each sync answered; when each phone finished its first sync
+            "sync_times": [], "ready_times": [],  # when each sync answered; when each phone finished its first sync
+            "latencies": {}}  # kind -> [[when it ended, ms], ...]: percentiles for a window of the run
 raised: set[str] = set()
 clock = {"start": None, "stop": None}
 
@@ -288,6 +289,8 @@ class Supervisor(HttpUser):
 
 @events.request.add_listener
 def _count(request_type, name, response_time, response_length, exception=None, url=None, **kwargs) -> None:
+    if exception is None:
+        observed["latencies"].setdefault(name, []).append([round(time.time(), 3), round(response_time, 1)])
     if url is None:  # our own timings (poke latency, a whole first sync), not requests
         return
     observed["requests"] += 1

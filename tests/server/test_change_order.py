@@ -168,3 +168,10 @@ def test_a_cursor_from_before_the_upgrade_still_works_without_a_reset(old_deploy
     answer = phone.sync().get_json()
     assert "reset" not in answer
     assert visit_ids(answer["changes"]) == {visit}
+
+
+def test_the_app_s_connections_plan_no_parallel_workers(app):
+    # A pull's prepared statement, planned once for any cursor, chose parallel workers per branch.
+    with app.app_context():
+        assert db.session.execute(sa.text("SHOW max_parallel_workers_per_gather")).scalar_one() == "0"
+        db.session.rollback()
