@@ -74,6 +74,14 @@ class Tracked:
     field_meta: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
 
 
+def index_household_changes(*models) -> None:
+    """Index a household's records in change order, (household_id, seq, id): a pull far behind
+    walks each of the user's households as one short index range (server/syncing/store.py). It
+    serves every lookup by household too."""
+    for model in models:
+        sa.Index(f"ix_{model.__tablename__}_household_seq_id", model.household_id, model.seq, model.id)
+
+
 def index_change_order(*models) -> None:
     """Index each table in change order, (seq, id): a pull reads `(seq, id) > (s, i) ORDER BY
     seq, id LIMIT n` as one index range, even among rows that share a seq (bulk-written ones)."""

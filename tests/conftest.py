@@ -123,10 +123,8 @@ def postgres_database(postgres_template):
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path):
-    """A database at the latest migration, empty of test data: every test runs on SQLite and PostgreSQL."""
-    if request.param == "sqlite":
+def _database(request, kind: str, tmp_path):
+    if kind == "sqlite":
         path = tmp_path / "test.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
@@ -135,6 +133,25 @@ def database_url(request, tmp_path):
     url, reset = request.getfixturevalue("postgres_database")
     yield url
     reset()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """A database at the latest migration, empty of test data: every test runs on SQLite and PostgreSQL."""
+    yield from _database(request, request.param, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
+                        pytest.param("postgres-walk", marks=pytest.mark.postgres)])
+def database_url_and_walks(request, tmp_path, monkeypatch):
+    """As database_url, and PostgreSQL once more with every everyday pull of a butler or resident
+    walking their households (server/syncing/store.py), not only those far behind. A module that
+    tests pulls imports it as its database_url."""
+    from server.syncing import store
+
+    if request.param == "postgres-walk":
+        monkeypatch.setattr(store, "WALK_HOUSEHOLDS_AFTER", -1)
+    yield from _database(request, request.param.removesuffix("-walk"), tmp_path)
 
 
 @pytest.fixture

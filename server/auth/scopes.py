@@ -211,7 +211,7 @@ def visible_filter(user: User | Viewer, rtype: str, model, *, in_change_order: b
             return model.butler_id == user.id
         return sa.false()
     if rtype in HOUSEHOLD_CHILDREN:
-        if user.role == "resident" and rtype not in ("ticket", "order"):
+        if not reads_household_records(user, rtype):
             return sa.false()
         household = sa.func.coalesce(model.household_id, "") if in_change_order else model.household_id
         in_households = household.in_(sa.select(Household.id).where(household_filter(user)))
@@ -219,6 +219,12 @@ def visible_filter(user: User | Viewer, rtype: str, model, *, in_change_order: b
             return sa.or_(in_households, model.assignee_id == user.id)
         return in_households
     return sa.false()
+
+
+def reads_household_records(user: User | Viewer, rtype: str) -> bool:
+    """Whether the user reads this type's records in the households they see: residents read
+    their tickets and orders, not the butler's people, visits or touchpoints."""
+    return not (user.role == "resident" and rtype not in ("ticket", "order"))
 
 
 def is_visible(session, user: User, rtype: str, model, record_id: str) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.crypto import EncryptedString
 from server.extensions import db
-from server.records import JSONType, Synced, Tracked, UTCDateTime, enum, index_change_order
+from server.records import JSONType, Synced, Tracked, UTCDateTime, enum, index_change_order, index_household_changes
 
 HOUSEHOLD_STATUSES = ("self_occupied", "rented", "vacant", "custody")
 RELATIONS = ("owner", "family", "tenant", "other")
@@ -57,7 +57,7 @@ class Household(Synced, Tracked, db.Model):
 class Person(Synced, Tracked, db.Model):
     __tablename__ = "person"
 
-    household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False, index=True)
+    household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False)
     name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     relation: Mapped[str] = mapped_column(enum(*RELATIONS, name="relation"), nullable=False,
                                           default="owner")
@@ -71,3 +71,4 @@ class Person(Synced, Tracked, db.Model):
 
 
 index_change_order(Household, Person)
+index_household_changes(Person)

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import Synced, Tracked, enum, index_change_order
+from server.records import Synced, Tracked, enum, index_change_order, index_household_changes
 
 PRODUCT_CATEGORIES = ("life", "house", "asset")
 ORDER_STATUSES = ("placed", "confirmed", "delivered", "cancelled")
@@ -28,7 +28,7 @@ class Product(Synced, Tracked, db.Model):
 class Order(Synced, Tracked, db.Model):
     __tablename__ = "order"  # quoted by SQLAlchemy on both databases
 
-    household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False, index=True)
+    household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False)
     product_code: Mapped[str] = mapped_column(sa.ForeignKey("product.code"), nullable=False)
     quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
     status: Mapped[str] = mapped_column(enum(*ORDER_STATUSES, name="order_status"), nullable=False,
@@ -39,3 +39,4 @@ class Order(Synced, Tracked, db.Model):
 
 
 index_change_order(Product, Order)
+index_household_changes(Order)

@@ -39,6 +39,11 @@ SERIAL_FIELDS = {"ticket": frozenset({"status"})}
 PENDING_WAIT_SECONDS = 2.0
 # Work that may still arrive for a household the user no longer holds (recorded offline before).
 GRACE_TYPES = frozenset({"visit", "touchpoint"})
+# PostgreSQL: an everyday pull of a butler or a resident whose cursor is more than this many
+# numbers (writing transactions, deployment-wide) behind walks the user's households one by one
+# instead of every change written since. See _household_branches.
+WALK_HOUSEHOLDS_AFTER = 2000
+HOUSEHOLD_WALKERS = frozenset({"butler", "resident"})
 
 
 def _commit_keeping(session: Session, user: User) -> None:
@@ -348,7 +353,9 @@ class SqlStore:
         """The next changes at or below the high water, in (seq, type, id) order, as (seq, type,
         id, deleted (None: eviction), version); whether the user has changes past it that other
         requests wrote; and whether there are more than `limit` (then only the first `limit` are whole)."""
-        statement = _heads_statement(scopes.viewer_shape(user), after.type, after.resend)
+        walk = (not after.resend and user.role in HOUSEHOLD_WALKERS and high_water - after.seq > WALK_HOUSEHOLDS_AFTER
+                and change_order.by_transaction(self.session))
+        statement = _heads_statement(scopes.viewer_shape(user), after.type, after.resend, walk)
         params = {**scopes.viewer_values(user), "after_seq": after.seq, "after_type": after.type,
                   "after_id": after.id, "page_limit": limit + 1,
                   "removals_after": after.base if after.base is not None else high_water}
@@ -459,15 +466,21 @@ def _households_with_scope(shape: tuple[str, bool, bool]) -> sa.Select:
 
 
 @lru_cache(maxsize=512)
-def _heads_statement(shape: tuple[str, bool, bool], after_type: str | None, resend: bool) -> sa.CompoundSelect:
+def _heads_statement(shape: tuple[str, bool, bool], after_type: str | None, resend: bool,
+                     walk_households: bool) -> sa.CompoundSelect:
     """The pull's one statement for users of one shape and cursors of one kind: a branch per
-    table, each its own ordered, limited index range. Its values are parameters: the viewer's,
-    the cursor's (`after_seq`, `after_type`, `after_id`), `removals_after` and `page_limit`."""
+    table, each its own ordered, limited index range (`walk_households`: one per household for
+    the types that hang on one). Its values are parameters: the viewer's, the cursor's
+    (`after_seq`, `after_type`, `after_id`), `removals_after` and `page_limit`."""
     user = scopes.viewer(shape)
     after_seq, after_id = sa.bindparam("after_seq", type_=sa.BigInteger), sa.bindparam("after_id", type_=sa.String)
+    page_limit = sa.bindparam("page_limit", type_=sa.Integer)
     branches = []
     for rtype in sorted(SYNCED_TYPES):
         model = registry()[rtype].model
+        if walk_households and rtype in scopes.HOUSEHOLD_CHILDREN:
+            branches += _household_branches(user, rtype, model, after_type, page_limit)
+            continue
         # A product taken out of the catalogue leaves every phone: read it to evict it.
         withdrawn = model.active.is_(False) if rtype == "product" and user.role != "admin" else sa.false()
         scope = sa.or_(scopes.visible_filter(user, rtype, model, in_change_order=True), withdrawn)
@@ -488,8 +501,32 @@ def _heads_statement(shape: tuple[str, bool, bool], after_type: str | None, rese
                                   sa.cast(sa.null(), sa.Boolean), sa.cast(sa.null(), sa.Integer), sa.true())
                     .where(SyncEviction.user_id == user.id, position)
                     .order_by(SyncEviction.seq, SyncEviction.record_type, SyncEviction.record_id))
-    page_limit = sa.bindparam("page_limit", type_=sa.Integer)
     return sa.union_all(*(sa.select(branch.limit(page_limit).subquery()) for branch in branches))
+
+
+def _household_branches(user: scopes.Viewer, rtype: str, model, after_type: str | None,
+                        page_limit) -> list[sa.Select]:
+    """PostgreSQL, a pull far behind: the records of the user's households, walked household by
+    household (a short range of the (household_id, seq, id) index each, LATERAL), rather than
+    every change the deployment wrote since the cursor, each checked against the user's
+    households. That walk costs what the whole deployment wrote; this one what the user holds.
+    (A grid of 200 households: ~4 ms either way with ~4,000 changes since the cursor; past that
+    the walk by change grows by ~0.8 µs a change, and the walk by household stays.)"""
+    if not scopes.reads_household_records(user, rtype):
+        return []
+    held = sa.select(Household.id.label("household_id")).where(scopes.household_filter(user)).subquery("held")
+    changed = (sa.select(model.seq, model.id, model.deleted, model.version)
+               .where(model.household_id == held.c.household_id, _after(after_type, rtype, model.seq, model.id))
+               .order_by(model.seq, model.id).limit(page_limit).lateral(f"{rtype}_changes"))
+    branches = [_head_columns(changed.c.seq, sa.literal(rtype, sa.String), changed.c.id, changed.c.deleted,
+                              changed.c.version, sa.false())
+                .select_from(held.join(changed, sa.true())).order_by(changed.c.seq, changed.c.id)]
+    if rtype == "ticket" and user.role == "butler":  # and the tickets handed to them, wherever they are
+        branches.append(_head_columns(model.seq, sa.literal(rtype, sa.String), model.id, model.deleted,
+                                      model.version, sa.false())
+                        .where(model.assignee_id == user.id, _after(after_type, rtype, model.seq, model.id))
+                        .order_by(model.seq, model.id))
+    return branches
 
 
 def _after(after_type: str | None, rtype: str, seq_column, id_column):

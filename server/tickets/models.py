@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import Synced, Tracked, UTCDateTime, enum, index_change_order, new_id, utcnow
+from server.records import Synced, Tracked, UTCDateTime, enum, index_change_order, index_household_changes, new_id, utcnow
 
 CATEGORIES = ("repair", "complaint", "cleaning", "water", "custody", "other")
 STATUSES = ("new", "dispatched", "accepted", "in_progress", "resolved", "closed", "cancelled")
@@ -16,7 +16,7 @@ STATUSES = ("new", "dispatched", "accepted", "in_progress", "resolved", "closed"
 class Ticket(Synced, Tracked, db.Model):
     __tablename__ = "ticket"
 
-    household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False, index=True)
+    household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False)
     raised_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
     category: Mapped[str] = mapped_column(enum(*CATEGORIES, name="ticket_category"), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
@@ -37,6 +37,7 @@ class Ticket(Synced, Tracked, db.Model):
 
 
 index_change_order(Ticket)
+index_household_changes(Ticket)
 
 
 FOLLOW_UP_STATES = ("open", "done")

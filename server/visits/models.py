@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import JSONType, Synced, Tracked, UTCDateTime, enum, index_change_order
+from server.records import JSONType, Synced, Tracked, UTCDateTime, enum, index_change_order, index_household_changes
 
 VISIT_KINDS = ("routine", "new_owner", "follow_up", "complaint", "emergency")
 CHANNELS = ("lobby", "phone", "wechat", "visit", "other")
@@ -16,7 +16,7 @@ CHANNELS = ("lobby", "phone", "wechat", "visit", "other")
 class Visit(Synced, Tracked, db.Model):
     __tablename__ = "visit"
 
-    household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False, index=True)
+    household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False)
     butler_id: Mapped[str] = mapped_column(sa.ForeignKey("user_account.id"), nullable=False, index=True)
     visited_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     kind: Mapped[str] = mapped_column(enum(*VISIT_KINDS, name="visit_kind"), nullable=False,
@@ -33,7 +33,7 @@ class Visit(Synced, Tracked, db.Model):
 class Touchpoint(Synced, Tracked, db.Model):
     __tablename__ = "touchpoint"
 
-    household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False, index=True)
+    household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False)
     butler_id: Mapped[str] = mapped_column(sa.ForeignKey("user_account.id"), nullable=False, index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     channel: Mapped[str] = mapped_column(enum(*CHANNELS, name="channel"), nullable=False)
@@ -41,6 +41,7 @@ class Touchpoint(Synced, Tracked, db.Model):
 
 
 index_change_order(Visit, Touchpoint)
+index_household_changes(Visit, Touchpoint)
 
 
 # The checklist of a home visit when a community has set none of its own.

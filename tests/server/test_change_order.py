@@ -15,9 +15,9 @@ from server.extensions import db
 from server.resources import service
 from server.syncing import store as sync_store
 from server import create_app
-from tests.conftest import POSTGRES_URL, base_config, empty_postgres_database, need
+from tests.conftest import POSTGRES_URL, base_config, empty_postgres_database, need, statements_sent
 from tests.factories import make_community, make_grid, make_household, make_user
-from tests.server.test_sync import Phone, put
+from tests.server.test_sync import PHONE_B, Phone, put
 
 AT = "2026-11-27T09:15:02+08:00"
 
@@ -175,3 +175,31 @@ def test_the_app_s_connections_plan_no_parallel_workers(app):
     with app.app_context():
         assert db.session.execute(sa.text("SHOW max_parallel_workers_per_gather")).scalar_one() == "0"
         db.session.rollback()
+
+
+def test_a_pull_far_behind_walks_the_user_s_households_and_misses_nothing(app, client, two_communities,
+                                                                          monkeypatch):
+    from server.syncing import store
+
+    monkeypatch.setattr(store, "WALK_HOUSEHOLDS_AFTER", 20)
+    first, second = two_communities
+    phone, other = Phone(client, first["butler"]), Phone(client, second["butler"])
+    other.pull_all()
+    phone.pull_all()
+
+    def pull_statement(sent):
+        return next(s for s in sent if s.startswith("SELECT anon_1.seq"))
+
+    with statements_sent(app) as sent:
+        near = phone.sync()
+    assert "LATERAL" not in pull_statement(sent)  # a few numbers behind: the changes since, one by one
+    assert near.get_json()["changes"] == []
+    for _ in range(25):  # writing transactions elsewhere in the deployment
+        visit = put("visit", str(uuid.uuid4()), {"household_id": second["household"].id, "visited_at": AT})
+        assert other.sync(visit).get_json()["results"][0]["status"] == "applied"
+    mine = put("visit", str(uuid.uuid4()), {"household_id": first["household"].id, "visited_at": AT})
+    assert Phone(client, first["butler"], client_id=PHONE_B).sync(mine).status_code == 200  # their other phone
+    with statements_sent(app) as sent:
+        far = phone.sync()
+    assert "LATERAL" in pull_statement(sent)  # far behind: the user's households, one by one
+    assert visit_ids(far.get_json()["changes"]) == {mine["id"]}
