@@ -29,7 +29,7 @@ from server import create_app, demo  # noqa: E402
 from server.extensions import db  # noqa: E402
 
 CHROMIUM = os.environ.get("GUANJIA_CHROMIUM", "/usr/bin/chromium")
-# shared/docs/testing.md: root needs --no-sandbox; the rest stop Chromium calling hosts it cannot reach.
+# docs/platform-facts.md: root needs --no-sandbox; the rest stop Chromium calling hosts it cannot reach.
 CHROMIUM_ARGS = ["--lang=zh-CN", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "locale": "zh-CN",

@@ -2,7 +2,7 @@
 //
 // Server records are kept in *chunks*: one entry per pulled page (up to 1,000 records), not one per
 // record. Writing 28,000 entries one by one takes ~5 s on a phone-class CPU; 28 chunks take ~0.4 s
-// (shared/docs/testing.md, measured floors). Reading them back at start is as cheap. A record the
+// (docs/platform-facts.md, measured floors). Reading them back at start is as cheap. A record the
 // server sends again lands in a new chunk and its old copy goes stale; chunks are compacted when stale
 // copies pile up. Anything that must leave the phone (evict, delete, logout) is removed from the
 // chunks at once, in the same transaction that records it.

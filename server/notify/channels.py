@@ -1,7 +1,7 @@
 """Sending one delivery: Web Push (pywebpush) and webhooks (requests). No database here.
 
 Each send returns an Outcome; the worker records it. What a push service's answers mean
-(RFC 8030, and ../shared/docs/testing.md):
+(RFC 8030, and docs/platform-facts.md):
 - 201/202: sent.  404/410: the subscription is gone: delete it.
 - 429/503 (and other 5xx, timeouts, refused connections): retry later, after Retry-After if given.
 - 400/401/403/413: our request or VAPID key is wrong: retrying the same bytes will not help.

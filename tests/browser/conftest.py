@@ -14,7 +14,7 @@ from tests.conftest import base_config, need, serving
 from tests.factories import PASSWORD
 
 CHROMIUM = os.environ.get("GUANJIA_CHROMIUM", "/usr/bin/chromium")
-# Facts from shared/docs/testing.md: root needs --no-sandbox; the rest stop Chromium calling home.
+# Facts from docs/platform-facts.md: root needs --no-sandbox; the rest stop Chromium calling home.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -188,7 +188,7 @@ def wait_until_controlled(page) -> None:
 
 
 # What may still reach the server as a context goes offline without being the app's work: Chromium's
-# own update check of the worker (shared/docs/testing.md), and the open app's long poll if one was
+# own update check of the worker (docs/platform-facts.md), and the open app's long poll if one was
 # leaving at that instant (pwa/js/live.js; it carries no record).
 NOT_WORK = frozenset({"GET /sw.js", "GET /api/v1/notifications"})
 

@@ -7,7 +7,7 @@ from server.pwa import shell_for
 
 pytestmark = pytest.mark.browser
 
-# Chromium may check for a new service worker even while offline (shared/docs/testing.md).
+# Chromium may check for a new service worker even while offline (docs/platform-facts.md).
 UPDATE_CHECK = "GET /sw.js"
 BRAND_GREEN = "rgb(11, 110, 79)"
 

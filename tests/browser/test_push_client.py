@@ -1,7 +1,7 @@
 """The phone side of notifications in real Chromium: the service worker's push and click handlers,
 turning push on where no push service answers, and the open app's long poll (live.js).
 
-Headless Chromium cannot subscribe for real (shared/docs/testing.md, "Web Push"): a push message is
+Headless Chromium cannot subscribe for real (docs/platform-facts.md, "Web Push"): a push message is
 delivered with CDP ServiceWorker.deliverPushMessage. No CDP command, Playwright call or browser flag
 clicks a notification, so the click is a NotificationEvent made inside the worker, with the real
 notification, and handed to the worker's own listener.
@@ -214,7 +214,7 @@ def test_turning_on_push_where_chromium_has_no_push_service_says_unavailable(pho
 
 
 def test_a_subscription_that_never_settles_is_given_up_after_ten_seconds(phone, grid, served, keyed):
-    # The push service out of reach: subscribe() neither resolves nor fails (shared/docs/testing.md).
+    # The push service out of reach: subscribe() neither resolves nor fails (docs/platform-facts.md).
     phone.context.add_init_script("PushManager.prototype.subscribe = () => new Promise(() => {});")
     logged_in(phone)
     phone.click("#nav a[href='#/sync']")

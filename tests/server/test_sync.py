@@ -1,4 +1,4 @@
-"""The sync contract (shared/docs/sync-contract.md) over HTTP, on SQLite and PostgreSQL."""
+"""The sync contract (docs/sync-contract.md) over HTTP, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json

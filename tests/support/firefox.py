@@ -20,7 +20,7 @@ from pathlib import Path
 
 FIREFOX = os.environ.get("GUANJIA_FIREFOX", "/usr/bin/firefox-esr")
 
-# Facts from shared/docs/testing.md ("Web Push"): the first four make push work against a local
+# Facts from docs/platform-facts.md ("Web Push"): the first four make push work against a local
 # ws:// server without a permission prompt; without alerts.useSystemBackend=false a headless
 # showNotification() fails.
 PUSH_PREFS = {
