@@ -4,6 +4,8 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timezone
 
+from sqlalchemy.exc import OperationalError
+
 from server.auth.models import Device, User
 from server.auth.service import hash_password, hash_token
 from server.community.models import Community, Grid, Household, Person
@@ -26,9 +28,19 @@ def _password_hash() -> str:
 
 
 def _save(record):
-    db.session.add(record)
-    db.session.commit()
-    return record
+    for attempt in (1, 2, 3):
+        db.session.add(record)
+        try:
+            db.session.commit()
+        except OperationalError as exc:
+            # SQLite refuses at once a write from a transaction whose reads another connection's
+            # commit has since passed (a worker thread of the test writing meanwhile): the reads
+            # are done (the record holds its values), so write again in a fresh transaction.
+            db.session.rollback()
+            if "database is locked" not in str(exc) or attempt == 3:
+                raise
+        else:
+            return record
 
 
 def make_community(**overrides) -> Community:
