@@ -122,10 +122,6 @@ def high_water(session: Executor) -> int:
     return session.execute(sa.select(SyncCounter.value).where(SyncCounter.id == COUNTER_ID)).scalar_one()
 
 
-def horizon(session: Executor) -> int:
-    return session.execute(sa.select(SyncCounter.horizon).where(SyncCounter.id == COUNTER_ID)).scalar_one()
-
-
 def horizon_and_high_water(session: Executor) -> tuple[int, int]:
     """Both ends a pull needs, in one statement: the purge horizon and the high water."""
     safe = _SAFE_SEQ.selected_columns[0] if by_transaction(session) else SyncCounter.value
