@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server import bulk
 from server.audit.models import AuditEvent
 from server.auth.models import User
 from server.records import utcnow
@@ -61,8 +62,7 @@ def change_event(session: Session, *, user: User, action: str, rtype: str, recor
 
 def insert(session: Session, events: list[dict]) -> None:
     """Append events: one statement however many (an executemany)."""
-    if events:
-        session.execute(AuditEvent.__table__.insert(), events)
+    bulk.insert_rows(session, AuditEvent.__table__, events)
 
 
 def defer(session: Session, event: dict) -> None:
