@@ -15,8 +15,10 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server import bulk
 from server.auth import scopes
 from server.auth.models import User
+from server.records import among, dialect_name
 from server.resources.registry import registry
 
 # Types whose writes never change who may see what (no audience rules), so a write's scope
@@ -64,7 +66,7 @@ class Batch:
         """Insert the new records (before anything reads them). ORM bulk INSERT: attribute names,
         column defaults and types (phone encryption) apply as for objects."""
         for rtype, rows in self.unsaved.items():
-            session.execute(sa.insert(registry()[rtype].model), rows)
+            bulk.insert_rows(session, registry()[rtype].model, rows)
         self.unsaved.clear()
         self.unsaved_ids.clear()
 
@@ -72,7 +74,7 @@ class Batch:
         """After the flush: everything written fast must lie in the user's scope."""
         for rtype, ids in self.written.items():
             model = registry()[rtype].model
-            statement = _count_visible(rtype, scopes.viewer_shape(self.user))
+            statement = _count_visible(rtype, scopes.viewer_shape(self.user), dialect_name(session))
             for chunk in _chunks(sorted(ids), 500):
                 seen = session.scalar(statement, {**scopes.viewer_values(self.user), "ids": chunk})
                 if seen != len(chunk):
@@ -86,7 +88,7 @@ def prefetch(session: Session, user: User, wanted: dict[str, set[str]]) -> Batch
         if rtype not in FAST_TYPES or not ids:
             continue
         found: set[str] = set()
-        statement = _lock_with_scope(rtype, scopes.viewer_shape(user))
+        statement = _lock_with_scope(rtype, scopes.viewer_shape(user), dialect_name(session))
         for chunk in _chunks(sorted(ids), 500):
             for record, visible in session.execute(statement, {**scopes.viewer_values(user), "ids": chunk}):
                 found.add(record.id)
@@ -96,24 +98,23 @@ def prefetch(session: Session, user: User, wanted: dict[str, set[str]]) -> Batch
     return batch
 
 
-# The batch's statements, built once per type and kind of user (scopes.Viewer); the ids are bound
-# as an expanding IN.
+# The batch's statements, built once per type, kind of user (scopes.Viewer) and database; the ids
+# are bound as one list (records.among).
 
 @lru_cache(maxsize=256)
-def _lock_with_scope(rtype: str, shape: tuple[str, bool, bool]) -> sa.Select:
+def _lock_with_scope(rtype: str, shape: tuple[str, bool, bool], dialect: str) -> sa.Select:
     """Each record named, locked and loaded, with whether the user may see it."""
     model = registry()[rtype].model
     visible = scopes.visible_filter(scopes.viewer(shape), rtype, model).label("visible")
-    return (sa.select(model, visible).where(model.id.in_(sa.bindparam("ids", expanding=True)))
-            .with_for_update(of=model))
+    return sa.select(model, visible).where(among(model.id, "ids", dialect)).with_for_update(of=model)
 
 
 @lru_cache(maxsize=256)
-def _count_visible(rtype: str, shape: tuple[str, bool, bool]) -> sa.Select:
+def _count_visible(rtype: str, shape: tuple[str, bool, bool], dialect: str) -> sa.Select:
     """How many of the records named the user may see."""
     model = registry()[rtype].model
     return sa.select(sa.func.count()).select_from(model).where(
-        model.id.in_(sa.bindparam("ids", expanding=True)), scopes.visible_filter(scopes.viewer(shape), rtype, model))
+        among(model.id, "ids", dialect), scopes.visible_filter(scopes.viewer(shape), rtype, model))
 
 
 def _chunks(items: list, size: int):

@@ -13,13 +13,14 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
+from server import bulk
 from server.audit import service as audit
 from server.auth import scopes
 from server.auth.models import User
 from server.community.models import Household
 from server.products.models import Product
 from server.errors import ApiError
-from server.records import utcnow
+from server.records import among, dialect_name, utcnow
 from server.resources import service
 from server.resources.batch import Batch, BatchInvalid, prefetch
 from server.resources.registry import registry
@@ -112,7 +113,8 @@ class SqlStore:
             if self._batch is not None:
                 self._batch.save_rows(self.session)
             if self._unsaved:
-                self.session.execute(sa.insert(SyncMutation), self._unsaved)  # flushes the records first
+                self.session.flush()  # the records first
+                bulk.insert_rows(self.session, SyncMutation, self._unsaved)
             if self._batch is not None:
                 self.session.flush()
                 self._batch.check(self.session)
@@ -135,7 +137,8 @@ class SqlStore:
     def _prefetch_results(self, user: User, mids: list[str]) -> dict[str, dict]:
         found = {}
         for start in range(0, len(mids), 500):
-            rows = self.session.execute(_RECORDED_RESULTS, {"user_id": user.id, "mids": mids[start:start + 500]})
+            rows = self.session.execute(_recorded_results(dialect_name(self.session)),
+                                        {"user_id": user.id, "mids": mids[start:start + 500]})
             found.update({mid: result for mid, result in rows})
         return found
 
@@ -152,7 +155,8 @@ class SqlStore:
         for start in range(0, len(ids), 500):
             # Held here (the session's identity map keeps only weak references), with whether the
             # user holds each now.
-            for household, in_scope in self.session.execute(_households_with_scope(scopes.viewer_shape(user)), {
+            for household, in_scope in self.session.execute(_households_with_scope(scopes.viewer_shape(user),
+                                                                                   dialect_name(self.session)), {
                     **scopes.viewer_values(user), "ids": ids[start:start + 500]}):
                 self._held.append(household)
                 if in_scope:
@@ -454,15 +458,18 @@ def _one_per_position(heads: list[tuple]) -> list[tuple]:
     return sorted(kept.values(), key=lambda h: h[:3])
 
 
-_RECORDED_RESULTS = sa.select(SyncMutation.mid, SyncMutation.result).where(
-    SyncMutation.user_id == sa.bindparam("user_id"), SyncMutation.mid.in_(sa.bindparam("mids", expanding=True)))
+@cache
+def _recorded_results(dialect: str) -> sa.Select:
+    """The first answers kept for the mutation ids named (`mids`)."""
+    return sa.select(SyncMutation.mid, SyncMutation.result).where(
+        SyncMutation.user_id == sa.bindparam("user_id"), among(SyncMutation.mid, "mids", dialect))
 
 
-@lru_cache(maxsize=16)
-def _households_with_scope(shape: tuple[str, bool, bool]) -> sa.Select:
+@lru_cache(maxsize=32)
+def _households_with_scope(shape: tuple[str, bool, bool], dialect: str) -> sa.Select:
     """The households named (`ids`), each with whether the user holds it now."""
     in_scope = scopes.household_filter(scopes.viewer(shape)).label("in_scope")
-    return sa.select(Household, in_scope).where(Household.id.in_(sa.bindparam("ids", expanding=True)))
+    return sa.select(Household, in_scope).where(among(Household.id, "ids", dialect))
 
 
 @lru_cache(maxsize=512)
