@@ -108,8 +108,11 @@ def resolve(instance_path: str, test_config: dict | None, environ=None) -> dict:
     # The live channel's watcher LISTENs: behind a transaction-pooling PgBouncer it needs a direct
     # (or session-pooled) address of the same database.
     config["LIVE_DATABASE_URI"] = normalise_database_url(config.get("LIVE_DATABASE_URL") or config["DATABASE_URL"])
-    # JSON columns are read with orjson (server/jsonio.py): pulls read tens of thousands of them.
-    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("json_deserializer", jsonio.loads)
+    # JSON columns are read and written with orjson (server/jsonio.py): pulls read tens of thousands
+    # of them, pushes write thousands.
+    options = config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options.setdefault("json_deserializer", jsonio.loads)
+    options.setdefault("json_serializer", jsonio.column_dumps)
     return config
 
 
