@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import datetime
 
 from marshmallow import Schema, ValidationError, fields, missing, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
@@ -158,13 +159,13 @@ def _schema_plan(schema: Schema):
 def _field_plan(field: fields.Field):
     """value_of(value, data, partial) for a present, non-None value; raises _Slow if undecided."""
     kind = type(field)
-    validators = tuple(field.validators)
+    checks = tuple(_check_of(validator) for validator in field.validators)
     if field.pre_load or field.post_load:
         kind = None
 
     def validated(value):
-        for validator in validators:
-            if validator(value) is False:
+        for check in checks:
+            if not check(value):
                 raise _Slow
         return value
 
@@ -172,23 +173,38 @@ def _field_plan(field: fields.Field):
         def value_of(value, data, partial):
             if type(value) is not str:
                 raise _Slow
-            return validated(value) if validators else value
+            return validated(value) if checks else value
     elif kind is fields.Integer:
         def value_of(value, data, partial):
             if type(value) is not int:
                 raise _Slow
-            return validated(value) if validators else value
+            return validated(value) if checks else value
     elif kind is fields.Boolean:
         def value_of(value, data, partial):
             if value is not True and value is not False:
                 raise _Slow
-            return validated(value) if validators else value
+            return validated(value) if checks else value
+    elif kind is fields.AwareDateTime and field.format in (None, "iso", "iso8601"):
+        fallback_zone = field.default_timezone
+
+        def value_of(value, data, partial):
+            if type(value) is not str:
+                raise _Slow
+            try:
+                moment = datetime.fromisoformat(value)  # what marshmallow's "iso" format is
+            except ValueError:
+                raise _Slow from None
+            if moment.tzinfo is None:
+                if fallback_zone is None:
+                    raise _Slow
+                moment = moment.replace(tzinfo=fallback_zone)
+            return validated(moment) if checks else moment
     elif kind is fields.Nested and not field.many and field.unknown is None and isinstance(field.nested, type):
         nested = _schema_plan(field.schema)
 
         def value_of(value, data, partial):
             loaded = nested(value, partial)
-            return validated(loaded) if validators else loaded
+            return validated(loaded) if checks else loaded
     elif kind is fields.List:
         inner = _inner_plan(field.inner)
 
@@ -196,7 +212,7 @@ def _field_plan(field: fields.Field):
             if type(value) is not list:
                 raise _Slow
             loaded = [inner(each, value, partial) for each in value]
-            return validated(loaded) if validators else loaded
+            return validated(loaded) if checks else loaded
     elif kind is fields.Dict:
         keys = _inner_plan(field.key_field) if field.key_field is not None else None
         values = _inner_plan(field.value_field) if field.value_field is not None else None
@@ -206,12 +222,41 @@ def _field_plan(field: fields.Field):
                 raise _Slow
             loaded = {keys(k, value, partial) if keys else k: values(v, value, partial) if values else v
                       for k, v in value.items()}
-            return validated(loaded) if validators else loaded
+            return validated(loaded) if checks else loaded
     else:
         def value_of(value, data, partial):
             return field.deserialize(value, field.name, data)
 
     return value_of
+
+
+def _check_of(validator):
+    """check(value) -> whether the value passes, for a value of the field's type. The usual validators
+    are decided in a comparison or two; any other is called (a refusal sends the value to marshmallow,
+    which words the error)."""
+    kind = type(validator)
+    if kind is validate.Length:
+        low, high, equal = validator.min, validator.max, validator.equal
+        if equal is not None:
+            return lambda value: len(value) == equal
+        return lambda value: (low is None or len(value) >= low) and (high is None or len(value) <= high)
+    if kind is validate.OneOf:
+        try:
+            choices = frozenset(validator.choices)
+        except TypeError:  # unhashable choices: as marshmallow does it
+            choices = validator.choices
+        return lambda value: type(value) in (str, int) and value in choices
+    if kind is validate.Range and validator.min_inclusive and validator.max_inclusive:
+        low, high = validator.min, validator.max
+        return lambda value: (low is None or value >= low) and (high is None or value <= high)
+
+    def called(value):
+        try:
+            return validator(value) is not False
+        except ValidationError:
+            return False
+
+    return called
 
 
 def _inner_plan(field: fields.Field):
