@@ -92,16 +92,27 @@ RIGHTS: dict[str, dict[str, Rights]] = {
 _NOTHING = Rights()
 
 
+_EVERYTHING = Rights(create=frozenset({"*"}), update=frozenset({"*"}), delete=True)
+
+
 def rights(user: User, rtype: str) -> Rights:
     """The role's rights on a type; admins may do everything with every field."""
     if user.role == "admin":
-        return Rights(create=frozenset({"*"}), update=frozenset({"*"}), delete=True)
+        return _EVERYTHING
     return RIGHTS.get(user.role, {}).get(rtype, _NOTHING)
 
 
 def may_write_field(user: User, rtype: str, name: str, *, creating: bool) -> bool:
-    allowed = rights(user, rtype).create if creating else rights(user, rtype).update
-    return "*" in allowed or name in allowed
+    return not fields_refused(user, rtype, [name], creating=creating)
+
+
+def fields_refused(user: User, rtype: str, names, *, creating: bool) -> list[str]:
+    """The names among `names` that the user may not write (on creating, or on changing a record)."""
+    granted = rights(user, rtype)
+    allowed = granted.create if creating else granted.update
+    if "*" in allowed:
+        return []
+    return [name for name in names if name not in allowed]
 
 
 def hidden_fields(user: User, rtype: str) -> frozenset[str]:

@@ -90,8 +90,7 @@ def load_fields(user: User, rtype: str, data: Any, *, creating: bool) -> dict[st
         values = res.load(data, partial=not creating)
     except ValidationError as exc:
         raise ValidationFailed.from_marshmallow(exc) from None
-    refused = [FieldError(name, "not_writable") for name in data
-               if not scopes.may_write_field(user, rtype, name, creating=creating)]
+    refused = [FieldError(name, "not_writable") for name in scopes.fields_refused(user, rtype, data, creating=creating)]
     if refused:
         raise Forbidden(errors=refused)
     return values
