@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, current_app, g, jsonify, request
 
 from server import i18n
 from server.errors import caller_language
-from server.extensions import db
+from server.extensions import compress, db
 from server.syncing.store import SqlStore
 from sync.engine import Engine, EngineConfig
 from sync.protocol import Limits
@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     limits = Limits(max_mutations=app.config["SYNC_MAX_MUTATIONS"], max_bytes=app.config["SYNC_MAX_BYTES"],
                     max_limit=app.config["SYNC_MAX_LIMIT"])
     app.extensions[ENGINE] = Engine(EngineConfig(cursor_key=cursor_key, limits=limits), _message)
+    compress.init_app(app)  # configured to compress only the views that ask for it (below)
 
 
 def _message(code: str, field: str | None, params: dict, language: str) -> str:
@@ -31,6 +32,7 @@ def _message(code: str, field: str | None, params: dict, language: str) -> str:
 
 
 @bp.post("/sync")
+@compress.compressed()
 def sync():
     """Apply the phone's mutations, then answer with the changes since its cursor."""
     store = SqlStore(db.session, grace=timedelta(days=current_app.config["SYNC_GRACE_DAYS"]),
