@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,9 +27,21 @@ class Limits:
     max_limit: int = 1000
 
 
+# A UUID in its canonical 8-4-4-4-12 form, in either case: what every client sends. Matching it is
+# a tenth of the cost of building a uuid.UUID, which a batch of 500 did a thousand times.
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def is_canonical_uuid(value: Any) -> bool:
+    """`value` is a UUID written as str(uuid.UUID(...)) writes it, in upper or lower case."""
+    return type(value) is str and _CANONICAL_UUID.fullmatch(value) is not None
+
+
 def _uuid(value: str) -> None:
+    if is_canonical_uuid(value):
+        return
     try:
-        uuid.UUID(value)
+        uuid.UUID(value)  # the other spellings uuid.UUID reads (braces, urn:uuid:, no hyphens)
     except (ValueError, AttributeError, TypeError):
         raise ValidationError("invalid_type") from None
 

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, scoped_session
 
 from server import bulk
 from server.audit import service as audit
@@ -83,7 +83,9 @@ def _as_rejection() -> Iterator[None]:
 class SqlStore:
     def __init__(self, session: Session, *, grace: timedelta = timedelta(days=7), device_id: str | None = None,
                  channel: str = "sync"):
-        self.session = session
+        # The request's own Session rather than the app's scoped proxy: a batch of 500 asks the
+        # session for thousands of things, and the proxy looked up the app context for each.
+        self.session = session() if isinstance(session, scoped_session) else session
         self.grace = grace
         # For the audit trail: what this phone sent and was sent (the console settles conflicts here too).
         self.via = audit.Via(channel, device_id)

@@ -276,6 +276,20 @@ def test_a_bad_mutation_envelope_names_the_field(engine, store, butler):
     assert [(p.field, p.code) for p in refused.value.problems] == [("mutations.0.op", "invalid_choice")]
 
 
+@pytest.mark.parametrize("spelling", [str.upper, lambda u: "{" + u + "}", lambda u: u.replace("-", ""),
+                                      lambda u: "urn:uuid:" + u])
+def test_a_mutation_id_may_be_any_spelling_of_a_uuid(engine, store, butler, spelling):
+    body = request({**put("visit", "v1", {"household_id": H1}), "mid": spelling(mid())})
+    assert engine.sync(store, butler, body)["results"][0]["status"] == "applied"
+
+
+@pytest.mark.parametrize("bad", ["", "not-a-uuid", mid()[:-1], mid() + "0", mid() + "\n", 42])
+def test_a_mutation_id_that_is_no_uuid_is_refused(engine, store, butler, bad):
+    with pytest.raises(SyncError) as refused:
+        engine.sync(store, butler, request({**put("visit", "v1", {"household_id": H1}), "mid": bad}))
+    assert [p.field for p in refused.value.problems] == ["mutations.0.mid"]
+
+
 def test_the_sync_package_imports_no_flask():
     code = ("import sys, sync.engine, sync.memory, sync.protocol, sync.cursor, sync.merge; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_sqlalchemy', 'werkzeug', 'server')))")
