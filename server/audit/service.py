@@ -8,6 +8,7 @@ Events name fields, never values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from server import bulk
 from server.audit.models import AuditEvent
 from server.auth.models import User
-from server.records import utcnow
+from server.records import among, dialect_name, utcnow
 
 # The household file: the records whose fields are a household's personal data, and those fields.
 # Reads of these are recorded. (Visits, touchpoints, tickets and orders are the work done for a
@@ -121,13 +122,18 @@ def record_account_action(session: Session, *, actor: User, action: str, record_
 
 def household_communities(session: Session, household_ids: set[str]) -> dict[str, str]:
     """household id -> community id, in one query per 500."""
+    ids, found = sorted(household_ids), {}
+    statement = _communities_of(dialect_name(session))
+    for start in range(0, len(ids), 500):
+        found.update(session.execute(statement, {"ids": ids[start:start + 500]}).all())
+    return found
+
+
+@cache
+def _communities_of(dialect: str) -> sa.Select:
     from server.community.models import Household
 
-    ids, found = sorted(household_ids), {}
-    for start in range(0, len(ids), 500):
-        found.update(session.execute(sa.select(Household.id, Household.community_id)
-                                     .where(Household.id.in_(ids[start:start + 500]))).all())
-    return found
+    return sa.select(Household.id, Household.community_id).where(among(Household.id, "ids", dialect))
 
 
 def _value(record: Any, name: str) -> Any:
