@@ -77,12 +77,17 @@ def _writable(tree: Path) -> None:
             path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
 
-def run(*, timeout: float = 900.0, log=print) -> dict:
-    """Copy the peer folder, install it, run it; returns its JSON figures plus how it ran."""
+def preflight() -> tuple[Path, str, str]:
+    """The peer's folder, node and npm, or a PeerError saying which is missing."""
     source = folder()
     if not (source / "bench.js").is_file() or not (source / "package-lock.json").is_file():
         raise PeerError(f"no peer benchmark at {source} (bench.js and package-lock.json; set BENCH_PEER)")
-    node, npm = _tools()
+    return (source, *_tools())
+
+
+def run(*, timeout: float = 900.0, log=print) -> dict:
+    """Copy the peer folder, install it, run it; returns its JSON figures plus how it ran."""
+    source, node, npm = preflight()
     work = Path(tempfile.mkdtemp(prefix="guanjia-peer-"))
     try:
         copy = work / "peer"
