@@ -21,7 +21,9 @@ requests and parsing the answers included (as PouchDB's times include its client
   last 100 visits of its grid pulls them, the two deployments alternately.
 - CPU: utime + stime from /proc of the gunicorn tree (master, workers) and, separately, the
   PostgreSQL tree (postmaster, backends, WAL writer, checkpointer…), read before and after each
-  timed stretch → µs per pushed mutation and per pulled record.
+  timed push and first sync, and around a run of incremental pulls of one deployment (made again
+  after the timed ones: /proc counts in 10 ms ticks, a pull's order of time) → µs per pushed
+  mutation and per pulled record.
 
 The workload is the peer's whatever the sizes (`peer_sized`): BENCH_QUICK only lowers repetitions.
 The peer (bench/peer.py) runs after, in the same run; each `vs_pouchdb_*` is Guanjia's time ÷ its.
@@ -330,20 +332,25 @@ def _incremental(levels: dict[str, tuple[str, str, dict]], sizes: Sizes, roots: 
     for rep in range(sizes.wire_incremental_reps + 1):  # the first of each: warm-up, not timed
         for name, (phone, cursor) in phones.items():
             phone.cursor = cursor
-            measuring = cpus[name].stretch() if rep else contextlib.nullcontext()
-            with measuring:
-                start = time.perf_counter()
-                answer = phone.sync()
-                seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            answer = phone.sync()
+            seconds = time.perf_counter() - start
             if len(answer["changes"]) != sizes.incremental_new or answer["more"]:
                 raise RuntimeError(f"an incremental pull brought {len(answer['changes'])} changes "
                                    f"(more={answer['more']}), expected {sizes.incremental_new}")
             if rep:
                 times[name].append(seconds)
+    # CPU: the same pulls again, one deployment's in a row. /proc counts in 10 ms ticks, about one pull's
+    # time: read around each pull alone, the sum is mostly rounding; around a run of them it is not.
+    for name, (phone, cursor) in phones.items():
+        with cpus[name].stretch():
+            for _ in range(sizes.wire_incremental_reps):
+                phone.cursor = cursor
+                phone.sync()
     out = {"new_changes": sizes.incremental_new}
     for name, level in (("small", sizes.incremental_small), ("large", sizes.incremental_large)):
         phone, _ = phones[name]
-        runs, pulled = times[name], sizes.incremental_new * len(times[name])
+        runs, pulled = times[name], sizes.incremental_new * sizes.wire_incremental_reps
         out[name] = {"visits_in_deployment": level, "runs": len(runs), "seconds": median(runs),
                      "seconds_min": min(runs), "seconds_max": max(runs),
                      "bytes_down_per_pull": phone.bytes_down // phone.requests,
