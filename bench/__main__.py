@@ -2,17 +2,22 @@
 
 Parts: sync (bench/push.py, bench/pull.py), notify (bench/notify.py, notification
 latency and worker throughput), console (bench/console.py, the supervisors' dashboard) on
-each database; phone (bench/browser.py) once, on SQLite.
+each database; phone (bench/browser.py) once, on SQLite; wire (bench/wire.py, sync over HTTP against
+real gunicorn servers on a durable throwaway PostgreSQL, beside the PouchDB peer of bench/peer.py) once,
+on its own database server.
 
 Environment:
   BENCH_QUICK=1                  smaller sizes (about two minutes with both databases)
   GUANJIA_TEST_POSTGRES_URL=...  also measure on this PostgreSQL server (headline figures are then PostgreSQL's)
   BENCH_DATABASES=sqlite         only these kinds (comma-separated: sqlite, postgresql)
   BENCH_BROWSER=0                skip the butler's phone in Chromium (bench/browser.py)
-  BENCH_ONLY=notify              only these parts (comma-separated: sync, notify, console, phone); default all.
-                                 sync = push, bootstrap and incremental pulls; notify = bench/notify.py;
-                                 console = bench/console.py; phone = bench/browser.py (BENCH_BROWSER=0
-                                 still skips it)
+  BENCH_ONLY=notify              only these parts (comma-separated: sync, notify, console, phone, wire);
+                                 default all. sync = push, bootstrap and incremental pulls; notify =
+                                 bench/notify.py; console = bench/console.py; phone = bench/browser.py
+                                 (BENCH_BROWSER=0 still skips it); wire = bench/wire.py, which needs
+                                 PostgreSQL's binaries, node and npm, and fails without them
+  BENCH_PEER=../shared/peer      the PouchDB peer benchmark's folder for the wire part (relative to the
+                                 repository root; read-only: copied, then `npm ci` and `node bench.js`)
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import browser, console, notify, pull, push
+from bench import browser, console, notify, pull, push, wire
 from bench.harness import PostgresDatabase, Sizes, SqliteDatabase, environment_flag, temp_root
 
 GOALS = {"push_ratio": 2.0, "bootstrap_ratio": 2.0, "incremental_growth": 2.0}
@@ -39,7 +44,11 @@ BROWSER_GOALS = {"first_sync_seconds": 5.0, "heap_peak_mib": 150.0, "offline_rel
 NOTIFY_GOALS = notify.GOALS
 # The supervisors' dashboard: every figure for 5,000 households and 100,000 visits under 1 s.
 CONSOLE_GOALS = console.GOALS
-PARTS = ("sync", "notify", "console", "phone")
+# Sync over HTTP beside PouchDB (bench/wire.py): time ÷ PouchDB's, flat incremental, server CPU in µs.
+WIRE_GOALS = wire.GOALS
+WIRE_FIGURES = (*WIRE_GOALS, "postgres_cpu_us_per_pushed_mutation", "postgres_cpu_us_per_pulled_record",
+                "first_sync_bytes")
+PARTS = ("sync", "notify", "console", "phone", "wire")
 # The pull's peak memory is "bounded by the page size" when doubling the grid leaves it within 25 %.
 MEMORY_GROWTH_LIMIT = 1.25
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,6 +233,30 @@ def run_browser(root: Path, sizes: Sizes) -> dict:
             "met": {k: figures[k] <= BROWSER_GOALS[k] for k in figures}, "details": b}
 
 
+def run_wire(root: Path, sizes: Sizes) -> dict:
+    started = time.perf_counter()
+    say("\nsync over the wire (gunicorn as `make run`, durable PostgreSQL) beside PouchDB ⇄ express-pouchdb:")
+    w = wire.run(sizes, root, log=say)
+    g, p = w["guanjia"], w["pouchdb"]
+    push, boot, inc = g["push"], g["bootstrap"], g["incremental"]
+    say(f"  push {push['visits']} visits in batches of {push['batch']}: {push['seconds']:.3f} s (median of "
+        f"{push['reps']}, min {push['seconds_min']:.3f}); PouchDB {p['push_10k_s']:.3f} s")
+    say(f"  first sync of {boot['records']} records in {boot['pages']} pages: {boot['seconds']:.3f} s (median of "
+        f"{boot['reps']}), {boot['bytes_down'] / 1e6:.2f} MB down; PouchDB {p['bootstrap_28k_s']:.3f} s, "
+        f"{(w['pouchdb_first_sync_bytes'] or 0) / 1e6:.2f} MB down (gzipped)")
+    say(f"  incremental {inc['new_changes']}: {inc['small']['seconds'] * 1000:.1f} ms at "
+        f"{inc['small']['visits_in_deployment']} visits, {inc['large']['seconds'] * 1000:.1f} ms at "
+        f"{inc['large']['visits_in_deployment']} (median of {inc['small']['runs']}); PouchDB "
+        f"{p['incremental_100_at_28k_s'] * 1000:.1f} ms at 28,000 documents")
+    say(f"  server CPU: gunicorn {w['server_cpu_us_per_pushed_mutation']:.0f} µs per pushed mutation, "
+        f"{w['server_cpu_us_per_pulled_record']:.0f} µs per pulled record; PostgreSQL "
+        f"{w['postgres_cpu_us_per_pushed_mutation']:.0f} and {w['postgres_cpu_us_per_pulled_record']:.0f} µs")
+    for name, limit in WIRE_GOALS.items():
+        say(f"  {name} = {w[name]:.2f} (goal <= {limit:g}): {'met' if w['met'][name] else 'MISSED'}")
+    say(f"  [{time.perf_counter() - started:.0f} s]")
+    return w
+
+
 def main() -> int:
     quick = environment_flag("BENCH_QUICK")
     only = parts()
@@ -243,9 +276,10 @@ def main() -> int:
             finally:
                 database.close()
         phone = run_browser(root, sizes) if "phone" in only and os.environ.get("BENCH_BROWSER", "1") != "0" else None
+        over_wire = run_wire(root, sizes) if "wire" in only else None
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    if not results and not phone:
+    if not results and not phone and not over_wire:
         say("no database to measure")
         return 1
 
@@ -306,10 +340,16 @@ def main() -> int:
         say(f"\nheadline ({headline}): " + "; ".join(headline_line))
     for kind, met in per_db_goals.items():
         say(f"  goals on {kind}: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in met.items()))
+    if over_wire:
+        summary.update({k: None if over_wire[k] is None else round(over_wire[k], 3) for k in WIRE_FIGURES})
+        goals.update(over_wire["met"])
+        limits.update(WIRE_GOALS)
+        say("  goals over the wire: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in over_wire["met"].items()))
     if phone:
         say("  goals on the phone: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in phone["met"].items()))
     summary.update({
         **({"phone": phone} if phone else {}),
+        **({"wire": over_wire} if over_wire else {}),
         "headline_database": headline if results else None,
         "goals": {"limits": limits, "met": goals, "met_by_database": per_db_goals},
         "parts": list(only),
