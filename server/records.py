@@ -58,6 +58,20 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
 
+    def result_processor(self, dialect, coltype):
+        """PostgreSQL's driver reads aware datetimes itself: one call per value rather than the
+        decorator's two (a bootstrap reads ~80,000 of them)."""
+        if dialect.name != "postgresql" or self.impl_instance.result_processor(dialect, coltype) is not None:
+            return super().result_processor(dialect, coltype)
+        utc = timezone.utc
+
+        def process(value):
+            if value is None or value.tzinfo is utc:
+                return value
+            return value.astimezone(utc) if value.tzinfo is not None else value.replace(tzinfo=utc)
+
+        return process
+
 
 def enum(*values: str, name: str) -> sa.Enum:
     """A string column limited to `values` by a CHECK constraint on both databases."""
