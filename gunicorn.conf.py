@@ -15,3 +15,19 @@ threads = int(os.environ.get("GUANJIA_THREADS", "32"))  # gthread only
 worker_connections = int(os.environ.get("GUANJIA_WORKER_CONNECTIONS", "2000"))  # gevent only
 accesslog = os.environ.get("GUANJIA_ACCESS_LOG", "-")
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+
+# Python's cyclic garbage collector, tuned once a worker has loaded the app. A sync batch makes
+# hundreds of thousands of short-lived objects, and with the default thresholds (700 new objects)
+# the collector ran every few hundred of them and walked the whole app's objects each time it
+# reached the oldest generation: a fifth of a push's CPU. The app's own objects (modules, mappers,
+# compiled statements) never become garbage: frozen, the collector leaves them out; and it runs
+# after every 10,000 new objects rather than 700. Garbage without cycles is freed at once as before.
+GC_THRESHOLDS = (10_000, 20, 20)
+
+
+def post_worker_init(worker):
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
