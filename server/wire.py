@@ -54,3 +54,26 @@ def compile_dumper(schema: WireSchema):
         return out
 
     return dump
+
+
+def compile_row_dumper(schema: WireSchema, columns: tuple[str, ...], hidden: frozenset[str] = frozenset()):
+    """dump(row) for a row whose values come in `columns` order (the attribute names a pull
+    selects): `compile_dumper`'s dict without the fields in `hidden`, as generated code, one dict
+    display with every value read by position. A first sync dumps tens of thousands of rows, and
+    the general dump's loop, its look-ups by name and the removal of hidden fields were a tenth of
+    its time. None when the schema has a field `compile_dumper` leaves to marshmallow."""
+    position = {column: i for i, column in enumerate(columns)}
+    items = []
+    for name, field in schema.dump_fields.items():
+        if name in hidden:
+            continue
+        index = position[field.attribute or name]
+        if isinstance(field, _ISO) and field.format in (None, "iso", "iso8601"):
+            items.append(f"{name!r}: (v{index}.isoformat() if (v{index} := row[{index}]) is not None else None)")
+        elif isinstance(field, _AS_IS):
+            items.append(f"{name!r}: row[{index}]")
+        else:
+            return None
+    namespace: dict = {}
+    exec(f"def dump(row):\n    return {{{', '.join(items)}}}\n", namespace)  # noqa: S102 - names from our own schema
+    return namespace["dump"]

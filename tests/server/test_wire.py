@@ -5,7 +5,8 @@ import pytest
 import sqlalchemy as sa
 
 from server.resources.registry import registry
-from server.syncing.store import _wire_columns
+from server.auth import scopes
+from server.syncing.store import _row_dumper, _wire_columns
 from tests.factories import (make_community, make_grid, make_household, make_order, make_person, make_ticket,
                              make_touchpoint, make_user, make_visit)
 
@@ -35,3 +36,24 @@ def test_compiled_dump_equals_marshmallow_for_objects_and_rows(records, session,
     for row in session.execute(sa.select(*_wire_columns(rtype))).mappings():
         obj = session.get(res.model, row["id"])
         assert res.dump(row) == res.wire.dump(obj)
+
+
+@pytest.mark.parametrize("rtype", registry_types)
+@pytest.mark.parametrize("role", ["butler", "resident", "supervisor"])
+def test_a_pulled_row_is_dumped_as_the_user_may_see_it(records, session, rtype, role):
+    """The pull's generated dump of a row: the general dump, less the fields the role may not see."""
+    res = records[rtype]
+    hidden = scopes.RIGHTS[role].get(rtype, scopes.Rights()).hidden
+    rows = session.execute(sa.select(*_wire_columns(rtype))).all()
+    assert rows
+    for row in rows:
+        expected = {k: v for k, v in res.wire.dump(session.get(res.model, row.id)).items() if k not in hidden}
+        assert _row_dumper(rtype, hidden)(row) == expected
+
+
+def test_every_synced_type_has_a_generated_row_dump():
+    from server.wire import compile_row_dumper
+
+    for rtype, res in registry().items():
+        columns = tuple(column.name for column in _wire_columns(rtype))
+        assert compile_row_dumper(res.wire, columns) is not None, rtype
