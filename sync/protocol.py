@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from marshmallow import ValidationError, validates
 from marshmallow import fields as mf
 
@@ -98,13 +99,23 @@ class SyncRequest:
     mutations: list[Mutation]
 
 
+def _parse_json(body: bytes | str) -> Any:
+    """orjson, several times faster on a batch of 500 visits; what it refuses and the standard
+    library reads (NaN, integers beyond 64 bits) is read as before, and so refused by the schema
+    rather than as malformed."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
+
+
 def parse_request(body: bytes | str | dict, limits: Limits) -> SyncRequest:
     """Bytes (or an already-parsed object) to a request; SyncError with the contract's status if bad."""
     if isinstance(body, (bytes, str)):
         if len(body) > limits.max_bytes:
             raise SyncError(413, "too_large")
         try:
-            body = json.loads(body)
+            body = _parse_json(body)
         except (ValueError, UnicodeDecodeError):
             raise SyncError(400, "malformed_json") from None
     if not isinstance(body, dict):

@@ -7,6 +7,7 @@ the same transaction: here, and nowhere else, so that no way in (REST, sync, con
 from __future__ import annotations
 
 from contextlib import nullcontext
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -264,6 +265,7 @@ def _load_for_write(session: Session, user: User, res: Resource, record_id: str,
     return record
 
 
+@cache
 def _references():
     from server.auth.models import User as UserModel
     from server.community.models import Community, Grid, Household
