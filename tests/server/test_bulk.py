@@ -88,3 +88,22 @@ def test_the_rows_go_as_one_copy_on_postgresql_and_one_executemany_on_sqlite(app
     assert len(inserts) == (0 if session.get_bind().dialect.name == "postgresql" else 1)
     session.commit()
     assert session.scalar(sa.select(sa.func.count()).select_from(Person)) == 200
+
+
+def test_a_list_of_ids_finds_exactly_the_rows_named_whatever_their_characters(app, session):
+    """records.among: the ids of a batch bound as one list (an array literal on PostgreSQL)."""
+    from server.products.models import Product
+    from server.records import among, dialect_name
+
+    codes = ['quote"d', "back\\slash", "{brace}", "comma,code", " spaced ", "饮用水", "NULL", "a'b"]
+    existing = {code for (code,) in session.execute(sa.select(Product.id))}
+    for code in codes:
+        session.add(Product(id=code, name=code, category="life", price=1, unit="桶"))
+    session.commit()
+    statement = sa.select(Product.id).where(among(Product.id, "ids", dialect_name(session)))
+    named = codes[:5] + ["no-such-code", None]
+    found = {code for (code,) in session.execute(statement, {"ids": named})}
+    assert found == set(codes[:5])
+    assert {code for (code,) in session.execute(statement, {"ids": ["NULL", "a'b"]})} == {"NULL", "a'b"}
+    assert session.execute(statement, {"ids": []}).all() == []
+    assert not existing & set(codes)
