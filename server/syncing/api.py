@@ -5,9 +5,9 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, Flask, current_app, g, request
 
-from server import i18n
+from server import i18n, jsonio
 from server.errors import caller_language
 from server.extensions import compress, db
 from server.syncing.store import SqlStore
@@ -40,4 +40,4 @@ def sync():
     answer = current_app.extensions[ENGINE].sync(store, g.user, request.get_data(cache=False),
                                                  language=caller_language())
     db.session.commit()  # the pull's audit events: nothing of the household file is sent unrecorded
-    return jsonify(answer)
+    return current_app.response_class(jsonio.body(answer), mimetype="application/json")

@@ -9,6 +9,7 @@ import uuid
 import sqlalchemy as sa
 from flask.json.provider import DefaultJSONProvider
 
+from server import jsonio
 from server.jsonio import OrjsonProvider
 
 SAMPLES = [
@@ -28,6 +29,17 @@ def test_compact_output_equals_the_default_providers(app):
             theirs.dumps(sample, separators=(",", ":")))
         assert list(json.loads(ours.dumps(sample)) if isinstance(sample, dict) else []) == sorted(
             sample if isinstance(sample, dict) else [])
+
+
+def test_a_body_says_what_the_provider_says_in_the_order_it_was_built(app):
+    theirs = DefaultJSONProvider(app)
+    with app.app_context():
+        for sample in SAMPLES:
+            written = jsonio.body(sample)
+            assert isinstance(written, bytes)
+            assert json.loads(written) == json.loads(theirs.dumps(sample))
+        assert list(json.loads(jsonio.body({"b": 1, "a": 2, "c": 3}))) == ["b", "a", "c"]
+        assert "翠湖花园" in jsonio.body(SAMPLES[0]).decode()
 
 
 def test_answers_keep_chinese_readable(client):
