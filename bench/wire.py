@@ -170,12 +170,8 @@ def app_servers(urls: dict[str, str], root: Path) -> Iterator[dict[str, servers.
     started: dict[str, servers.Process] = {}
     try:
         for name, url in urls.items():
-            port = servers.free_port()
-            process = servers._start(name, [str(servers.BIN / "gunicorn"), "-c", str(servers.ROOT / "gunicorn.conf.py"),
-                                            "--bind", f"127.0.0.1:{port}", servers.APP],
-                                     servers.app_env(url, instance, SECRET_KEY, DATA_KEY), logs / f"{name}.log")
-            process.url = f"http://127.0.0.1:{port}"
-            started[name] = process
+            started[name] = servers.start_app(name, servers.app_env(url, instance, SECRET_KEY, DATA_KEY),
+                                              logs / f"{name}.log")
         for process in started.values():
             servers.wait_healthy(process.url, process, timeout=120)
         yield started

@@ -94,6 +94,15 @@ def tail(path: Path, lines: int = 20) -> str:
     return ""
 
 
+def start_app(name: str, env: dict[str, str], log: Path) -> Process:
+    """One gunicorn as `make run` starts it (gunicorn.conf.py), on a free port of 127.0.0.1."""
+    port = free_port()
+    process = _start(name, [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+                            "--bind", f"127.0.0.1:{port}", APP], env, log)
+    process.url = f"http://127.0.0.1:{port}"
+    return process
+
+
 @contextlib.contextmanager
 def running(count: int, env: dict[str, str], logs: Path, *, worker: bool = True) -> Iterator[Servers]:
     """`count` gunicorns (gunicorn.conf.py, as `make run`) on free ports and the notification worker."""
@@ -106,11 +115,7 @@ def running(count: int, env: dict[str, str], logs: Path, *, worker: bool = True)
             servers.worker = _start("notify-worker", [str(BIN / "flask"), "--app", "server", "notify-worker"], env,
                                     logs / "notify-worker.log")
         for i in range(count):
-            port = free_port()
-            process = _start(f"app{i + 1}", [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
-                                             "--bind", f"127.0.0.1:{port}", APP], env, logs / f"app{i + 1}.log")
-            process.url = f"http://127.0.0.1:{port}"
-            servers.apps.append(process)
+            servers.apps.append(start_app(f"app{i + 1}", env, logs / f"app{i + 1}.log"))
         for process in servers.apps:
             wait_healthy(process.url, process)
         yield servers
