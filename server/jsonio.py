@@ -18,7 +18,9 @@ from flask.json.provider import DefaultJSONProvider
 loads = orjson.loads
 
 _COMPACT = {"separators": (",", ":")}  # what Flask asks for outside debug mode
-_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+# Dates and dataclasses are left to a `default` (Flask's, on the wire), as the standard library would.
+_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_OPTIONS = orjson.OPT_SORT_KEYS | _PASSTHROUGH
 
 
 class OrjsonProvider(DefaultJSONProvider):
@@ -43,8 +45,7 @@ def body(obj: Any) -> bytes:
     sorted, decoded to text and encoded back for the response, twice orjson's own work. What orjson
     refuses goes through the provider, as for any answer."""
     try:
-        return orjson.dumps(obj, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS,
-                            default=current_app.json.default)
+        return orjson.dumps(obj, option=_PASSTHROUGH, default=current_app.json.default)
     except orjson.JSONEncodeError:
         return current_app.json.dumps(obj).encode()
 
@@ -55,6 +56,6 @@ def column_dumps(obj: Any) -> str:
     refuses (a lone surrogate, an integer beyond 64 bits) is written by the standard library, as
     before."""
     try:
-        return orjson.dumps(obj, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS).decode()
+        return orjson.dumps(obj, option=_PASSTHROUGH).decode()
     except orjson.JSONEncodeError:
         return json.dumps(obj)
