@@ -22,6 +22,7 @@ from server.auth.models import Device, User
 from server.auth.service import hash_token
 from server.community.models import Community, Grid, Household, Person
 from server.extensions import db
+from server.resources import kept_wire
 from server.syncing import changes as change_order
 from server.visits.models import Visit
 
@@ -157,7 +158,9 @@ def add_visits(app: Flask, households: list[str], butler_of: dict[str, str], cou
             rows = []
             for i in range(start, min(count, start + CHUNK)):
                 hid = households[i % len(households)]
-                rows.append(visit_row(new_id(), visit_fields(hid, i), butler_of[hid], next(seqs), now))
+                row = visit_row(new_id(), visit_fields(hid, i), butler_of[hid], next(seqs), now)
+                kept_wire.keep_row("visit", row)  # as sync writes a visit
+                rows.append(row)
             conn.execute(Visit.__table__.insert(), rows)
 
 

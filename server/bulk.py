@@ -57,6 +57,18 @@ def _as_is(value: Any) -> Any:
     return value
 
 
+def python_default(column: sa.Column) -> Callable[[], Any] | None:
+    """The value an INSERT without the column gives it on the Python side, as a function; None when
+    it has none there (the database's own default, or NULL)."""
+    if column.default is None:
+        return None
+    if column.default.is_scalar:
+        return lambda value=column.default.arg: value
+    if column.default.is_callable:
+        return lambda make=column.default.arg: make(None)
+    return None
+
+
 @lru_cache(maxsize=64)
 def _columns(target: Any) -> tuple[sa.Table, dict[str, str]]:
     """The table, and the key a row gives each of its columns by (an attribute name, if mapped)."""
@@ -74,14 +86,9 @@ def _plan(target: Any, keys: frozenset, dialect: sa.Dialect) -> _Plan:
         key = key_of.get(column.name)
         default = None
         if key not in keys:
-            if column.default is None:
+            default = python_default(column)
+            if default is None:
                 continue  # the database's own default, or NULL
-            if column.default.is_scalar:
-                default = lambda value=column.default.arg: value  # noqa: E731
-            elif column.default.is_callable:
-                default = lambda make=column.default.arg: make(None)  # noqa: E731
-            else:
-                continue
             key = None
         convert = column.type.dialect_impl(dialect).bind_processor(dialect) or _as_is
         names.append(dialect.identifier_preparer.quote(column.name))

@@ -57,6 +57,9 @@ def defaults(instance_path: str) -> dict:
         "SYNC_MAX_BYTES": 4 * 1024 * 1024,
         "SYNC_MAX_LIMIT": 1000,
         "SYNC_GRACE_DAYS": 7,
+        # Compare every kept wire form a pull sends with its record's columns (server/resources/
+        # kept_wire.py): on in the test suite, where it costs a query per type and page.
+        "SYNC_CHECK_KEPT_WIRE": False,
         # Sync answers above a packet are compressed for a client that accepts it (a first sync is
         # mostly repeated field names: a tenth of the bytes on a weak signal). zstd and Brotli cost
         # well under a millisecond per page of 1,000 records; gzip, which every client takes, more,

@@ -23,12 +23,36 @@ _PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLAS
 _OPTIONS = orjson.OPT_SORT_KEYS | _PASSTHROUGH
 
 
+class JsonText:
+    """JSON text to put into an answer as it is: a record's kept wire form (server/resources/
+    kept_wire.py). `body` writes it without parsing it; any other writer parses it first."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JsonText) and other.text == self.text
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"JsonText({self.text!r})"
+
+
 class OrjsonProvider(DefaultJSONProvider):
     """Flask's JSON provider, with orjson for compact output: sorted keys, UTF-8 text, and dates,
     decimals and dataclasses through Flask's own `default`, as the default provider writes them."""
 
     ensure_ascii = False
     sort_keys = True
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, JsonText):
+            return orjson.loads(o.text)
+        return DefaultJSONProvider.default(o)
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if kwargs and kwargs != _COMPACT:  # indented (debug) output: the standard library
@@ -44,8 +68,13 @@ def body(obj: Any) -> bytes:
     server built them (a sync page's records in their schema's order): a page of 1,000 records was
     sorted, decoded to text and encoded back for the response, twice orjson's own work. What orjson
     refuses goes through the provider, as for any answer."""
+    fallback = current_app.json.default
+
+    def default(o: Any) -> Any:
+        return orjson.Fragment(o.text) if type(o) is JsonText else fallback(o)
+
     try:
-        return orjson.dumps(obj, option=_PASSTHROUGH, default=current_app.json.default)
+        return orjson.dumps(obj, option=_PASSTHROUGH, default=default)
     except orjson.JSONEncodeError:
         return current_app.json.dumps(obj).encode()
 

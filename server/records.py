@@ -104,6 +104,19 @@ class Tracked:
     field_meta: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
 
 
+class KeepsWire:
+    """The record's wire form, kept when it is written: the JSON object a pull sends for it (the
+    type's schema dump), and the version it was made at. A pull sends it as it is when that version
+    is the record's own; any write that bumps the version without keeping it again only makes the
+    pull dump the record from its columns, as it does for records written before (server/syncing/
+    stored.py). Only for types outside the household file: those are never kept twice, in plain.
+
+    Deferred: the ORM's loads of records (REST, the console, a push's checks) never read it."""
+
+    wire: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
+    wire_version: Mapped[int | None] = mapped_column(sa.Integer)
+
+
 def index_household_changes(*models) -> None:
     """Index a household's records in change order, (household_id, seq, id): a pull far behind
     walks each of the user's households as one short index range (server/syncing/store.py). It

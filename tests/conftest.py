@@ -48,7 +48,8 @@ def pytest_sessionfinish(session, exitstatus):
 
 def base_config(tmp_path: Path, url: str) -> dict:
     return {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
-            "DATA_KEY": TEST_DATA_KEY, "INSTANCE_PATH": str(tmp_path / "instance")}
+            "DATA_KEY": TEST_DATA_KEY, "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SYNC_CHECK_KEPT_WIRE": True}
 
 
 def migrate_to_head(app) -> None:

@@ -7,12 +7,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import Synced, Tracked, UTCDateTime, enum, index_change_order
+from server.records import KeepsWire, Synced, Tracked, UTCDateTime, enum, index_change_order
 
 CHECKIN_KINDS = ("in", "out")  # 签到 / 签退
 
 
-class Checkin(Synced, Tracked, db.Model):
+class Checkin(Synced, Tracked, KeepsWire, db.Model):
     __tablename__ = "checkin"
 
     # Both set by the server: the writer, and the writer's community (attendance is counted there).

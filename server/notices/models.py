@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import Synced, Tracked, UTCDateTime, index_change_order, utcnow
+from server.records import KeepsWire, Synced, Tracked, UTCDateTime, index_change_order, utcnow
 
 
-class Notice(Synced, Tracked, db.Model):
+class Notice(Synced, Tracked, KeepsWire, db.Model):
     __tablename__ = "notice"
 
     community_id: Mapped[str] = mapped_column(sa.ForeignKey("community.id"), nullable=False, index=True)

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import Synced, Tracked, enum, index_change_order, index_household_changes
+from server.records import KeepsWire, Synced, Tracked, enum, index_change_order, index_household_changes
 
 PRODUCT_CATEGORIES = ("life", "house", "asset")
 ORDER_STATUSES = ("placed", "confirmed", "delivered", "cancelled")
@@ -25,7 +25,7 @@ class Product(Synced, Tracked, db.Model):
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
 
 
-class Order(Synced, Tracked, db.Model):
+class Order(Synced, Tracked, KeepsWire, db.Model):
     __tablename__ = "order"  # quoted by SQLAlchemy on both databases
 
     household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False)

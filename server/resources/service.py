@@ -22,6 +22,7 @@ from server.auth.models import User
 from server.errors import (AlreadyExists, FieldError, Forbidden, NotFound, StaleVersion,
                            ValidationFailed)
 from server.records import Tracked, new_id, utcnow
+from server.resources import kept_wire
 from server.resources.batch import Batch, Written
 from server.resources.registry import Resource, registry
 from server.syncing.changes import apply_scope_change, audience, next_seq, record_moved
@@ -122,16 +123,15 @@ def create(session: Session, *, user: User, rtype: str, data: Any, record_id: st
             res.rules.prepare_create(session, user, values)
         _check_references(session, values, batch if fast else None)
         now = utcnow()
+        row = {"id": record_id, "version": 1, "deleted": False, "created_at": now, "updated_at": now, **values}
+        kept_wire.keep_row(rtype, row)
         if fast:  # no ORM object: the batch inserts its new rows together (server/resources/batch.py)
-            row = {"id": record_id, "version": 1, "deleted": False, "created_at": now, "updated_at": now,
-                   **values}
             row["seq"], row["field_meta"] = _tracking(session, {}, values, meta=meta, version=1,
                                                       client_id=client_id, writer_id=_writer_id(user, via))
             batch.add_row(rtype, row)
             _audit(session, user, "create", rtype, row, values, via, deferred=True)
             return Written(record_id, 1)
-        record = res.model(id=record_id, version=1, deleted=False, created_at=now, updated_at=now,
-                           **values)
+        record = res.model(**row)
         _track(session, record, values, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
         session.add(record)
         _flush(session)
@@ -165,6 +165,7 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
                 setattr(record, name, value)
             _bump(record)
             _track(session, record, changes, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
+            kept_wire.keep(rtype, record)
             batch.note_written(rtype, record_id)
             if res.rules.after_write:
                 res.rules.after_write(session, user, record, previous, False)
@@ -177,6 +178,7 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
             setattr(record, name, value)
         _bump(record)
         _track(session, record, changes, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
+        kept_wire.keep(rtype, record)
         _flush(session)
         _check_in_scope(session, user, res, record)
         if watched:

@@ -36,7 +36,7 @@ def _message(code: str, field: str | None, params: dict, language: str) -> str:
 def sync():
     """Apply the phone's mutations, then answer with the changes since its cursor."""
     store = SqlStore(db.session, grace=timedelta(days=current_app.config["SYNC_GRACE_DAYS"]),
-                     device_id=g.device.id)
+                     device_id=g.device.id, check_kept_wire=current_app.config["SYNC_CHECK_KEPT_WIRE"])
     answer = current_app.extensions[ENGINE].sync(store, g.user, request.get_data(cache=False),
                                                  language=caller_language())
     db.session.commit()  # the pull's audit events: nothing of the household file is sent unrecorded

@@ -8,6 +8,7 @@ from functools import cache, lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
+import orjson
 import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -20,8 +21,9 @@ from server.auth.models import User
 from server.community.models import Household
 from server.products.models import Product
 from server.errors import ApiError
+from server.jsonio import JsonText
 from server.records import among, dialect_name, utcnow
-from server.resources import service
+from server.resources import kept_wire, service
 from server.resources.batch import Batch, BatchInvalid, prefetch
 from server.resources.registry import registry
 from server.syncing import changes as change_order
@@ -83,11 +85,12 @@ def _as_rejection() -> Iterator[None]:
 
 class SqlStore:
     def __init__(self, session: Session, *, grace: timedelta = timedelta(days=7), device_id: str | None = None,
-                 channel: str = "sync"):
+                 channel: str = "sync", check_kept_wire: bool = False):
         # The request's own Session rather than the app's scoped proxy: a batch of 500 asks the
         # session for thousands of things, and the proxy looked up the app context for each.
         self.session = session() if isinstance(session, scoped_session) else session
         self.grace = grace
+        self.check_kept_wire = check_kept_wire  # compare each kept wire form sent with its columns' dump
         # For the audit trail: what this phone sent and was sent (the console settles conflicts here too).
         self.via = audit.Via(channel, device_id)
         self._batch: Batch | None = None  # the fast way through this batch, if taken
@@ -393,20 +396,30 @@ class SqlStore:
         for _, rtype, rid, deleted, _ in heads:
             if deleted is False:
                 wanted.setdefault(rtype, []).append(rid)
-        loaded: dict[tuple[str, str], Any] = {}
+        loaded: dict[tuple[str, str], tuple[int, Any]] = {}  # -> (version, what is sent)
         conflict_reads: dict[str, tuple[str, dict]] = {}  # conflict id -> the values it shows, as a read
+        connection, dialect = self.session.connection(), dialect_name(self.session)
         for rtype, ids in wanted.items():
             if rtype == "conflict":
                 for conflict in self.session.scalars(sa.select(SyncConflict).where(SyncConflict.id.in_(ids))):
-                    loaded[(rtype, conflict.id)] = dump_conflict(conflict)
+                    loaded[(rtype, conflict.id)] = conflict.version, dump_conflict(conflict)
                     if shows_personal_data(conflict):
                         conflict_reads[conflict.id] = conflict_read(conflict)
                 continue
-            dump = _row_dumper(rtype, scopes.hidden_fields(user, rtype))
-            rows = self.session.connection().execute(_wire_rows(rtype, dialect_name(self.session)), {"ids": ids})
-            for row in rows.all():  # in one fetch, not a driver call per row
+            hidden = scopes.hidden_fields(user, rtype)
+            if rtype in kept_wire.keeping() and not hidden:  # the JSON kept with the record, as it is
+                kept = connection.execute(_kept_rows(rtype, dialect), {"ids": ids}).all()
+                for rid, version, text in kept:
+                    loaded[(rtype, rid)] = version, JsonText(text)
+                if self.check_kept_wire:
+                    self._check_kept(rtype, kept)
+                if len(kept) == len(ids):
+                    continue
+                ids = [rid for rid in ids if (rtype, rid) not in loaded]  # none kept, or kept stale
+            dump = _row_dumper(rtype, hidden)
+            for row in connection.execute(_wire_rows(rtype, dialect), {"ids": ids}).all():  # in one fetch
                 data = dump(row)
-                loaded[(rtype, data["id"])] = data
+                loaded[(rtype, data["id"])] = data["version"], data
         out = []
         # The engine sends each record once, its last change in the page: only that one is read.
         latest = {(rtype, rid): i for i, (_, rtype, rid, _, _) in enumerate(heads)}
@@ -417,19 +430,40 @@ class SqlStore:
             elif deleted:
                 out.append(Change(seq, rtype, rid, "delete", version))
             else:
-                data = loaded[(rtype, rid)]
-                out.append(Change(seq, rtype, rid, "put", data["version"], data))
+                version, data = loaded[(rtype, rid)]
+                out.append(Change(seq, rtype, rid, "put", version, data))
                 read = conflict_reads.get(rid) if rtype == "conflict" else (rtype, data)
                 if read is not None and latest[(rtype, rid)] == i:
                     sent.append(read)
         audit.record_reads(self.session, user=user, via=self.via, reads=sent)
         return out
 
+    def _check_kept(self, rtype: str, kept: list) -> None:
+        """The kept forms just read are what the records' columns dump to (tests run every pull with
+        this on: a writer that changed a record without bumping its version would be caught)."""
+        if not kept:
+            return
+        dump = _row_dumper(rtype, frozenset())
+        fresh = {row.id: dump(row) for row in self.session.connection().execute(
+            _wire_rows(rtype, dialect_name(self.session)), {"ids": [rid for rid, _, _ in kept]})}
+        for rid, _, text in kept:
+            if orjson.loads(text) != fresh[rid]:
+                raise AssertionError(f"the kept wire form of {rtype} {rid} is not its columns' dump")
+
 
 @cache
 def _wire_rows(rtype: str, dialect: str) -> sa.Select:
     """The wire's columns of the records of a type named (`ids`, a page's worth)."""
     return sa.select(*_wire_columns(rtype)).where(among(registry()[rtype].model.id, "ids", dialect))
+
+
+@cache
+def _kept_rows(rtype: str, dialect: str) -> sa.Select:
+    """The kept wire form of the records of a type named (`ids`) where it is the record's version."""
+    model = registry()[rtype].model
+    return sa.select(model.id, model.version, model.wire).where(among(model.id, "ids", dialect),
+                                                                model.wire_version == model.version,
+                                                                model.wire.is_not(None))
 
 
 @cache

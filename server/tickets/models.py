@@ -7,13 +7,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import Synced, Tracked, UTCDateTime, enum, index_change_order, index_household_changes, new_id, utcnow
+from server.records import KeepsWire, Synced, Tracked, UTCDateTime, enum, index_change_order, index_household_changes, new_id, utcnow
 
 CATEGORIES = ("repair", "complaint", "cleaning", "water", "custody", "other")
 STATUSES = ("new", "dispatched", "accepted", "in_progress", "resolved", "closed", "cancelled")
 
 
-class Ticket(Synced, Tracked, db.Model):
+class Ticket(Synced, Tracked, KeepsWire, db.Model):
     __tablename__ = "ticket"
 
     household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False)

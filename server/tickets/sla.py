@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.errors import FieldError, ValidationFailed
 from server.records import utcnow
+from server.resources import kept_wire
 from server.syncing.changes import next_seqs
 from server.tickets.events import ticket_escalated
 from server.tickets.models import CATEGORIES, Ticket
@@ -76,6 +77,7 @@ def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None)
         ticket.version += 1
         ticket.updated_at = now
         ticket.seq = seq  # phones holding the ticket pull the flag (no field a client writes changed)
+        kept_wire.keep("ticket", ticket)
     session.flush()
     for ticket in tickets:
         ticket_escalated(session, ticket)
@@ -106,6 +108,7 @@ def escalate_now(session: Session, ticket: Ticket, stage: str, now: datetime | N
     ticket.version += 1
     ticket.updated_at = now
     ticket.seq = seq  # phones holding the ticket pull the flag
+    kept_wire.keep("ticket", ticket)
     session.flush()
     ticket_escalated(session, ticket)
     return ticket

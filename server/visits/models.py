@@ -7,13 +7,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import JSONType, Synced, Tracked, UTCDateTime, enum, index_change_order, index_household_changes
+from server.records import KeepsWire, JSONType, Synced, Tracked, UTCDateTime, enum, index_change_order, index_household_changes
 
 VISIT_KINDS = ("routine", "new_owner", "follow_up", "complaint", "emergency")
 CHANNELS = ("lobby", "phone", "wechat", "visit", "other")
 
 
-class Visit(Synced, Tracked, db.Model):
+class Visit(Synced, Tracked, KeepsWire, db.Model):
     __tablename__ = "visit"
 
     household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False)
@@ -30,7 +30,7 @@ class Visit(Synced, Tracked, db.Model):
     follow_up_at: Mapped[date | None] = mapped_column(sa.Date)
 
 
-class Touchpoint(Synced, Tracked, db.Model):
+class Touchpoint(Synced, Tracked, KeepsWire, db.Model):
     __tablename__ = "touchpoint"
 
     household_id: Mapped[str] = mapped_column(sa.ForeignKey("household.id"), nullable=False)

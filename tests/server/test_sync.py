@@ -143,6 +143,7 @@ EVERYDAY_STATEMENTS = {"sqlite": 14, "postgresql": 12}  # SQLite's count include
 
 
 def test_an_everyday_sync_keeps_to_its_statements_and_never_reloads_its_user(app, client, world):
+    app.config["SYNC_CHECK_KEPT_WIRE"] = False  # the tests' own check of kept wire forms is a statement more
     phone = Phone(client, world["b1"])
     phone.pull_all()
     visits = [put("visit", str(uuid.uuid4()), {"household_id": world["h1"].id, "satisfaction": 4,
