@@ -25,7 +25,7 @@ from bench.harness import (Database, PeakMemory, Sizes, StatementCounter, analyz
                            median, mib, quiet_gc, timed)
 from bench.world import Phone, World, add_households, add_people, add_visits, create_world
 from server.audit.models import AuditEvent
-from server.audit.service import PERSONAL_FIELDS
+from server.audit.service import personal_fields
 from server.extensions import db
 from server.products.models import Product
 from server.syncing import changes as change_order
@@ -74,7 +74,7 @@ def floor_read(engine: sa.Engine, grid_id: str, user_id: str) -> int:
         conn.execute(AuditEvent.__table__.insert(), [
             {"at": now, "user_id": user_id, "device_id": None, "community_id": None,
              "household_id": row["id"] if rtype == "household" else row["household_id"], "action": "read",
-             "record_type": rtype, "record_id": row["id"], "fields": sorted(PERSONAL_FIELDS[rtype]), "channel": "sync"}
+             "record_type": rtype, "record_id": row["id"], "fields": sorted(personal_fields()[rtype]), "channel": "sync"}
             for rtype in ("household", "person") for row in rows[rtype]])
     return len(json.dumps(rows, default=str, ensure_ascii=False, separators=(",", ":")))
 

@@ -20,7 +20,7 @@ from server.community.service import local_date, today_in, zone
 from server.errors import FieldError, Forbidden, ValidationFailed
 from server.months import month_days
 from server.records import UTCDateTime, utcnow
-from server.resources.registry import Rules
+from server.resources.hooks import Rules
 
 MAX_AHEAD = timedelta(minutes=10)  # a phone's clock may run a little fast
 MAX_AGE = timedelta(days=7)  # a phone offline for longer than a week has its taps refused

@@ -19,15 +19,12 @@ from server import bulk
 from server.audit.models import AuditEvent
 from server.auth.models import User
 from server.records import among, dialect_name, utcnow
+from server.resources.registry import registry
 
-# The household file: the records whose fields are a household's personal data, and those fields.
-# Reads of these are recorded. (Visits, touchpoints, tickets and orders are the work done for a
-# household; their changes are recorded, their reads are not: see docs/audit.md.)
-PERSONAL_FIELDS: dict[str, frozenset[str]] = {
-    "household": frozenset({"building", "unit", "room", "status", "area_m2", "tags", "notes"}),
-    "person": frozenset({"name", "relation", "phone", "birth_year", "tags", "notes", "consent", "consent_at"}),
-}
-HOUSEHOLD_CHILDREN = frozenset({"person", "visit", "touchpoint", "ticket", "order"})
+# The household file: the record types whose fields are a household's personal data (each type
+# declares them: `personal_fields` in server/<area>/resources.py). Reads of these are recorded.
+# (Visits, touchpoints, tickets and orders are the work done for a household; their changes are
+# recorded, their reads are not: see docs/audit.md.)
 PAGE = 50
 PENDING = "audit.pending"  # session.info key: events of a sync batch's fast writes, inserted with the batch
 _EMPTY = (None, "", [])
@@ -45,6 +42,12 @@ class Via:
 
 
 CONSOLE = Via("console")
+
+
+@cache
+def personal_fields() -> dict[str, frozenset[str]]:
+    """The household file's types, with their personal fields."""
+    return {rtype: res.personal_fields for rtype, res in registry().items() if res.personal_fields}
 
 
 # ---- recording ------------------------------------------------------------------------------------
@@ -87,7 +90,8 @@ def read_events(session: Session, *, user: User, via: Via, reads: Iterable[tuple
     Each event names the personal fields that were sent with a value (a resident's copy has no notes;
     a person without consent, no phone number)."""
     at = at or utcnow()
-    sent = [(rtype, data) for rtype, data in reads if rtype in PERSONAL_FIELDS]
+    personal = personal_fields()
+    sent = [(rtype, data) for rtype, data in reads if rtype in personal]
     communities = household_communities(session, {data["household_id"] for rtype, data in sent
                                                   if rtype == "person" and data.get("household_id")})
     events = []
@@ -97,7 +101,7 @@ def read_events(session: Session, *, user: User, via: Via, reads: Iterable[tuple
         else:
             household_id = data.get("household_id")
             community_id = communities.get(household_id)
-        fields = [name for name in PERSONAL_FIELDS[rtype] if name in data and data[name] not in _EMPTY]
+        fields = [name for name in personal[rtype] if name in data and data[name] not in _EMPTY]
         events.append({"at": at, "user_id": user.id, "device_id": via.device_id, "community_id": community_id,
                        "household_id": household_id, "action": "read", "record_type": rtype,
                        "record_id": data["id"], "fields": sorted(fields), "channel": via.channel})
@@ -146,7 +150,8 @@ def _placement(session: Session, user: User, rtype: str, record: Any) -> tuple[s
 
     if rtype == "household":
         return _value(record, "id"), _value(record, "community_id")
-    if rtype in HOUSEHOLD_CHILDREN:
+    resource = registry().get(rtype)
+    if resource is not None and resource.on_household:
         household_id = _value(record, "household_id")
         household = session.get(Household, household_id) if household_id else None  # loaded already, mostly
         return household_id, household.community_id if household is not None else None

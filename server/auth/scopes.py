@@ -21,85 +21,19 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from server.auth.models import User
 from server.community.models import Grid, Household
-
-# Types whose records hang on a household through `household_id`.
-HOUSEHOLD_CHILDREN = ("person", "visit", "touchpoint", "ticket", "order")
-
-
-@dataclass(frozen=True)
-class Rights:
-    """What one role may do with one record type."""
-
-    create: frozenset[str] = frozenset()  # fields it may set on a new record; empty = may not create
-    update: frozenset[str] = frozenset()  # fields it may change
-    delete: bool = False
-    hidden: frozenset[str] = frozenset()  # fields it never sees
-    own_only: bool = False  # may change only records it authored (visits, touchpoints)
-
-
-def _f(*names: str) -> frozenset[str]:
-    return frozenset(names)
-
-
-_PERSON = _f("household_id", "name", "relation", "phone", "birth_year", "tags", "notes", "consent")
-_VISIT = _f("household_id", "butler_id", "visited_at", "kind", "checklist", "needs", "satisfaction",
-            "products_interest", "notes", "follow_up_at")
-_TOUCHPOINT = _f("household_id", "butler_id", "at", "channel", "summary")
-_HOUSEHOLD = _f("community_id", "grid_id", "building", "unit", "room", "status", "area_m2", "tags",
-                "notes", "visit_cycle_days")
-_ALL = None  # admin: every loadable field
-
-RIGHTS: dict[str, dict[str, Rights]] = {
-    "butler": {
-        "household": Rights(update=_f("status", "area_m2", "tags", "notes", "visit_cycle_days")),
-        "person": Rights(create=_PERSON, update=_PERSON, delete=True),
-        "visit": Rights(create=_VISIT, update=_VISIT, delete=True, own_only=True),
-        "touchpoint": Rights(create=_TOUCHPOINT, update=_TOUCHPOINT, delete=True, own_only=True),
-        "ticket": Rights(create=_f("household_id", "category", "description"),
-                         update=_f("category", "description", "status", "resolution_note",
-                                   "backoffice_rating")),
-        "order": Rights(create=_f("household_id", "product_code", "quantity", "note"),
-                        update=_f("quantity", "note", "status")),
-        "checkin": Rights(create=_f("kind", "at", "note")),  # butler and community: the server's
-    },
-    "resident": {
-        "household": Rights(hidden=_f("notes", "tags")),
-        "ticket": Rights(create=_f("household_id", "category", "description"),
-                         update=_f("status", "rating", "rating_comment"),
-                         hidden=_f("backoffice_rating")),
-        "order": Rights(create=_f("household_id", "product_code", "quantity", "note"),
-                        update=_f("status")),
-    },
-    "supervisor": {
-        "community": Rights(update=_f("name", "city", "timezone")),
-        "grid": Rights(create=_f("community_id", "name", "butler_id"),
-                       update=_f("name", "butler_id"), delete=True),
-        "household": Rights(create=_HOUSEHOLD, update=_HOUSEHOLD, delete=True),
-        "person": Rights(create=_PERSON, update=_PERSON, delete=True),
-        "visit": Rights(update=_VISIT - {"household_id", "butler_id"}, delete=True),
-        "touchpoint": Rights(update=_TOUCHPOINT - {"household_id", "butler_id"}, delete=True),
-        "ticket": Rights(create=_f("household_id", "category", "description", "assignee_id"),
-                         update=_f("category", "description", "status", "assignee_id",
-                                   "resolution_note")),
-        "order": Rights(create=_f("household_id", "product_code", "quantity", "note"),
-                        update=_f("quantity", "note", "status"), delete=True),
-        "notice": Rights(create=_f("community_id", "title", "body", "published_at"),
-                         update=_f("title", "body", "published_at"), delete=True),
-        "checkin": Rights(delete=True),
-    },
-}
+from server.resources.hooks import Rights
+from server.resources.registry import registry
 
 _NOTHING = Rights()
-
-
 _EVERYTHING = Rights(create=frozenset({"*"}), update=frozenset({"*"}), delete=True)
 
 
 def rights(user: User, rtype: str) -> Rights:
-    """The role's rights on a type; admins may do everything with every field."""
+    """The role's rights on a type, as the type declares them; admins may do everything with every field."""
     if user.role == "admin":
         return _EVERYTHING
-    return RIGHTS.get(user.role, {}).get(rtype, _NOTHING)
+    resource = registry().get(rtype)
+    return resource.rights.get(user.role, _NOTHING) if resource is not None else _NOTHING
 
 
 def may_write_field(user: User, rtype: str, name: str, *, creating: bool) -> bool:
@@ -199,43 +133,46 @@ def visible_filter(user: User | Viewer, rtype: str, model, *, in_change_order: b
     """
     if user.role == "admin":
         return sa.true()
-    if rtype == "product":
+    resource = registry().get(rtype)
+    if resource is None:
+        return sa.false()
+    scope = resource.scope
+    if scope == "catalogue":
         return model.active.is_(True)
-    if rtype == "household":
+    if scope == "household":
         return household_filter(user)
-    if rtype == "community":
+    if scope == "community":
         if user.role == "supervisor":
             return model.id == user.community_id
         return model.id.in_(sa.select(Household.community_id).where(household_filter(user)))
-    if rtype == "notice":
+    if scope == "community_wide":
         return community_filter(user, model.community_id)
-    if rtype == "checkin":
+    if scope == "own_in_community":
         if user.role == "supervisor":
             return model.community_id == user.community_id if user.community_id is not None else sa.false()
         if user.role == "butler":
             return model.butler_id == user.id
         return sa.false()
-    if rtype == "grid":
+    if scope == "grid":
         if user.role == "supervisor":
             return model.community_id == user.community_id
         if user.role == "butler":
             return model.butler_id == user.id
         return sa.false()
-    if rtype in HOUSEHOLD_CHILDREN:
-        if not reads_household_records(user, rtype):
-            return sa.false()
-        household = sa.func.coalesce(model.household_id, "") if in_change_order else model.household_id
-        in_households = household.in_(sa.select(Household.id).where(household_filter(user)))
-        if rtype == "ticket" and user.role == "butler":
-            return sa.or_(in_households, model.assignee_id == user.id)
-        return in_households
-    return sa.false()
+    # It hangs on a household.
+    if not reads_household_records(user, rtype):
+        return sa.false()
+    household = sa.func.coalesce(model.household_id, "") if in_change_order else model.household_id
+    in_households = household.in_(sa.select(Household.id).where(household_filter(user)))
+    if scope == "in_household_or_assigned" and user.role == "butler":
+        return sa.or_(in_households, model.assignee_id == user.id)
+    return in_households
 
 
 def reads_household_records(user: User | Viewer, rtype: str) -> bool:
     """Whether the user reads this type's records in the households they see: residents read
     their tickets and orders, not the butler's people, visits or touchpoints."""
-    return not (user.role == "resident" and rtype not in ("ticket", "order"))
+    return not (user.role == "resident" and not registry()[rtype].residents_read)
 
 
 def is_visible(session, user: User, rtype: str, model, record_id: str) -> bool:

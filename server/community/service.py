@@ -12,7 +12,7 @@ from server.auth.models import User
 from server.community.models import DEFAULT_TIMEZONE, Community, Grid, Household, Person
 from server.errors import FieldError, NotFound, ValidationFailed
 from server.records import utcnow
-from server.resources.registry import Rules
+from server.resources.hooks import Rules
 from server.syncing.changes import apply_scope_change, audience, erase_conflicting_values
 
 

@@ -7,7 +7,7 @@ from server.auth.models import User
 from server.errors import FieldError, Forbidden, ValidationFailed
 from server.notices.models import Notice
 from server.records import utcnow
-from server.resources.registry import Rules
+from server.resources.hooks import Rules
 
 
 def _check_title(values: dict) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from server.auth.models import User
 from server.errors import FieldError, Forbidden, ValidationFailed
 from server.products.models import Order
-from server.resources.registry import Rules
+from server.resources.hooks import Rules
 
 RESIDENT_MOVES = {("placed", "cancelled")}
 

@@ -8,7 +8,7 @@ from server.errors import FieldError, NotFound, ValidationFailed
 from server.extensions import db
 from server.http import json_body
 from server.resources import service
-from server.resources.registry import by_plural
+from server.resources.registry import by_plural, registry
 
 bp = Blueprint("resources", __name__)
 
@@ -72,7 +72,7 @@ def create_record(plural: str):
     """A new record; the body may carry the id the client chose."""
     rtype = _type(plural)
     body = json_body()
-    record_id = body.pop("code" if rtype == "product" else "id", None)
+    record_id = body.pop(registry()[rtype].key, None)
     record = service.create(db.session, user=g.user, rtype=rtype, data=body, record_id=record_id, via=_via())
     db.session.commit()
     return jsonify(service.dump(g.user, rtype, record)), 201

@@ -19,12 +19,7 @@ from server import bulk
 from server.auth import scopes
 from server.auth.models import User
 from server.records import among, dialect_name
-from server.resources.registry import registry
-
-# Types whose writes never change who may see what (no audience rules), so a write's scope
-# can be checked after the fact for the whole batch.
-FAST_TYPES = frozenset({"person", "visit", "touchpoint", "order"})
-
+from server.resources.registry import registry, types
 
 class BatchInvalid(Exception):
     """The batch's deferred checks failed: redo it the careful way."""
@@ -52,7 +47,7 @@ class Batch:
     referenced: dict[tuple[type, str], object] = field(default_factory=dict)
 
     def fast(self, rtype: str) -> bool:
-        return rtype in FAST_TYPES
+        return rtype in types(fast=True)
 
     def note_written(self, rtype: str, rid: str) -> None:
         self.written.setdefault(rtype, set()).add(rid)
@@ -87,7 +82,7 @@ def prefetch(session: Session, user: User, wanted: dict[str, set[str]]) -> Batch
     """Lock and load the batch's existing records; note which exist, and which the user may see."""
     batch = Batch(user)
     for rtype, ids in wanted.items():
-        if rtype not in FAST_TYPES or not ids:
+        if rtype not in types(fast=True) or not ids:
             continue
         found: set[str] = set()
         statement = _lock_with_scope(rtype, scopes.viewer_shape(user), dialect_name(session))

@@ -3,41 +3,63 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Callable
+from typing import Mapping
 
+from server.resources.hooks import Rights, Rules
 from server.wire import WireSchema
 
 
-@dataclass(frozen=True)
-class Rules:
-    """A type's domain rules, run inside the write's savepoint.
-
-    prepare_create(session, user, values) fills defaults and may raise; values are loaded fields.
-    prepare_update(session, user, record, changes) checks a change against the current record
-    and may add derived changes (a ticket's timestamps, say).
-    """
-
-    prepare_create: Callable | None = None
-    prepare_update: Callable | None = None
-    # audience_of(session, record, changes) -> household ids whose readers this write may change
-    # (a household moved to another grid, a grid given to another butler): phones evict or gain.
-    audience_of: Callable | None = None
-    # after_write(session, user, record, previous, created): what a write sets off, in the same
-    # transaction (a ticket's notifications). `previous` holds the changed fields' old values.
-    after_write: Callable | None = None
-    # refuse_hidden(user, record, changes): may raise a clearer error than 403 for a write to a record
-    # the user cannot see (a ticket another butler has just claimed: already_claimed).
-    refuse_hidden: Callable | None = None
+# How a user reaches a type's records (server/auth/scopes.py visible_filter reads it):
+SCOPES = (
+    "household",  # the record is a household: the households the user holds
+    "in_household",  # it hangs on one (`household_id`): as its household
+    "in_household_or_assigned",  # as its household, and wherever it is for the one it is assigned to
+    "catalogue",  # company-wide: everyone reads what is on offer; what is withdrawn leaves the phones
+    "community",  # the record is a community
+    "community_wide",  # it belongs to a community (`community_id`): everyone of that community
+    "own_in_community",  # a butler's own; their community's for a supervisor
+    "grid",  # a grid: its butler, and its community's supervisor
+)
 
 
 @dataclass(frozen=True)
 class Resource:
+    """One record type, declared once by its area (`server/<area>/resources.py`); every list of
+    types the app keeps (what phones replicate, what hangs on a household, what the audit trail
+    reads as the household file, …) is derived from these."""
+
     type: str  # the wire type, as in sync
     plural: str  # the REST collection: /api/v1/<plural>
     model: type
     schema: type[WireSchema]
     rules: Rules = field(default_factory=Rules)
     filters: tuple[str, ...] = ()  # query parameters a list may filter on (equality)
+    rights: Mapping[str, Rights] = field(default_factory=dict)  # by role; administrators may do everything
+    scope: str = "in_household"  # one of SCOPES
+    synced: bool = False  # phones replicate it (POST /api/v1/sync); the others are read through REST
+    residents_read: bool = False  # residents read it in their household (else only the household itself)
+    serial_fields: frozenset[str] = frozenset()  # moved by a state machine: never a merge conflict
+    grace: bool = False  # accepted from a butler who lost the household lately, for work done before
+    # Its writes never change who may see what (no audience rules), so a sync batch may write it
+    # without an ORM object and check the scope of all its writes at the end (server/resources/batch.py).
+    fast: bool = False
+    personal_fields: frozenset[str] = frozenset()  # the household file: reads of these are audited
+    key: str = "id"  # the field a client names a new record by (products: their code)
+
+    def __post_init__(self):
+        if self.scope not in SCOPES:
+            raise ValueError(f"{self.type}: unknown scope {self.scope!r}")
+
+    @property
+    def on_household(self) -> bool:
+        """Whether its records hang on a household (`household_id`): evicted and purged with it."""
+        return self.scope in ("in_household", "in_household_or_assigned")
+
+    @property
+    def scope_field(self) -> str:
+        """The field an out-of-scope write is refused on."""
+        return {"household": "community_id", "grid": "community_id", "community": "id"}.get(self.scope,
+                                                                                         "household_id")
 
     @property
     def wire(self) -> WireSchema:
@@ -77,45 +99,34 @@ def _dumper(schema: type[WireSchema]):
 
 @cache
 def registry() -> dict[str, Resource]:
-    """All record types by wire type. Built on first use so that importing stays cheap."""
-    from server.attendance.models import Checkin
-    from server.attendance.schemas import CheckinSchema
-    from server.attendance.service import CHECKIN_RULES
-    from server.community.models import Community, Grid, Household, Person
-    from server.community.schemas import CommunitySchema, GridSchema, HouseholdSchema, PersonSchema
-    from server.community.service import GRID_RULES, HOUSEHOLD_RULES, PERSON_RULES
-    from server.notices.models import Notice
-    from server.notices.schemas import NoticeSchema
-    from server.notices.service import NOTICE_RULES
-    from server.products.models import Order, Product
-    from server.products.schemas import OrderSchema, ProductSchema
-    from server.products.service import ORDER_RULES
-    from server.tickets.models import Ticket
-    from server.tickets.schemas import TicketSchema
-    from server.tickets.service import TICKET_RULES
-    from server.visits.models import Touchpoint, Visit
-    from server.visits.schemas import TouchpointSchema, VisitSchema
-    from server.visits.service import VISIT_RULES, TOUCHPOINT_RULES
+    """All record types by wire type, as each area declares them. Built on first use: the areas'
+    declarations import their services, which import this module."""
+    from server.attendance import resources as attendance
+    from server.community import resources as community
+    from server.notices import resources as notices
+    from server.products import resources as products
+    from server.tickets import resources as tickets
+    from server.visits import resources as visits
 
-    resources = [
-        Resource("community", "communities", Community, CommunitySchema),
-        Resource("grid", "grids", Grid, GridSchema, GRID_RULES, filters=("community_id", "butler_id")),
-        Resource("household", "households", Household, HouseholdSchema, HOUSEHOLD_RULES,
-                 filters=("community_id", "grid_id", "building", "unit", "status")),
-        Resource("person", "persons", Person, PersonSchema, PERSON_RULES, filters=("household_id",)),
-        Resource("visit", "visits", Visit, VisitSchema, VISIT_RULES,
-                 filters=("household_id", "butler_id", "kind")),
-        Resource("touchpoint", "touchpoints", Touchpoint, TouchpointSchema, TOUCHPOINT_RULES,
-                 filters=("household_id", "butler_id", "channel")),
-        Resource("ticket", "tickets", Ticket, TicketSchema, TICKET_RULES,
-                 filters=("household_id", "status", "category", "assignee_id")),
-        Resource("product", "products", Product, ProductSchema, filters=("category",)),
-        Resource("order", "orders", Order, OrderSchema, ORDER_RULES,
-                 filters=("household_id", "product_code", "status")),
-        Resource("notice", "notices", Notice, NoticeSchema, NOTICE_RULES, filters=("community_id",)),
-        Resource("checkin", "checkins", Checkin, CheckinSchema, CHECKIN_RULES, filters=("butler_id", "kind")),
-    ]
-    return {r.type: r for r in resources}
+    found: dict[str, Resource] = {}
+    for area in (community, visits, tickets, products, notices, attendance):
+        for resource in area.RESOURCES:
+            if resource.type in found:
+                raise ValueError(f"record type {resource.type!r} declared twice")
+            found[resource.type] = resource
+    return found
+
+
+@cache
+def types(**wanted) -> frozenset[str]:
+    """The record types whose declarations have the attribute values given (`synced=True`, …)."""
+    return frozenset(rtype for rtype, res in registry().items()
+                     if all(getattr(res, name) == value for name, value in wanted.items()))
+
+
+def household_children() -> dict[str, type]:
+    """The types whose records hang on a household, with their models."""
+    return {rtype: res.model for rtype, res in registry().items() if res.on_household}
 
 
 def by_plural(plural: str) -> Resource | None:

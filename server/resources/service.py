@@ -226,22 +226,21 @@ def _audit(session: Session, user: User, action: str, rtype: str, record, fields
 
 
 def _checked_id(rtype: str, record_id: Any) -> str:
-    """A client-chosen id must be a UUID (a product's is its catalogue code)."""
+    """A client-chosen id must be a UUID; a type keyed otherwise (a product by its catalogue code)
+    must be given one."""
+    key = resource(rtype).key
     if record_id is None:
-        if rtype == "product":
-            raise ValidationFailed([FieldError("code", "required")])
+        if key != "id":
+            raise ValidationFailed([FieldError(key, "required")])
         return new_id()
-    try:
-        if rtype == "product":
-            if not isinstance(record_id, str) or not 1 <= len(record_id) <= 36:
-                raise ValueError
-            return record_id
-        # The canonical form, in the client's own case: its next put must find the same record.
-        if not is_canonical_uuid(record_id):
-            raise ValueError
+    if key != "id":
+        if not isinstance(record_id, str) or not 1 <= len(record_id) <= 36:
+            raise ValidationFailed([FieldError(key, "invalid_type")])
         return record_id
-    except (ValueError, TypeError, AttributeError):
-        raise ValidationFailed([FieldError("code" if rtype == "product" else "id", "invalid_type")]) from None
+    # The canonical form, in the client's own case: its next put must find the same record.
+    if not isinstance(record_id, str) or not is_canonical_uuid(record_id):
+        raise ValidationFailed([FieldError(key, "invalid_type")])
+    return record_id
 
 
 def _load_for_write(session: Session, user: User, res: Resource, record_id: str,
@@ -352,8 +351,4 @@ def _flush(session: Session) -> None:
 def _check_in_scope(session: Session, user: User, res: Resource, record) -> None:
     """After the write, the record must still be one the user may see: no writing outside scope."""
     if not scopes.is_visible(session, user, res.type, res.model, record.id):
-        raise Forbidden(errors=[FieldError(_scope_field(res.type), "out_of_scope")])
-
-
-def _scope_field(rtype: str) -> str:
-    return {"household": "community_id", "grid": "community_id", "community": "id"}.get(rtype, "household_id")
+        raise Forbidden(errors=[FieldError(res.scope_field, "out_of_scope")])

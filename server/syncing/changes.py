@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import User
 from server.community.models import Grid, Household
+from server.resources.registry import household_children
 from server.syncing.models import SyncCounter, SyncEviction
 
 COUNTER_ID = 1
@@ -130,16 +131,6 @@ def horizon_and_high_water(session: Executor) -> tuple[int, int]:
 
 # ---- scope changes ------------------------------------------------------------------------------
 
-def household_children():
-    """The replicated types that hang on a household, with their models."""
-    from server.community.models import Person
-    from server.products.models import Order
-    from server.tickets.models import Ticket
-    from server.visits.models import Touchpoint, Visit
-
-    return {"person": Person, "visit": Visit, "touchpoint": Touchpoint, "ticket": Ticket, "order": Order}
-
-
 def audience(session: Session, household_ids: Iterable[str]) -> set[tuple[str, str]]:
     """(user id, household id) for every non-admin who may see each household now."""
     ids = list(household_ids)
@@ -225,19 +216,14 @@ def purge_tombstones(session: Session, *, older_than) -> dict[str, int]:
     A cursor from before the horizon may have missed a delete that is no longer kept, so the
     engine answers it with a full resend (reset). Records that something still points at stay.
     """
-    from server.community.models import Person
-    from server.products.models import Order
-    from server.tickets.models import Ticket
-    from server.visits.models import Touchpoint, Visit
-
+    children = household_children()
     purged: dict[str, int] = {}
     newest = 0
-    for name, model in (("visit", Visit), ("touchpoint", Touchpoint), ("ticket", Ticket), ("order", Order),
-                        ("person", Person)):
+    for name, model in children.items():
         doomed = sa.select(model.id).where(model.deleted.is_(True), model.updated_at < older_than)
         newest = max(newest, session.scalar(sa.select(sa.func.max(model.seq)).where(model.id.in_(doomed))) or 0)
         purged[name] = session.execute(sa.delete(model).where(model.id.in_(doomed))).rowcount
-    referenced = sa.union(*[sa.select(m.household_id) for m in (Person, Visit, Touchpoint, Ticket, Order)],
+    referenced = sa.union(*[sa.select(m.household_id) for m in children.values()],
                           sa.select(User.household_id).where(User.household_id.is_not(None)))
     doomed = sa.select(Household.id).where(Household.deleted.is_(True), Household.updated_at < older_than,
                                            Household.id.not_in(referenced))

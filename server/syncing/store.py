@@ -25,7 +25,7 @@ from server.jsonio import JsonText
 from server.records import among, dialect_name, utcnow
 from server.resources import kept_wire, service
 from server.resources.batch import Batch, BatchInvalid, prefetch
-from server.resources.registry import registry
+from server.resources.registry import registry, types
 from server.syncing import changes as change_order
 from server.syncing.models import SyncConflict, SyncEviction, SyncMutation
 from server.wire import compile_row_dumper
@@ -34,15 +34,8 @@ from sync.errors import Problem, Rejected, RetryCarefully
 from sync.merge import Collision, FieldMeta, stamp
 from sync.store import Change, Page, Stored
 
-# The replicated record types (communities and grids are read through REST).
-SYNCED_TYPES = frozenset({"household", "person", "visit", "touchpoint", "ticket", "order", "product", "notice",
-                          "checkin"})
-# Fields a state machine decides: never a merge conflict, the machine accepts or rejects the move.
-SERIAL_FIELDS = {"ticket": frozenset({"status"})}
 # How long a pull waits for a running writer to end when the user's changes are committed behind it.
 PENDING_WAIT_SECONDS = 2.0
-# Work that may still arrive for a household the user no longer holds (recorded offline before).
-GRACE_TYPES = frozenset({"visit", "touchpoint"})
 # PostgreSQL: an everyday pull of a butler or a resident whose cursor is more than this many
 # numbers (writing transactions, deployment-wide) behind walks the user's households one by one
 # instead of every change written since. See _household_branches.
@@ -198,10 +191,11 @@ class SqlStore:
 
     # ---- records --------------------------------------------------------------------------------
     def synced_types(self) -> frozenset[str]:
-        return SYNCED_TYPES
+        return types(synced=True)
 
     def serial_fields(self, rtype: str) -> frozenset[str]:
-        return SERIAL_FIELDS.get(rtype, frozenset())
+        resource = registry().get(rtype)  # (conflicts are settled, not merged)
+        return resource.serial_fields if resource is not None else frozenset()
 
     def normalize(self, rtype: str, fields: dict) -> dict:
         wire = registry()[rtype].wire
@@ -236,7 +230,7 @@ class SqlStore:
     def create(self, user: User, rtype: str, rid: str, fields: dict, *, meta: FieldMeta, client_id: str,
                at: datetime) -> int:
         with _as_rejection():
-            grace = rtype in GRACE_TYPES and self._in_grace(user, fields.get("household_id"), at)
+            grace = registry()[rtype].grace and self._in_grace(user, fields.get("household_id"), at)
             record = service.create(self.session, user=user, rtype=rtype, data=dict(fields), record_id=rid,
                                     client_id=client_id, meta=meta, scope_grace=grace, batch=self._batch,
                                     via=self.via)
@@ -488,7 +482,7 @@ def _wire_columns(rtype: str) -> tuple:
 
 def shows_personal_data(conflict: SyncConflict) -> bool:
     """Whether a conflict carries values of the household file (a person's phone number, say)."""
-    return (conflict.field in audit.PERSONAL_FIELDS.get(conflict.record_type, ())
+    return (conflict.field in registry()[conflict.record_type].personal_fields
             and any(value is not None for value in (conflict.kept_value, conflict.other_value, conflict.chosen)))
 
 
@@ -540,13 +534,14 @@ def _heads_statement(shape: tuple[str, bool, bool], after_type: str | None, rese
     after_seq, after_id = sa.bindparam("after_seq", type_=sa.BigInteger), sa.bindparam("after_id", type_=sa.String)
     page_limit = sa.bindparam("page_limit", type_=sa.Integer)
     branches = []
-    for rtype in sorted(SYNCED_TYPES):
+    for rtype in sorted(types(synced=True)):
         model = registry()[rtype].model
-        if walk_households and rtype in scopes.HOUSEHOLD_CHILDREN:
+        if walk_households and registry()[rtype].on_household:
             branches += _household_branches(user, rtype, model, after_type, page_limit)
             continue
         # A product taken out of the catalogue leaves every phone: read it to evict it.
-        withdrawn = model.active.is_(False) if rtype == "product" and user.role != "admin" else sa.false()
+        withdrawn = (model.active.is_(False) if registry()[rtype].scope == "catalogue" and user.role != "admin"
+                     else sa.false())
         scope = sa.or_(scopes.visible_filter(user, rtype, model, in_change_order=True), withdrawn)
         query = _head_columns(model.seq, sa.literal(rtype, sa.String), model.id, model.deleted, model.version,
                               withdrawn).where(_after(after_type, rtype, model.seq, model.id), scope)
@@ -630,8 +625,9 @@ def dump_conflict(conflict: SyncConflict) -> dict:
 
 
 def _community_of(session: Session, rtype: str, record) -> str | None:
-    if rtype in ("household", "notice", "checkin"):
-        return record.community_id
-    if rtype == "product":
+    resource = registry()[rtype]
+    if resource.on_household:
+        return session.get(Household, record.household_id).community_id
+    if resource.scope == "catalogue":
         return None
-    return session.get(Household, record.household_id).community_id
+    return record.community_id

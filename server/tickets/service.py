@@ -7,7 +7,7 @@ from server.auth.models import User
 from server.community.models import Grid, Household
 from server.errors import FieldError, Forbidden, ValidationFailed
 from server.records import utcnow
-from server.resources.registry import Rules
+from server.resources.hooks import Rules
 from server.tickets.events import ticket_written
 from server.tickets.models import Ticket
 

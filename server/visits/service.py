@@ -8,7 +8,7 @@ from server.errors import FieldError, Forbidden, ValidationFailed
 from server.products.models import Product
 from server.records import utcnow
 from server.visits.models import DEFAULT_CHECKLIST, ChecklistTemplate
-from server.resources.registry import Rules
+from server.resources.hooks import Rules
 
 
 def _author(user: User, values: dict) -> None:

@@ -71,7 +71,7 @@ def readable(who: str, rtype: str) -> set[str]:
     return {f"{rtype}:{h}" for h in households}
 
 
-# ---- who may write what (server/auth/scopes.py RIGHTS), for one user of each role ---------------
+# ---- who may write what (each record type's declared rights), for one user of each role ---------------
 
 ROLES = ("b1", "r1", "sA", "admin")  # each acts on h1 and its community A, inside their scope
 

@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.resources.registry import registry
-from server.auth import scopes
+from server.resources.hooks import Rights
 from server.syncing.store import _row_dumper, _wire_columns
 from tests.factories import (make_community, make_grid, make_household, make_order, make_person, make_ticket,
                              make_touchpoint, make_user, make_visit)
@@ -43,7 +43,7 @@ def test_compiled_dump_equals_marshmallow_for_objects_and_rows(records, session,
 def test_a_pulled_row_is_dumped_as_the_user_may_see_it(records, session, rtype, role):
     """The pull's generated dump of a row: the general dump, less the fields the role may not see."""
     res = records[rtype]
-    hidden = scopes.RIGHTS[role].get(rtype, scopes.Rights()).hidden
+    hidden = res.rights.get(role, Rights()).hidden
     rows = session.execute(sa.select(*_wire_columns(rtype))).all()
     assert rows
     for row in rows:

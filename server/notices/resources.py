@@ -1,0 +1,13 @@
+"""Community notices (公告)."""
+from server.notices.models import Notice
+from server.notices.schemas import NoticeSchema
+from server.notices.service import NOTICE_RULES
+from server.resources.hooks import Rights, fields
+from server.resources.registry import Resource
+
+RESOURCES = [
+    Resource("notice", "notices", Notice, NoticeSchema, NOTICE_RULES, filters=("community_id",),
+             scope="community_wide", synced=True,
+             rights={"supervisor": Rights(create=fields("community_id", "title", "body", "published_at"),
+                                          update=fields("title", "body", "published_at"), delete=True)}),
+]

@@ -1,0 +1,19 @@
+"""The service catalogue (服务产品) and residents' orders from it."""
+from server.products.models import Order, Product
+from server.products.schemas import OrderSchema, ProductSchema
+from server.products.service import ORDER_RULES
+from server.resources.hooks import Rights, fields
+from server.resources.registry import Resource
+
+_ORDER = fields("household_id", "product_code", "quantity", "note")
+
+RESOURCES = [
+    # Company-wide: administrators write it, everyone reads what is on offer.
+    Resource("product", "products", Product, ProductSchema, filters=("category",), scope="catalogue", synced=True,
+             key="code"),
+    Resource("order", "orders", Order, OrderSchema, ORDER_RULES, filters=("household_id", "product_code", "status"),
+             scope="in_household", synced=True, fast=True, residents_read=True,
+             rights={"butler": Rights(create=_ORDER, update=fields("quantity", "note", "status")),
+                     "resident": Rights(create=_ORDER, update=fields("status")),
+                     "supervisor": Rights(create=_ORDER, update=fields("quantity", "note", "status"), delete=True)}),
+]
