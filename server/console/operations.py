@@ -57,7 +57,7 @@ def _error_text(error: ApiError, category: str | None = None) -> str:
             continue
         template = TEXT.get(f"op_err_{field_error.code}") or i18n.FIELD_ERRORS.get(field_error.code) \
             or i18n.FIELD_ERRORS["invalid"]
-        texts.append(i18n._format(i18n.pick(template, lang), {"label": _label(field_error.field),
+        texts.append(i18n.fill_in(i18n.pick(template, lang), {"label": _label(field_error.field),
                                                                "field": field_error.field, **field_error.params}))
     separator = "、" if lang != "en" else ", "
     for code, items in by_code.items():

@@ -246,7 +246,7 @@ def error_text(error: ApiError) -> str:
         for field_error in error.errors:
             own = TEXT.get(f"err_{field_error.code}")
             if own:
-                texts.append(i18n._format(i18n.pick(own, lang),
+                texts.append(i18n.fill_in(i18n.pick(own, lang),
                                           {"label": i18n.label(field_error.field, lang), **field_error.params}))
             else:
                 texts.append(field_error.as_dict(lang)["message"])
