@@ -8,7 +8,6 @@ and the values that were sent still chosen (a password is never sent back to the
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import g, request
 
 from server import i18n
@@ -24,7 +23,6 @@ from server.errors import ApiError, FieldError, ValidationFailed
 from server.extensions import db
 from server.resources import service
 from server.tickets import sla
-from server.tickets.models import Ticket
 
 OPEN = sla.WAITING + sla.IN_HAND
 
@@ -133,7 +131,7 @@ def ticket_escalate(ticket_id: str):
     stage = request.form.get("stage", "")
     try:
         ticket = service.get(db.session, user=g.user, rtype="ticket", record_id=ticket_id)  # scope: 403/404
-        ticket = db.session.execute(sa.select(Ticket).where(Ticket.id == ticket.id).with_for_update()).scalar_one()
+        ticket = queries.ticket_to_change(db.session, ticket.id)
         sla.escalate_now(db.session, ticket, stage)
         audit.insert(db.session, [audit.change_event(db.session, user=g.user, action="update", rtype="ticket",
                                                      record=ticket, fields=("escalated", "escalated_at"),

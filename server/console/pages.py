@@ -16,6 +16,8 @@ from flask import (Blueprint, Response, flash, g, get_flashed_messages, redirect
 from werkzeug.exceptions import HTTPException
 
 from server import i18n, months
+from server.community.models import DEFAULT_TIMEZONE
+from server.community.service import today_in
 from server.console import charts, queries
 from server.console.auth import CSRF_FIELD, csrf_token
 from server.console.words import TEXT
@@ -183,8 +185,6 @@ def community_query() -> dict:
 def zone_name() -> str:
     """The time zone of the community the page shows (its days are the console's days)."""
     if "console_zone" not in g:
-        from server.community.models import DEFAULT_TIMEZONE
-
         community = community_for(g.user)[0] if g.get("user") is not None else None
         name = queries.community_timezone(db.session, community) if community else None
         g.console_zone = name or DEFAULT_TIMEZONE
@@ -193,8 +193,6 @@ def zone_name() -> str:
 
 def today() -> date:
     """Today in the shown community's time zone."""
-    from server.community.service import today_in
-
     return today_in(zone_name())
 
 

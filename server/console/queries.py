@@ -1,6 +1,6 @@
 """The records the console's pages list, read with SQL (the dashboard's figures are in figures.py).
 
-Each function takes the SQLAlchemy session first and the community the page shows; none writes.
+Each function takes the SQLAlchemy session first (and mostly the community the page shows); none writes.
 """
 from __future__ import annotations
 
@@ -118,6 +118,11 @@ def open_tickets(session, community: str | None, statuses: Iterable[str]) -> lis
         sa.select(Ticket, Household).join(Household, Household.id == Ticket.household_id)
         .where(Household.community_id == community, Ticket.deleted.is_(False), Ticket.status.in_(tuple(statuses)))
         .order_by(Ticket.created_at, Ticket.id)).all()
+
+
+def ticket_to_change(session, ticket_id: str) -> Ticket:
+    """The ticket, its row locked until the commit, for a write that reads it first."""
+    return session.execute(sa.select(Ticket).where(Ticket.id == ticket_id).with_for_update()).scalar_one()
 
 
 def open_conflicts(session, community: str | None) -> list[SyncConflict]:
