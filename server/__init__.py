@@ -59,7 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from server import errors
     from server.api import api
-    from server.console.views import bp as console_bp
+    from server.console import bp as console_bp
     from server.pwa import bp as pwa_bp
     from server.syncing import api as sync_api
 

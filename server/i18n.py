@@ -173,7 +173,7 @@ def label(field: str, language: str) -> str:
 
 def error_message(code: str, language: str, **params) -> str:
     template = pick(ERRORS.get(code, ERRORS["bad_request"]), language)
-    return _format(template, params)
+    return fill_in(template, params)
 
 
 def field_error_message(code: str, field: str, language: str, **params) -> str:
@@ -181,10 +181,11 @@ def field_error_message(code: str, field: str, language: str, **params) -> str:
     for name in ("from_status", "to_status"):
         if params.get(name) in TICKET_STATES:
             params[name] = pick(TICKET_STATES[params[name]], language)
-    return _format(template, {"label": label(field, language), "field": field, **params})
+    return fill_in(template, {"label": label(field, language), "field": field, **params})
 
 
-def _format(template: str, params: dict) -> str:
+def fill_in(template: str, params: dict) -> str:
+    """The template's {names} filled in from params; the template as it is when one is missing."""
     try:
         return template.format(**params)
     except (KeyError, IndexError):

@@ -8,54 +8,14 @@ from server.attendance.service (grouped in SQL by butler and local day).
 """
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Response, g, render_template, request, url_for
+from flask import Response, g, render_template, url_for
 
 from server import months
 from server.attendance import service
 from server.console.auth import console_login_required
 from server.console.figures import Column, Table, to_csv
-from server.console import views
-from server.console.views import TEXT, bp, community_for, community_query, language, t
-from server.errors import ValidationFailed
+from server.console.pages import bp, community_for, community_query, error_page, language, month_arg, t
 from server.extensions import db
-
-
-TEXT.update({
-    "attendance": ("考勤", "Attendance"),
-    "att_title": ("{month} 考勤", "Attendance for {month}"),
-    "att_butler": ("管家", "Butler"),
-    "att_present": ("出勤天数", "Days present"),
-    "att_present_short": ("出勤", "Present"),
-    "att_late_days": ("迟到天数", "Days late"),
-    "att_absent_days": ("缺勤天数", "Days absent"),
-    "att_in": ("签到", "In"),
-    "att_out": ("签退", "Out"),
-    "att_late": ("迟到", "Late"),
-    "att_absent": ("缺勤", "Absent"),
-    "att_rules": ("按小区时区（{zone}）计日。首次签到晚于 {starts} 记为迟到；"
-                  "已过去的日子没有任何签到记为缺勤。",
-                  "Days are counted in the community's time zone ({zone}). A first check-in after {starts} is late; "
-                  "a past day without any check-in is absent."),
-    "att_no_butlers": ("本小区还没有管家。", "This community has no butlers yet."),
-    "att_bad_month": ("月份格式不正确，请使用 YYYY-MM（例如 2026-11）。",
-                      "The month is not valid; use YYYY-MM (for example 2026-11)."),
-    "att_weekdays": ("一二三四五六日", "MTWTFSS"),
-})
-
-
-def _month() -> tuple[date, str | None]:
-    """?month= (YYYY-MM); by default this month on the community's calendar; a bad one: this month and a message."""
-    this_month = views._today().replace(day=1)
-    raw = request.args.get("month", "").strip()
-    if not raw:
-        return this_month, None
-    try:
-        return months.parse_month(raw), None
-    except ValidationFailed:
-        return this_month, t("att_bad_month")
-
 
 def _cell(day: service.Day) -> str:
     """A day as one line of text (the CSV's cell)."""
@@ -85,7 +45,7 @@ def _table(month: service.Month) -> Table:
 @console_login_required
 def attendance():
     community, _ = community_for(g.user)
-    first, bad = _month()
+    first, bad = month_arg("att_bad_month")
     context = {"month": None, "bad": bad, "month_text": months.month_text(first),
                "prev_month": months.month_text(months.add_months(first, -1)),
                "next_month": months.month_text(months.add_months(first, 1)), "weekdays": t("att_weekdays"),
@@ -103,11 +63,11 @@ def attendance():
 @console_login_required
 def attendance_csv():
     community, _ = community_for(g.user)
-    first, bad = _month()
+    first, bad = month_arg("att_bad_month")
     if bad:
         return Response(bad, status=400, mimetype="text/plain")
     if community is None:
-        return render_template("console/error.html", message=t("not_found")), 404
+        return error_page(404, "not_found")
     month = service.attendance(db.session, community_id=community, year=first.year, month=first.month)
     filename = f"attendance_{months.month_text(first)}.csv"
     return Response(to_csv(_table(month), language()), content_type="text/csv; charset=utf-8",

@@ -10,37 +10,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import abort, g, render_template, request
 
 from server import i18n
 from server.audit import service as audit
-from server.auth.models import Device, User
+from server.auth.models import User
 from server.community.models import Household
+from server.console import queries
 from server.console.auth import console_login_required
-from server.console.views import TEXT, bp, community_for, language, zone_name
+from server.console.pages import address, bp, community_for, language, zone_name
 from server.extensions import db
-
-TEXT.update({
-    "audit": ("审计记录", "Audit trail"),
-    "audit_intro": ("谁在何时查看了住户档案中的个人信息、谁修改了什么。只记录字段名称，不记录内容。",
-                    "Who read a household file's personal data, and who changed what, when. Field names only, "
-                    "never their contents."),
-    "audit_household": ("住户", "Household"),
-    "audit_user": ("用户", "User"),
-    "audit_all_households": ("（全部住户）", "(all households)"),
-    "audit_all_users": ("（全部用户）", "(all users)"),
-    "audit_time": ("时间", "Time"),
-    "audit_who": ("操作人", "Who"),
-    "audit_action": ("操作", "Action"),
-    "audit_record": ("记录", "Record"),
-    "audit_fields": ("字段", "Fields"),
-    "audit_channel": ("渠道", "Channel"),
-    "audit_none": ("没有记录。", "Nothing recorded."),
-    "audit_older": ("更早的记录", "Older"),
-    "audit_newest": ("回到最新", "Newest"),
-    "audit_of_household": ("审计记录", "Audit trail"),
-})
 
 ROLES = {"butler": ("管家", "butler"), "resident": ("住户", "resident"), "supervisor": ("主管", "supervisor"),
          "admin": ("管理员", "administrator")}
@@ -69,19 +48,9 @@ def _fields(names: list[str]) -> str:
     return ("、" if lang != "en" else ", ").join(words)
 
 
-def _address(household: Household) -> str:
-    return "-".join(part for part in (household.building, household.unit, household.room) if part)
-
-
 def _int_arg(name: str) -> int | None:
     raw = request.args.get(name, "")
     return int(raw) if raw.isdigit() else None
-
-
-def _users(community: str) -> list[User]:
-    """Whoever may act in the community: its own users, and the administrators."""
-    return list(db.session.scalars(sa.select(User).where(sa.or_(User.community_id == community, User.role == "admin"))
-                                   .order_by(User.role, User.name, User.username)))
 
 
 def _chosen_household(community: str) -> tuple[Household | None, str]:
@@ -104,12 +73,9 @@ def _local(moment: datetime) -> datetime:
 
 def _rows(events: list, users: dict[str, User]) -> list[dict]:
     """The events as the page shows them: words in the page's language, the record by its address."""
-    household_ids = {e.household_id for e in events if e.household_id}
-    addresses = {h.id: _address(h) for h in db.session.scalars(
-        sa.select(Household).where(Household.id.in_(household_ids)))} if household_ids else {}
-    device_ids = {e.record_id for e in events if e.record_type == "device"}
-    devices = {d.id: d for d in db.session.scalars(sa.select(Device).where(Device.id.in_(device_ids)))} \
-        if device_ids else {}
+    homes = queries.households_by_id(db.session, {e.household_id for e in events if e.household_id})
+    addresses = {home_id: address(home) for home_id, home in homes.items()}
+    devices = queries.devices_by_id(db.session, {e.record_id for e in events if e.record_type == "device"})
     rows = []
     for event in events:
         who = users.get(event.user_id)
@@ -136,7 +102,7 @@ def audit_trail():
     if community is None:
         abort(404)
     household, building = _chosen_household(community)
-    users = _users(community)
+    users = queries.may_act_in(db.session, community)
     by_id = {user.id: user for user in users}
     user_id = request.args.get("user") or None
     if user_id and user_id not in by_id:
@@ -146,14 +112,10 @@ def audit_trail():
                                       before=_int_arg("before"))
     # Authors of the events that are not (or no longer) of this community, named all the same.
     missing = {e.user_id for e in events} - set(by_id)
-    if missing:
-        by_id.update({u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(missing)))})
-    buildings = list(db.session.scalars(
-        sa.select(Household.building).where(Household.community_id == community)  # deleted ones have a past too
-        .distinct().order_by(Household.building)))
-    households = list(db.session.scalars(
-        sa.select(Household).where(Household.community_id == community, Household.building == building)
-        .order_by(Household.unit, Household.room))) if building else []
+    by_id.update(queries.users_by_id(db.session, missing))
+    # Deleted households have a past too: they are listed.
+    buildings = queries.buildings(db.session, community, with_deleted=True)
+    households = queries.households_in(db.session, community, building, with_deleted=True) if building else []
     query = {"community": community} if g.user.role == "admin" else {}
     if household is not None:
         query["household"] = household.id
@@ -161,6 +123,6 @@ def audit_trail():
         query["user"] = user_id
     context = {"rows": _rows(events, by_id), "older": older, "query": query,
                "community": community, "buildings": buildings, "building": building, "households": households,
-               "household": household, "users": users, "user_id": user_id, "address": _address,
+               "household": household, "users": users, "user_id": user_id, "address": address,
                "role_name": lambda code: _words(ROLES, code), "before": _int_arg("before")}
     return render_template("console/audit.html", **context)

@@ -13,54 +13,19 @@ from __future__ import annotations
 
 import secrets
 
-import sqlalchemy as sa
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import g, request
 from marshmallow import ValidationError
 
 from server import i18n
-from server.console.actions import _community, _failed, _messages
+from server.console import queries
 from server.console.auth import console_login_required
-from server.console.views import TEXT, bp, community_query, language, t
+from server.console.pages import bp, current_community, done, failed, language, render_page, t
 from server.errors import ApiError, FieldError, ValidationFailed
 from server.extensions import db
-from server.products.models import PRODUCT_CATEGORIES, Product
+from server.products.models import PRODUCT_CATEGORIES
 from server.resources import service
 from server.visits import service as visits
 from server.visits.schemas import ChecklistTemplateSchema
-
-TEXT.update({
-    "catalogue": ("服务产品", "Service catalogue"),
-    "catalogue_intro": ("全公司共用的服务产品目录。下架的产品会在手机下次同步时移除，已有订单不受影响。",
-                        "The company's catalogue, shared by every community. A withdrawn product leaves the phones "
-                        "at their next sync; orders already placed keep it."),
-    "catalogue_readonly": ("服务产品目录由管理员维护。", "The catalogue is kept by the administrators."),
-    "code": ("编码", "Code"),
-    "name_zh": ("名称", "Name (Chinese)"),
-    "name_en": ("英文名称", "Name (English)"),
-    "price": ("价格（元）", "Price (CNY)"),
-    "unit": ("单位", "Unit"),
-    "on_sale": ("在售", "On sale"),
-    "withdrawn": ("已下架", "Withdrawn"),
-    "new_product": ("新增产品", "New product"),
-    "add": ("添加", "Add"),
-    "done_product_saved": ("已保存产品“{name}”。", "Product {name} saved."),
-    "done_product_added": ("已添加产品“{name}”，手机将在下次同步时收到。",
-                           "Product {name} added; phones receive it at their next sync."),
-    "checklist": ("入户检查清单", "Visit checklist"),
-    "checklist_intro": ("管家每次入户时逐项检查的内容。修改后，手机在一小时内更新；已完成的入户记录不受影响。",
-                        "What a butler checks in every home visit. Phones pick up a change within the hour; "
-                        "visits already made keep their answers."),
-    "checklist_default": ("本小区尚未设置清单，正在使用默认清单。", "This community has set no checklist; the default one is in use."),
-    "item_zh": ("检查项（中文）", "Item (Chinese)"),
-    "item_en": ("检查项（英文）", "Item (English)"),
-    "order_no": ("顺序", "Order"),
-    "remove": ("删除", "Remove"),
-    "new_items": ("新增检查项（留空则忽略）", "New items (blank rows are ignored)"),
-    "save_checklist": ("保存清单", "Save checklist"),
-    "done_checklist": ("检查清单已保存（第 {version} 版），共 {count} 项。",
-                       "Checklist saved (version {version}), {count} items."),
-    "err_empty_checklist": ("清单至少需要一项。", "The checklist needs at least one item."),
-})
 
 CATEGORY_NAMES: dict[str, tuple[str, str]] = {
     "life": ("生活管家", "Life butler"), "house": ("房务管家", "House butler"), "asset": ("资产管家", "Asset butler"),
@@ -71,14 +36,11 @@ NEW_ROWS = 3  # blank rows offered for new checklist items (no script: the form 
 
 # ---- the service catalogue --------------------------------------------------------------------
 
-def _catalogue_page(failed: dict | None = None):
-    products = list(db.session.scalars(sa.select(Product).where(Product.deleted.is_(False))
-                                       .order_by(Product.active.desc(), Product.category, Product.id)))
+def _catalogue_page(refused: dict | None = None):
     lang = language()
-    context = {"products": products, "categories": PRODUCT_CATEGORIES, "editable": g.user.role == "admin",
-               "category_name": lambda code: i18n.pick(CATEGORY_NAMES[code], lang),
-               "failed": failed, "messages": _messages()}
-    return render_template("console/catalogue.html", **context), (failed["status"] if failed else 200)
+    return render_page("console/catalogue.html", refused, products=queries.products(db.session),
+                       categories=PRODUCT_CATEGORIES, editable=g.user.role == "admin",
+                       category_name=lambda code: i18n.pick(CATEGORY_NAMES[code], lang))
 
 
 def _product_form() -> dict:
@@ -117,9 +79,8 @@ def product_create():
                                  data=_product_data({k: v for k, v in values.items() if k != "code"}))
         db.session.commit()
     except ApiError as error:
-        return _catalogue_page(_failed(error, "create", None, values))
-    flash(t("done_product_added", name=product.name))
-    return redirect(url_for("console.catalogue", **community_query()))
+        return _catalogue_page(failed(error, "create", None, values))
+    return done(t("done_product_added", name=product.name), "console.catalogue")
 
 
 @bp.post("/catalogue/<code>")
@@ -132,21 +93,18 @@ def product_save(code: str):
                                  data=_product_data(values))
         db.session.commit()
     except ApiError as error:
-        return _catalogue_page(_failed(error, "save", code, values))
-    flash(t("done_product_saved", name=product.name))
-    return redirect(url_for("console.catalogue", **community_query()))
+        return _catalogue_page(failed(error, "save", code, values))
+    return done(t("done_product_saved", name=product.name), "console.catalogue")
 
 
 # ---- the visit checklist template ---------------------------------------------------------------
 
-def _checklist_page(failed: dict | None = None, rows: list[dict] | None = None):
-    community = _community()
-    template = visits.checklist_template(db.session, user=g.user, community_id=community)
+def _checklist_page(refused: dict | None = None, rows: list[dict] | None = None):
+    template = visits.checklist_template(db.session, user=g.user, community_id=current_community())
     if rows is None:
         rows = [{**item, "order": str(i + 1), "remove": False} for i, item in enumerate(template["items"])]
         rows += [{"key": "", "zh": "", "en": "", "order": "", "remove": False} for _ in range(NEW_ROWS)]
-    context = {"rows": rows, "version": template["version"], "failed": failed, "messages": _messages()}
-    return render_template("console/checklist.html", **context), (failed["status"] if failed else 200)
+    return render_page("console/checklist.html", refused, rows=rows, version=template["version"])
 
 
 def _checklist_rows(form) -> list[dict]:
@@ -192,9 +150,8 @@ def checklist_save():
         except ValidationError as invalid:
             raise ValidationFailed.from_marshmallow(invalid) from None
         template = visits.set_checklist_template(db.session, user=g.user, items=data["items"],
-                                                 community_id=_community())
+                                                 community_id=current_community())
         db.session.commit()
     except ApiError as error:
-        return _checklist_page(_failed(error, "checklist", None, {}), rows)
-    flash(t("done_checklist", version=template["version"], count=len(template["items"])))
-    return redirect(url_for("console.checklist", **community_query()))
+        return _checklist_page(failed(error, "checklist", None, {}), rows)
+    return done(t("done_checklist", version=template["version"], count=len(template["items"])), "console.checklist")
