@@ -82,7 +82,7 @@ def enum(*values: str, name: str) -> sa.Enum:
 class Synced:
     """Bookkeeping columns of a record that clients edit and the sync engine moves.
 
-    Written explicitly by the service layer (server/resources/service.py), never by hooks.
+    Written by server/syncing/bookkeeping.py (`created`, `changed`) for every write, never by hooks.
     """
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)

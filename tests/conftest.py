@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm
 
 from werkzeug.serving import make_server
 
@@ -44,6 +45,17 @@ def pytest_sessionfinish(session, exitstatus):
         if reporter and reporter.stats.get("skipped"):
             reporter.write_line("GUANJIA_TEST_STRICT: skipped tests are failures in CI", red=True)
             session.exitstatus = 1
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _every_change_is_booked(session, flush_context, instances):
+    """Any code path that changes a replicated record without its bookkeeping (a new version and
+    place in the change order) fails the test that runs it: phones would never see the change."""
+    from server.syncing import bookkeeping
+
+    if unbooked := bookkeeping.unbookkept(session):
+        raise AssertionError("changed without server.syncing.bookkeeping.changed(): "
+                             + ", ".join(f"{type(r).__name__} {r.id}" for r in unbooked))
 
 
 def base_config(tmp_path: Path, url: str) -> dict:

@@ -21,11 +21,11 @@ from server.auth import scopes
 from server.auth.models import User
 from server.errors import (AlreadyExists, FieldError, Forbidden, NotFound, StaleVersion,
                            ValidationFailed)
-from server.records import Tracked, new_id, utcnow
-from server.resources import kept_wire
+from server.records import Tracked, new_id
 from server.resources.batch import Batch, Written
 from server.resources.registry import Resource, registry
-from server.syncing.changes import apply_scope_change, audience, next_seq, record_moved
+from server.syncing import bookkeeping
+from server.syncing.changes import apply_scope_change, audience, record_moved
 from sync.merge import stamp
 from sync.protocol import is_canonical_uuid
 
@@ -122,17 +122,15 @@ def create(session: Session, *, user: User, rtype: str, data: Any, record_id: st
         if res.rules.prepare_create:
             res.rules.prepare_create(session, user, values)
         _check_references(session, values, batch if fast else None)
-        now = utcnow()
-        row = {"id": record_id, "version": 1, "deleted": False, "created_at": now, "updated_at": now, **values}
-        kept_wire.keep_row(rtype, row)
+        row = bookkeeping.created(session, rtype, {"id": record_id, **values})
+        if issubclass(res.model, Tracked):
+            row["field_meta"] = _field_meta({}, values, meta=meta, version=1, client_id=client_id,
+                                            writer_id=_writer_id(user, via))
         if fast:  # no ORM object: the batch inserts its new rows together (server/resources/batch.py)
-            row["seq"], row["field_meta"] = _tracking(session, {}, values, meta=meta, version=1,
-                                                      client_id=client_id, writer_id=_writer_id(user, via))
             batch.add_row(rtype, row)
             _audit(session, user, "create", rtype, row, values, via, deferred=True)
             return Written(record_id, 1)
         record = res.model(**row)
-        _track(session, record, values, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
         session.add(record)
         _flush(session)
         if not scope_grace:
@@ -163,9 +161,8 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
         if fast:
             for name, value in changes.items():
                 setattr(record, name, value)
-            _bump(record)
-            _track(session, record, changes, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
-            kept_wire.keep(rtype, record)
+            bookkeeping.changed(session, rtype, record)
+            _track(record, changes, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
             batch.note_written(rtype, record_id)
             if res.rules.after_write:
                 res.rules.after_write(session, user, record, previous, False)
@@ -176,9 +173,8 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
         moved = _movement(record, changes)
         for name, value in changes.items():
             setattr(record, name, value)
-        _bump(record)
-        _track(session, record, changes, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
-        kept_wire.keep(rtype, record)
+        bookkeeping.changed(session, rtype, record)
+        _track(record, changes, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
         _flush(session)
         _check_in_scope(session, user, res, record)
         if watched:
@@ -202,8 +198,8 @@ def delete(session: Session, *, user: User, rtype: str, record_id: str,
         watched = res.rules.audience_of(session, record, {"deleted": True}) if res.rules.audience_of else []
         before = audience(session, watched)
         record.deleted = True
-        _bump(record)
-        _track(session, record, {}, meta=None, client_id=SERVER_CLIENT, writer_id=_writer_id(user, via))
+        bookkeeping.changed(session, rtype, record)
+        _track(record, {}, meta=None, client_id=SERVER_CLIENT, writer_id=_writer_id(user, via))
         _flush(session)
         if watched:
             apply_scope_change(session, before, audience(session, watched))
@@ -311,11 +307,6 @@ def _movement(record, changes: dict) -> dict | None:
             "new_assignee": changes.get("assignee_id", old_assignee)}
 
 
-def _bump(record) -> None:
-    record.version += 1
-    record.updated_at = utcnow()
-
-
 def _writer_id(user: User, via: Via | None) -> str:
     """Who wrote, for field-level merging: the person who acted on the device, even when another
     user's rights made the write (a butler who settles a conflict on the supervisor's value writes
@@ -325,20 +316,20 @@ def _writer_id(user: User, via: Via | None) -> str:
     return via.actor_id if via is not None and via.actor_id else user.id
 
 
-def _track(session: Session, record, changed: dict, *, meta: dict | None, client_id: str, writer_id: str) -> None:
-    """Put a replicated record's change in the global order and note who changed which field."""
+def _track(record, changed: dict, *, meta: dict | None, client_id: str, writer_id: str) -> None:
+    """Note who changed which field of a replicated record, at its new version."""
     if isinstance(record, Tracked):
-        record.seq, record.field_meta = _tracking(session, record.field_meta or {}, changed, meta=meta,
-                                                  version=record.version, client_id=client_id, writer_id=writer_id)
+        record.field_meta = _field_meta(record.field_meta or {}, changed, meta=meta, version=record.version,
+                                        client_id=client_id, writer_id=writer_id)
 
 
-def _tracking(session: Session, current_meta: dict, changed: dict, *, meta: dict | None, version: int,
-              client_id: str, writer_id: str) -> tuple[int, dict]:
-    """A change's sequence number and the record's field metadata after it."""
+def _field_meta(current_meta: dict, changed: dict, *, meta: dict | None, version: int, client_id: str,
+                writer_id: str) -> dict:
+    """The record's field metadata after a change."""
     # What the domain rules derived (a ticket's accepted_at, erased phone numbers) is stamped as
     # written by the same writer as the fields that were sent, so a later stale write conflicts.
     base = meta if meta is not None else current_meta
-    return next_seq(session), stamp(base, changed, version=version, client_id=client_id, user_id=writer_id)
+    return stamp(base, changed, version=version, client_id=client_id, user_id=writer_id)
 
 
 def _flush(session: Session) -> None:

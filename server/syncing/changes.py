@@ -244,12 +244,11 @@ def erase_conflicting_values(session: Session, *, rtype: str, record_id: str, fi
     """Personal data that must go (consent withdrawn) goes from conflict records too: they are
     closed with both values erased."""
     from server.records import utcnow
+    from server.syncing import bookkeeping
     from server.syncing.models import SyncConflict
 
     for conflict in session.scalars(sa.select(SyncConflict).where(
             SyncConflict.record_type == rtype, SyncConflict.record_id == record_id, SyncConflict.field.in_(fields))):
         conflict.kept_value = conflict.other_value = conflict.chosen = None
         conflict.status, conflict.settled_at = "settled", utcnow()
-        conflict.version += 1
-        conflict.updated_at = utcnow()
-        conflict.seq = next_seq(session)
+        bookkeeping.changed(session, None, conflict)

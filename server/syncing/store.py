@@ -26,6 +26,7 @@ from server.records import among, dialect_name, utcnow
 from server.resources import kept_wire, service
 from server.resources.batch import Batch, BatchInvalid, prefetch
 from server.resources.registry import registry, types
+from server.syncing import bookkeeping
 from server.syncing import changes as change_order
 from server.syncing.models import SyncConflict, SyncEviction, SyncMutation
 from server.wire import compile_row_dumper
@@ -264,13 +265,12 @@ class SqlStore:
         record = self.session.get(registry()[rtype].model, rid)
         household_id = rid if rtype == "household" else getattr(record, "household_id", None)
         community_id = _community_of(self.session, rtype, record)
-        conflict = SyncConflict(
+        conflict = SyncConflict(**bookkeeping.created(self.session, None, dict(
             community_id=community_id, household_id=household_id, record_type=rtype, record_id=rid,
             field=collision.field, record_version=record.version, kept_value=collision.yours, kept_by=user.id,
             kept_at=at,
-            other_value=collision.theirs, other_by=collision.their_user_id, status="open",
-            version=1, seq=change_order.next_seq(self.session), field_meta={},
-        )
+            other_value=collision.theirs, other_by=collision.their_user_id, status="open", field_meta={},
+        ), model=SyncConflict))
         self.session.add(conflict)
         self.session.flush()
         return conflict.id
@@ -324,9 +324,7 @@ class SqlStore:
 
     def _close(self, conflict: SyncConflict, user: User, chosen: Any) -> int:
         conflict.status, conflict.chosen, conflict.settled_by, conflict.settled_at = "settled", chosen, user.id, utcnow()
-        conflict.version += 1
-        conflict.updated_at = utcnow()
-        conflict.seq = change_order.next_seq(self.session)
+        bookkeeping.changed(self.session, None, conflict)
         return conflict.version
 
     # ---- pull ---------------------------------------------------------------------------------

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.errors import FieldError, ValidationFailed
 from server.records import utcnow
-from server.resources import kept_wire
-from server.syncing.changes import next_seqs
+from server.syncing import bookkeeping
 from server.tickets.events import ticket_escalated
 from server.tickets.models import CATEGORIES, Ticket
 
@@ -71,13 +70,10 @@ def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None)
                             sa.or_(Ticket.escalated.is_(None), Ticket.escalated == "accept")))
     tickets = list(session.scalars(sa.select(Ticket).where(Ticket.deleted.is_(False), sa.or_(*late))
                                    .order_by(Ticket.created_at, Ticket.id).with_for_update()))
-    for ticket, seq in zip(tickets, next_seqs(session, len(tickets))):
+    for ticket in tickets:
         ticket.escalated = "accept" if ticket.status in WAITING else "resolve"
         ticket.escalated_at = now
-        ticket.version += 1
-        ticket.updated_at = now
-        ticket.seq = seq  # phones holding the ticket pull the flag (no field a client writes changed)
-        kept_wire.keep("ticket", ticket)
+        bookkeeping.changed(session, "ticket", ticket, now=now)  # phones holding the ticket pull the flag
     session.flush()
     for ticket in tickets:
         ticket_escalated(session, ticket)
@@ -102,13 +98,9 @@ def escalate_now(session: Session, ticket: Ticket, stage: str, now: datetime | N
     if ticket.escalated == stage or (ticket.escalated == "resolve" and stage == "accept"):
         raise ValidationFailed([FieldError("escalated", "already_escalated")])
     now = now or utcnow()
-    (seq,) = next_seqs(session, 1)
     ticket.escalated = stage
     ticket.escalated_at = now
-    ticket.version += 1
-    ticket.updated_at = now
-    ticket.seq = seq  # phones holding the ticket pull the flag
-    kept_wire.keep("ticket", ticket)
+    bookkeeping.changed(session, "ticket", ticket, now=now)  # phones holding the ticket pull the flag
     session.flush()
     ticket_escalated(session, ticket)
     return ticket

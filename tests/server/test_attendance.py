@@ -14,6 +14,7 @@ import pytest
 from server.attendance.models import Checkin
 from server.attendance.service import ABSENT, BEFORE, FUTURE, LATE, OPEN, PRESENT, attendance
 from server.community.service import local_date, today_in
+from server.syncing import bookkeeping
 from tests.factories import _save, auth, make_community, make_grid, make_household, make_user
 from tests.server.test_console_pages import log_in
 
@@ -219,6 +220,7 @@ def test_attendance_counts_check_ins_on_the_community_s_calendar(session, world)
     assert days[date(2026, 11, 2)].state == ABSENT
     assert (days[date(2026, 11, 1)].first_in, days[date(2026, 11, 1)].state) == ("00:10", PRESENT)
     world["A"].timezone = "Europe/London"  # the same taps, counted on another calendar
+    bookkeeping.changed(session, "community", world["A"])
     session.commit()
     month = attendance(session, community_id=world["A"].id, year=2026, month=11, now=NOW)
     days = days_of(month, li)

@@ -25,6 +25,7 @@ from server.records import UTCDateTime
 from server.tickets.models import STATUSES, Ticket
 from server.tickets.sla import Sla
 from server.visits.models import Visit
+from server.syncing import bookkeeping
 from tests.factories import make_community, make_grid, make_household, make_user, make_visit
 
 TODAY = date(2026, 11, 27)
@@ -72,10 +73,12 @@ def demo(session):
     session.add(Household(community_id=COMMUNITY_ID, grid_id=grid.id, building="1栋", unit="1单元", room="B1"))
     # A deleted household; the latest visit of another one deleted; a visit after today.
     households[1].deleted = True
+    bookkeeping.changed(session, "household", households[1])
     latest = session.scalar(sa.select(Visit).where(Visit.household_id == households[2].id)
                             .order_by(Visit.visited_at.desc()).limit(1))
     if latest:
         latest.deleted = True
+        bookkeeping.changed(session, "visit", latest)
     never = session.scalar(sa.select(Household).where(Household.community_id == COMMUNITY_ID,
                                                       ~Household.id.in_(sa.select(Visit.household_id))).limit(1))
     session.add(Visit(household_id=never.id, butler_id=butler.id, visited_at=now + timedelta(days=2),
@@ -94,6 +97,8 @@ def demo(session):
     exact = next(t for t in tickets[6:] if t.resolved_at and in_range(t.created_at))
     exact.accepted_at = exact.created_at + SLA.accept
     exact.resolved_at = exact.created_at + SLA.resolve[exact.category]
+    for ticket in {*tickets[::7], tickets[5], exact}:
+        bookkeeping.changed(session, "ticket", ticket)
     # An order cancelled and one deleted: not counted.
     session.add_all([Order(household_id=households[4].id, product_code="repair", quantity=5, status="cancelled",
                            created_at=now - timedelta(days=10)),

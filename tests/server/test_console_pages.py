@@ -15,6 +15,7 @@ from server.community.models import DEFAULT_TIMEZONE
 from server.community.service import today_in  # the console's days are the community's
 from server.console.auth import TOKEN_KEY
 from server.errors import Unauthorized
+from server.syncing import bookkeeping
 from tests.factories import (PASSWORD, make_community, make_grid, make_household, make_ticket, make_user,
                              make_visit)
 
@@ -231,6 +232,7 @@ def test_the_pages_speak_english_after_the_switch(client, community):
 def test_a_grid_named_like_a_script_is_escaped_everywhere(client, session, community):
     evil = '<script>alert("x")</script>'
     community["grid"].name = evil
+    bookkeeping.changed(session, "grid", community["grid"])
     community["butler"].name = '"><svg onload=alert(1)>'
     session.commit()
     log_in(client, community["supervisor"].username)

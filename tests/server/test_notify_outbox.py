@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from server.notify.models import Delivery, Notification, PushSubscription, Recipient
 from server.tickets.models import FollowUp, Ticket
 from server.tickets.sla import Sla, escalate_overdue
+from server.syncing import bookkeeping
 from tests.factories import auth, make_community, make_grid, make_household, make_ticket, make_user
 
 P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
@@ -61,6 +62,7 @@ def test_a_new_ticket_notifies_the_grid_butler_with_no_personal_data(client, ses
 
 def test_with_no_butler_on_the_grid_the_supervisors_hear_of_it(client, session, place):
     place["household"].grid_id = None
+    bookkeeping.changed(session, "household", place["household"])
     session.commit()
     raise_ticket(client, place["resident"])
     assert events(session) == [("ticket.created", [place["supervisor"].id], "报修 · 3栋2单元")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from server.tickets.models import Ticket
+from server.syncing import bookkeeping
 from tests.factories import auth, make_community, make_grid, make_household, make_ticket, make_user
 
 
@@ -44,6 +45,7 @@ def test_a_new_ticket_is_dispatched_to_the_butler_of_its_grid(client, place, ses
 
 def test_with_no_butler_on_the_grid_a_ticket_waits_for_the_supervisors(client, place, session):
     place["grid"].butler_id = None
+    bookkeeping.changed(session, "grid", place["grid"])
     session.commit()
     r = client.post("/api/v1/tickets", json={"category": "complaint"}, headers=auth(place["resident"]))
     assert (r.get_json()["status"], r.get_json()["assignee_id"]) == ("new", None)
