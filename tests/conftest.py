@@ -136,7 +136,7 @@ def postgres_database(postgres_template):
     admin.dispose()
 
 
-def _database(request, kind: str, tmp_path):
+def fresh_database(request, kind: str, tmp_path):
     if kind == "sqlite":
         path = tmp_path / "test.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
@@ -151,7 +151,7 @@ def _database(request, kind: str, tmp_path):
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
     """A database at the latest migration, empty of test data: every test runs on SQLite and PostgreSQL."""
-    yield from _database(request, request.param, tmp_path)
+    yield from fresh_database(request, request.param, tmp_path)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
@@ -164,7 +164,7 @@ def database_url_and_walks(request, tmp_path, monkeypatch):
 
     if request.param == "postgres-walk":
         monkeypatch.setattr(store, "WALK_HOUSEHOLDS_AFTER", -1)
-    yield from _database(request, request.param.removesuffix("-walk"), tmp_path)
+    yield from fresh_database(request, request.param.removesuffix("-walk"), tmp_path)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from server.attendance.service import ABSENT, BEFORE, FUTURE, LATE, OPEN, PRESEN
 from server.community.service import local_date, today_in
 from server.syncing import bookkeeping
 from tests.factories import _save, auth, make_community, make_grid, make_household, make_user
-from tests.server.test_console_pages import log_in
+from tests.support.console import log_in
 
 PHONE = "cccccccc-0000-4000-8000-00000000c4ec"
 UTC = timezone.utc

@@ -18,8 +18,8 @@ from server.records import utcnow
 from server.syncing.changes import purge_tombstones
 from tests.factories import (auth, make_community, make_grid, make_household, make_person, make_user, make_visit,
                              token_for)
-from tests.server.test_console_pages import csrf_of, log_in
-from tests.server.test_sync import Phone, delete, put, results
+from tests.support.console import csrf_of, log_in
+from tests.support.phone import Phone, delete, put, results
 
 PHONE_NUMBER = "13912345678"
 

@@ -17,7 +17,7 @@ from server.syncing import store as sync_store
 from server import create_app
 from tests.conftest import POSTGRES_URL, base_config, empty_postgres_database, need, statements_sent
 from tests.factories import make_community, make_grid, make_household, make_user
-from tests.server.test_sync import PHONE_B, Phone, put
+from tests.support.phone import PHONE_B, Phone, put
 
 AT = "2026-11-27T09:15:02+08:00"
 

@@ -17,8 +17,8 @@ from server.notify.models import Notification
 from server.tickets.models import Ticket
 from tests.factories import (PASSWORD, make_community, make_grid, make_household, make_ticket, make_user,
                              token_for)
-from tests.server.test_console_pages import csrf_of, log_in
-from tests.server.test_sync import Phone, ids
+from tests.support.console import csrf_of, log_in
+from tests.support.phone import Phone, ids
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from server.products.models import Product
 from server.visits.models import ChecklistTemplate
 from tests.factories import auth, make_community, make_grid, make_household, make_user
 from tests.server.test_console_actions import post, text
-from tests.server.test_console_pages import log_in
-from tests.server.test_sync import Phone
+from tests.support.console import log_in
+from tests.support.phone import Phone
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from server.audit.models import AuditEvent
 from server.syncing.models import SyncConflict
 from tests.factories import make_community, make_grid, make_household, make_user, token_for
 from tests.server.test_console_actions import post, text
-from tests.server.test_console_pages import log_in
-from tests.server.test_sync import PHONE_A, PHONE_B, Phone, put, results
+from tests.support.console import log_in
+from tests.support.phone import PHONE_A, PHONE_B, Phone, put, results
 
 
 @pytest.fixture

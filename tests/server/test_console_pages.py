@@ -18,20 +18,8 @@ from server.errors import Unauthorized
 from server.syncing import bookkeeping
 from tests.factories import (PASSWORD, make_community, make_grid, make_household, make_ticket, make_user,
                              make_visit)
+from tests.support.console import CSRF, csrf_of, log_in
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_of(client, path="/console/login") -> str:
-    page = client.get(path)
-    match = CSRF.search(page.get_data(as_text=True))
-    assert match, f"no CSRF field on {path}"
-    return match.group(1)
-
-
-def log_in(client, username: str, password: str = PASSWORD):
-    return client.post("/console/login", data={"username": username, "password": password,
-                                               "csrf_token": csrf_of(client)})
 
 
 def session_token(client) -> str | None:

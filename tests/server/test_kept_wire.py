@@ -19,7 +19,8 @@ from server.tickets import sla
 from server.tickets.models import Ticket
 from server.visits.models import Visit
 from tests.factories import auth
-from tests.server.test_sync import PHONE_B, Phone, put, results, world  # noqa: F401 - the fixture
+from tests.support.phone import PHONE_B, Phone, put, results
+from tests.server.test_sync import world  # noqa: F401 - the fixture
 
 VISIT = {"satisfaction": 4, "visited_at": "2026-11-27T09:15:02+08:00", "checklist": {"water": {"ok": True}},
          "notes": "厨房漏水 🚰"}

@@ -131,7 +131,7 @@ def test_escalation_tells_the_supervisors_and_the_assignee(session, place):
 def test_a_ticket_raised_through_sync_is_in_the_outbox_too(client, session, place):
     import uuid
 
-    from tests.server.test_sync import put, results
+    from tests.support.phone import put, results
 
     mutation = put("ticket", str(uuid.uuid4()), {"category": "water", "description": "送两桶水"})
     r = client.post("/api/v1/sync", headers=auth(place["resident"]), json={

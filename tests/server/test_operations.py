@@ -14,7 +14,7 @@ from server.errors import Forbidden, NotFound, ValidationFailed
 from server.operations import checklists, service
 from server.operations.models import Inspection, WorkPlanItem
 from tests.factories import make_community, make_inspection, make_plan_item, make_user
-from tests.server.test_console_pages import csrf_of, log_in
+from tests.support.console import csrf_of, log_in
 
 NOV = date(2026, 11, 1)
 TODAY = today_in(DEFAULT_TIMEZONE)
