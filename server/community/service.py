@@ -63,7 +63,7 @@ def _household_update(session: Session, user: User, household: Household, change
                     changes.get("grid_id", household.grid_id))
 
 
-def _apply_consent(person_consent: bool, values: dict, *, was_consenting: bool) -> None:
+def apply_consent(person_consent: bool, values: dict, *, was_consenting: bool) -> None:
     """Phone and year of birth are kept only with the person's consent (PIPL).
 
     Withdrawing consent erases them; setting them without consent is refused.
@@ -81,11 +81,11 @@ def _apply_consent(person_consent: bool, values: dict, *, was_consenting: bool) 
 
 
 def _person_create(session: Session, user: User, values: dict) -> None:
-    _apply_consent(values.get("consent", False), values, was_consenting=False)
+    apply_consent(values.get("consent", False), values, was_consenting=False)
 
 
 def _person_update(session: Session, user: User, person: Person, changes: dict) -> None:
-    _apply_consent(changes.get("consent", person.consent), changes, was_consenting=person.consent)
+    apply_consent(changes.get("consent", person.consent), changes, was_consenting=person.consent)
     if person.consent and changes.get("consent") is False:
         erase_conflicting_values(session, rtype="person", record_id=person.id, fields=["phone", "birth_year"])
 
