@@ -1,7 +1,7 @@
 """What every write of a replicated record must do, in one place: its version, when it changed, its
 place in the change order (`seq`: without a new one, phones never see the change) and its kept wire
 form. Every writer of a replicated row calls `created` or `changed`; the test suite fails a flush
-that changes a replicated row any other way (tests/conftest.py).
+that changes a replicated row any other way (tests/support/app.py).
 
 The audit event of the write is the service layer's (server/resources/service.py `_audit`), which
 knows who wrote and by which channel.

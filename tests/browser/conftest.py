@@ -10,7 +10,8 @@ import pytest
 from server import create_app
 from server.extensions import db
 from server.notify.api import release_waiters
-from tests.conftest import base_config, need, serving
+from tests.support.app import base_config, serving
+from tests.support.needs import need
 from tests.factories import PASSWORD
 
 CHROMIUM = os.environ.get("GUANJIA_CHROMIUM", "/usr/bin/chromium")

@@ -29,7 +29,7 @@ from pywebpush import WebPushException, webpush
 from server import ROOT, create_app
 from server.extensions import db
 from server.notify import vapid as vapid_keys
-from tests.conftest import TEST_DATA_KEY, base_config, serving
+from tests.support.app import TEST_DATA_KEY, base_config, serving
 from tests.factories import PASSWORD, auth, make_community, make_grid, make_household, make_user
 from tests.support.pushservice import VapidKey, unb64url
 from tests.support.site import ReportingSite

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import fresh_database
+from tests.support.app import fresh_database
 from tests.support.phone import PHONE_A, PHONE_B, delete, put
 from tests.support.sync_backends import MemoryBackend, ServerBackend, new_id
 

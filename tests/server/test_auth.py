@@ -11,7 +11,7 @@ from server.auth.models import Device, LoginFailure
 from server.extensions import db
 from server.auth.service import hash_token
 from server.records import utcnow
-from tests.conftest import base_config
+from tests.support.app import base_config
 from tests.factories import PASSWORD, auth, make_user
 
 

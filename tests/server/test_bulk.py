@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from server import bulk
 from server.audit.models import AuditEvent
 from server.community.models import Community, Person
-from tests.conftest import statements_sent
+from tests.support.app import statements_sent
 from tests.factories import make_community, make_grid, make_household, make_user
 
 SHANGHAI = timezone(timedelta(hours=8))

@@ -15,7 +15,8 @@ from server.extensions import db
 from server.resources import service
 from server.syncing import store as sync_store
 from server import create_app
-from tests.conftest import POSTGRES_URL, base_config, empty_postgres_database, need, statements_sent
+from tests.support.app import POSTGRES_URL, base_config, empty_postgres_database, statements_sent
+from tests.support.needs import need
 from tests.factories import make_community, make_grid, make_household, make_user
 from tests.support.phone import PHONE_B, Phone, put
 

@@ -11,7 +11,7 @@ from server import create_app
 from server.community.models import Person
 from server.crypto import DataKeyError
 from server.extensions import db
-from tests.conftest import base_config
+from tests.support.app import base_config
 from tests.factories import auth, make_community, make_grid, make_household, make_person, make_user
 
 PHONE = "13912345678"

@@ -19,7 +19,8 @@ from server.community.models import Community, Grid, Household, Person
 from server.extensions import db
 from server.tickets.models import Ticket
 from server.visits.models import Touchpoint, Visit
-from tests.conftest import POSTGRES_URL, base_config, need
+from tests.support.app import POSTGRES_URL, base_config
+from tests.support.needs import need
 from tests.factories import make_community, make_user
 
 DEMO_USERS = {"butler1": "butler", "butler2": "butler", "butler3": "butler",

@@ -10,7 +10,8 @@ from server import create_app
 from server.community.models import Household, Person
 from server.extensions import db
 from server.visits.models import Visit
-from tests.conftest import POSTGRES_URL, base_config, need
+from tests.support.app import POSTGRES_URL, base_config
+from tests.support.needs import need
 from tests.factories import (auth, token_for, make_community, make_grid, make_household, make_person, make_user,
                              make_visit)
 

@@ -118,7 +118,7 @@ def test_a_viewer_with_hidden_fields_is_sent_the_columns_without_them(app, clien
 
 
 def test_the_tests_own_check_catches_a_kept_form_that_is_not_the_record(app, client, world):
-    assert app.config["SYNC_CHECK_KEPT_WIRE"]  # on in every test of the suite (tests/conftest.py)
+    assert app.config["SYNC_CHECK_KEPT_WIRE"]  # on in every test of the suite (tests/support/app.py)
     vid = world["visit"].id
     set_kept(Visit, vid, json.dumps({**columns_dump("visit", vid), "satisfaction": 1}))
     assert Phone(client, world["b1"]).sync().status_code == 500

@@ -31,7 +31,8 @@ from server.auth.service import hash_token
 from server.extensions import db
 from server.notify.live import APPLICATION_NAME, Hub, release_waiters
 from server.records import new_id
-from tests.conftest import POSTGRES_URL, TEST_DATA_KEY, base_config, need
+from tests.support.app import POSTGRES_URL, TEST_DATA_KEY, base_config
+from tests.support.needs import need
 from tests.factories import auth, make_community, make_grid, make_household, make_user
 from tests.server.test_push_api import long_poll_in_background
 

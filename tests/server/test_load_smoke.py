@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import POSTGRES_URL, need
+from tests.support.app import POSTGRES_URL
+from tests.support.needs import need
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parent.parent.parent

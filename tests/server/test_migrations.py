@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 
 from server import MIGRATIONS, create_app
 from server.extensions import db
-from tests.conftest import base_config, empty_postgres_database
+from tests.support.app import base_config, empty_postgres_database
 
 CATALOGUE = {"water", "move_in", "cleaning", "repair", "custody"}
 

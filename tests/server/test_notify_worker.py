@@ -320,7 +320,7 @@ def test_a_worker_process_killed_mid_send_loses_nothing_and_a_restarted_one_send
     import sys
     import time
 
-    from tests.conftest import TEST_DATA_KEY
+    from tests.support.app import TEST_DATA_KEY
 
     if database_url.startswith("sqlite"):
         session.get_bind().dispose()  # let the worker process write the file

@@ -14,7 +14,7 @@ from server.notify.live import Hub, release_waiters
 from server.notify.models import PushSubscription
 from server.notify.subscriptions import DEFAULT_ALLOWED_HOSTS, endpoint_problem
 from tests.factories import auth, make_community, make_grid, make_household, make_user, token_for
-from tests.conftest import statements_sent
+from tests.support.app import statements_sent
 from tests.server.test_notify_outbox import AUTH, P256DH
 
 
@@ -56,7 +56,7 @@ def test_without_a_key_push_is_unavailable_in_the_user_s_language(client):
 
 def test_a_broken_key_file_stops_the_app_loudly(tmp_path, database_url):
     from server import create_app
-    from tests.conftest import base_config
+    from tests.support.app import base_config
 
     config = base_config(tmp_path, database_url)
     (tmp_path / "instance").mkdir()
@@ -253,7 +253,7 @@ def test_an_old_cursor_from_before_the_upgrade_is_answered_like_none(client, pla
 def test_an_event_written_while_no_server_runs_reaches_the_app_that_resumes(app, client, place, tmp_path,
                                                                             database_url):
     from server import create_app
-    from tests.conftest import base_config
+    from tests.support.app import base_config
 
     headers = auth(place["butler"])
     cursor = client.get("/api/v1/notifications", headers=headers).get_json()["cursor"]

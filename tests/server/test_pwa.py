@@ -11,7 +11,7 @@ import pytest
 from server import create_app
 from server.extensions import db
 from server.pwa import PWA_DIR, read_shell, shell_for
-from tests.conftest import base_config
+from tests.support.app import base_config
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MASKABLE_SAFE_RADIUS = 0.4  # of the width, around the centre (the W3C manifest spec's safe zone)

@@ -14,8 +14,8 @@ from server.records import utcnow
 from server.syncing.changes import high_water, purge_tombstones
 from server.syncing.models import SyncConflict
 from server.visits.models import Visit
-from tests.conftest import base_config, statements_sent
-from tests.conftest import database_url_and_walks as database_url  # noqa: F401 - also walking households
+from tests.support.app import base_config, statements_sent
+from tests.support.app import database_url_and_walks as database_url  # noqa: F401 - also walking households
 from tests.factories import (auth, make_community, make_grid, make_household, make_person, make_ticket,
                              make_user, make_visit)
 from tests.support.phone import PHONE_A, PHONE_B, Phone, delete, ids, put, results

@@ -56,7 +56,7 @@ from server.resources.registry import registry
 from server.syncing.changes import purge_tombstones
 from server.syncing.models import SyncConflict, SyncMutation
 from server.visits.models import CHANNELS
-from tests.conftest import database_url_and_walks as database_url  # noqa: F401 - also walking households
+from tests.support.app import database_url_and_walks as database_url  # noqa: F401 - also walking households
 from tests.factories import auth, make_community, make_grid, make_household, make_person, make_user, make_visit
 
 MAX_PAGES = 60  # a pull of these small worlds that needs more pages than this never ends

@@ -20,7 +20,8 @@ import requests
 import sqlalchemy as sa
 
 from bench.load import servers, world
-from tests.conftest import POSTGRES_URL, TEST_DATA_KEY, base_config, need
+from tests.support.app import POSTGRES_URL, TEST_DATA_KEY, base_config
+from tests.support.needs import need
 
 pytestmark = pytest.mark.postgres
 CHINA = timezone(timedelta(hours=8))
