@@ -1,4 +1,5 @@
-"""The sync contract (docs/sync-contract.md) over HTTP, on SQLite and PostgreSQL."""
+"""The sync contract (docs/sync-contract.md) over HTTP, on SQLite and PostgreSQL, as the app keeps it:
+its scopes, roles, grids and residents. The promises every store keeps are in tests/contract."""
 from __future__ import annotations
 
 import json
@@ -108,13 +109,6 @@ def test_an_everyday_sync_keeps_to_its_statements_and_never_reloads_its_user(app
     assert len(sent) <= EVERYDAY_STATEMENTS[dialect], sent
 
 
-def test_a_resent_mutation_is_applied_once_and_answered_the_same(client, world, session):
-    m = put("visit", str(uuid.uuid4()), {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00"})
-    phone = Phone(client, world["b1"])
-    first = results(phone.sync(m))
-    again = results(phone.sync(m))
-    assert again == first
-    assert session.scalar(sa.select(sa.func.count()).select_from(Visit).where(Visit.id == m["id"])) == 1
 
 
 def test_a_resend_after_a_server_restart_is_still_answered_the_same(client, world, database_url, tmp_path):
@@ -132,20 +126,8 @@ def test_a_resend_after_a_server_restart_is_still_answered_the_same(client, worl
     assert results(r) == first
 
 
-def test_another_user_s_mid_does_not_return_their_result(client, world):
-    m = put("visit", str(uuid.uuid4()), {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00"})
-    results(Phone(client, world["b1"]).sync(m))
-    (result,) = results(Phone(client, world["b2"]).sync(m))
-    assert result["status"] == "rejected"
 
 
-def test_mutations_apply_in_the_order_sent(client, world, session):
-    vid = str(uuid.uuid4())
-    answer = results(Phone(client, world["b1"]).sync(
-        put("visit", vid, {"household_id": world["h1"].id, "visited_at": "2026-11-27T09:15:02+08:00", "notes": "一"}),
-        put("visit", vid, {"notes": "二"}, base=1)))
-    assert [r["version"] for r in answer] == [1, 2]
-    assert session.get(Visit, vid).notes == "二"
 
 
 def test_one_bad_record_is_rejected_with_typed_errors_and_the_rest_apply(client, world, session):
@@ -194,13 +176,6 @@ def test_a_field_the_role_may_not_write_is_rejected(client, world):
 
 # ---- merge and conflicts -----------------------------------------------------------------------
 
-def test_two_phones_changing_different_fields_both_survive(client, world, session):
-    hid = world["h1"].id
-    results(Phone(client, world["b1"], PHONE_A).sync(put("household", hid, {"notes": "甲"}, base=1)))
-    (result,) = results(Phone(client, world["b1"], PHONE_B).sync(put("household", hid, {"status": "rented"}, base=1)))
-    assert result["status"] == "merged"
-    session.expire_all()
-    assert (world["h1"].notes, world["h1"].status) == ("甲", "rented")
 
 
 def test_the_same_field_from_two_people_is_a_conflict_nothing_is_lost(client, world, session):
@@ -284,10 +259,6 @@ def test_a_delete_reaches_other_phones_as_a_tombstone(client, world):
     assert {"type": "person", "id": world["person"].id, "op": "delete", "version": 2} in changes
 
 
-def test_a_forged_cursor_is_answered_with_a_full_resend(client, world):
-    body = Phone(client, world["b1"]).sync(cursor="eyJzZXEiOjF9.forged").get_json()
-    assert body["reset"] is True
-    assert world["h1"].id in ids(body["changes"])
 
 
 def test_a_cursor_older_than_the_tombstone_horizon_is_reset(client, world, session):
