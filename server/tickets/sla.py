@@ -22,7 +22,7 @@ from server.tickets.models import CATEGORIES, Ticket
 
 WAITING = ("new", "dispatched")  # not yet accepted
 IN_HAND = ("accepted", "in_progress")  # accepted, not yet resolved
-# Hours to resolve by category: the defaults for repairs and complaints; the rest as repairs.
+# Hours to resolve by category: a repair within a day, a complaint within three; the rest as repairs.
 DEFAULT_RESOLVE_HOURS = {"repair": 24, "complaint": 72, "cleaning": 24, "water": 24, "custody": 24, "other": 24}
 
 
