@@ -4,6 +4,7 @@
 import { h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";
 import * as store from "../store.js";
+import { CATEGORIES } from "../ticket-categories.js";
 import { KINDS as CHECKIN_KINDS } from "./checkin-logic.js";
 import { CHANNELS, HOUSEHOLD_STATUSES, RELATIONS, VISIT_KINDS, addressLabel, label } from "./common.js";
 
@@ -84,7 +85,6 @@ extend({
   },
 });
 
-export const CATEGORIES = ["repair", "complaint", "cleaning", "water", "custody", "other"];
 const TICKET_STATUSES = ["new", "dispatched", "accepted", "in_progress", "resolved", "closed", "cancelled"];
 const ORDER_STATUSES = ["placed", "confirmed", "delivered", "cancelled"];
 
