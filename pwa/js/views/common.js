@@ -18,7 +18,7 @@ extend({
       call: "拨打",
       never: "从未走访", overdue: "逾期", due_soon: "{n}天内到期", due_today: "今天到期",
       tag_input: "输入后点“添加”", tags: "标签",
-      // Value labels as the tickets and sync screens word them (common-sync.js): one value, one name.
+      // Value labels as the tickets and sync screens word them (wording.js): one value, one name.
       status: { self_occupied: "自住", rented: "出租", vacant: "空置", custody: "托管" },
       relation: { owner: "业主", family: "家属", tenant: "租户", other: "其他" },
       kind: { routine: "例行走访", new_owner: "新业主", follow_up: "回访", complaint: "投诉", emergency: "突发事件",

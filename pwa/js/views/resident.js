@@ -11,7 +11,7 @@ import { h } from "../dom.js";
 import { day, extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { CATEGORIES, HINTS as CATEGORY_HINTS } from "../ticket-categories.js";
-import { categoryLabel, reason, when } from "./common-sync.js";
+import { categoryLabel, reason, when } from "./wording.js";
 import { addressLabel, label, productCode, productName, unitName } from "./common.js";
 import {
   clampQuantity, isOpenRequest, newestFirst, orderCancellable, progress, publishedNotices, ticketActions,

@@ -6,7 +6,7 @@ import { h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { CATEGORIES } from "../ticket-categories.js";
-import { addressOf, ago, categoryLabel, householdAddress, reason, stateMark, statusLabel, when } from "./common-sync.js";
+import { addressOf, ago, categoryLabel, householdAddress, reason, stateMark, statusLabel, when } from "./wording.js";
 import { isOpenTicket } from "./common.js";
 
 extend({

@@ -1,5 +1,6 @@
-// Helpers shared by the tickets and sync screens: how records, fields and values read to people.
-// Pure reading (store.get, t); no writes and no DOM beyond h().
+// How records read to people, for the tickets, sync and resident screens: field and type names, values
+// (labels of choices, dates, lists), times ("3天前"), the server's reasons for a refusal, and a
+// record's sync mark. Pure reading (store.get, t); no writes and no DOM beyond h().
 
 import { h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";

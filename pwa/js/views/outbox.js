@@ -1,5 +1,6 @@
-// 同步 Sync (#/sync): what is still on this phone only, when it last reached the server, what the
-// server refused (fix and resend, or discard), conflicts to settle field by field, and logging out.
+// 同步 Sync (#/sync), the phone's outbox in view: what is still on this phone only, when it last
+// reached the server, what the server refused (fix and resend, or discard), conflicts to settle field
+// by field; then push notifications and the account (logging out). A resident's 我的 tab too.
 
 import { h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";
@@ -9,7 +10,7 @@ import * as store from "../store.js";
 import * as sync from "../sync.js";
 import {
   ago, choicesFor, fieldLabel, householdAddress, householdIdOf, isMe, reason, showValue, typeLabel, when,
-} from "./common-sync.js";
+} from "./wording.js";
 
 extend({
   "zh-CN": {
