@@ -9,7 +9,11 @@ import * as session from "../session.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 import {
-  ago, choicesFor, fieldLabel, householdAddress, householdIdOf, isMe, reason, showValue, typeLabel, when,
+  changeFields, choiceOptions, conflictsInOrder, conflictsSignature, editText, editorKind, fieldErrors, generalErrors,
+  parseEdit, refusedInOrder, refusedSignature, sameValue, sidesOf, statusLine as statusCase,
+} from "./outbox-logic.js";
+import {
+  ago, choicesFor, fieldLabel, householdAddress, householdIdOf, reason, showValue, typeLabel, when,
 } from "./wording.js";
 
 extend({
@@ -75,16 +79,12 @@ export function syncView(root, _route, { rerender }) {
   const drafts = new Map(); // mid -> {field: text typed so far}
 
   function statusLine(status, online, unsent) {
-    if (status.running) return t("outbox.running");
-    if (status.outdated) return t("outbox.outdated");
-    if (!online && unsent) return t("outbox.offline_wait");
-    if (status.lastError && status.failures) {
-      const time = status.retryAt ? new Date(status.retryAt).toLocaleTimeString(lang()) : null;
+    const line = statusCase({ status, online, unsent, refused: store.rejected().length });
+    if (line.key === "failed") {
+      const time = line.retryAt ? new Date(line.retryAt).toLocaleTimeString(lang()) : null;
       return t("outbox.failed") + (time ? t("outbox.retry_at", { time }) : "");
     }
-    if (unsent) return t("outbox.waiting");
-    const refused = store.rejected().length;
-    return refused ? t("outbox.needs_you", { n: refused }) : t("outbox.all_sent");
+    return t(`outbox.${line.key}`, line.params);
   }
 
   function drawStatus() {
@@ -110,8 +110,8 @@ export function syncView(root, _route, { rerender }) {
   }
 
   function drawRejected(force = false) {
-    const rejected = store.rejected().sort((a, b) => (a.n ?? 0) - (b.n ?? 0));
-    const signature = JSON.stringify(rejected.map((m) => [m.mid, m.fields, m.errors]));
+    const rejected = refusedInOrder(store.rejected());
+    const signature = refusedSignature(rejected);
     if (!force && signature === seen.rejected) return;
     seen.rejected = signature;
     for (const mid of drafts.keys()) if (!rejected.some((m) => m.mid === mid)) drafts.delete(mid);
@@ -122,22 +122,21 @@ export function syncView(root, _route, { rerender }) {
   }
 
   function rejectedCard(m) {
-    const fields = m.op === "delete" ? {} : m.fields ?? {};
+    const fields = changeFields(m);
     const errors = m.errors ?? [];
-    const fieldOf = (e) => String(e.field ?? "").split(".").pop(); // "mutations.0.fields.x" from a 422 too
     const draft = drafts.get(m.mid) ?? {};
     drafts.set(m.mid, draft);
     const reasonItem = (e, tag) => h(tag, { class: "error", "data-code": e.code, "data-testid": "reason" }, reason(e));
     // The form: one input per field the change carried, as typed; the fields the server named stand out.
     const inputs = Object.entries(fields).map(([field, value]) => {
-      const own = errors.filter((e) => fieldOf(e) === field);
+      const own = fieldErrors(errors, field);
       return h("label", { class: own.length ? "field invalid" : "field" },
         h("span", {}, fieldLabel(field)),
         editor(m.type, field, value, draft, own.length > 0),
         Array.isArray(value) ? h("small", { class: "muted" }, t("outbox.list_hint")) : null,
         own.map((e) => reasonItem(e, "small")));
     });
-    const general = errors.filter((e) => !(fieldOf(e) in fields));
+    const general = generalErrors(errors, fields);
     const formError = h("p", { class: "error", role: "alert", hidden: true });
     const form = h("form", { class: "fix", "data-testid": "fix-form", novalidate: true, onsubmit: resend },
       m.op === "delete" ? h("p", {}, t("outbox.delete_op")) : inputs,
@@ -186,9 +185,8 @@ export function syncView(root, _route, { rerender }) {
   }
 
   function drawConflicts(force = false) {
-    const conflicts = store.openConflicts()
-      .sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
-    const signature = JSON.stringify(conflicts.map((c) => [c, store.state("conflict", c.id)]));
+    const conflicts = conflictsInOrder(store.openConflicts());
+    const signature = conflictsSignature(conflicts, (id) => store.state("conflict", id));
     if (!force && signature === seen.conflicts) return;
     seen.conflicts = signature;
     conflictBox.replaceChildren(conflicts.length ? h("section", { class: "card" },
@@ -210,7 +208,7 @@ export function syncView(root, _route, { rerender }) {
     return h("article", { class: "conflict", "data-testid": "conflict", "data-id": c.id, "data-state": state },
       h("h4", {}, recordTitle(c.record_type, c.record_id, { household_id: c.household_id })),
       h("p", {}, t("outbox.field"), " ", h("strong", { "data-testid": "conflict-field" }, fieldLabel(c.field))),
-      h("div", { class: "sides" }, sidesOf(c).map(side)),
+      h("div", { class: "sides" }, sidesOf(c, store.meta.user?.id).map((s) => side({ ...s, label: t(`outbox.${s.label}`) }))),
       state === "pending" ? h("p", { class: "mark pending", "data-testid": "conflict-pending" },
         t("outbox.chosen_wait", { value: showValue(c.field, c.chosen) })) : null,
       state === "rejected" ? h("p", { class: "error" }, t("outbox.settle_refused")) : null);
@@ -323,26 +321,11 @@ function recordTitle(type, id, fields = {}) {
   return parts.join(" · ");
 }
 
-/** Mine first, then theirs; when both are this user's (two phones), told apart by which synced later. */
-export function sidesOf(c) {
-  const kept = { which: "kept", value: c.kept?.value ?? null, at: c.kept?.at ?? null, mine: isMe(c.kept?.user_id) };
-  const other = { which: "other", value: c.other?.value ?? null, at: null, mine: isMe(c.other?.user_id) };
-  const as = (s, side, label) => ({ ...s, side, label: t(label) });
-  if (kept.mine && other.mine) return [as(kept, "later", "outbox.mine_later"), as(other, "earlier", "outbox.mine_earlier")];
-  if (kept.mine) return [as(kept, "mine", "outbox.mine"), as(other, "theirs", "outbox.theirs")];
-  if (other.mine) return [as(other, "mine", "outbox.mine"), as(kept, "theirs", "outbox.theirs")];
-  return [as(kept, "kept", "outbox.kept"), as(other, "replaced", "outbox.replaced")];
-}
-
-function sameValue(a, b) {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
-
-const LONG_TEXT = new Set(["notes", "description", "resolution_note", "summary", "note", "rating_comment"]);
-
 /** An input for one field of a refused change, filled with what the user typed (or is typing). */
 function editor(type, field, value, draft, bad) {
-  if (/_id$/.test(field) && typeof value === "string" && !bad) {
+  const choices = typeof value === "string" ? choicesFor(type, field) : null;
+  const kind = editorKind(field, value, { choices, bad });
+  if (kind === "reference") {
     // An id chosen elsewhere (the household, …): shown as what it names, sent back unchanged.
     const shown = field === "household_id" ? householdAddress(value) : value;
     const kept = h("input", { type: "hidden", name: field });
@@ -351,59 +334,22 @@ function editor(type, field, value, draft, bad) {
   }
   const remember = (event) => { draft[field] = event.target.value; };
   const attrs = { name: field, "aria-invalid": bad ? "true" : false, "data-field": field, oninput: remember };
-  const choices = typeof value === "string" ? choicesFor(type, field) : null;
   let el;
-  if (choices) {
-    const options = choices.includes(value) ? choices : [value, ...choices]; // keep what was typed, even if wrong
+  if (kind === "choice") {
     el = h("select", { ...attrs, onchange: remember },
-      options.map((c) => h("option", { value: c }, showValue(field, c))));
-  } else if (typeof value === "boolean") {
+      choiceOptions(choices, value).map((c) => h("option", { value: c }, showValue(field, c))));
+  } else if (kind === "boolean") {
     el = h("select", { ...attrs, onchange: remember },
       h("option", { value: "true" }, t("wording.yes")), h("option", { value: "false" }, t("wording.no")));
-  } else if (typeof value === "number") {
+  } else if (kind === "number") {
     el = h("input", { ...attrs, type: "number", inputmode: "decimal", step: "any" });
-  } else if (value !== null && typeof value === "object" && !isPlainList(value)) {
+  } else if (kind === "json") {
     el = h("textarea", { ...attrs, rows: 4, spellcheck: "false" });
-  } else if (LONG_TEXT.has(field) || (typeof value === "string" && (value.length > 60 || value.includes("\n")))) {
+  } else if (kind === "long") {
     el = h("textarea", { ...attrs, rows: 3 });
   } else {
     el = h("input", { ...attrs, type: "text" });
   }
   el.value = field in draft ? draft[field] : editText(value);
   return el;
-}
-
-function isPlainList(value) {
-  return Array.isArray(value) && value.every((v) => typeof v === "string" || typeof v === "number");
-}
-
-/** A value as text to edit. */
-export function editText(value) {
-  if (value === null || value === undefined) return "";
-  if (isPlainList(value)) return value.join("、");
-  if (typeof value === "object") return JSON.stringify(value, null, 1);
-  return String(value);
-}
-
-/** Text back to a value of the type the field had; throws when it cannot be read. */
-export function parseEdit(original, text) {
-  const raw = String(text ?? "");
-  const trimmed = raw.trim();
-  if (typeof original === "boolean") return trimmed === "true";
-  if (typeof original === "number") {
-    if (trimmed === "") return null;
-    const n = Number(trimmed);
-    if (!Number.isFinite(n)) throw new Error("not a number");
-    return n;
-  }
-  if (isPlainList(original)) {
-    const items = trimmed.split(/[、,，;；]\s*/).map((s) => s.trim()).filter(Boolean);
-    return original.length && original.every((v) => typeof v === "number") ? items.map(Number) : items;
-  }
-  if (original !== null && typeof original === "object") return trimmed === "" ? null : JSON.parse(trimmed);
-  if (original === null || original === undefined) {
-    if (trimmed === "") return null;
-    return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : raw; // a number left empty before
-  }
-  return raw;
 }

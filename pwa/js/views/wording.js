@@ -196,6 +196,3 @@ export function stateMark(type, id) {
   return h("span", { class: `mark ${state}`, "data-state": state },
     state === "rejected" ? t("wording.rejected") : t("wording.pending"));
 }
-
-/** Whether the signed-in user is this user id. */
-export const isMe = (userId) => Boolean(userId) && userId === store.meta.user?.id;
