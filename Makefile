@@ -55,7 +55,7 @@ test: install-load
 # no GUANJIA_TEST_POSTGRES_URL given, a throwaway server is started for the run when one is installed.
 # The wire part (bench/wire.py; BENCH_ONLY=wire for it alone) times sync over HTTP against gunicorn as
 # `make run` starts it, on a durable throwaway PostgreSQL of its own, beside the PouchDB peer benchmark
-# (BENCH_PEER, default ../shared/peer, run with node after `npm ci`); without node, npm or the peer it fails.
+# (bench/pouchdb-peer, or BENCH_PEER; run with node after `npm ci`); without node, npm or the peer it fails.
 bench: install-test
 	@if [ -z "$$GUANJIA_TEST_POSTGRES_URL" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  eval "$$(scripts/throwaway-postgres start)" && \

@@ -16,7 +16,7 @@ Environment:
                                  bench/notify.py; console = bench/console.py; phone = bench/browser.py
                                  (BENCH_BROWSER=0 still skips it); wire = bench/wire.py, which needs
                                  PostgreSQL's binaries, node and npm, and fails without them
-  BENCH_PEER=../shared/peer      the PouchDB peer benchmark's folder for the wire part (relative to the
+  BENCH_PEER=bench/pouchdb-peer  the PouchDB peer benchmark's folder for the wire part (relative to the
                                  repository root; read-only: copied, then `npm ci` and `node bench.js`)
 """
 from __future__ import annotations

@@ -3,8 +3,8 @@
 The peer benchmark is a folder of its own (`bench.js`, `server.js`, `gen.js` and a lockfile): a PouchDB
 client and an express-pouchdb server, two node processes on 127.0.0.1, pushing 10,000 visits in
 batches of 500, bootstrapping 28,000 documents and pulling 100 new ones incrementally. Its folder is
-named by BENCH_PEER (default: `../shared/peer`, relative to the repository root). It is treated as
-read-only: it is copied to a temp folder, `npm ci` installs the pinned packages there, and
+bench/pouchdb-peer/ (its README holds its method and reference figures), or the folder named by
+BENCH_PEER (relative to the repository root). It is treated as read-only: it is copied to a temp folder, `npm ci` installs the pinned packages there, and
 `SKIP_BIG=1 node bench.js` runs (the 200,000-visit part is left out; it takes minutes). The last
 line it prints that is a JSON object holds its medians.
 
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = "../shared/peer"
+DEFAULT = "bench/pouchdb-peer"
 # Its figures (seconds) that the wire part sets Guanjia's beside.
 FIGURES = ("push_10k_s", "bootstrap_28k_s", "incremental_100_at_28k_s")
 

@@ -144,3 +144,14 @@ def register(app: Flask) -> None:
         click.echo("演示数据已创建。Demo data created." if created else "演示数据已存在。Demo data already present.")
         click.echo(f"演示账号 Demo logins (password {demo.DEMO_PASSWORD}): "
                    "butler1 butler2 butler3 supervisor1 admin1 resident1 resident2")
+
+    @app.cli.command("pwa-categories")
+    def pwa_categories() -> None:
+        """Write pwa/js/ticket-categories.js from the server's list of ticket categories
+        (server/tickets/categories.py), after changing that list."""
+        from server.pwa import PWA_DIR
+        from server.tickets import categories
+
+        path = PWA_DIR / categories.PWA_MODULE
+        path.write_text(categories.pwa_module(), encoding="utf-8")
+        click.echo(f"wrote {path}")

@@ -23,6 +23,7 @@ from server.console.auth import CSRF_FIELD, csrf_token
 from server.console.words import TEXT
 from server.errors import ApiError, ValidationFailed
 from server.extensions import db
+from server.tickets import categories as ticket_categories
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static")
@@ -51,10 +52,7 @@ def pick(item) -> str:
 
 
 # Codes the figures keep as codes (figures.py), as people read them; the same words as the PWA's.
-CATEGORIES: dict[str, tuple[str, str]] = {
-    "repair": ("报修", "Repair"), "complaint": ("投诉", "Complaint"), "cleaning": ("保洁", "Cleaning"),
-    "water": ("桶装水", "Bottled water"), "custody": ("房屋托管", "Property custody"), "other": ("其他", "Other"),
-}
+CATEGORIES: dict[str, tuple[str, str]] = ticket_categories.NAMES
 CODES = {"status": i18n.TICKET_STATES, "category": CATEGORIES}
 
 

@@ -17,11 +17,11 @@ from server.notify import live
 from server.notify.models import Delivery, Notification, PushSubscription, Recipient, Webhook
 from server.records import utcnow
 from server.syncing.changes import next_seq
+from server.tickets import categories
 from server.tickets.models import Ticket
 
 # Names of categories in a notification's title (the title is Chinese, as the phones show it).
-CATEGORY_TITLES = {"repair": "报修", "complaint": "投诉", "cleaning": "保洁", "water": "桶装水",
-                   "custody": "房屋托管", "other": "其他"}
+CATEGORY_TITLES = {code: zh for code, (zh, _en) in categories.NAMES.items()}
 # What a community's webhook (a group chat) hears: new and late tickets, not every update.
 WEBHOOK_EVENTS = frozenset({"ticket.created", "ticket.escalated"})
 

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
 from server.records import KeepsWire, Synced, Tracked, UTCDateTime, enum, index_change_order, index_household_changes, new_id, utcnow
+from server.tickets import categories
 
-CATEGORIES = ("repair", "complaint", "cleaning", "water", "custody", "other")
+CATEGORIES = categories.CODES  # defined, with their names, in server/tickets/categories.py
 STATUSES = ("new", "dispatched", "accepted", "in_progress", "resolved", "closed", "cancelled")
 
 

@@ -249,3 +249,19 @@ def test_text_files_are_sent_gzipped_to_browsers_that_accept_it(client, path):
 def test_images_are_not_gzipped(client):
     r = client.get("/icons/icon-192.png", headers={"Accept-Encoding": "gzip"})
     assert r.status_code == 200 and "Content-Encoding" not in r.headers
+
+
+def test_the_app_names_the_ticket_categories_of_the_server_s_one_list():
+    from server.tickets import categories
+
+    on_disk = (PWA_DIR / categories.PWA_MODULE).read_text(encoding="utf-8")
+    assert on_disk == categories.pwa_module(), (
+        f"pwa/{categories.PWA_MODULE} differs from server/tickets/categories.py: "
+        "run `flask --app server pwa-categories`")
+    assert f"export const CATEGORIES = {json.dumps(list(categories.CODES))};" in on_disk
+
+
+def test_the_ticket_categories_are_precached_with_the_shell(pwa_dir):
+    from server.tickets import categories
+
+    assert "/" + categories.PWA_MODULE in read_shell(pwa_dir).paths

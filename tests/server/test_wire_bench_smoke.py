@@ -84,3 +84,11 @@ def test_the_peer_part_fails_loudly_without_its_folder_or_node(monkeypatch, tmp_
     monkeypatch.setattr(peer.shutil, "which", lambda name: None)
     with pytest.raises(peer.PeerError, match="node and npm"):
         peer.run()
+
+
+def test_the_peer_benchmark_is_kept_in_the_repository(monkeypatch):
+    monkeypatch.delenv("BENCH_PEER", raising=False)
+    source = peer.folder()
+    assert source == peer.ROOT / "bench" / "pouchdb-peer"
+    for name in ("bench.js", "server.js", "gen.js", "package.json", "package-lock.json", "README.md"):
+        assert (source / name).is_file(), name

@@ -4,6 +4,7 @@
 import { h } from "../dom.js";
 import { day, extend, lang, t } from "../i18n.js";
 import * as store from "../store.js";
+import { NAMES as CATEGORY_NAMES } from "../ticket-categories.js";
 
 extend({
   "zh-CN": {
@@ -17,7 +18,7 @@ extend({
       call: "拨打",
       never: "从未走访", overdue: "逾期", due_soon: "{n}天内到期", due_today: "今天到期",
       tag_input: "输入后点“添加”", tags: "标签",
-      // Value labels as the tickets and sync screens word them (common-sync.js): one value, one name.
+      // Value labels as the tickets and sync screens word them (wording.js): one value, one name.
       status: { self_occupied: "自住", rented: "出租", vacant: "空置", custody: "托管" },
       relation: { owner: "业主", family: "家属", tenant: "租户", other: "其他" },
       kind: { routine: "例行走访", new_owner: "新业主", follow_up: "回访", complaint: "投诉", emergency: "突发事件",
@@ -25,8 +26,7 @@ extend({
       channel: { lobby: "大堂", phone: "电话", wechat: "微信", visit: "上门", other: "其他" },
       ticket_status: { new: "新建", dispatched: "已派单", accepted: "已接单", in_progress: "处理中",
                        resolved: "已解决", closed: "已关闭", cancelled: "已取消" },
-      ticket_category: { repair: "报修", complaint: "投诉", cleaning: "保洁", water: "桶装水", custody: "房屋托管",
-                         other: "其他" },
+      ticket_category: CATEGORY_NAMES["zh-CN"], // the server's list (ticket-categories.js)
       order_status: { placed: "已下单", confirmed: "已确认", delivered: "已送达", cancelled: "已取消" },
       unit_name: {},
     },
@@ -49,8 +49,7 @@ extend({
       channel: { lobby: "Lobby", phone: "Phone", wechat: "WeChat", visit: "Visit", other: "Other" },
       ticket_status: { new: "New", dispatched: "Dispatched", accepted: "Accepted", in_progress: "In progress",
                        resolved: "Resolved", closed: "Closed", cancelled: "Cancelled" },
-      ticket_category: { repair: "Repair", complaint: "Complaint", cleaning: "Cleaning", water: "Bottled water",
-                         custody: "Property custody", other: "Other" },
+      ticket_category: CATEGORY_NAMES.en,
       order_status: { placed: "Placed", confirmed: "Confirmed", delivered: "Delivered", cancelled: "Cancelled" },
       unit_name: { 桶: "bottle", 次: "job", 小时: "hour", 月: "month" },
     },

@@ -9,6 +9,10 @@ import {
   HOUSEHOLD_STATUSES, RELATIONS, addressLabel, changed, dateLabel, dueMark, label, lastVisitOf, notFound,
   peopleOf, phoneField, productCode, productName, syncMark, tagEditor, tagList, toast, visitDue,
 } from "./common.js";
+import {
+  CYCLE_DAYS, FIRST_BIRTH_YEAR, HOUSEHOLD_TAGS, PERSON_TAGS, cycleDays, excerpt, newPersonRelation, ordersNewestFirst,
+  personFields, personProblem, problemCount, recentTouchpoints, suggestions, ticketsNewestFirst, visitsNewestFirst,
+} from "./household-logic.js";
 
 extend({
   "zh-CN": {
@@ -48,14 +52,6 @@ extend({
   },
 });
 
-const PHONE = /^\+?[0-9][0-9 -]{4,19}$/; // the server's rule (server/community/schemas.py)
-const PERSON_TAGS = ["行动不便", "独居老人", "有小孩", "孕妇", "养宠物"];
-const HOUSEHOLD_TAGS = ["独居老人", "有小孩", "养宠物", "空巢", "租户"];
-const RECENT_TOUCHPOINTS = 5;
-
-const excerpt = (text, n = 40) => (text && text.length > n ? `${text.slice(0, n)}…` : text ?? "");
-const suggestions = (values) => values.map((value) => ({ value, label: value }));
-
 export function householdView(root, route, app) {
   const hid = route.args[0];
   // editing: "household", a person's id or "new-person". A sync while the butler types must not
@@ -90,7 +86,7 @@ export function householdView(root, route, app) {
   function householdCard(household) {
     if (ui.editing === "household") return householdForm(household);
     const last = lastVisitOf(hid);
-    const cycle = household.visit_cycle_days ?? 90;
+    const cycle = household.visit_cycle_days ?? CYCLE_DAYS.default;
     return h("article", { class: "card" },
       h("div", { class: "title-row" },
         h("h2", { "data-testid": "address" }, addressLabel(household)), syncMark("household", hid)),
@@ -111,13 +107,13 @@ export function householdView(root, route, app) {
       h("option", { value: s, selected: (household.status ?? "self_occupied") === s }, label("status", s))));
     const tags = tagEditor({ values: household.tags ?? [], suggestions: suggestions(HOUSEHOLD_TAGS), legend: t("household.tags"), testid: "household-tags" });
     const notes = h("textarea", { name: "notes", rows: 3, maxlength: 5000 }, household.notes ?? "");
-    const cycle = h("input", { name: "visit_cycle_days", type: "number", inputmode: "numeric", min: 1, max: 730,
-                               value: household.visit_cycle_days ?? 90 });
+    const cycle = h("input", { name: "visit_cycle_days", type: "number", inputmode: "numeric", min: CYCLE_DAYS.min,
+                               max: CYCLE_DAYS.max, value: household.visit_cycle_days ?? CYCLE_DAYS.default });
     const error = h("p", { class: "error", role: "alert", hidden: true });
     async function submit(event) {
       event.preventDefault();
-      const days = Number(cycle.value);
-      if (!Number.isInteger(days) || days < 1 || days > 730) return showError(error, t("household.err_cycle"));
+      const days = cycleDays(cycle.value);
+      if (days === null) return showError(error, t("household.err_cycle"));
       const fields = changed(household, { status: status.value, tags: tags.value(), notes: notes.value, visit_cycle_days: days });
       if (Object.keys(fields).length) {
         await store.save("household", hid, fields);
@@ -165,14 +161,14 @@ export function householdView(root, route, app) {
   }
 
   function personForm(p) {
-    const relation0 = peopleOf(hid).some((x) => x.relation === "owner") ? "family" : "owner";
+    const relation0 = newPersonRelation(peopleOf(hid));
     const before = p ?? { name: "", relation: relation0, consent: false, phone: null, birth_year: null, tags: [], notes: "" };
     const name = h("input", { name: "name", required: true, maxlength: 100, value: before.name, autocomplete: "off" });
     const relation = h("select", { name: "relation" }, RELATIONS.map((r) =>
       h("option", { value: r, selected: (before.relation ?? "owner") === r }, label("relation", r))));
     const consent = h("input", { type: "checkbox", name: "consent", checked: Boolean(before.consent), onchange: consentChanged });
     const phone = h("input", { name: "phone", type: "tel", inputmode: "tel", maxlength: 24, value: before.phone ?? "", autocomplete: "off" });
-    const birthYear = h("input", { name: "birth_year", type: "number", inputmode: "numeric", min: 1900,
+    const birthYear = h("input", { name: "birth_year", type: "number", inputmode: "numeric", min: FIRST_BIRTH_YEAR,
                                    max: new Date().getFullYear(), value: before.birth_year ?? "" });
     const tags = tagEditor({ values: before.tags ?? [], suggestions: suggestions(PERSON_TAGS), legend: t("household.tags"), testid: "person-tags" });
     const notes = h("textarea", { name: "notes", rows: 3, maxlength: 5000 }, before.notes ?? "");
@@ -187,21 +183,15 @@ export function householdView(root, route, app) {
     consentChanged();
     async function submit(event) {
       event.preventDefault();
-      const year = birthYear.value ? Number(birthYear.value) : null;
-      const number = phone.value.trim() || null;
-      if (!name.value.trim()) return showError(error, t("household.err_name"));
-      if (number && !PHONE.test(number)) return showError(error, t("household.err_phone"));
-      if (year !== null && (!Number.isInteger(year) || year < 1900 || year > new Date().getFullYear())) {
-        return showError(error, t("household.err_year"));
-      }
-      const next = { name: name.value.trim(), relation: relation.value, consent: consent.checked, tags: tags.value(), notes: notes.value };
-      if (consent.checked || before.consent) Object.assign(next, { phone: number, birth_year: year });
+      const typed = { name: name.value, relation: relation.value, consent: consent.checked, phone: phone.value,
+                      birthYear: birthYear.value, tags: tags.value(), notes: notes.value };
+      const problem = personProblem(typed, new Date().getFullYear());
+      if (problem) return showError(error, t(`household.${problem}`));
+      const next = personFields(typed, { consentBefore: Boolean(before.consent), isNew: !p });
       if (p) {
         const fields = changed(before, next);
         if (Object.keys(fields).length) await store.save("person", p.id, fields);
       } else {
-        if (next.phone === null) delete next.phone;
-        if (next.birth_year === null) delete next.birth_year;
         await store.create("person", { household_id: hid, ...next });
       }
       toast(t("common.saved"));
@@ -222,10 +212,10 @@ export function householdView(root, route, app) {
 
   // ---- history ----------------------------------------------------------------------------------
   function visitsCard() {
-    const visits = store.all("visit", hid).sort((a, b) => Date.parse(b.visited_at) - Date.parse(a.visited_at));
+    const visits = visitsNewestFirst(store.all("visit", hid));
     return h("article", { class: "card" }, h("h3", {}, t("household.visits"), ` (${visits.length})`),
       visits.length ? h("ul", { class: "history", "data-testid": "visits" }, visits.map((v) => {
-        const problems = Object.values(v.checklist ?? {}).filter((item) => item && item.ok === false).length;
+        const problems = problemCount(v);
         return h("li", {}, h("a", { href: `#/visit/${encodeURIComponent(hid)}/${encodeURIComponent(v.id)}`, "data-testid": "visit", "data-id": v.id },
           h("span", { class: "title-row" },
             h("time", { datetime: v.visited_at }, dateLabel(v.visited_at)), h("strong", {}, label("kind", v.kind ?? "routine")),
@@ -237,7 +227,7 @@ export function householdView(root, route, app) {
   }
 
   function touchpointsCard() {
-    const touchpoints = store.all("touchpoint", hid).sort((a, b) => Date.parse(b.at) - Date.parse(a.at)).slice(0, RECENT_TOUCHPOINTS);
+    const touchpoints = recentTouchpoints(store.all("touchpoint", hid));
     if (!touchpoints.length) return null;
     return h("article", { class: "card" }, h("h3", {}, t("household.touchpoints")),
       h("ul", { class: "history", "data-testid": "touchpoints" }, touchpoints.map((tp) => h("li", { "data-testid": "touchpoint" },
@@ -247,7 +237,7 @@ export function householdView(root, route, app) {
   }
 
   function ticketsCard() {
-    const tickets = store.all("ticket", hid).sort((a, b) => String(b.created_at ?? "").localeCompare(String(a.created_at ?? "")));
+    const tickets = ticketsNewestFirst(store.all("ticket", hid));
     return h("article", { class: "card" }, h("h3", {}, t("household.tickets"), ` (${tickets.length})`),
       tickets.length ? h("ul", { class: "history", "data-testid": "tickets" }, tickets.map((tk) => h("li", {},
         h("a", { href: `#/ticket/${encodeURIComponent(tk.id)}` },
@@ -257,7 +247,7 @@ export function householdView(root, route, app) {
   }
 
   function ordersCard() {
-    const orders = store.all("order", hid).sort((a, b) => String(b.created_at ?? "~").localeCompare(String(a.created_at ?? "~")));
+    const orders = ordersNewestFirst(store.all("order", hid));
     const products = new Map(store.all("product").map((p) => [productCode(p), p]));
     return h("article", { class: "card" }, h("h3", {}, t("household.orders"), ` (${orders.length})`),
       orders.length ? h("ul", { class: "history", "data-testid": "orders" }, orders.map((o) => {

@@ -12,7 +12,7 @@ import {
   residentHomeView, residentNoticeView, residentNoticesView, residentReportView, residentRequestView,
   residentServicesView,
 } from "./resident.js";
-import { syncView } from "./syncscreen.js";
+import { syncView } from "./outbox.js";
 import { ticketView, ticketsView } from "./tickets.js";
 import { touchpointView } from "./touchpoint.js";
 import { visitView } from "./visit.js";

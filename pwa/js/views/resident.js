@@ -10,7 +10,8 @@
 import { h } from "../dom.js";
 import { day, extend, t } from "../i18n.js";
 import * as store from "../store.js";
-import { CATEGORIES, categoryLabel, reason, when } from "./common-sync.js";
+import { CATEGORIES, HINTS as CATEGORY_HINTS } from "../ticket-categories.js";
+import { categoryLabel, reason, when } from "./wording.js";
 import { addressLabel, label, productCode, productName, unitName } from "./common.js";
 import {
   clampQuantity, isOpenRequest, newestFirst, orderCancellable, progress, publishedNotices, ticketActions,
@@ -25,10 +26,7 @@ extend({
       back_mine: "‹ 返回我的报修", report_title: "报事报修", pick_category: "第一步：请选择是什么事",
       describe: "第二步：请说说具体情况（可以不写）", describe_hint: "例如：厨房水龙头一直滴水",
       submit: "提交报修", cancel_form: "不报了，返回", raised: "报修已保存。", need_category: "请先选择是什么事。",
-      category_hint: {
-        repair: "水电、门窗、家电坏了", complaint: "噪音、卫生、邻里问题", cleaning: "家里或楼道需要打扫",
-        water: "送桶装水上门", custody: "空房子请物业照看", other: "其他事情",
-      },
+      category_hint: CATEGORY_HINTS["zh-CN"], // the server's list (ticket-categories.js)
       status: {
         new: "已提交", dispatched: "已派单", accepted: "已接单", in_progress: "处理中", resolved: "已解决",
         closed: "已关闭", cancelled: "已取消",
@@ -68,11 +66,7 @@ extend({
       describe_hint: "e.g. the kitchen tap keeps dripping", submit: "Send", cancel_form: "Never mind, go back",
       need_category: "First choose what it is about.",
       raised: "Your request is saved.",
-      category_hint: {
-        repair: "Water, power, doors, appliances", complaint: "Noise, hygiene, neighbours",
-        cleaning: "Home or stairwell needs cleaning", water: "Bottled water delivered",
-        custody: "Look after an empty home", other: "Anything else",
-      },
+      category_hint: CATEGORY_HINTS.en,
       status: {
         new: "Sent", dispatched: "Passed to your butler", accepted: "Taken", in_progress: "Being worked on",
         resolved: "Fixed", closed: "Done", cancelled: "Cancelled",

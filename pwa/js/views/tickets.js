@@ -5,54 +5,57 @@
 import { h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
-import {
-  CATEGORIES, addressOf, ago, categoryLabel, householdAddress, reason, stateMark, statusLabel, when,
-} from "./common-sync.js";
+import { CATEGORIES } from "../ticket-categories.js";
+import { addressOf, ago, categoryLabel, householdAddress, reason, stateMark, statusLabel, when } from "./wording.js";
 import { isOpenTicket } from "./common.js";
 
 extend({
   "zh-CN": {
-    tk_escalated_accept: "超时未接单", tk_escalated_resolve: "超时未解决",
-    tk_mine: "我的工单", tk_new: "新工单", tk_none_mine: "没有进行中的工单。",
-    tk_none_new: "没有等待接单的工单。", tk_to_me: "派给我", tk_raise: "新建工单",
-    tk_raise_title: "为住户新建工单", tk_household: "住户", tk_pick_household: "请选择住户",
-    tk_category: "类别", tk_description: "描述", tk_description_hint: "住户反映了什么问题？",
-    tk_create: "保存工单", tk_cancel: "取消", tk_no_households: "您的网格里还没有住户。",
-    tk_back: "‹ 返回工单", tk_not_found: "找不到这张工单。它可能已不在您的网格里。",
-    tk_timeline: "进度", tk_raised: "报事", tk_waiting: "等待同步",
-    tk_accept: "接单", tk_start: "开始处理", tk_resolve: "已解决",
-    tk_resolution_note: "处理说明", tk_resolution_label: "处理说明：",
-    tk_resolution_hint: "做了什么？例如：更换阀芯", tk_note_required: "请填写处理说明。",
-    tk_rate: "后台评价", tk_rate_hint: "为完成这项工作的后台团队打分（1 最差，5 最好）。",
-    tk_rated: "已评 {n} 分", tk_star: "{n} 分",
-    tk_pending: "已保存在本机，有网络时自动同步。",
-    tk_refused: "服务器没有接受您对这张工单的修改：", tk_fix_on_sync: "到“同步”页修改",
-    tk_discard: "放弃此修改",
-    tk_discard_confirm: "放弃后，您对这张工单的这次修改会被删除，工单恢复为服务器上的样子。",
-    tk_discard_yes: "确定放弃", tk_claimed_by_other: "这张工单已由其他人处理。",
-    tk_settle_first: "请先处理上面被拒绝的修改：改正后重新发送，或放弃。",
+    tickets: {
+      escalated_accept: "超时未接单", escalated_resolve: "超时未解决",
+      mine: "我的工单", new: "新工单", none_mine: "没有进行中的工单。",
+      none_new: "没有等待接单的工单。", to_me: "派给我", raise: "新建工单",
+      raise_title: "为住户新建工单", household: "住户", pick_household: "请选择住户",
+      category: "类别", description: "描述", description_hint: "住户反映了什么问题？",
+      create: "保存工单", cancel: "取消", no_households: "您的网格里还没有住户。",
+      back: "‹ 返回工单", not_found: "找不到这张工单。它可能已不在您的网格里。",
+      timeline: "进度", raised: "报事", waiting: "等待同步",
+      accept: "接单", start: "开始处理", resolve: "已解决",
+      resolution_note: "处理说明", resolution_label: "处理说明：",
+      resolution_hint: "做了什么？例如：更换阀芯", note_required: "请填写处理说明。",
+      rate: "后台评价", rate_hint: "为完成这项工作的后台团队打分（1 最差，5 最好）。",
+      rated: "已评 {n} 分", star: "{n} 分",
+      pending: "已保存在本机，有网络时自动同步。",
+      refused: "服务器没有接受您对这张工单的修改：", fix_on_sync: "到“同步”页修改",
+      discard: "放弃此修改",
+      discard_confirm: "放弃后，您对这张工单的这次修改会被删除，工单恢复为服务器上的样子。",
+      discard_yes: "确定放弃", claimed_by_other: "这张工单已由其他人处理。",
+      settle_first: "请先处理上面被拒绝的修改：改正后重新发送，或放弃。",
+    },
   },
   en: {
-    tk_escalated_accept: "Not accepted in time", tk_escalated_resolve: "Not resolved in time",
-    tk_mine: "My tickets", tk_new: "New tickets", tk_none_mine: "No tickets in progress.",
-    tk_none_new: "No tickets waiting to be taken.", tk_to_me: "Sent to me", tk_raise: "New ticket",
-    tk_raise_title: "Raise a ticket for a household", tk_household: "Household",
-    tk_pick_household: "Choose a household", tk_category: "Category", tk_description: "Description",
-    tk_description_hint: "What did the resident report?", tk_create: "Save ticket", tk_cancel: "Cancel",
-    tk_no_households: "There are no households in your grid yet.", tk_back: "‹ Back to tickets",
-    tk_not_found: "This ticket is not on this phone. It may have left your grid.",
-    tk_timeline: "Progress", tk_raised: "Raised", tk_waiting: "waiting to sync",
-    tk_accept: "Accept", tk_start: "Start work", tk_resolve: "Resolved",
-    tk_resolution_note: "Resolution note", tk_resolution_label: "Resolution:",
-    tk_resolution_hint: "What was done? e.g. replaced the valve", tk_note_required: "Please write a resolution note.",
-    tk_rate: "Rate the back office", tk_rate_hint: "Rate the team that did the work (1 worst, 5 best).",
-    tk_rated: "Rated {n}", tk_star: "{n} points",
-    tk_pending: "Saved on this phone; it syncs by itself when there is signal.",
-    tk_refused: "The server did not accept your change to this ticket:",
-    tk_fix_on_sync: "Fix it on the Sync screen", tk_discard: "Discard this change",
-    tk_discard_confirm: "Your change to this ticket will be deleted and the ticket shows as the server has it.",
-    tk_discard_yes: "Discard", tk_claimed_by_other: "Someone else is handling this ticket.",
-    tk_settle_first: "First deal with the refused change above: fix and resend it, or discard it.",
+    tickets: {
+      escalated_accept: "Not accepted in time", escalated_resolve: "Not resolved in time",
+      mine: "My tickets", new: "New tickets", none_mine: "No tickets in progress.",
+      none_new: "No tickets waiting to be taken.", to_me: "Sent to me", raise: "New ticket",
+      raise_title: "Raise a ticket for a household", household: "Household",
+      pick_household: "Choose a household", category: "Category", description: "Description",
+      description_hint: "What did the resident report?", create: "Save ticket", cancel: "Cancel",
+      no_households: "There are no households in your grid yet.", back: "‹ Back to tickets",
+      not_found: "This ticket is not on this phone. It may have left your grid.",
+      timeline: "Progress", raised: "Raised", waiting: "waiting to sync",
+      accept: "Accept", start: "Start work", resolve: "Resolved",
+      resolution_note: "Resolution note", resolution_label: "Resolution:",
+      resolution_hint: "What was done? e.g. replaced the valve", note_required: "Please write a resolution note.",
+      rate: "Rate the back office", rate_hint: "Rate the team that did the work (1 worst, 5 best).",
+      rated: "Rated {n}", star: "{n} points",
+      pending: "Saved on this phone; it syncs by itself when there is signal.",
+      refused: "The server did not accept your change to this ticket:",
+      fix_on_sync: "Fix it on the Sync screen", discard: "Discard this change",
+      discard_confirm: "Your change to this ticket will be deleted and the ticket shows as the server has it.",
+      discard_yes: "Discard", claimed_by_other: "Someone else is handling this ticket.",
+      settle_first: "First deal with the refused change above: fix and resend it, or discard it.",
+    },
   },
 });
 
@@ -97,9 +100,9 @@ function ticketRow(ticket) {
              "data-id": ticket.id },
       h("span", { class: "tk-main" },
         h("strong", {}, categoryLabel(ticket.category)), " ", statusChip(ticket.status),
-        sentToMe ? h("span", { class: "mark" }, t("tk_to_me")) : null,
+        sentToMe ? h("span", { class: "mark" }, t("tickets.to_me")) : null,
         ticket.escalated && isOpenTicket(ticket)
-          ? h("span", { class: "mark rejected", "data-testid": "ticket-escalated" }, t(`tk_escalated_${ticket.escalated}`)) : null,
+          ? h("span", { class: "mark rejected", "data-testid": "ticket-escalated" }, t(`tickets.escalated_${ticket.escalated}`)) : null,
         stateMark("ticket", ticket.id)),
       h("span", { class: "tk-sub" }, householdAddress(ticket.household_id), " · ", ago(ticket.created_at))));
 }
@@ -124,40 +127,40 @@ export function ticketsView(root, route, { go }) {
     signature = next;
     const raise = () => { raising = true; draw(true); };
     root.replaceChildren(h("div", { class: "ts-screen" },
-      ticketList("tickets-mine", t("tk_mine"), mine, t("tk_none_mine")),
-      ticketList("tickets-new", t("tk_new"), fresh, t("tk_none_new")),
+      ticketList("tickets-mine", t("tickets.mine"), mine, t("tickets.none_mine")),
+      ticketList("tickets-new", t("tickets.new"), fresh, t("tickets.none_new")),
       raising ? raiseForm()
-        : button(`＋ ${t("tk_raise")}`, raise, { class: "wide secondary", "data-testid": "ticket-raise" })));
+        : button(`＋ ${t("tickets.raise")}`, raise, { class: "wide secondary", "data-testid": "ticket-raise" })));
   };
 
   function raiseForm() {
     const households = store.all("household").sort((a, b) =>
       addressOf(a).localeCompare(addressOf(b), "zh-CN", { numeric: true }));
-    if (!households.length) return h("p", { class: "card muted" }, t("tk_no_households"));
+    if (!households.length) return h("p", { class: "card muted" }, t("tickets.no_households"));
     const chosen = route.query?.household;
     const error = h("p", { class: "error", role: "alert", hidden: true });
     const form = h("form", { class: "card tk-form", "data-testid": "ticket-form", onsubmit: submit },
-      h("h2", {}, t("tk_raise_title")),
-      h("label", {}, h("span", {}, t("tk_household")),
+      h("h2", {}, t("tickets.raise_title")),
+      h("label", {}, h("span", {}, t("tickets.household")),
         h("select", { name: "household_id", required: true },
-          h("option", { value: "" }, t("tk_pick_household")),
+          h("option", { value: "" }, t("tickets.pick_household")),
           households.map((x) => h("option", { value: x.id, selected: x.id === chosen }, addressOf(x))))),
-      h("label", {}, h("span", {}, t("tk_category")),
+      h("label", {}, h("span", {}, t("tickets.category")),
         h("select", { name: "category", required: true },
           CATEGORIES.map((c) => h("option", { value: c }, categoryLabel(c))))),
-      h("label", {}, h("span", {}, t("tk_description")),
-        h("textarea", { name: "description", rows: 3, maxlength: 2000, placeholder: t("tk_description_hint") })),
+      h("label", {}, h("span", {}, t("tickets.description")),
+        h("textarea", { name: "description", rows: 3, maxlength: 2000, placeholder: t("tickets.description_hint") })),
       error,
       h("div", { class: "btn-row" },
-        h("button", { type: "submit", "data-testid": "ticket-create" }, t("tk_create")),
-        button(t("tk_cancel"), () => { raising = false; draw(true); }, { class: "secondary" })));
+        h("button", { type: "submit", "data-testid": "ticket-create" }, t("tickets.create")),
+        button(t("tickets.cancel"), () => { raising = false; draw(true); }, { class: "secondary" })));
 
     async function submit(event) {
       event.preventDefault();
       const data = new FormData(form);
       const householdId = String(data.get("household_id") ?? "");
       if (!householdId) {
-        error.textContent = t("tk_pick_household");
+        error.textContent = t("tickets.pick_household");
         error.hidden = false;
         return;
       }
@@ -178,9 +181,9 @@ export function ticketsView(root, route, { go }) {
 // ---- one ticket -----------------------------------------------------------------------------------
 
 function timeline(ticket) {
-  const waiting = store.state("ticket", ticket.id) === "pending" ? t("tk_waiting") : "";
+  const waiting = store.state("ticket", ticket.id) === "pending" ? t("tickets.waiting") : "";
   const s = ticket.status;
-  const steps = [["new", ticket.created_at, t("tk_raised")]];
+  const steps = [["new", ticket.created_at, t("tickets.raised")]];
   if (s === "dispatched") steps.push(["dispatched", null]);
   if (ticket.accepted_at || HELD.has(s)) steps.push(["accepted", ticket.accepted_at]);
   if (s === "in_progress") steps.push(["in_progress", null]);
@@ -201,20 +204,20 @@ function refusals(ticket, redraw) {
   const refused = refusedOf(ticket.id);
   if (!refused.length) return null;
   return h("section", { class: "card refused", "data-testid": "ticket-rejected", role: "alert" },
-    h("p", {}, h("strong", {}, t("tk_refused"))),
+    h("p", {}, h("strong", {}, t("tickets.refused"))),
     refused.map((m) => {
       const discard = async () => { await store.discard(m.mid); redraw(); };
       const confirm = h("div", { class: "confirm", hidden: true },
-        h("p", {}, t("tk_discard_confirm")),
+        h("p", {}, t("tickets.discard_confirm")),
         h("div", { class: "btn-row" },
-          button(t("tk_discard_yes"), discard, { class: "danger", "data-testid": "ticket-discard-confirm" }),
-          button(t("tk_cancel"), () => { confirm.hidden = true; }, { class: "secondary" })));
+          button(t("tickets.discard_yes"), discard, { class: "danger", "data-testid": "ticket-discard-confirm" }),
+          button(t("tickets.cancel"), () => { confirm.hidden = true; }, { class: "secondary" })));
       return h("div", { class: "refusal", "data-mid": m.mid },
         h("ul", {}, (m.errors ?? []).map((e) =>
           h("li", { class: "error", "data-code": e.code, "data-testid": "reason" }, reason(e)))),
         h("div", { class: "btn-row" },
-          h("a", { class: "button secondary", href: "#/sync" }, t("tk_fix_on_sync")),
-          button(t("tk_discard"), () => { confirm.hidden = false; },
+          h("a", { class: "button secondary", href: "#/sync" }, t("tickets.fix_on_sync")),
+          button(t("tickets.discard"), () => { confirm.hidden = false; },
                  { class: "danger-outline", "data-testid": "ticket-discard" })),
         confirm);
     }));
@@ -224,16 +227,16 @@ function refusals(ticket, redraw) {
 function actions(ticket) {
   const save = (fields) => store.save("ticket", ticket.id, fields);
   const state = store.state("ticket", ticket.id);
-  if (state === "rejected") return [h("p", { class: "muted" }, t("tk_settle_first"))];
+  if (state === "rejected") return [h("p", { class: "muted" }, t("tickets.settle_first"))];
   const out = [];
   if (TAKEABLE.has(ticket.status) && (!ticket.assignee_id || ticket.assignee_id === me())) {
-    out.push(button(t("tk_accept"), () => save({ status: "accepted" }),
+    out.push(button(t("tickets.accept"), () => save({ status: "accepted" }),
                     { class: "wide", "data-testid": "ticket-accept" }));
   } else if (HELD.has(ticket.status) && ticket.assignee_id && ticket.assignee_id !== me() && state === "synced") {
-    return [h("p", { class: "muted" }, t("tk_claimed_by_other"))];
+    return [h("p", { class: "muted" }, t("tickets.claimed_by_other"))];
   }
   if (ticket.status === "accepted") {
-    out.push(button(t("tk_start"), () => save({ status: "in_progress" }),
+    out.push(button(t("tickets.start"), () => save({ status: "in_progress" }),
                     { class: "wide", "data-testid": "ticket-start" }));
   }
   if (ticket.status === "accepted" || ticket.status === "in_progress") out.push(resolveForm(ticket, save));
@@ -242,9 +245,9 @@ function actions(ticket) {
 }
 
 function resolveForm(ticket, save) {
-  const error = h("p", { class: "error", role: "alert", hidden: !missingNote.has(ticket.id) }, t("tk_note_required"));
+  const error = h("p", { class: "error", role: "alert", hidden: !missingNote.has(ticket.id) }, t("tickets.note_required"));
   const note = h("textarea", {
-    name: "resolution_note", rows: 3, maxlength: 2000, required: true, placeholder: t("tk_resolution_hint"),
+    name: "resolution_note", rows: 3, maxlength: 2000, required: true, placeholder: t("tickets.resolution_hint"),
     "data-testid": "ticket-note",
     oninput: () => { drafts.set(ticket.id, note.value); missingNote.delete(ticket.id); error.hidden = true; },
   });
@@ -263,19 +266,19 @@ function resolveForm(ticket, save) {
     await save({ status: "resolved", resolution_note: text });
   }
   return h("form", { class: "resolve", "data-testid": "ticket-resolve-form", novalidate: true, onsubmit: submit },
-    h("label", {}, h("span", {}, t("tk_resolution_note")), note),
+    h("label", {}, h("span", {}, t("tickets.resolution_note")), note),
     error,
-    h("button", { type: "submit", class: "wide", "data-testid": "ticket-resolve" }, t("tk_resolve")));
+    h("button", { type: "submit", class: "wide", "data-testid": "ticket-resolve" }, t("tickets.resolve")));
 }
 
 function rating(ticket, save) {
   const current = ticket.backoffice_rating ?? null;
   return h("fieldset", { class: "rating", "data-testid": "ticket-rating" },
-    h("legend", {}, t("tk_rate")),
-    h("p", { class: "muted" }, current ? t("tk_rated", { n: current }) : t("tk_rate_hint")),
+    h("legend", {}, t("tickets.rate")),
+    h("p", { class: "muted" }, current ? t("tickets.rated", { n: current }) : t("tickets.rate_hint")),
     h("div", { class: "rating-buttons" }, [1, 2, 3, 4, 5].map((n) =>
       button(String(n), () => save({ backoffice_rating: n }), {
-        "aria-pressed": n === current ? "true" : "false", "aria-label": t("tk_star", { n }), "data-rating": n,
+        "aria-pressed": n === current ? "true" : "false", "aria-label": t("tickets.star", { n }), "data-rating": n,
       }))));
 }
 
@@ -289,15 +292,15 @@ export function ticketView(root, route) {
     const next = JSON.stringify([ticket, state, refusedOf(id)]);
     if (!force && next === signature) return; // keep what is being typed, and the focus
     signature = next;
-    const back = h("a", { class: "back", href: "#/tickets" }, t("tk_back"));
+    const back = h("a", { class: "back", href: "#/tickets" }, t("tickets.back"));
     if (!ticket) {
       root.replaceChildren(h("div", { class: "ts-screen" }, back,
-        h("p", { class: "card muted", "data-testid": "ticket-missing" }, t("tk_not_found"))));
+        h("p", { class: "card muted", "data-testid": "ticket-missing" }, t("tickets.not_found"))));
       return;
     }
     const typing = document.activeElement?.name === "resolution_note";
     const resolution = ticket.resolution_note && RATEABLE.has(ticket.status)
-      ? h("p", { class: "resolution" }, h("strong", {}, t("tk_resolution_label")), " ", ticket.resolution_note) : null;
+      ? h("p", { class: "resolution" }, h("strong", {}, t("tickets.resolution_label")), " ", ticket.resolution_note) : null;
     root.replaceChildren(h("div", { class: "ts-screen" }, back,
       h("article", { class: "card ticket", "data-testid": "ticket", "data-id": ticket.id },
         h("h2", {}, categoryLabel(ticket.category), " ", statusChip(ticket.status), stateMark("ticket", ticket.id)),
@@ -305,9 +308,9 @@ export function ticketView(root, route) {
         ticket.description
           ? h("p", { class: "description", "data-testid": "ticket-description" }, ticket.description) : null,
         resolution,
-        state === "pending" ? h("p", { class: "muted", "data-testid": "ticket-pending" }, t("tk_pending")) : null),
+        state === "pending" ? h("p", { class: "muted", "data-testid": "ticket-pending" }, t("tickets.pending")) : null),
       refusals(ticket, () => draw(true)),
-      h("section", { class: "card" }, h("h3", {}, t("tk_timeline")), timeline(ticket)),
+      h("section", { class: "card" }, h("h3", {}, t("tickets.timeline")), timeline(ticket)),
       h("section", { class: "card", "data-testid": "ticket-actions" }, actions(ticket))));
     if (typing) root.querySelector("textarea[name=resolution_note]")?.focus();
   };

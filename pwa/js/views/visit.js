@@ -8,6 +8,10 @@ import * as store from "../store.js";
 import {
   VISIT_KINDS, changed, chip, dateLabel, householdHeader, label, notFound, productCode, productName, tagEditor, toast,
 } from "./common.js";
+import {
+  NOTE_MAX, restAllOk, answerItem, checklistItems, initialForm, itemLabel as nameOfItem, needSuggestions,
+  newVisitFields, notedKeys, offeredProducts, productChipCodes, tapStar, toggleProduct, usableDraft, visitFields,
+} from "./visit-logic.js";
 
 extend({
   "zh-CN": {
@@ -30,25 +34,6 @@ extend({
   },
 });
 
-// server/visits/models.py DEFAULT_CHECKLIST: used until the community's own has been fetched.
-const DEFAULT_CHECKLIST = [
-  { key: "utilities", zh: "水电气", en: "Water, power, gas" },
-  { key: "doors_windows", zh: "门窗", en: "Doors and windows" },
-  { key: "leaks", zh: "渗漏", en: "Leaks" },
-  { key: "fire_safety", zh: "消防安全", en: "Fire safety" },
-  { key: "drains", zh: "下水管道", en: "Drains" },
-  { key: "appliances", zh: "家电设施", en: "Appliances and fittings" },
-  { key: "elderly_safety", zh: "老人安全（防滑、扶手）", en: "Safety of the elderly (grip, rails)" },
-];
-
-// Needs butlers meet most; stored in Chinese whatever the screen's language, so reports read alike.
-const NEEDS = [
-  ["桶装水", "Bottled water"], ["保洁", "Cleaning"], ["家电维修", "Appliance repair"], ["管道疏通", "Drain clearing"],
-  ["老人关怀", "Care for the elderly"], ["儿童托管", "Childcare"], ["停车位", "Parking space"], ["快递代收", "Parcel pick-up"],
-  ["房屋托管", "Property custody"],
-];
-const NOTE_MAX = 500; // the server's limit of a checklist note
-
 export function visitView(root, route, app) {
   const [hid, vid] = route.args;
   const household = store.get("household", hid);
@@ -59,21 +44,14 @@ export function visitView(root, route, app) {
   // What was typed and not yet saved (the app was closed, reloaded or killed): it comes back as it was.
   const draftName = `visit/${hid}/${vid ?? "new"}`;
   const kept = store.draft(draftName);
-  const draft = kept && (!before || kept.version === before.version) ? kept : null;
+  const draft = usableDraft(kept, before);
   const start = draft ?? before;
   const id = draft?.id ?? (before ? vid : store.uuid()); // chosen once: a second Save updates, never duplicates
-  const form = {
-    kind: start?.kind ?? "routine",
-    checklist: JSON.parse(JSON.stringify(start?.checklist ?? {})), // a copy: the form edits it
-    satisfaction: start?.satisfaction ?? null,
-    products: [...(start?.products_interest ?? [])],
-  };
+  const form = initialForm(start);
 
-  const template = store.meta.visitTemplate?.items?.length ? store.meta.visitTemplate.items : DEFAULT_CHECKLIST;
-  // Items this visit holds that the template no longer has (or never had) stay, named by their key.
-  const items = [...template, ...Object.keys(form.checklist).filter((k) => !template.some((i) => i.key === k))
-    .map((key) => ({ key, zh: key }))];
-  const itemLabel = (item) => (lang() === "en" && item.en) || item.zh || item.key;
+  // The community's checklist (else the default), and items this visit holds that it no longer has.
+  const items = checklistItems(store.meta.visitTemplate?.items, form.checklist);
+  const itemLabel = (item) => nameOfItem(item, lang());
 
   // ---- kind ---------------------------------------------------------------------------------------
   const kinds = h("div", { class: "chips", role: "radiogroup", "aria-label": t("visit.kind") });
@@ -88,11 +66,9 @@ export function visitView(root, route, app) {
 
   // ---- checklist ----------------------------------------------------------------------------------
   const checklist = h("div", { class: "checklist" });
-  const showNote = new Set(Object.entries(form.checklist).filter(([, v]) => v?.note).map(([k]) => k));
+  const showNote = notedKeys(form.checklist);
   function setItem(key, ok) {
-    const entry = form.checklist[key];
-    if (entry && entry.ok === ok) delete form.checklist[key]; // tapping the chosen answer again clears it
-    else form.checklist[key] = { ok, note: entry?.note ?? "" };
+    form.checklist = answerItem(form.checklist, key, ok); // tapping the chosen answer again clears it
     if (ok === false) showNote.add(key);
     drawChecklist(ok === false ? key : null);
   }
@@ -120,35 +96,35 @@ export function visitView(root, route, app) {
   }
   drawChecklist();
   const allOk = h("button", { type: "button", class: "secondary", "data-testid": "all-ok", onclick: () => {
-    for (const item of items) if (!form.checklist[item.key]) form.checklist[item.key] = { ok: true, note: "" };
+    form.checklist = restAllOk(items, form.checklist);
     drawChecklist();
   } }, t("visit.all_ok"));
 
   // ---- needs, satisfaction, products --------------------------------------------------------------
   const needs = tagEditor({ values: start?.needs ?? [], legend: t("visit.needs"), testid: "needs",
-                            suggestions: NEEDS.map(([zh, en]) => ({ value: zh, label: lang() === "en" ? en : zh })) });
+                            suggestions: needSuggestions(lang()) });
 
   const stars = h("div", { class: "sat-row", role: "radiogroup", "aria-label": t("visit.satisfaction") });
   const drawStars = () => stars.replaceChildren(...[1, 2, 3, 4, 5].map((n) => h("button", {
     type: "button", class: "sat-btn", role: "radio", "aria-checked": String(form.satisfaction === n),
     "aria-pressed": String(form.satisfaction === n), "aria-label": `${n} ${t(`visit.stars.${n}`)}`, "data-testid": "satisfaction",
-    "data-value": n, onclick: () => { form.satisfaction = form.satisfaction === n ? null : n; drawStars(); },
+    "data-value": n, onclick: () => { form.satisfaction = tapStar(form.satisfaction, n); drawStars(); },
   }, h("span", { class: "sat-n" }, `${n}★`), h("span", { class: "sat-label" }, t(`visit.stars.${n}`)))));
   drawStars();
 
-  const catalogue = store.all("product").filter((p) => p.active !== false)
-    .sort((a, b) => String(a.category).localeCompare(String(b.category)) || productCode(a).localeCompare(productCode(b)));
+  const catalogue = offeredProducts(store.all("product"), productCode);
   const products = h("div", { class: "chips" });
+  const nameOf = (code) => (store.get("product", code) ? productName(store.get("product", code)) : code);
   const drawProducts = () => {
-    const known = new Map(catalogue.map((p) => [productCode(p), productName(p)]));
-    for (const code of form.products) if (!known.has(code)) known.set(code, store.get("product", code) ? productName(store.get("product", code)) : code);
-    products.replaceChildren(...[...known].map(([code, name]) => chip(name, {
-      pressed: form.products.includes(code), value: code, testid: "product",
-      onclick: () => {
-        form.products = form.products.includes(code) ? form.products.filter((c) => c !== code) : [...form.products, code];
-        drawProducts();
-      },
-    })));
+    const offered = new Map(catalogue.map((p) => [productCode(p), productName(p)]));
+    products.replaceChildren(...productChipCodes(offered.keys(), form.products).map((code) => chip(
+      offered.has(code) ? offered.get(code) : nameOf(code), {
+        pressed: form.products.includes(code), value: code, testid: "product",
+        onclick: () => {
+          form.products = toggleProduct(form.products, code);
+          drawProducts();
+        },
+      })));
   };
   drawProducts();
 
@@ -160,21 +136,13 @@ export function visitView(root, route, app) {
     event.preventDefault();
     saveButton.disabled = true;
     saveButton.textContent = t("visit.saving");
-    const checklistOut = {};
-    for (const [key, entry] of Object.entries(form.checklist)) {
-      checklistOut[key] = { ok: entry.ok, note: String(entry.note ?? "").trim().slice(0, NOTE_MAX) };
-    }
-    // Only the visit schema's fields (server/visits/schemas.py); the server fills in the butler.
-    const fields = { kind: form.kind, checklist: checklistOut, needs: needs.value(), satisfaction: form.satisfaction,
-                     products_interest: form.products, notes: notes.value, follow_up_at: followUp.value || null };
+    const fields = visitFields(form, { needs: needs.value(), notes: notes.value, followUp: followUp.value });
     try {
       if (before) {
         const diff = changed(before, fields);
         if (Object.keys(diff).length) await store.save("visit", id, diff);
       } else {
-        if (fields.satisfaction === null) delete fields.satisfaction;
-        if (fields.follow_up_at === null) delete fields.follow_up_at;
-        await store.save("visit", id, { household_id: hid, visited_at: store.nowWithOffset(), ...fields });
+        await store.save("visit", id, { household_id: hid, visited_at: store.nowWithOffset(), ...newVisitFields(fields) });
       }
     } catch (error) {
       saveButton.disabled = false;

@@ -1,5 +1,6 @@
-// 同步 Sync (#/sync): what is still on this phone only, when it last reached the server, what the
-// server refused (fix and resend, or discard), conflicts to settle field by field, and logging out.
+// 同步 Sync (#/sync), the phone's outbox in view: what is still on this phone only, when it last
+// reached the server, what the server refused (fix and resend, or discard), conflicts to settle field
+// by field; then push notifications and the account (logging out). A resident's 我的 tab too.
 
 import { h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";
@@ -8,51 +9,59 @@ import * as session from "../session.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 import {
-  ago, choicesFor, fieldLabel, householdAddress, householdIdOf, isMe, reason, showValue, typeLabel, when,
-} from "./common-sync.js";
+  changeFields, choiceOptions, conflictsInOrder, conflictsSignature, editText, editorKind, fieldErrors, generalErrors,
+  parseEdit, refusedInOrder, refusedSignature, sameValue, sidesOf, statusLine as statusCase,
+} from "./outbox-logic.js";
+import {
+  ago, choicesFor, fieldLabel, householdAddress, householdIdOf, reason, showValue, typeLabel, when,
+} from "./wording.js";
 
 extend({
   "zh-CN": {
-    sy_title: "同步", sy_network: "网络", sy_status: "同步状态", sy_unsent: "未发送", sy_unsent_n: "{n} 条",
-    sy_last: "上次同步", sy_last_value: "{when}（{ago}）", sy_never: "还没有同步过", sy_now: "立即同步",
-    sy_running: "正在同步…", sy_all_sent: "已全部同步", sy_waiting: "有修改等待发送",
-    sy_offline_wait: "离线：有网络时会自动同步。", sy_failed: "同步没有成功，将自动重试",
-    sy_retry_at: "（{time} 重试）", sy_outdated: "应用版本过旧，正在更新…",
-    sy_needs_you: "有 {n} 条修改被拒绝，需要您处理",
-    sy_rejected: "被拒绝的修改", sy_rejected_hint: "服务器没有接受这些修改。请改正后重新发送，或者放弃。",
-    sy_refused_at: "被拒绝于 {time}", sy_delete_op: "这是一次删除。", sy_resend: "改好了，重新发送",
-    sy_resend_delete: "重新发送删除", sy_bad_format: "格式不正确：{label}", sy_list_hint: "多个值之间用“、”分隔",
-    sy_discard: "放弃此修改", sy_discard_yes: "确定放弃", sy_cancel: "取消",
-    sy_discard_confirm: "放弃后，这条修改会从本机删除，无法恢复。记录会恢复为服务器上的样子。",
-    sy_conflicts: "待处理的冲突", sy_conflicts_hint: "同一项内容在两处被改成了不同的值。请选择要保留的值。",
-    sy_field: "内容：", sy_mine: "我的", sy_theirs: "对方的", sy_kept: "现在保留的值", sy_replaced: "被替换的值",
-    sy_mine_later: "我后同步的", sy_mine_earlier: "我先同步的", sy_typed_at: "填写于 {time}",
-    sy_in_force: "当前生效", sy_choose: "选这个", sy_chosen_wait: "已选择“{value}”，等待同步。",
-    sy_settle_refused: "选择没有被接受，原因见上方“被拒绝的修改”。",
-    sy_account: "账户",
+    outbox: {
+      title: "同步", network: "网络", status: "同步状态", unsent: "未发送", unsent_n: "{n} 条",
+      last: "上次同步", last_value: "{when}（{ago}）", never: "还没有同步过", now: "立即同步",
+      running: "正在同步…", all_sent: "已全部同步", waiting: "有修改等待发送",
+      offline_wait: "离线：有网络时会自动同步。", failed: "同步没有成功，将自动重试",
+      retry_at: "（{time} 重试）", outdated: "应用版本过旧，正在更新…",
+      needs_you: "有 {n} 条修改被拒绝，需要您处理",
+      rejected: "被拒绝的修改", rejected_hint: "服务器没有接受这些修改。请改正后重新发送，或者放弃。",
+      refused_at: "被拒绝于 {time}", delete_op: "这是一次删除。", resend: "改好了，重新发送",
+      resend_delete: "重新发送删除", bad_format: "格式不正确：{label}", list_hint: "多个值之间用“、”分隔",
+      discard: "放弃此修改", discard_yes: "确定放弃", cancel: "取消",
+      discard_confirm: "放弃后，这条修改会从本机删除，无法恢复。记录会恢复为服务器上的样子。",
+      conflicts: "待处理的冲突", conflicts_hint: "同一项内容在两处被改成了不同的值。请选择要保留的值。",
+      field: "内容：", mine: "我的", theirs: "对方的", kept: "现在保留的值", replaced: "被替换的值",
+      mine_later: "我后同步的", mine_earlier: "我先同步的", typed_at: "填写于 {time}",
+      in_force: "当前生效", choose: "选这个", chosen_wait: "已选择“{value}”，等待同步。",
+      settle_refused: "选择没有被接受，原因见上方“被拒绝的修改”。",
+      account: "账户",
+    },
   },
   en: {
-    sy_title: "Sync", sy_network: "Network", sy_status: "Sync status", sy_unsent: "Not yet sent", sy_unsent_n: "{n}",
-    sy_last: "Last sync", sy_last_value: "{when} ({ago})", sy_never: "Never synced yet", sy_now: "Sync now",
-    sy_running: "Syncing…", sy_all_sent: "Everything is synced", sy_waiting: "Changes are waiting to be sent",
-    sy_offline_wait: "Offline: it syncs by itself when there is signal.",
-    sy_failed: "Sync did not succeed; it will retry by itself", sy_retry_at: " (next try {time})",
-    sy_outdated: "This version is too old; updating…", sy_needs_you: "{n} refused changes need you",
-    sy_rejected: "Refused changes",
-    sy_rejected_hint: "The server did not accept these changes. Fix and resend them, or discard them.",
-    sy_refused_at: "Refused {time}", sy_delete_op: "This is a deletion.", sy_resend: "Fixed — send again",
-    sy_resend_delete: "Send the deletion again", sy_bad_format: "Wrong format: {label}",
-    sy_list_hint: "Separate several values with commas",
-    sy_discard: "Discard this change", sy_discard_yes: "Discard", sy_cancel: "Cancel",
-    sy_discard_confirm: "The change is deleted from this phone and cannot be recovered. "
-      + "The record goes back to what the server has.",
-    sy_conflicts: "Conflicts to settle",
-    sy_conflicts_hint: "The same item was changed to different values in two places. Choose the value to keep.",
-    sy_field: "Item:", sy_mine: "Mine", sy_theirs: "Theirs", sy_kept: "Value kept now", sy_replaced: "Value replaced",
-    sy_mine_later: "Mine, synced later", sy_mine_earlier: "Mine, synced earlier", sy_typed_at: "entered {time}",
-    sy_in_force: "in force now", sy_choose: "Choose this", sy_chosen_wait: "Chose “{value}”; waiting to sync.",
-    sy_settle_refused: "The choice was not accepted; see Refused changes above.",
-    sy_account: "Account",
+    outbox: {
+      title: "Sync", network: "Network", status: "Sync status", unsent: "Not yet sent", unsent_n: "{n}",
+      last: "Last sync", last_value: "{when} ({ago})", never: "Never synced yet", now: "Sync now",
+      running: "Syncing…", all_sent: "Everything is synced", waiting: "Changes are waiting to be sent",
+      offline_wait: "Offline: it syncs by itself when there is signal.",
+      failed: "Sync did not succeed; it will retry by itself", retry_at: " (next try {time})",
+      outdated: "This version is too old; updating…", needs_you: "{n} refused changes need you",
+      rejected: "Refused changes",
+      rejected_hint: "The server did not accept these changes. Fix and resend them, or discard them.",
+      refused_at: "Refused {time}", delete_op: "This is a deletion.", resend: "Fixed — send again",
+      resend_delete: "Send the deletion again", bad_format: "Wrong format: {label}",
+      list_hint: "Separate several values with commas",
+      discard: "Discard this change", discard_yes: "Discard", cancel: "Cancel",
+      discard_confirm: "The change is deleted from this phone and cannot be recovered. "
+        + "The record goes back to what the server has.",
+      conflicts: "Conflicts to settle",
+      conflicts_hint: "The same item was changed to different values in two places. Choose the value to keep.",
+      field: "Item:", mine: "Mine", theirs: "Theirs", kept: "Value kept now", replaced: "Value replaced",
+      mine_later: "Mine, synced later", mine_earlier: "Mine, synced earlier", typed_at: "entered {time}",
+      in_force: "in force now", choose: "Choose this", chosen_wait: "Chose “{value}”; waiting to sync.",
+      settle_refused: "The choice was not accepted; see Refused changes above.",
+      account: "Account",
+    },
   },
 });
 
@@ -63,23 +72,19 @@ export function syncView(root, _route, { rerender }) {
   const pushBox = h("section", { class: "card", "data-testid": "push" });
   const accountBox = h("section", { class: "card account", "data-testid": "account" });
   root.replaceChildren(h("div", { class: "ts-screen" },
-    h("h2", { class: "screen-title" }, t("sy_title")), statusBox, rejectedBox, conflictBox, pushBox, accountBox));
+    h("h2", { class: "screen-title" }, t("outbox.title")), statusBox, rejectedBox, conflictBox, pushBox, accountBox));
 
   // Lists are redrawn only when what they show changed: a sync finishing must not wipe a half-typed fix.
   const seen = { rejected: null, conflicts: null };
   const drafts = new Map(); // mid -> {field: text typed so far}
 
   function statusLine(status, online, unsent) {
-    if (status.running) return t("sy_running");
-    if (status.outdated) return t("sy_outdated");
-    if (!online && unsent) return t("sy_offline_wait");
-    if (status.lastError && status.failures) {
-      const time = status.retryAt ? new Date(status.retryAt).toLocaleTimeString(lang()) : null;
-      return t("sy_failed") + (time ? t("sy_retry_at", { time }) : "");
+    const line = statusCase({ status, online, unsent, refused: store.rejected().length });
+    if (line.key === "failed") {
+      const time = line.retryAt ? new Date(line.retryAt).toLocaleTimeString(lang()) : null;
+      return t("outbox.failed") + (time ? t("outbox.retry_at", { time }) : "");
     }
-    if (unsent) return t("sy_waiting");
-    const refused = store.rejected().length;
-    return refused ? t("sy_needs_you", { n: refused }) : t("sy_all_sent");
+    return t(`outbox.${line.key}`, line.params);
   }
 
   function drawStatus() {
@@ -89,56 +94,55 @@ export function syncView(root, _route, { rerender }) {
     const last = store.meta.lastSync;
     statusBox.replaceChildren(
       h("dl", { class: "sync-facts" },
-        h("dt", {}, t("sy_network")),
+        h("dt", {}, t("outbox.network")),
         h("dd", {}, h("span", { class: `status-chip ${online ? "online" : "offline"}`, "data-testid": "network" },
           online ? t("online") : t("offline"))),
-        h("dt", {}, t("sy_status")),
+        h("dt", {}, t("outbox.status")),
         h("dd", { "data-testid": "sync-line", role: "status" }, statusLine(status, online, unsent)),
-        h("dt", {}, t("sy_unsent")),
+        h("dt", {}, t("outbox.unsent")),
         h("dd", {}, h("strong", { class: "big", "data-testid": "unsent-count", "data-n": unsent },
-          t("sy_unsent_n", { n: unsent }))),
-        h("dt", {}, t("sy_last")),
+          t("outbox.unsent_n", { n: unsent }))),
+        h("dt", {}, t("outbox.last")),
         h("dd", { "data-testid": "last-sync" },
-          last ? t("sy_last_value", { when: when(last), ago: ago(last) }) : t("sy_never"))),
+          last ? t("outbox.last_value", { when: when(last), ago: ago(last) }) : t("outbox.never"))),
       h("button", { type: "button", class: "wide", "data-testid": "sync-now", disabled: status.running,
-                    onclick: () => sync.syncNow() }, status.running ? t("sy_running") : t("sy_now")));
+                    onclick: () => sync.syncNow() }, status.running ? t("outbox.running") : t("outbox.now")));
   }
 
   function drawRejected(force = false) {
-    const rejected = store.rejected().sort((a, b) => (a.n ?? 0) - (b.n ?? 0));
-    const signature = JSON.stringify(rejected.map((m) => [m.mid, m.fields, m.errors]));
+    const rejected = refusedInOrder(store.rejected());
+    const signature = refusedSignature(rejected);
     if (!force && signature === seen.rejected) return;
     seen.rejected = signature;
     for (const mid of drafts.keys()) if (!rejected.some((m) => m.mid === mid)) drafts.delete(mid);
     rejectedBox.replaceChildren(rejected.length ? h("section", { class: "card" },
-      h("h3", {}, t("sy_rejected"), " ", h("span", { class: "tally" }, String(rejected.length))),
-      h("p", { class: "muted" }, t("sy_rejected_hint")),
+      h("h3", {}, t("outbox.rejected"), " ", h("span", { class: "tally" }, String(rejected.length))),
+      h("p", { class: "muted" }, t("outbox.rejected_hint")),
       rejected.map(rejectedCard)) : "");
   }
 
   function rejectedCard(m) {
-    const fields = m.op === "delete" ? {} : m.fields ?? {};
+    const fields = changeFields(m);
     const errors = m.errors ?? [];
-    const fieldOf = (e) => String(e.field ?? "").split(".").pop(); // "mutations.0.fields.x" from a 422 too
     const draft = drafts.get(m.mid) ?? {};
     drafts.set(m.mid, draft);
     const reasonItem = (e, tag) => h(tag, { class: "error", "data-code": e.code, "data-testid": "reason" }, reason(e));
     // The form: one input per field the change carried, as typed; the fields the server named stand out.
     const inputs = Object.entries(fields).map(([field, value]) => {
-      const own = errors.filter((e) => fieldOf(e) === field);
+      const own = fieldErrors(errors, field);
       return h("label", { class: own.length ? "field invalid" : "field" },
         h("span", {}, fieldLabel(field)),
         editor(m.type, field, value, draft, own.length > 0),
-        Array.isArray(value) ? h("small", { class: "muted" }, t("sy_list_hint")) : null,
+        Array.isArray(value) ? h("small", { class: "muted" }, t("outbox.list_hint")) : null,
         own.map((e) => reasonItem(e, "small")));
     });
-    const general = errors.filter((e) => !(fieldOf(e) in fields));
+    const general = generalErrors(errors, fields);
     const formError = h("p", { class: "error", role: "alert", hidden: true });
     const form = h("form", { class: "fix", "data-testid": "fix-form", novalidate: true, onsubmit: resend },
-      m.op === "delete" ? h("p", {}, t("sy_delete_op")) : inputs,
+      m.op === "delete" ? h("p", {}, t("outbox.delete_op")) : inputs,
       formError,
       h("button", { type: "submit", class: "wide", "data-testid": "resend" },
-        m.op === "delete" ? t("sy_resend_delete") : t("sy_resend")));
+        m.op === "delete" ? t("outbox.resend_delete") : t("outbox.resend")));
 
     async function resend(event) {
       event.preventDefault();
@@ -149,7 +153,7 @@ export function syncView(root, _route, { rerender }) {
         try {
           corrected[field] = parseEdit(original, el.value);
         } catch {
-          formError.textContent = t("sy_bad_format", { label: fieldLabel(field) });
+          formError.textContent = t("outbox.bad_format", { label: fieldLabel(field) });
           formError.hidden = false;
           el.focus();
           return;
@@ -163,32 +167,31 @@ export function syncView(root, _route, { rerender }) {
     // Giving up is kept apart from the form and asks first: it loses what the user typed.
     const discard = async () => { await store.discard(m.mid); drawRejected(true); };
     const confirm = h("div", { class: "confirm", hidden: true, role: "alertdialog" },
-      h("p", {}, t("sy_discard_confirm")),
+      h("p", {}, t("outbox.discard_confirm")),
       h("div", { class: "btn-row" },
         h("button", { type: "button", class: "danger", "data-testid": "discard-confirm", onclick: discard },
-          t("sy_discard_yes")),
+          t("outbox.discard_yes")),
         h("button", { type: "button", class: "secondary", "data-testid": "discard-cancel",
-                      onclick: () => { confirm.hidden = true; } }, t("sy_cancel"))));
+                      onclick: () => { confirm.hidden = true; } }, t("outbox.cancel"))));
     return h("article", { class: "rejected", "data-testid": "rejected", "data-mid": m.mid, "data-type": m.type },
       h("h4", {}, recordTitle(m.type, m.id, m.fields)),
-      m.rejectedAt ? h("p", { class: "muted" }, t("sy_refused_at", { time: when(m.rejectedAt) })) : null,
+      m.rejectedAt ? h("p", { class: "muted" }, t("outbox.refused_at", { time: when(m.rejectedAt) })) : null,
       general.length ? h("ul", { class: "reasons" }, general.map((e) => reasonItem(e, "li"))) : null,
       form,
       h("div", { class: "discard" },
         h("button", { type: "button", class: "danger-outline", "data-testid": "discard",
-                      onclick: () => { confirm.hidden = false; } }, t("sy_discard")),
+                      onclick: () => { confirm.hidden = false; } }, t("outbox.discard")),
         confirm));
   }
 
   function drawConflicts(force = false) {
-    const conflicts = store.openConflicts()
-      .sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
-    const signature = JSON.stringify(conflicts.map((c) => [c, store.state("conflict", c.id)]));
+    const conflicts = conflictsInOrder(store.openConflicts());
+    const signature = conflictsSignature(conflicts, (id) => store.state("conflict", id));
     if (!force && signature === seen.conflicts) return;
     seen.conflicts = signature;
     conflictBox.replaceChildren(conflicts.length ? h("section", { class: "card" },
-      h("h3", {}, t("sy_conflicts"), " ", h("span", { class: "tally" }, String(conflicts.length))),
-      h("p", { class: "muted" }, t("sy_conflicts_hint")),
+      h("h3", {}, t("outbox.conflicts"), " ", h("span", { class: "tally" }, String(conflicts.length))),
+      h("p", { class: "muted" }, t("outbox.conflicts_hint")),
       conflicts.map(conflictCard)) : "");
   }
 
@@ -197,18 +200,18 @@ export function syncView(root, _route, { rerender }) {
     const current = store.get(c.record_type, c.record_id)?.[c.field];
     const side = (s) => h("div", { class: "side", "data-side": s.side, "data-which": s.which },
       h("p", { class: "side-label" }, s.label, " ",
-        s.which === "kept" && sameValue(current, s.value) ? h("span", { class: "mark" }, t("sy_in_force")) : null),
-      s.at ? h("p", { class: "muted" }, t("sy_typed_at", { time: when(s.at) })) : null,
+        s.which === "kept" && sameValue(current, s.value) ? h("span", { class: "mark" }, t("outbox.in_force")) : null),
+      s.at ? h("p", { class: "muted" }, t("outbox.typed_at", { time: when(s.at) })) : null,
       h("p", { class: "value", "data-testid": "conflict-value" }, showValue(c.field, s.value)),
       state === "pending" ? null : h("button", { type: "button", class: "wide", "data-testid": `choose-${s.side}`,
-                                                 onclick: () => store.settle(c.id, s.value) }, t("sy_choose")));
+                                                 onclick: () => store.settle(c.id, s.value) }, t("outbox.choose")));
     return h("article", { class: "conflict", "data-testid": "conflict", "data-id": c.id, "data-state": state },
       h("h4", {}, recordTitle(c.record_type, c.record_id, { household_id: c.household_id })),
-      h("p", {}, t("sy_field"), " ", h("strong", { "data-testid": "conflict-field" }, fieldLabel(c.field))),
-      h("div", { class: "sides" }, sidesOf(c).map(side)),
+      h("p", {}, t("outbox.field"), " ", h("strong", { "data-testid": "conflict-field" }, fieldLabel(c.field))),
+      h("div", { class: "sides" }, sidesOf(c, store.meta.user?.id).map((s) => side({ ...s, label: t(`outbox.${s.label}`) }))),
       state === "pending" ? h("p", { class: "mark pending", "data-testid": "conflict-pending" },
-        t("sy_chosen_wait", { value: showValue(c.field, c.chosen) })) : null,
-      state === "rejected" ? h("p", { class: "error" }, t("sy_settle_refused")) : null);
+        t("outbox.chosen_wait", { value: showValue(c.field, c.chosen) })) : null,
+      state === "rejected" ? h("p", { class: "error" }, t("outbox.settle_refused")) : null);
   }
 
   // Push notifications: the state in words and one button. Off or not, live.js tells of news while
@@ -274,7 +277,7 @@ export function syncView(root, _route, { rerender }) {
       rerender(); // no token any more: the app shows the login screen
     }
     accountBox.replaceChildren(
-      h("h3", {}, t("sy_account")),
+      h("h3", {}, t("outbox.account")),
       h("p", {}, user.name ?? "", user.role ? ` · ${t(`roles.${user.role}`)}` : ""),
       button, warning);
   }
@@ -318,26 +321,11 @@ function recordTitle(type, id, fields = {}) {
   return parts.join(" · ");
 }
 
-/** Mine first, then theirs; when both are this user's (two phones), told apart by which synced later. */
-export function sidesOf(c) {
-  const kept = { which: "kept", value: c.kept?.value ?? null, at: c.kept?.at ?? null, mine: isMe(c.kept?.user_id) };
-  const other = { which: "other", value: c.other?.value ?? null, at: null, mine: isMe(c.other?.user_id) };
-  const as = (s, side, label) => ({ ...s, side, label: t(label) });
-  if (kept.mine && other.mine) return [as(kept, "later", "sy_mine_later"), as(other, "earlier", "sy_mine_earlier")];
-  if (kept.mine) return [as(kept, "mine", "sy_mine"), as(other, "theirs", "sy_theirs")];
-  if (other.mine) return [as(other, "mine", "sy_mine"), as(kept, "theirs", "sy_theirs")];
-  return [as(kept, "kept", "sy_kept"), as(other, "replaced", "sy_replaced")];
-}
-
-function sameValue(a, b) {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
-
-const LONG_TEXT = new Set(["notes", "description", "resolution_note", "summary", "note", "rating_comment"]);
-
 /** An input for one field of a refused change, filled with what the user typed (or is typing). */
 function editor(type, field, value, draft, bad) {
-  if (/_id$/.test(field) && typeof value === "string" && !bad) {
+  const choices = typeof value === "string" ? choicesFor(type, field) : null;
+  const kind = editorKind(field, value, { choices, bad });
+  if (kind === "reference") {
     // An id chosen elsewhere (the household, …): shown as what it names, sent back unchanged.
     const shown = field === "household_id" ? householdAddress(value) : value;
     const kept = h("input", { type: "hidden", name: field });
@@ -346,59 +334,22 @@ function editor(type, field, value, draft, bad) {
   }
   const remember = (event) => { draft[field] = event.target.value; };
   const attrs = { name: field, "aria-invalid": bad ? "true" : false, "data-field": field, oninput: remember };
-  const choices = typeof value === "string" ? choicesFor(type, field) : null;
   let el;
-  if (choices) {
-    const options = choices.includes(value) ? choices : [value, ...choices]; // keep what was typed, even if wrong
+  if (kind === "choice") {
     el = h("select", { ...attrs, onchange: remember },
-      options.map((c) => h("option", { value: c }, showValue(field, c))));
-  } else if (typeof value === "boolean") {
+      choiceOptions(choices, value).map((c) => h("option", { value: c }, showValue(field, c))));
+  } else if (kind === "boolean") {
     el = h("select", { ...attrs, onchange: remember },
-      h("option", { value: "true" }, t("cs_yes")), h("option", { value: "false" }, t("cs_no")));
-  } else if (typeof value === "number") {
+      h("option", { value: "true" }, t("wording.yes")), h("option", { value: "false" }, t("wording.no")));
+  } else if (kind === "number") {
     el = h("input", { ...attrs, type: "number", inputmode: "decimal", step: "any" });
-  } else if (value !== null && typeof value === "object" && !isPlainList(value)) {
+  } else if (kind === "json") {
     el = h("textarea", { ...attrs, rows: 4, spellcheck: "false" });
-  } else if (LONG_TEXT.has(field) || (typeof value === "string" && (value.length > 60 || value.includes("\n")))) {
+  } else if (kind === "long") {
     el = h("textarea", { ...attrs, rows: 3 });
   } else {
     el = h("input", { ...attrs, type: "text" });
   }
   el.value = field in draft ? draft[field] : editText(value);
   return el;
-}
-
-function isPlainList(value) {
-  return Array.isArray(value) && value.every((v) => typeof v === "string" || typeof v === "number");
-}
-
-/** A value as text to edit. */
-export function editText(value) {
-  if (value === null || value === undefined) return "";
-  if (isPlainList(value)) return value.join("、");
-  if (typeof value === "object") return JSON.stringify(value, null, 1);
-  return String(value);
-}
-
-/** Text back to a value of the type the field had; throws when it cannot be read. */
-export function parseEdit(original, text) {
-  const raw = String(text ?? "");
-  const trimmed = raw.trim();
-  if (typeof original === "boolean") return trimmed === "true";
-  if (typeof original === "number") {
-    if (trimmed === "") return null;
-    const n = Number(trimmed);
-    if (!Number.isFinite(n)) throw new Error("not a number");
-    return n;
-  }
-  if (isPlainList(original)) {
-    const items = trimmed.split(/[、,，;；]\s*/).map((s) => s.trim()).filter(Boolean);
-    return original.length && original.every((v) => typeof v === "number") ? items.map(Number) : items;
-  }
-  if (original !== null && typeof original === "object") return trimmed === "" ? null : JSON.parse(trimmed);
-  if (original === null || original === undefined) {
-    if (trimmed === "") return null;
-    return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : raw; // a number left empty before
-  }
-  return raw;
 }
