@@ -21,6 +21,7 @@ from server.auth.models import User
 from server.records import among, dialect_name
 from server.resources.registry import registry, types
 
+
 class BatchInvalid(Exception):
     """The batch's deferred checks failed: redo it the careful way."""
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from server.errors import FieldError, ValidationFailed
 from server.records import utcnow
 from server.syncing import bookkeeping
+from server.syncing import changes as change_order
 from server.tickets.events import ticket_escalated
 from server.tickets.models import CATEGORIES, Ticket
 
@@ -70,10 +71,16 @@ def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None)
                             sa.or_(Ticket.escalated.is_(None), Ticket.escalated == "accept")))
     tickets = list(session.scalars(sa.select(Ticket).where(Ticket.deleted.is_(False), sa.or_(*late))
                                    .order_by(Ticket.created_at, Ticket.id).with_for_update()))
-    for ticket in tickets:
-        ticket.escalated = "accept" if ticket.status in WAITING else "resolve"
-        ticket.escalated_at = now
-        bookkeeping.changed(session, "ticket", ticket, now=now)  # phones holding the ticket pull the flag
+    if not tickets:
+        return tickets
+    change_order.reserve_block(session, len(tickets))  # SQLite: their numbers in one counter update
+    try:
+        for ticket in tickets:
+            ticket.escalated = "accept" if ticket.status in WAITING else "resolve"
+            ticket.escalated_at = now
+            bookkeeping.changed(session, "ticket", ticket, now=now)  # phones holding the ticket pull the flag
+    finally:
+        change_order.drop_block(session)
     session.flush()
     for ticket in tickets:
         ticket_escalated(session, ticket)
