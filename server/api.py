@@ -10,6 +10,7 @@ from server.errors import Unavailable
 from server.extensions import db
 from server.http import bearer_token, public
 from server.notify.api import bp as notify_bp
+from server.openapi import bp as openapi_bp
 from server.tickets.api import bp as tickets_bp
 from server.resources.api import bp as resources_bp
 from server.syncing.api import bp as sync_bp
@@ -47,4 +48,5 @@ api.register_blueprint(sync_bp)
 api.register_blueprint(visits_bp)
 api.register_blueprint(notify_bp)
 api.register_blueprint(tickets_bp)
+api.register_blueprint(openapi_bp)
 api.register_blueprint(resources_bp)  # last: its /<plural> routes are the most general

@@ -74,6 +74,53 @@ class SyncRequestSchema(WireSchema):
             raise ValidationError(f"out_of_range|min=1|max={self.limits.max_limit}")
 
 
+# ---- the answer ----------------------------------------------------------------------------
+# The engine builds its answer as plain dicts (sync/engine.py); these schemas are its one written
+# description, for the API reference (server/openapi) and the tests that hold the answers to it.
+
+class WordedErrorSchema(WireSchema):
+    field = mf.String(required=True, allow_none=True)  # null: the record as a whole
+    code = mf.String(required=True)
+    message = mf.String(required=True)
+
+
+class ConflictNoteSchema(WireSchema):
+    field = mf.String(required=True)
+    yours = mf.Raw(required=True, allow_none=True)
+    theirs = mf.Raw(required=True, allow_none=True)
+    kept = mf.String(required=True, validate=one_of(("yours",)))
+    conflict_id = mf.String(required=True)
+
+
+class ResultSchema(WireSchema):
+    """What became of one mutation, in the order they were sent."""
+
+    mid = mf.String(required=True)
+    status = mf.String(required=True, validate=one_of(("applied", "merged", "conflict", "rejected")))
+    version = mf.Integer(allow_none=True)  # the record's version after it (applied, merged, conflict)
+    conflicts = mf.List(mf.Nested(ConflictNoteSchema))  # status conflict
+    errors = mf.List(mf.Nested(WordedErrorSchema))  # status rejected
+
+
+class ChangeSchema(WireSchema):
+    """One entry of the pull: a put carries the whole record as the user may see it (`data`, in
+    its type's wire format); a delete is a tombstone; an evict says the record left the user's scope."""
+
+    type = mf.String(required=True)
+    id = mf.String(required=True)
+    op = mf.String(required=True, validate=one_of(("put", "delete", "evict")))
+    version = mf.Integer()  # put and delete
+    data = mf.Dict(keys=mf.String())  # put
+
+
+class SyncResponseSchema(WireSchema):
+    results = mf.List(mf.Nested(ResultSchema), required=True)
+    changes = mf.List(mf.Nested(ChangeSchema), required=True)
+    cursor = mf.String(required=True)
+    more = mf.Boolean(required=True)
+    reset = mf.Boolean()  # present (true) when the cursor was unusable: the client starts over
+
+
 @functools.cache
 def _request_loader(limits: Limits):
     return compile_loader(SyncRequestSchema(limits=limits))
