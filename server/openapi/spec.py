@@ -343,11 +343,23 @@ def _follow_up_changes(spec: APISpec) -> dict:
             "properties": {name: prop for name, prop in task["properties"].items() if not prop.get("readOnly")}}
 
 
+def _filter_schema(prop: dict) -> dict:
+    """A filter's query parameter: its field's schema as read, less what a query string cannot be
+    (null) and what only describes the record (read-only)."""
+    found = {k: v for k, v in prop.items() if k not in ("readOnly", "description")}
+    if isinstance(found.get("type"), list):
+        found["type"] = next(t for t in found["type"] if t != "null")
+    if "enum" in found:
+        found["enum"] = [v for v in found["enum"] if v is not None]
+    return found
+
+
 def _collection(spec: APISpec, res: Resource) -> None:
     name = _component(res.type)
     tag = res.plural
     id_param = _path_param("record_id", "记录 id / the record's id" + (" (its catalogue code)" if res.key != "id" else ""))
-    filters = [_query(f, {"type": "string"}, "等于 / equal to") for f in res.filters]
+    fields_read = spec.components.schemas[name]["properties"]
+    filters = [_query(f, _filter_schema(fields_read[f]), "等于 / equal to") for f in res.filters]
     page = {"type": "object", "required": ["items", "next"], "properties": {
         "items": {"type": "array", "items": _ref(name)},
         "next": {"type": ["string", "null"], "description": "下一页的 `after`；最后一页为 null / `after` for the "

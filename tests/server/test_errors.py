@@ -376,3 +376,28 @@ def test_a_request_that_finds_no_free_database_connection_is_a_503_to_retry(data
     finally:
         with busy.app_context():
             db.engine.dispose()
+
+
+# ---- query parameters -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query, field, code", [
+    ("kind=lunch", "kind", "invalid_choice"),  # a check-in is `in` or `out`: an enum column
+    ("status=gone", "status", "invalid_choice"),
+])
+def test_a_filter_value_its_field_could_never_hold_is_a_422_in_the_user_s_language(client, butler, household,
+                                                                                   query, field, code):
+    path = "/api/v1/checkins" if field == "kind" else "/api/v1/households"
+    body = error_of(client.get(f"{path}?{query}", headers=auth(butler)), 422, "validation_failed")
+    assert field_errors(body) == {field: code}
+    assert is_chinese(body["details"]["errors"][0]["message"])
+    english = error_of(client.get(f"{path}?{query}", headers={**auth(butler), "Accept-Language": "en"}),
+                       422, "validation_failed")
+    assert not is_chinese(english["details"]["errors"][0]["message"])
+
+
+def test_a_filter_value_its_field_holds_still_filters(client, butler, household):
+    r = client.get(f"/api/v1/households?status={household.status}", headers=auth(butler))
+    assert r.status_code == 200
+    assert [item["id"] for item in r.get_json()["items"]] == [household.id]
+    other = "vacant" if household.status != "vacant" else "rented"
+    assert client.get(f"/api/v1/households?status={other}", headers=auth(butler)).get_json()["items"] == []
