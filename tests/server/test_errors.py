@@ -401,3 +401,31 @@ def test_a_filter_value_its_field_holds_still_filters(client, butler, household)
     assert [item["id"] for item in r.get_json()["items"]] == [household.id]
     other = "vacant" if household.status != "vacant" else "rented"
     assert client.get(f"/api/v1/households?status={other}", headers=auth(butler)).get_json()["items"] == []
+
+
+@pytest.mark.parametrize("path, known", [
+    ("/api/v1/notifications", "wait=0"),
+    ("/api/v1/follow-ups", "status=open"),
+    ("/api/v1/households", "limit=5"),
+])
+def test_an_unknown_query_parameter_is_a_422_naming_it(client, butler, path, known):
+    """A misspelt parameter (`stauts`) must not quietly answer as if it were not there."""
+    supervisor = make_user("supervisor", community_id=butler.community_id)
+    user = supervisor if "follow-ups" in path else butler
+    assert client.get(f"{path}?{known}", headers=auth(user)).status_code == 200
+    body = error_of(client.get(f"{path}?{known}&stauts=open", headers=auth(user)), 422, "validation_failed")
+    assert field_errors(body) == {"stauts": "unknown_field"}
+
+
+def test_a_query_parameter_given_twice_is_a_422(client, butler):
+    body = error_of(client.get("/api/v1/households?limit=5&limit=500", headers=auth(butler)), 422,
+                    "validation_failed")
+    assert field_errors(body) == {"limit": "invalid_type"}
+
+
+def test_a_delete_with_an_unknown_query_parameter_changes_nothing(client, butler, household):
+    visit = make_visit(household, butler)
+    body = error_of(client.delete(f"/api/v1/visits/{visit.id}?versoin=1", headers=auth(butler)), 422,
+                    "validation_failed")
+    assert field_errors(body) == {"versoin": "unknown_field"}
+    assert committed(sa.select(Visit.deleted).where(Visit.id == visit.id)) is False
