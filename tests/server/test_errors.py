@@ -429,3 +429,51 @@ def test_a_delete_with_an_unknown_query_parameter_changes_nothing(client, butler
                     "validation_failed")
     assert field_errors(body) == {"versoin": "unknown_field"}
     assert committed(sa.select(Visit.deleted).where(Visit.id == visit.id)) is False
+
+
+# ---- NUL characters ---------------------------------------------------------------------------
+# PostgreSQL can neither store nor compare text holding U+0000: such input is the caller's mistake,
+# refused on both databases alike, with nothing written.
+
+def test_text_holding_a_nul_character_is_a_422_and_nothing_is_written(client, butler, household):
+    r = client.post("/api/v1/persons", json={"household_id": household.id, "name": "王\x00芳"},
+                    headers={**auth(butler), "Accept-Language": "en"})
+    body = error_of(r, 422, "validation_failed")
+    assert field_errors(body) == {"name": "invalid_character"}
+    assert "NUL" in body["details"]["errors"][0]["message"]
+    assert count_of(Person) == 0
+
+
+def test_a_nul_character_in_a_list_or_a_key_is_refused_too(client, butler, household):
+    visit = {"household_id": household.id, "visited_at": VISIT_TIME, "needs": ["维修\x00"],
+             "checklist": {"door\x00": {"ok": True}}}
+    body = error_of(client.post("/api/v1/visits", json=visit, headers=auth(butler)), 422, "validation_failed")
+    assert set(field_errors(body).values()) == {"invalid_character"}
+    assert count_of(Visit) == 0
+
+
+def test_a_nul_character_in_a_sync_mutation_is_rejected_alone(client, butler, household):
+    person_id = str(uuid.uuid4())
+    r = client.post("/api/v1/sync", headers=auth(butler), json={
+        "client_id": str(uuid.uuid4()), "schema": 1,
+        "mutations": [{"mid": str(uuid.uuid4()), "type": "person", "id": person_id, "op": "put",
+                       "fields": {"household_id": household.id, "name": "\x00"}, "at": VISIT_TIME}]})
+    assert r.status_code == 200
+    [result] = r.get_json()["results"]
+    assert result["status"] == "rejected"
+    assert [(e["field"], e["code"]) for e in result["errors"]] == [("name", "invalid_character")]
+    assert count_of(Person) == 0
+
+
+def test_a_nul_character_in_a_login_is_a_422(client):
+    body = error_of(client.post("/api/v1/auth/login", json={"username": "a\x00", "password": "x"}), 422,
+                    "validation_failed")
+    assert field_errors(body) == {"username": "invalid_character"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tickets?after=a%00b", "/api/v1/tickets?status=new%00",
+                                  "/api/v1/tickets/a%00b", "/api/v1/grids?a%00=1"])
+def test_a_nul_character_in_a_path_or_query_is_a_422(client, butler, path):
+    body = error_of(client.get(path, headers=auth(butler)), 422, "validation_failed")
+    assert set(field_errors(body).values()) == {"invalid_character"}
+    assert is_chinese(body["details"]["errors"][0]["message"])
