@@ -48,7 +48,7 @@ def _uuid(value: str) -> None:
 
 
 class MutationSchema(WireSchema):
-    mid = mf.String(required=True, validate=_uuid)
+    mid = mf.String(required=True, validate=_uuid, metadata={"format": "uuid"})
     type = mf.String(required=True, validate=max_length(20))
     id = mf.String(required=True, validate=max_length(36))
     op = mf.String(required=True, validate=one_of(OPS))
@@ -58,7 +58,7 @@ class MutationSchema(WireSchema):
 
 
 class SyncRequestSchema(WireSchema):
-    client_id = mf.String(required=True, validate=_uuid)
+    client_id = mf.String(required=True, validate=_uuid, metadata={"format": "uuid"})
     schema = mf.Integer(required=True, strict=True)
     cursor = mf.String(allow_none=True, load_default=None, validate=max_length(500))
     limit = mf.Integer(load_default=None, strict=True)
