@@ -73,7 +73,10 @@ def create_record(plural: str):
     """A new record; the body may carry the id the client chose."""
     rtype = _type(plural)
     body = json_body()
-    record_id = body.pop(registry()[rtype].key, None)
+    key = registry()[rtype].key
+    if key in body and body[key] is None:  # left out, the server chooses; null is a mistake
+        raise ValidationFailed([FieldError(key, "null")])
+    record_id = body.pop(key, None)
     record = service.create(db.session, user=g.user, rtype=rtype, data=body, record_id=record_id, via=_via())
     db.session.commit()
     return jsonify(service.dump(g.user, rtype, record)), 201

@@ -477,3 +477,13 @@ def test_a_nul_character_in_a_path_or_query_is_a_422(client, butler, path):
     body = error_of(client.get(path, headers=auth(butler)), 422, "validation_failed")
     assert set(field_errors(body).values()) == {"invalid_character"}
     assert is_chinese(body["details"]["errors"][0]["message"])
+
+
+@pytest.mark.parametrize("key, path", [("id", "/api/v1/persons"), ("code", "/api/v1/products")])
+def test_a_null_id_on_create_is_a_422_not_a_record_with_a_chosen_id(client, butler, household, key, path):
+    admin = make_user("admin")
+    body = {key: None, "household_id": household.id, "name": "王芳"} if key == "id" else {
+        key: None, "name": "桶装水", "category": "life", "price": 20, "unit": "桶"}
+    r = client.post(path, json=body, headers=auth(butler if key == "id" else admin))
+    assert field_errors(error_of(r, 422, "validation_failed")) == {key: "null"}
+    assert count_of(Person) == 0
