@@ -118,6 +118,8 @@ def build(app: Flask) -> dict[str, Any]:
                    _SubscriptionsSchema, _NotificationsSchema, _FollowUpsSchema, SyncResponseSchema):
         spec.components.schema(_schema_name(schema), schema=schema)
     spec.components.schema("SyncRequest", schema=SyncRequestSchema(limits=limits))
+    # The page size's bounds are this server's setting, checked by a validator apispec cannot read.
+    spec.components.schemas["SyncRequest"]["properties"]["limit"].update(minimum=1, maximum=limits.max_limit)
     converter = plugin.converter
     for res in registry().values():
         _record_components(spec, converter, res)
@@ -357,7 +359,8 @@ def _filter_schema(prop: dict) -> dict:
 def _collection(spec: APISpec, res: Resource) -> None:
     name = _component(res.type)
     tag = res.plural
-    id_param = _path_param("record_id", "记录 id / the record's id" + (" (its catalogue code)" if res.key != "id" else ""))
+    id_param = _path_param("record_id", "记录 id / the record's id"
+                           + (" (its catalogue code)" if res.key != "id" else ""))
     fields_read = spec.components.schemas[name]["properties"]
     filters = [_query(f, _filter_schema(fields_read[f]), "等于 / equal to") for f in res.filters]
     page = {"type": "object", "required": ["items", "next"], "properties": {

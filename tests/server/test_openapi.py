@@ -202,3 +202,10 @@ def test_only_the_reference_files_can_be_named(client):
         answer = client.get(f"/api/v1/docs/{name}")
         assert answer.status_code == 404, name
         assert answer.get_json()["error"] == "not_found"
+
+
+def test_the_sync_page_size_bounds_are_the_server_s_setting(app, spec):
+    limit = spec["components"]["schemas"]["SyncRequest"]["properties"]["limit"]
+    assert (limit["minimum"], limit["maximum"]) == (1, app.config["SYNC_MAX_LIMIT"])
+    envelope = spec["components"]["schemas"]["SyncRequest"]["properties"]
+    assert envelope["client_id"]["format"] == "uuid"
