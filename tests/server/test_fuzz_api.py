@@ -13,7 +13,7 @@ import os
 import pytest
 import schemathesis
 import sqlalchemy as sa
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (content_type_conformance, negative_data_rejection, not_a_server_error,
@@ -104,6 +104,13 @@ def _real_ids() -> dict[str, str]:
     return found
 
 
+def _sent_as_generated(case) -> bool:
+    """Whether the request goes on the wire as generated: a query parameter whose value is an empty
+    list or None is not sent at all, so a case that breaks the description only through one (an
+    unknown parameter `[]`) would be sent as a valid request, and its acceptance is no finding."""
+    return not any(value is None or value == [] for value in (case.query or {}).values())
+
+
 def test_every_operation_holds_to_its_description(fuzzed):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzzed["app"])
     real = _real_ids()
@@ -122,7 +129,8 @@ def test_every_operation_holds_to_its_description(fuzzed):
                       suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
             def run(case):
                 nonlocal examples
-                examples += 1
+                assume(_sent_as_generated(case))
+                examples += 1  # requests sent
                 token = fuzzed["token"]
                 if case.method == "POST" and case.path == "/auth/logout":
                     token = _login(fuzzed["client"], fuzzed["username"])  # its own token to revoke
