@@ -6,10 +6,11 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from server.auth import service as auth_service
 from server.auth.api import bp as auth_bp
-from server.errors import Unavailable
+from server.errors import FieldError, Unavailable, ValidationFailed
 from server.extensions import db
 from server.http import bearer_token, public
 from server.notify.api import bp as notify_bp
+from server.openapi import bp as openapi_bp
 from server.tickets.api import bp as tickets_bp
 from server.resources.api import bp as resources_bp
 from server.syncing.api import bp as sync_bp
@@ -30,6 +31,17 @@ def _authenticate():
         db.session.commit()
 
 
+@api.before_request
+def _refuse_nul():
+    """A path or query value holding U+0000 is refused as the caller's mistake (422), as text fields
+    are (sync/wire.py NoNul): PostgreSQL cannot even compare with it, so it would end as a 500."""
+    named = [*(request.view_args or {}).items(), *request.args.items(multi=True)]
+    bad = sorted({name for name, value in named if isinstance(value, str) and "\x00" in value}
+                 | {name for name in request.args if "\x00" in name})
+    if bad:
+        raise ValidationFailed([FieldError(name, "invalid_character") for name in bad])
+
+
 @api.get("/health")
 @public
 def health():
@@ -47,4 +59,5 @@ api.register_blueprint(sync_bp)
 api.register_blueprint(visits_bp)
 api.register_blueprint(notify_bp)
 api.register_blueprint(tickets_bp)
+api.register_blueprint(openapi_bp)
 api.register_blueprint(resources_bp)  # last: its /<plural> routes are the most general

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, request
-from marshmallow import ValidationError
+from marshmallow import INCLUDE, Schema, ValidationError, fields
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -19,6 +19,36 @@ from sync.errors import SyncError
 from sync.wire import flatten_errors
 
 log = logging.getLogger(__name__)
+
+
+class FieldErrorSchema(Schema):
+    """One entry of `details.errors`."""
+
+    field = fields.String(required=True)  # the field's path (`keys.auth`), or `_schema` for the body
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class ErrorDetailsSchema(Schema):
+    """`details`: the per-field problems, and whatever an error adds (`retry_after`, `wipe`, …)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    errors = fields.List(fields.Nested(FieldErrorSchema))
+
+
+class ErrorSchema(Schema):
+    """The one shape of every error answer, as `error_response` writes it (the API reference
+    shows it, and its tests hold every error answer to it). A protocol may put keys beside
+    `error` (sync's `min_schema`)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+    details = fields.Nested(ErrorDetailsSchema, required=True)
 
 
 class ApiError(Exception):

@@ -25,6 +25,16 @@ def json_body(*, required: bool = True) -> Any:
     return body
 
 
+def query_args(*known: str) -> dict[str, str]:
+    """The request's query parameters, each given once and each one the view knows: anything else
+    is a 422 naming it, for a misspelt filter must not quietly widen what is answered."""
+    errors = [FieldError(name, "unknown_field") for name in request.args if name not in known]
+    errors += [FieldError(name, "invalid_type") for name in known if len(request.args.getlist(name)) > 1]
+    if errors:
+        raise ValidationFailed(errors)
+    return request.args.to_dict()
+
+
 def public(view: Callable) -> Callable:
     """Mark a view as reachable without a bearer token (login, health)."""
     view.public = True

@@ -48,6 +48,7 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
     "push_https_required": ("{label}必须使用 https。", "{label} must use https."),
     "invalid_push_key": ("{label}不是有效的推送密钥。", "{label} is not a valid push key."),
     "too_long": ("{label}不能超过 {max} 个字符。", "{label} may be at most {max} characters long."),
+    "invalid_character": ("{label}含有不允许的字符（NUL）。", "{label} holds a character that is not allowed (NUL)."),
     "invalid_phone": ("{label}格式不正确。", "{label} is not a valid phone number."),
     "already_exists": ("这条记录已经存在。", "This record already exists."),
     "consent_required": ("住户未同意保存个人信息，不能填写{label}。",

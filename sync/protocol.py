@@ -48,7 +48,7 @@ def _uuid(value: str) -> None:
 
 
 class MutationSchema(WireSchema):
-    mid = mf.String(required=True, validate=_uuid)
+    mid = mf.String(required=True, validate=_uuid, metadata={"format": "uuid"})
     type = mf.String(required=True, validate=max_length(20))
     id = mf.String(required=True, validate=max_length(36))
     op = mf.String(required=True, validate=one_of(OPS))
@@ -58,7 +58,7 @@ class MutationSchema(WireSchema):
 
 
 class SyncRequestSchema(WireSchema):
-    client_id = mf.String(required=True, validate=_uuid)
+    client_id = mf.String(required=True, validate=_uuid, metadata={"format": "uuid"})
     schema = mf.Integer(required=True, strict=True)
     cursor = mf.String(allow_none=True, load_default=None, validate=max_length(500))
     limit = mf.Integer(load_default=None, strict=True)
@@ -72,6 +72,53 @@ class SyncRequestSchema(WireSchema):
     def _limit(self, value, **_kwargs) -> None:
         if value is not None and not 1 <= value <= self.limits.max_limit:
             raise ValidationError(f"out_of_range|min=1|max={self.limits.max_limit}")
+
+
+# ---- the answer ----------------------------------------------------------------------------
+# The engine builds its answer as plain dicts (sync/engine.py); these schemas are its one written
+# description, for the API reference (server/openapi) and the tests that hold the answers to it.
+
+class WordedErrorSchema(WireSchema):
+    field = mf.String(required=True, allow_none=True)  # null: the record as a whole
+    code = mf.String(required=True)
+    message = mf.String(required=True)
+
+
+class ConflictNoteSchema(WireSchema):
+    field = mf.String(required=True)
+    yours = mf.Raw(required=True, allow_none=True)
+    theirs = mf.Raw(required=True, allow_none=True)
+    kept = mf.String(required=True, validate=one_of(("yours",)))
+    conflict_id = mf.String(required=True)
+
+
+class ResultSchema(WireSchema):
+    """What became of one mutation, in the order they were sent."""
+
+    mid = mf.String(required=True)
+    status = mf.String(required=True, validate=one_of(("applied", "merged", "conflict", "rejected")))
+    version = mf.Integer(allow_none=True)  # the record's version after it (applied, merged, conflict)
+    conflicts = mf.List(mf.Nested(ConflictNoteSchema))  # status conflict
+    errors = mf.List(mf.Nested(WordedErrorSchema))  # status rejected
+
+
+class ChangeSchema(WireSchema):
+    """One entry of the pull: a put carries the whole record as the user may see it (`data`, in
+    its type's wire format); a delete is a tombstone; an evict says the record left the user's scope."""
+
+    type = mf.String(required=True)
+    id = mf.String(required=True)
+    op = mf.String(required=True, validate=one_of(("put", "delete", "evict")))
+    version = mf.Integer()  # put and delete
+    data = mf.Dict(keys=mf.String())  # put
+
+
+class SyncResponseSchema(WireSchema):
+    results = mf.List(mf.Nested(ResultSchema), required=True)
+    changes = mf.List(mf.Nested(ChangeSchema), required=True)
+    cursor = mf.String(required=True)
+    more = mf.Boolean(required=True)
+    reset = mf.Boolean()  # present (true) when the cursor was unusable: the client starts over
 
 
 @functools.cache

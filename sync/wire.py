@@ -27,7 +27,8 @@ _FIELD_CODES = {
 
 
 class WireSchema(Schema):
-    """Rejects unknown keys (marshmallow's default) with the code `unknown_field`."""
+    """Rejects unknown keys (marshmallow's default) with the code `unknown_field`, and text holding
+    a NUL character with `invalid_character`."""
 
     error_messages = {"unknown": "unknown_field", "type": "invalid_type"}
 
@@ -35,8 +36,26 @@ class WireSchema(Schema):
         _code_errors(field_obj)
 
 
+class NoNul(validate.Validator):
+    """Text may not hold U+0000: PostgreSQL cannot store it (in text or in JSON), so it would fail
+    there as a server error instead of as the caller's mistake, and SQLite would keep what
+    PostgreSQL refuses. No one types it; it is refused on every text field, on both databases."""
+
+    error = "invalid_character"
+
+    def __call__(self, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationError(self.error)
+        return value
+
+
+NO_NUL = NoNul()
+
+
 def _code_errors(field_obj: fields.Field) -> None:
     field_obj.error_messages = {key: _FIELD_CODES.get(key, "invalid_type") for key in field_obj.error_messages}
+    if isinstance(field_obj, fields.String) and NO_NUL not in field_obj.validators:
+        field_obj.validators = [*field_obj.validators, NO_NUL]
     for inner in (getattr(field_obj, "inner", None), getattr(field_obj, "value_field", None),
                   getattr(field_obj, "key_field", None)):
         if isinstance(inner, fields.Field):
@@ -235,6 +254,8 @@ def _check_of(validator):
     are decided in a comparison or two; any other is called (a refusal sends the value to marshmallow,
     which words the error)."""
     kind = type(validator)
+    if validator is NO_NUL:
+        return lambda value: "\x00" not in value
     if kind is validate.Length:
         low, high, equal = validator.min, validator.max, validator.equal
         if equal is not None:

@@ -20,8 +20,9 @@ class UserSchema(WireSchema):
     role = fields.String(dump_only=True)
     name = fields.String(dump_only=True)
     language = fields.String(validate=one_of(LANGUAGES))
-    community_id = fields.String(dump_only=True)
-    household_id = fields.String(dump_only=True)
+    # null: an administrator has no community, and only a resident has a household
+    community_id = fields.String(dump_only=True, allow_none=True)
+    household_id = fields.String(dump_only=True, allow_none=True)
 
 
 class ResidenceSchema(WireSchema):
@@ -32,4 +33,4 @@ class DeviceSchema(WireSchema):
     id = fields.String(dump_only=True)
     name = fields.String(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
-    last_seen_at = fields.AwareDateTime(dump_only=True)
+    last_seen_at = fields.AwareDateTime(dump_only=True, allow_none=True)

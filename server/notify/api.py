@@ -15,11 +15,11 @@ import re
 import time
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify
 
 from server.errors import ApiError, FieldError, ValidationFailed
 from server.extensions import db
-from server.http import json_body, public
+from server.http import json_body, public, query_args
 from server.notify import subscriptions, vapid
 from server.notify.live import Hub, release_waiters  # noqa: F401 - release_waiters: shutdown and tests
 from server.notify.models import Notification, Recipient
@@ -72,10 +72,10 @@ OLD_CURSOR = re.compile(r"[0-9]{1,18}")  # before events had a place in the chan
 Cursor = tuple[int, int]
 
 
-def _cursor_arg() -> Cursor | None:
+def _cursor_arg(args: dict[str, str]) -> Cursor | None:
     """The cursor, or None for none — and for an old one (a plain event id from an app that was open
     across the upgrade): it is answered like no cursor, with where to start and no events."""
-    raw = request.args.get("after")
+    raw = args.get("after")
     if raw is None or OLD_CURSOR.fullmatch(raw):
         return None
     found = CURSOR.fullmatch(raw)
@@ -84,9 +84,9 @@ def _cursor_arg() -> Cursor | None:
     return int(found[1]), int(found[2])
 
 
-def _wait_arg() -> float:
+def _wait_arg(args: dict[str, str]) -> float:
     limit = float(current_app.config["LONG_POLL_SECONDS"])
-    raw = request.args.get("wait", str(limit))
+    raw = args.get("wait", str(limit))
     try:
         wait = float(raw)
     except ValueError:
@@ -135,7 +135,8 @@ def _read(user_id: str, after: Cursor) -> tuple[list[Notification], Cursor]:
 @bp.get("/notifications")
 def notifications():
     """The caller's events after a cursor (long poll); without `after`, the cursor to start from."""
-    after, wait = _cursor_arg(), _wait_arg()
+    args = query_args("after", "wait")
+    after, wait = _cursor_arg(args), _wait_arg(args)
     user_id = g.user.id
     if after is None:
         cursor = start_cursor(db.session, user_id)

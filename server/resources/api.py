@@ -1,12 +1,12 @@
 """REST access to every record type: /api/v1/<plural>[/<id>], all through the scope rules."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify
 
 from server.audit import service as audit
 from server.errors import FieldError, NotFound, ValidationFailed
 from server.extensions import db
-from server.http import json_body
+from server.http import json_body, query_args
 from server.resources import service
 from server.resources.registry import by_plural, registry
 
@@ -35,8 +35,8 @@ def _sent(rtype: str, items: list[dict]):
         db.session.commit()
 
 
-def _int_arg(name: str, default: int | None) -> int | None:
-    raw = request.args.get(name)
+def _int_arg(args: dict[str, str], name: str, default: int | None) -> int | None:
+    raw = args.get(name)
     if raw is None:
         return default
     try:
@@ -49,10 +49,11 @@ def _int_arg(name: str, default: int | None) -> int | None:
 def list_records(plural: str):
     """Records of one type in the caller's scope, paged by id."""
     rtype = _type(plural)
-    filters = {k: v for k, v in request.args.items() if k not in ("limit", "after")}
-    limit = _int_arg("limit", 100)
+    args = query_args("limit", "after", *registry()[rtype].filters)
+    filters = {k: v for k, v in args.items() if k not in ("limit", "after")}
+    limit = _int_arg(args, "limit", 100)
     records, next_after = service.list_records(db.session, user=g.user, rtype=rtype, filters=filters,
-                                               limit=limit, after=request.args.get("after"))
+                                               limit=limit, after=args.get("after"))
     items = [service.dump(g.user, rtype, r) for r in records]
     _sent(rtype, items)
     return jsonify(items=items, next=next_after)
@@ -72,7 +73,10 @@ def create_record(plural: str):
     """A new record; the body may carry the id the client chose."""
     rtype = _type(plural)
     body = json_body()
-    record_id = body.pop(registry()[rtype].key, None)
+    key = registry()[rtype].key
+    if key in body and body[key] is None:  # left out, the server chooses; null is a mistake
+        raise ValidationFailed([FieldError(key, "null")])
+    record_id = body.pop(key, None)
     record = service.create(db.session, user=g.user, rtype=rtype, data=body, record_id=record_id, via=_via())
     db.session.commit()
     return jsonify(service.dump(g.user, rtype, record)), 201
@@ -97,6 +101,6 @@ def delete_record(plural: str, record_id: str):
     """Delete a record (kept as a tombstone for the phones)."""
     rtype = _type(plural)
     service.delete(db.session, user=g.user, rtype=rtype, record_id=record_id,
-                   expected_version=_int_arg("version", None), via=_via())
+                   expected_version=_int_arg(query_args("version"), "version", None), via=_via())
     db.session.commit()
     return "", 204

@@ -20,7 +20,7 @@ from server.audit.service import Via
 from server.auth import scopes
 from server.auth.models import User
 from server.errors import (AlreadyExists, FieldError, Forbidden, NotFound, StaleVersion,
-                           ValidationFailed)
+                           ValidationFailed, field_errors_from_marshmallow)
 from server.records import Tracked, new_id
 from server.resources.batch import Batch, Written
 from server.resources.registry import Resource, registry
@@ -70,9 +70,7 @@ def list_records(session: Session, *, user: User, rtype: str, filters: dict[str,
     res = resource(rtype)
     model = res.model
     query = sa.select(model).where(model.deleted.is_(False), scopes.visible_filter(user, rtype, model))
-    for name, value in filters.items():
-        if name not in res.filters:
-            raise ValidationFailed([FieldError(name, "unknown_field")])
+    for name, value in _filter_values(res, filters).items():
         query = query.where(getattr(model, name) == value)
     if after:
         query = query.where(model.id > after)
@@ -81,6 +79,24 @@ def list_records(session: Session, *, user: User, rtype: str, filters: dict[str,
     if len(records) > limit:
         return records[:limit], records[limit - 1].id
     return records, None
+
+
+def _filter_values(res: Resource, filters: dict[str, str]) -> dict[str, Any]:
+    """The list's filters, each checked as its field: a value the field could never hold (a status
+    that does not exist, a text too long) is a 422 naming it, not a query the database refuses."""
+    errors: list[FieldError] = []
+    values = {}
+    for name, value in filters.items():
+        if name not in res.filters:
+            errors.append(FieldError(name, "unknown_field"))
+            continue
+        try:
+            values[name] = res.wire.fields[name].deserialize(value)
+        except ValidationError as exc:
+            errors.extend(field_errors_from_marshmallow({name: exc.messages}))
+    if errors:
+        raise ValidationFailed(errors)
+    return values
 
 
 def load_fields(user: User, rtype: str, data: Any, *, creating: bool) -> dict[str, Any]:

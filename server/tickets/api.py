@@ -1,11 +1,11 @@
 """回访 tasks over HTTP: GET /follow-ups[?status=open], PATCH /follow-ups/<id> {"status", "note"}."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify
 
 from server.errors import FieldError, ValidationFailed
 from server.extensions import db
-from server.http import json_body
+from server.http import json_body, query_args
 from server.tickets import followups
 from server.tickets.models import FOLLOW_UP_STATES
 from server.tickets.schemas import FollowUpSchema
@@ -15,7 +15,7 @@ bp = Blueprint("tickets", __name__)
 
 @bp.get("/follow-ups")
 def list_follow_ups():
-    status = request.args.get("status")
+    status = query_args("status").get("status")
     if status is not None and status not in FOLLOW_UP_STATES:
         raise ValidationFailed([FieldError("status", "invalid_choice", choices=", ".join(FOLLOW_UP_STATES))])
     tasks = followups.list_follow_ups(db.session, user=g.user, status=status)

@@ -34,5 +34,5 @@ class FollowUpSchema(WireSchema):
     status = fields.String(validate=one_of(FOLLOW_UP_STATES))
     note = fields.String(validate=max_length(2000))
     created_at = fields.AwareDateTime(dump_only=True)
-    done_at = fields.AwareDateTime(dump_only=True)
-    done_by = fields.String(dump_only=True)
+    done_at = fields.AwareDateTime(dump_only=True, allow_none=True)  # null while open
+    done_by = fields.String(dump_only=True, allow_none=True)

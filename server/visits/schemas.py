@@ -44,4 +44,4 @@ class ChecklistTemplateSchema(WireSchema):
     items = fields.List(fields.Nested(ChecklistItemTemplateSchema), required=True, validate=validate.Length(
         min=1, max=100, error="out_of_range|min={min}|max={max}"))
     version = fields.Integer(dump_only=True)
-    updated_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True, allow_none=True)  # null: the default checklist

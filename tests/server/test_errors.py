@@ -377,3 +377,114 @@ def test_a_request_that_finds_no_free_database_connection_is_a_503_to_retry(data
     finally:
         with busy.app_context():
             db.engine.dispose()
+
+
+# ---- query parameters -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query, field, code", [
+    ("kind=lunch", "kind", "invalid_choice"),  # a check-in is `in` or `out`: an enum column
+    ("status=gone", "status", "invalid_choice"),
+])
+def test_a_filter_value_its_field_could_never_hold_is_a_422_in_the_user_s_language(client, butler, household,
+                                                                                   query, field, code):
+    path = "/api/v1/checkins" if field == "kind" else "/api/v1/households"
+    body = error_of(client.get(f"{path}?{query}", headers=auth(butler)), 422, "validation_failed")
+    assert field_errors(body) == {field: code}
+    assert is_chinese(body["details"]["errors"][0]["message"])
+    english = error_of(client.get(f"{path}?{query}", headers={**auth(butler), "Accept-Language": "en"}),
+                       422, "validation_failed")
+    assert not is_chinese(english["details"]["errors"][0]["message"])
+
+
+def test_a_filter_value_its_field_holds_still_filters(client, butler, household):
+    r = client.get(f"/api/v1/households?status={household.status}", headers=auth(butler))
+    assert r.status_code == 200
+    assert [item["id"] for item in r.get_json()["items"]] == [household.id]
+    other = "vacant" if household.status != "vacant" else "rented"
+    assert client.get(f"/api/v1/households?status={other}", headers=auth(butler)).get_json()["items"] == []
+
+
+@pytest.mark.parametrize("path, known", [
+    ("/api/v1/notifications", "wait=0"),
+    ("/api/v1/follow-ups", "status=open"),
+    ("/api/v1/households", "limit=5"),
+])
+def test_an_unknown_query_parameter_is_a_422_naming_it(client, butler, path, known):
+    """A misspelt parameter (`stauts`) must not quietly answer as if it were not there."""
+    supervisor = make_user("supervisor", community_id=butler.community_id)
+    user = supervisor if "follow-ups" in path else butler
+    assert client.get(f"{path}?{known}", headers=auth(user)).status_code == 200
+    body = error_of(client.get(f"{path}?{known}&stauts=open", headers=auth(user)), 422, "validation_failed")
+    assert field_errors(body) == {"stauts": "unknown_field"}
+
+
+def test_a_query_parameter_given_twice_is_a_422(client, butler):
+    body = error_of(client.get("/api/v1/households?limit=5&limit=500", headers=auth(butler)), 422,
+                    "validation_failed")
+    assert field_errors(body) == {"limit": "invalid_type"}
+
+
+def test_a_delete_with_an_unknown_query_parameter_changes_nothing(client, butler, household):
+    visit = make_visit(household, butler)
+    body = error_of(client.delete(f"/api/v1/visits/{visit.id}?versoin=1", headers=auth(butler)), 422,
+                    "validation_failed")
+    assert field_errors(body) == {"versoin": "unknown_field"}
+    assert committed(sa.select(Visit.deleted).where(Visit.id == visit.id)) is False
+
+
+# ---- NUL characters ---------------------------------------------------------------------------
+# PostgreSQL can neither store nor compare text holding U+0000: such input is the caller's mistake,
+# refused on both databases alike, with nothing written.
+
+def test_text_holding_a_nul_character_is_a_422_and_nothing_is_written(client, butler, household):
+    r = client.post("/api/v1/persons", json={"household_id": household.id, "name": "王\x00芳"},
+                    headers={**auth(butler), "Accept-Language": "en"})
+    body = error_of(r, 422, "validation_failed")
+    assert field_errors(body) == {"name": "invalid_character"}
+    assert "NUL" in body["details"]["errors"][0]["message"]
+    assert count_of(Person) == 0
+
+
+def test_a_nul_character_in_a_list_or_a_key_is_refused_too(client, butler, household):
+    visit = {"household_id": household.id, "visited_at": VISIT_TIME, "needs": ["维修\x00"],
+             "checklist": {"door\x00": {"ok": True}}}
+    body = error_of(client.post("/api/v1/visits", json=visit, headers=auth(butler)), 422, "validation_failed")
+    assert set(field_errors(body).values()) == {"invalid_character"}
+    assert count_of(Visit) == 0
+
+
+def test_a_nul_character_in_a_sync_mutation_is_rejected_alone(client, butler, household):
+    person_id = str(uuid.uuid4())
+    r = client.post("/api/v1/sync", headers=auth(butler), json={
+        "client_id": str(uuid.uuid4()), "schema": 1,
+        "mutations": [{"mid": str(uuid.uuid4()), "type": "person", "id": person_id, "op": "put",
+                       "fields": {"household_id": household.id, "name": "\x00"}, "at": VISIT_TIME}]})
+    assert r.status_code == 200
+    [result] = r.get_json()["results"]
+    assert result["status"] == "rejected"
+    assert [(e["field"], e["code"]) for e in result["errors"]] == [("name", "invalid_character")]
+    assert count_of(Person) == 0
+
+
+def test_a_nul_character_in_a_login_is_a_422(client):
+    body = error_of(client.post("/api/v1/auth/login", json={"username": "a\x00", "password": "x"}), 422,
+                    "validation_failed")
+    assert field_errors(body) == {"username": "invalid_character"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tickets?after=a%00b", "/api/v1/tickets?status=new%00",
+                                  "/api/v1/tickets/a%00b", "/api/v1/grids?a%00=1"])
+def test_a_nul_character_in_a_path_or_query_is_a_422(client, butler, path):
+    body = error_of(client.get(path, headers=auth(butler)), 422, "validation_failed")
+    assert set(field_errors(body).values()) == {"invalid_character"}
+    assert is_chinese(body["details"]["errors"][0]["message"])
+
+
+@pytest.mark.parametrize("key, path", [("id", "/api/v1/persons"), ("code", "/api/v1/products")])
+def test_a_null_id_on_create_is_a_422_not_a_record_with_a_chosen_id(client, butler, household, key, path):
+    admin = make_user("admin")
+    body = {key: None, "household_id": household.id, "name": "王芳"} if key == "id" else {
+        key: None, "name": "桶装水", "category": "life", "price": 20, "unit": "桶"}
+    r = client.post(path, json=body, headers=auth(butler if key == "id" else admin))
+    assert field_errors(error_of(r, 422, "validation_failed")) == {key: "null"}
+    assert count_of(Person) == 0

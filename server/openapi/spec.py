@@ -1,0 +1,402 @@
+"""The OpenAPI 3.1 description of /api/v1, made by apispec from the marshmallow schemas themselves.
+
+The views stay as they are; this module says what each one takes and answers. The generic record
+collections (server/resources/api.py) are described once per record type the registry declares,
+with the type's schema as read (`Ticket`), as created (`TicketNew`) and as changed
+(`TicketChanges`). The sync envelope comes from sync/protocol.py, errors from server/errors.py.
+A test walks the app's routes and fails on any /api/v1 route this document leaves out.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import sqlalchemy as sa
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
+from marshmallow import Schema, fields
+
+from server.auth.schemas import DeviceSchema, LoginSchema, ResidenceSchema, UserSchema
+from server.errors import ErrorSchema
+from server.notify.schemas import EventSchema, PushSubscriptionSchema
+from server.resources.registry import Resource, registry
+from server.resources.service import MAX_PAGE
+from server.tickets.models import FOLLOW_UP_STATES
+from server.tickets.schemas import FollowUpSchema
+from server.visits.schemas import ChecklistTemplateSchema
+from sync.protocol import Limits, SyncRequestSchema, SyncResponseSchema
+
+TITLE = "睿管家 Guanjia API"
+VERSION = "1"
+PREFIX = "/api/v1"
+JSON = "application/json"
+
+# Each error status: what it means, for the reference.
+ERRORS = {
+    400: ("BadRequest", "400 请求体不是 JSON / the body is not JSON (`malformed_json`)"),
+    401: ("Unauthorized", "401 未登录或令牌失效 / no token, or a dead one (`unauthorized`, `invalid_token`, "
+                          "`device_revoked` with `details.wipe`)"),
+    403: ("Forbidden", "403 超出权限范围 / outside the caller's scope or rights"),
+    404: ("NotFound", "404 不存在 / no such record"),
+    409: ("Conflict", "409 版本已变或已存在 / someone changed it first (`stale_version`), or it exists (`already_exists`)"),
+    413: ("TooLarge", "413 请求过大 / the body is too large"),
+    422: ("ValidationFailed", "422 字段有误 / fields are wrong, one entry per field in `details.errors` "
+                              "(unknown keys included)"),
+    426: ("ClientOutdated", "426 应用需更新 / the client is older than `min_schema`"),
+    429: ("TooManyRequests", "429 尝试过多 / too many failed logins; see `Retry-After`"),
+    503: ("Unavailable", "503 暂不可用 / the database (or push) is not available; try again later"),
+}
+AUTHENTICATED = (401, 503)  # every view behind the bearer token may answer these
+WITH_BODY = (400, 413, 422)  # every view that reads a JSON body
+
+
+class _HealthSchema(Schema):
+    status = fields.String(required=True)
+    db = fields.String(required=True)
+
+
+class _LoginAnswerSchema(Schema):
+    token = fields.String(required=True)
+    user = fields.Nested(UserSchema, required=True)
+
+
+class _DevicesSchema(Schema):
+    devices = fields.List(fields.Nested(DeviceSchema), required=True)
+    current = fields.String(required=True)
+
+
+class _PushKeySchema(Schema):
+    key = fields.String(required=True)
+
+
+class _SubscriptionsSchema(Schema):
+    subscriptions = fields.List(fields.Nested(PushSubscriptionSchema), required=True)
+
+
+class _NotificationsSchema(Schema):
+    cursor = fields.String(required=True)
+    events = fields.List(fields.Nested(EventSchema), required=True)
+
+
+class _FollowUpsSchema(Schema):
+    follow_ups = fields.List(fields.Nested(FollowUpSchema), required=True)
+
+
+_NAMES = {_HealthSchema: "Health", _LoginAnswerSchema: "LoginAnswer", _DevicesSchema: "Devices",
+          _PushKeySchema: "PushKey", _SubscriptionsSchema: "PushSubscriptions",
+          _NotificationsSchema: "Notifications", _FollowUpsSchema: "FollowUps",
+          SyncRequestSchema: "SyncRequest", SyncResponseSchema: "SyncResponse"}
+
+
+def _schema_name(schema) -> str:
+    cls = schema if isinstance(schema, type) else type(schema)
+    if cls in _NAMES:
+        return _NAMES[cls]
+    return cls.__name__.removesuffix("Schema")
+
+
+def build(app: Flask) -> dict[str, Any]:
+    """The whole document as a dict (JSON-ready)."""
+    plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
+    spec = APISpec(title=TITLE, version=VERSION, openapi_version="3.1.0", plugins=[plugin],
+                   info={"description": _DESCRIPTION},
+                   servers=[{"url": PREFIX}],
+                   security=[{"bearer": []}])
+    spec.components.security_scheme("bearer", {
+        "type": "http", "scheme": "bearer",
+        "description": "设备令牌 / the device token from `POST /auth/login` (one per device; "
+                       "`POST /auth/logout` revokes it)."})
+    spec.components.schema("Error", schema=ErrorSchema)
+    for status, (name, description) in ERRORS.items():
+        spec.components.response(name, {"description": description,
+                                         "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}})
+    limits = Limits(max_mutations=app.config["SYNC_MAX_MUTATIONS"], max_bytes=app.config["SYNC_MAX_BYTES"],
+                    max_limit=app.config["SYNC_MAX_LIMIT"])
+    for schema in (UserSchema, DeviceSchema, PushSubscriptionSchema, EventSchema, FollowUpSchema,
+                   ChecklistTemplateSchema, _HealthSchema, _LoginAnswerSchema, _DevicesSchema, _PushKeySchema,
+                   _SubscriptionsSchema, _NotificationsSchema, _FollowUpsSchema, SyncResponseSchema):
+        spec.components.schema(_schema_name(schema), schema=schema)
+    spec.components.schema("SyncRequest", schema=SyncRequestSchema(limits=limits))
+    # The page size's bounds are this server's setting, checked by a validator apispec cannot read.
+    spec.components.schemas["SyncRequest"]["properties"]["limit"].update(minimum=1, maximum=limits.max_limit)
+    converter = plugin.converter
+    for res in registry().values():
+        _record_components(spec, converter, res)
+    _paths(spec, app)
+    return spec.to_dict()
+
+
+# ---- record types -------------------------------------------------------------------------------
+
+def _component(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(prop: dict) -> dict:
+    if "$ref" in prop or "allOf" in prop:
+        return {"anyOf": [prop, {"type": "null"}]}
+    kind = prop.get("type")
+    if kind is None or (isinstance(kind, list) and "null" in kind):
+        return prop
+    prop = dict(prop)
+    prop["type"] = [*kind, "null"] if isinstance(kind, list) else [kind, "null"]
+    if "enum" in prop and None not in prop["enum"]:
+        prop["enum"] = [*prop["enum"], None]
+    return prop
+
+
+def _may_be_null(res: Resource, field: fields.Field, name: str) -> bool:
+    """Whether the record as read may hold null here: the field allows it, or the model's column does."""
+    if field.allow_none:
+        return True
+    column = sa.inspect(res.model).columns.get(field.attribute or name)
+    return column is None or column.nullable
+
+
+def _record_components(spec: APISpec, converter, res: Resource) -> None:
+    name = _component(res.type)
+    schema = res.wire
+    whole = converter.schema2jsonschema(schema)
+    props = whole["properties"]
+    hidden = frozenset().union(*(rights.hidden for rights in res.rights.values()))
+    # As read: every field the schema dumps, always present but those a role may not see.
+    read_props = {}
+    for field_name, field in schema.dump_fields.items():
+        key = field.data_key or field_name
+        prop = {k: v for k, v in props[key].items() if k not in ("writeOnly",)}
+        read_props[key] = _nullable(prop) if _may_be_null(res, field, field_name) else prop
+    read = {"type": "object", "properties": read_props,
+            "required": sorted(k for k in read_props if k not in hidden)}
+    if hidden:
+        read["description"] = "有些角色看不到 / not shown to some roles: " + ", ".join(sorted(hidden))
+    spec.components.schema(name, component=read)
+    # As written: the fields the schema loads; dump-only ones are refused as unknown.
+    load_props = {}
+    for field_name, field in schema.load_fields.items():
+        key = field.data_key or field_name
+        load_props[key] = {k: v for k, v in props[key].items() if k not in ("writeOnly",)}
+    required = [k for k in whole.get("required", []) if k in load_props]
+    key_prop = ({"type": "string", "format": "uuid", "description": "客户端自选的 UUID / the id the client chose"}
+                if res.key == "id" else
+                {"type": "string", "minLength": 1, "maxLength": 36, "description": "目录编码 / the catalogue code"})
+    new = {"type": "object", "properties": {res.key: key_prop, **copy.deepcopy(load_props)},
+           "additionalProperties": False}
+    if required or res.key != "id":
+        new["required"] = sorted({*required, *([res.key] if res.key != "id" else [])})
+    spec.components.schema(f"{name}New", component=new)
+    changes = {"type": "object", "additionalProperties": False,
+               "properties": {**copy.deepcopy(load_props), "version": {
+                   "type": "integer", "description": "给出时，若记录已被他人改过则 409 / with it, 409 when "
+                                                     "someone changed the record first"}}}
+    spec.components.schema(f"{name}Changes", component=changes)
+
+
+# ---- paths --------------------------------------------------------------------------------------
+
+def _errors(*statuses: int) -> dict:
+    return {str(s): {"$ref": f"#/components/responses/{ERRORS[s][0]}"} for s in sorted(set(statuses))}
+
+
+def _json(schema: dict | str, description: str) -> dict:
+    return {"description": description, "content": {JSON: {"schema": schema if isinstance(schema, dict)
+                                                             else _ref(schema)}}}
+
+
+def _body(schema: dict | str, required: bool = True) -> dict:
+    return {"required": required, "content": {JSON: {"schema": schema if isinstance(schema, dict)
+                                                     else _ref(schema)}}}
+
+
+def _path_param(name: str, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string"}}
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+NO_CONTENT = {"description": "完成 / done (no body)"}
+PUBLIC: list = []  # an operation's `security` when it needs no token
+
+
+def _op(summary: str, tag: str, responses: dict, *, errors=(), body=None, params=(), public=False,
+        description: str | None = None) -> dict:
+    op: dict = {"summary": summary, "tags": [tag], "responses": {**responses, **_errors(
+        *errors, *(() if public else AUTHENTICATED), *(WITH_BODY if body else ()))}}
+    if description:
+        op["description"] = description
+    if params:
+        op["parameters"] = list(params)
+    if body:
+        op["requestBody"] = body
+    if public:
+        op["security"] = PUBLIC
+    return op
+
+
+def _paths(spec: APISpec, app: Flask) -> None:
+    path = spec.path
+    path(path="/health", operations={"get": _op(
+        "服务与数据库是否正常 / whether the server and its database answer", "system",
+        {"200": _json("Health", "正常 / both answer")}, public=True, errors=(503,))})
+    path(path="/openapi.json", operations={"get": _op(
+        "本文档 / this document (OpenAPI 3.1)", "system",
+        {"200": _json({"type": "object"}, "OpenAPI 3.1")}, public=True)})
+    path(path="/docs", operations={"get": _op(
+        "API 参考页面 / this reference, rendered", "system",
+        {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
+        public=True)})
+    path(path="/docs/{name}", operations={"get": _op(
+        "参考页面的文件 / a file of the rendered reference (script, style sheet, icon)", "system",
+        {"200": {"description": "the file", "content": {"*/*": {"schema": {"type": "string"}}}}},
+        params=[_path_param("name", "file name")], public=True, errors=(404,))})
+
+    # ---- who am I ----
+    path(path="/auth/login", operations={"post": _op(
+        "登录 / exchange a username and password for a device token", "auth",
+        {"200": _json("LoginAnswer", "令牌（只显示这一次）与用户 / the token (shown this once) and the user")},
+        body=_body("Login"), public=True, errors=(401, 429, 503),
+        description="错误的用户名或密码都答 `401 invalid_credentials`；多次失败后 `429` 并带 `Retry-After`。 / "
+                    "A wrong username or password is `401 invalid_credentials`; repeated failures `429` with "
+                    "`Retry-After`.")})
+    path(path="/auth/logout", operations={"post": _op(
+        "注销本设备令牌 / revoke the token this request carries", "auth", {"204": NO_CONTENT})})
+    path(path="/me", operations={
+        "get": _op("当前用户 / the logged-in user", "auth", {"200": _json("User", "the user")}),
+        "patch": _op("修改自己的设置（语言）/ change the user's own settings (language)", "auth",
+                     {"200": _json("User", "the user")}, body=_body(_user_changes(spec)))})
+    path(path="/me/devices", operations={"get": _op(
+        "本账号登录的设备 / the devices logged in as this user", "auth", {"200": _json("Devices", "live devices")})})
+    path(path="/me/devices/{device_id}", operations={"delete": _op(
+        "注销自己的一台设备 / revoke one of the user's own devices", "auth", {"204": NO_CONTENT},
+        params=[_path_param("device_id", "the device")], errors=(404,))})
+    path(path="/users/{user_id}/household", operations={"put": _op(
+        "住户搬家或搬出（主管）/ a resident moves to another household, or out (supervisors)", "auth",
+        {"200": _json("User", "the resident")}, body=_body("Residence"),
+        params=[_path_param("user_id", "the resident")], errors=(403, 404))})
+
+    # ---- sync ----
+    path(path="/sync", operations={"post": _op(
+        "同步：推送修改，再拉取变化 / push mutations, then pull changes since the cursor", "sync",
+        {"200": _json("SyncResponse", "每条修改的结果与一页变化 / a result per mutation, and one page of changes")},
+        body=_body("SyncRequest"), errors=(413, 422, 426),
+        description="整个请求被拒时什么都不会应用。协议全文见 docs/sync-protocol.md。 / A request refused as a "
+                    "whole applies nothing. The full protocol: docs/sync-protocol.md.")})
+
+    # ---- visits ----
+    path(path="/visit-template", operations={
+        "get": _op("本小区的入户检查清单 / the community's visit checklist", "visits",
+                   {"200": _json("ChecklistTemplate", "the checklist")}, errors=(403,)),
+        "put": _op("替换入户检查清单（主管）/ replace the checklist (supervisors)", "visits",
+                   {"200": _json("ChecklistTemplate", "the new checklist")}, body=_body("ChecklistTemplate"),
+                   errors=(403,))})
+
+    # ---- notifications ----
+    path(path="/push/key", operations={"get": _op(
+        "Web Push 公钥 / the VAPID public key browsers subscribe with", "notifications",
+        {"200": _json("PushKey", "the key")}, public=True, errors=(503,))})
+    path(path="/push/subscriptions", operations={
+        "post": _op("登记本浏览器的推送订阅 / register this browser's push subscription", "notifications",
+                    {"201": _json("PushSubscription", "新订阅 / new"),
+                     "200": _json("PushSubscription", "已登记过 / known already")},
+                    body=_body("PushSubscription")),
+        "get": _op("我的推送订阅 / the user's push subscriptions", "notifications",
+                   {"200": _json("PushSubscriptions", "subscriptions")})})
+    path(path="/push/subscriptions/{subscription_id}", operations={"delete": _op(
+        "删除推送订阅 / remove a push subscription", "notifications", {"204": NO_CONTENT},
+        params=[_path_param("subscription_id", "the subscription")], errors=(404,))})
+    path(path="/notifications", operations={"get": _op(
+        "打开的应用的长轮询 / the open app's long poll", "notifications",
+        {"200": _json("Notifications", "游标之后的事件（最多 50 条）/ the events after the cursor (at most 50)")},
+        params=[_query("after", {"type": "string"}, "上次答复的游标（不透明）；不给则只答起始游标 / the cursor "
+                                                   "of the last answer (opaque); without it, only where to start"),
+                _query("wait", {"type": "number"}, "最长等待秒数 / longest wait in seconds (at most "
+                                                   f"{app.config['LONG_POLL_SECONDS']})")],
+        errors=(422,))})
+
+    # ---- 回访 ----
+    path(path="/follow-ups", operations={"get": _op(
+        "回访任务（主管）/ 回访 tasks (supervisors)", "tickets", {"200": _json("FollowUps", "tasks")},
+        params=[_query("status", {"type": "string", "enum": list(FOLLOW_UP_STATES)}, "只看此状态 / only this status")],
+        errors=(403, 422))})
+    path(path="/follow-ups/{follow_up_id}", operations={"patch": _op(
+        "完成回访任务 / settle a 回访 task", "tickets", {"200": _json("FollowUp", "the task")},
+        body=_body(_follow_up_changes(spec)), params=[_path_param("follow_up_id", "the task")], errors=(403, 404))})
+
+    for res in registry().values():
+        _collection(spec, res)
+
+
+def _user_changes(spec: APISpec) -> dict:
+    user = spec.components.schemas["User"]
+    return {"type": "object", "additionalProperties": False,
+            "properties": {name: prop for name, prop in user["properties"].items() if not prop.get("readOnly")}}
+
+
+def _follow_up_changes(spec: APISpec) -> dict:
+    task = spec.components.schemas["FollowUp"]
+    return {"type": "object", "additionalProperties": False,
+            "properties": {name: prop for name, prop in task["properties"].items() if not prop.get("readOnly")}}
+
+
+def _filter_schema(prop: dict) -> dict:
+    """A filter's query parameter: its field's schema as read, less what a query string cannot be
+    (null) and what only describes the record (read-only)."""
+    found = {k: v for k, v in prop.items() if k not in ("readOnly", "description")}
+    if isinstance(found.get("type"), list):
+        found["type"] = next(t for t in found["type"] if t != "null")
+    if "enum" in found:
+        found["enum"] = [v for v in found["enum"] if v is not None]
+    return found
+
+
+def _collection(spec: APISpec, res: Resource) -> None:
+    name = _component(res.type)
+    tag = res.plural
+    id_param = _path_param("record_id", "记录 id / the record's id"
+                           + (" (its catalogue code)" if res.key != "id" else ""))
+    fields_read = spec.components.schemas[name]["properties"]
+    filters = [_query(f, _filter_schema(fields_read[f]), "等于 / equal to") for f in res.filters]
+    page = {"type": "object", "required": ["items", "next"], "properties": {
+        "items": {"type": "array", "items": _ref(name)},
+        "next": {"type": ["string", "null"], "description": "下一页的 `after`；最后一页为 null / `after` for the "
+                                                            "next page; null on the last"}}}
+    spec.path(path=f"/{res.plural}", operations={
+        "get": _op(f"列出 {res.plural}（按 id 分页）/ list, paged by id", tag,
+                   {"200": _json(page, "一页记录 / one page")},
+                   params=[*filters,
+                           _query("limit", {"type": "integer"}, f"每页条数（1–{MAX_PAGE}，默认 100）/ page size "
+                                                                f"(clamped to 1–{MAX_PAGE}, default 100)"),
+                           _query("after", {"type": "string"}, "上一页的 `next` / the `next` of the last page")],
+                   errors=(422,), description="其他查询参数一律 422 / any other query parameter is a 422."),
+        "post": _op(f"新建 {res.type} / create one", tag, {"201": _json(name, "新记录 / the new record")},
+                    body=_body(f"{name}New"), errors=(403, 404, 409))})
+    spec.path(path=f"/{res.plural}/{{record_id}}", operations={
+        "get": _op(f"读取一条 {res.type} / read one", tag, {"200": _json(name, "the record")},
+                   params=[id_param], errors=(403, 404)),
+        "patch": _op(f"修改 {res.type} 的字段 / change some fields", tag, {"200": _json(name, "the record")},
+                     body=_body(f"{name}Changes"), params=[id_param], errors=(403, 404, 409)),
+        "delete": _op(f"删除 {res.type}（留下墓碑）/ delete (a tombstone stays for the phones)", tag,
+                      {"204": NO_CONTENT},
+                      params=[id_param, _query("version", {"type": "integer"}, "给出时，若记录已被他人改过则 409 / "
+                                                                               "with it, 409 when changed since")],
+                      errors=(403, 404, 409, 422))})
+
+
+_DESCRIPTION = """\
+睿管家的 HTTP 接口：管家、住户与主管的应用都用它。除登录、健康检查与公钥外，每个请求都要带
+`Authorization: Bearer <令牌>`。错误只有一种形状（`Error`），消息用调用者的语言（`Accept-Language`，
+否则用户的设置，否则 zh-CN）。
+
+The HTTP API of Guanjia, used by the butlers', residents' and supervisors' apps. Every request but
+login, health and the push key carries `Authorization: Bearer <token>`. Every error has one shape
+(`Error`), its message in the caller's language (`Accept-Language`, else the user's setting, else
+zh-CN). Every read and write passes the scope rules: a butler sees the households of their grids, a
+resident their own household, a supervisor their community, an administrator everything.
+"""
