@@ -234,7 +234,10 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
         sheet = workbook.worksheets[0]
         rows = []
         for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1):
-            rows.append([_cell_text(value) for value in values])
+            cells = [_cell_text(value) for value in values]
+            while cells and not cells[-1]:
+                cells.pop()  # a sheet read without its dimensions pads every row to max_col
+            rows.append(cells)
             if len(rows) > MAX_ROWS + 1:
                 raise FileRefused("too_many_rows", max=MAX_ROWS)
         return rows
