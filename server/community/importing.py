@@ -604,9 +604,10 @@ def _check_in_scope(session: Session, user: User, ids: list[str]) -> None:
 
 # ---- export -------------------------------------------------------------------------------------
 
-def export_rows(session: Session, community_id: str, lang: str) -> list[list[str]]:
+def export_rows(session: Session, community_id: str, lang: str, reads: list | None = None) -> list[list[str]]:
     """The community's live households and people in the import's shape: the header row, then one
-    row per person (a household without people: one row with the person's columns blank)."""
+    row per person (a household without people: one row with the person's columns blank). `reads`,
+    if given, gets each record sent as (type, what of it was sent), for the audit trail's read events."""
     pick = (lambda pair: pair[1]) if lang == "en" else (lambda pair: pair[0])
     grids = dict(session.execute(sa.select(Grid.id, Grid.name).where(Grid.community_id == community_id,
                                                                       Grid.deleted.is_(False))).all())
@@ -625,6 +626,12 @@ def export_rows(session: Session, community_id: str, lang: str) -> list[list[str
                 "" if area is None else (str(int(area)) if float(area).is_integer() else str(area)),
                 grids.get(household.grid_id, "") if household.grid_id else "", str(household.visit_cycle_days),
                 "、".join(household.tags or []), household.notes or ""]
+        if reads is not None:
+            reads.append(("household", {"id": household.id, "community_id": community_id,
+                                        **{name: getattr(household, name) for name in _EXPORTED_HOUSEHOLD}}))
+            reads += [("person", {"id": person.id, "household_id": household.id,
+                                  **{name: getattr(person, name) for name in _EXPORTED_PERSON}})
+                      for person in people.get(household.id, [])]
         for person in people.get(household.id) or [None]:
             if person is None:
                 out.append(base + ["", "", "", ""])
@@ -632,6 +639,10 @@ def export_rows(session: Session, community_id: str, lang: str) -> list[list[str
                 out.append(base + [person.name, pick(RELATION_NAMES[person.relation]), person.phone or "",
                                    pick(("是", "yes")) if person.consent else pick(("否", "no"))])
     return out
+
+
+_EXPORTED_HOUSEHOLD = ("building", "unit", "room", "status", "area_m2", "grid_id", "visit_cycle_days", "tags", "notes")
+_EXPORTED_PERSON = ("name", "relation", "phone", "consent")
 
 
 def _natural(text: str) -> tuple:

@@ -22,6 +22,7 @@ from pathlib import Path
 from flask import Response, abort, current_app, g, request
 
 from server import i18n
+from server.audit import service as audit
 from server.audit.service import Via
 from server.community import importing
 from server.community.models import HOUSEHOLD_STATUSES, Household
@@ -345,7 +346,11 @@ def setup_import_confirm():
 
 def _export(kind: str) -> Response:
     community = _community()
-    rows = importing.export_rows(db.session, community, language())
+    reads: list = []
+    rows = importing.export_rows(db.session, community, language(), reads)
+    # The file holds the community's whole household file: its reading is in the audit trail, as a sync's.
+    audit.record_reads(db.session, user=g.user, via=_via(), reads=reads)
+    db.session.commit()
     if kind == "csv":
         body, mimetype = importing.to_csv(rows), "text/csv; charset=utf-8"
     else:

@@ -363,6 +363,17 @@ def test_the_export_holds_the_community_only(console, world):
     assert "1栋,1单元,101" in body and "9栋" not in body
 
 
+def test_the_export_is_in_the_audit_trail_as_reads(console, world, session):
+    h = make_household(world["community"], world["g1"], building="1栋", unit="1单元", room="101")
+    person = make_person(h, name="王芳", phone="13800138000")
+    assert console.get("/console/setup/export.xlsx").status_code == 200
+    session.expire_all()
+    events = {e.record_id: e for e in session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "read"))}
+    assert set(events) == {h.id, person.id}
+    assert events[person.id].channel == "console" and "phone" in events[person.id].fields
+    assert events[h.id].community_id == world["community"].id and events[h.id].user_id == world["supervisor"].id
+
+
 # ---- a whole community --------------------------------------------------------------------------------
 
 def test_a_community_of_two_thousand_households_imports_in_seconds(console, world, session):
