@@ -41,11 +41,11 @@ from server.auth.models import User
 from server.community.models import HOUSEHOLD_STATUSES, RELATIONS, Grid, Household, Person
 from server.community.schemas import HouseholdSchema, PersonSchema
 from server.community.service import HOUSEHOLD_RULES, PERSON_RULES
-from server.errors import FieldError, Forbidden, field_errors_from_marshmallow
+from server.errors import FieldError, Forbidden, NotFound, field_errors_from_marshmallow
 from server.records import new_id
 from server.resources import service
 from server.syncing import bookkeeping
-from server.syncing.changes import drop_block, reserve_block
+from server.syncing.changes import apply_scope_change, audience, drop_block, reserve_block
 from sync.merge import stamp
 
 MAX_BYTES = 2 * 1024 * 1024  # a 5,000-household file with its people is well under 1 MB
@@ -549,10 +549,7 @@ def apply(session: Session, *, user: User, community_id: str, planned: Plan,
         if not (rights_p.create and rights_p.update):
             raise Forbidden()
     writer = via.actor_id if via is not None and via.actor_id else user.id
-    for household, changes in planned.changed_households:
-        service.update(session, user=user, rtype="household", record_id=household.id, data=changes, via=via)
-    for person, changes in planned.changed_people:
-        service.update(session, user=user, rtype="person", record_id=person.id, data=changes, via=via)
+    _update_all(session, user, planned, via, writer)
 
     household_rows, events = [], []
     for planned_values in planned.new_households:
@@ -590,6 +587,49 @@ def apply(session: Session, *, user: User, community_id: str, planned: Plan,
         drop_block(session)
     audit.insert(session, events)
     _check_in_scope(session, user, [row["id"] for row in household_rows])
+
+
+def _update_all(session: Session, user: User, planned: Plan, via: audit.Via | None, writer: str) -> None:
+    """The plan's changes, as the resource service makes each (its schema and write rights, the domain
+    rules, the bookkeeping, field metadata, audit event, and the phones that gain or lose a household
+    moved to another grid), but together: one lock per 500 records, one flush, one audience before and
+    after. Written one by one through the service, 2,000 changed households took a minute and a half."""
+    work = [("household", Household, household, changes) for household, changes in planned.changed_households]
+    work += [("person", Person, person, changes) for person, changes in planned.changed_people]
+    if not work:
+        return
+    for model in (Household, Person):  # locked, and read again as they are now
+        ids = [record.id for _, kind, record, _ in work if kind is model]
+        for start in range(0, len(ids), 500):
+            list(session.scalars(sa.select(model).where(model.id.in_(ids[start:start + 500]))
+                                 .with_for_update().execution_options(populate_existing=True)))
+    loaded, watched = [], []
+    for rtype, _, record, changes in work:
+        if record.deleted:
+            raise NotFound()
+        changes = service.load_fields(user, rtype, changes, creating=False)
+        rules = HOUSEHOLD_RULES if rtype == "household" else PERSON_RULES
+        rules.prepare_update(session, user, record, changes)
+        if rules.audience_of:
+            watched += rules.audience_of(session, record, changes)
+        loaded.append((rtype, record, changes))
+    before = audience(session, watched)
+    reserve_block(session, len(loaded))
+    try:
+        for rtype, record, changes in loaded:
+            for name, value in changes.items():
+                setattr(record, name, value)
+            bookkeeping.changed(session, rtype, record)
+            record.field_meta = stamp(record.field_meta or {}, changes, version=record.version,
+                                      client_id=service.SERVER_CLIENT, user_id=writer)
+    finally:
+        drop_block(session)
+    session.flush()
+    if watched:
+        apply_scope_change(session, before, audience(session, watched))
+    audit.insert(session, [audit.change_event(session, user=user, action="update", rtype=rtype, record=record,
+                                              fields=changes, via=via) for rtype, record, changes in loaded])
+    _check_in_scope(session, user, [record.id for rtype, record, _ in loaded if rtype == "household"])
 
 
 def _check_in_scope(session: Session, user: User, ids: list[str]) -> None:
