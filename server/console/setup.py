@@ -69,7 +69,8 @@ def _setup_page(refused: dict | None = None, building: str | None = None, status
                        counts=queries.household_counts(db.session, community), buildings=buildings,
                        building=building, households=queries.households_in(db.session, community, building),
                        grid_names={grid.id: grid.name for grid in grids}, address=address,
-                       statuses=HOUSEHOLD_STATUSES, status_name=lambda code: i18n.pick(importing.STATUS_NAMES[code], lang),
+                       statuses=HOUSEHOLD_STATUSES,
+                       status_name=lambda code: i18n.pick(importing.STATUS_NAMES[code], lang),
                        import_help=t("setup_import_help", rows=importing.MAX_ROWS,
                                      mb=importing.MAX_BYTES // (1024 * 1024),
                                      columns="、".join(i18n.pick((c.zh, c.en), lang) for c in optional)))

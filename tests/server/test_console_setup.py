@@ -290,7 +290,8 @@ def test_a_preview_is_for_its_own_user_and_community_and_used_once(client, world
     token = TOKEN.search(text(preview)).group(1)
     client.post("/console/logout", data={"csrf_token": csrf_of(client, "/console/setup")})
     assert log_in(client, world["other_supervisor"].username).status_code == 302
-    r = client.post("/console/setup/import/confirm", data={"csrf_token": csrf_of(client, "/console/setup"), "token": token})
+    r = client.post("/console/setup/import/confirm",
+                    data={"csrf_token": csrf_of(client, "/console/setup"), "token": token})
     assert r.status_code == 410 and "预览已过期" in text(r)
     assert households(session, world["community"]) == {}
     client.post("/console/logout", data={"csrf_token": csrf_of(client, "/console/setup")})
