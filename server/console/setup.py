@@ -19,7 +19,9 @@ import secrets
 import time
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from flask import Response, abort, current_app, g, request
+from sqlalchemy.exc import IntegrityError
 
 from server import i18n
 from server.audit import service as audit
@@ -30,8 +32,8 @@ from server.console import queries
 from server.console.auth import console_login_required
 from server.console.pages import (address, bp, current_community, done, error_page, failed, language,
                                   render_page, t)
-from server.crypto import current_cipher
-from server.errors import ApiError, FieldError, Forbidden, NotFound, ValidationFailed
+from server.crypto import DataKeyError, current_cipher
+from server.errors import AlreadyExists, ApiError, FieldError, Forbidden, NotFound, ValidationFailed
 from server.extensions import db
 from server.resources import service
 
@@ -239,7 +241,7 @@ def take_pending(token: str, *, user_id: str, community_id: str) -> dict | None:
     path = _pending_path(token)
     try:
         kept = json.loads(current_cipher().decrypt(path.read_text(), context=b"console-import"))
-    except (FileNotFoundError, ValueError):
+    except (OSError, ValueError, DataKeyError, InvalidTag):  # gone, or not what this server wrote
         return None
     if kept["user"] != user_id or kept["community"] != community_id or \
             time.time() - kept["at"] > PENDING_MINUTES * 60:
@@ -334,8 +336,11 @@ def setup_import_confirm():
     counts = {"new_h": len(planned.new_households), "changed_h": len(planned.changed_households),
               "new_p": len(planned.new_people), "changed_p": len(planned.changed_people)}
     try:
-        importing.apply(db.session, user=g.user, community_id=community, planned=planned, via=_via())
-        db.session.commit()
+        try:
+            importing.apply(db.session, user=g.user, community_id=community, planned=planned, via=_via())
+            db.session.commit()
+        except IntegrityError:  # an address added by someone else since the plan was made
+            raise AlreadyExists() from None
     except ApiError as error:
         db.session.rollback()
         return _setup_page(failed(error, "import", None, {}), status=error.status)

@@ -302,6 +302,22 @@ def test_a_preview_is_for_its_own_user_and_community_and_used_once(client, world
                        data={"csrf_token": csrf_of(client, "/console/setup"), "token": token}).status_code == 410
 
 
+def test_a_preview_expires_and_a_made_up_token_is_refused(console, world, session, monkeypatch, app):
+    from pathlib import Path
+
+    from server.console import setup
+
+    preview = upload(console, csv_of(ROWS))
+    kept = list((Path(app.instance_path) / "console-imports").glob("*.json"))
+    assert len(kept) == 1 and "张三" not in kept[0].read_text() and "13800000001" not in kept[0].read_text()
+    r = console.post("/console/setup/import/confirm", data={"csrf_token": csrf_of(console, "/console/setup"),
+                                                            "token": "made-up"})
+    assert r.status_code == 410
+    monkeypatch.setattr(setup, "PENDING_MINUTES", 0)
+    assert confirm(console, preview).status_code == 410
+    assert households(session, world["community"]) == {}
+
+
 def test_a_supervisor_cannot_import_into_another_community(console, world, session):
     before = counts(session)
     preview = upload(console, csv_of(ROWS), extra={"community": world["other"].id})
