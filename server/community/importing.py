@@ -626,7 +626,13 @@ def _update_all(session: Session, user: User, planned: Plan, via: audit.Via | No
         drop_block(session)
     session.flush()
     if watched:
-        apply_scope_change(session, before, audience(session, watched))
+        # Evictions and re-sent records take change numbers too: on SQLite one counter update for all
+        # (numbers left over are gaps, which cursors do not mind), not one per household and record type.
+        reserve_block(session, 20 * len(watched))
+        try:
+            apply_scope_change(session, before, audience(session, watched))
+        finally:
+            drop_block(session)
     audit.insert(session, [audit.change_event(session, user=user, action="update", rtype=rtype, record=record,
                                               fields=changes, via=via) for rtype, record, changes in loaded])
     _check_in_scope(session, user, [record.id for rtype, record, _ in loaded if rtype == "household"])
