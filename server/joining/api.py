@@ -38,9 +38,10 @@ def issue_invite():
     db.session.commit()
     url = service.join_url(request.host_url, code)
     household = db.session.get(Household, invite.household_id)
-    answer = schemas.IssuedInviteSchema().dump({**schemas.InviteSchema().dump(invite), "code": code,
-                                                "join_url": url, "qr_svg": service.qr_svg(url),
-                                                "address": _address(household)})
+    answer = schemas.IssuedInviteSchema().dump({
+        **{name: getattr(invite, name) for name in ("id", "household_id", "household_role", "created_at",
+                                                    "expires_at")},
+        "code": code, "join_url": url, "qr_svg": service.qr_svg(url), "address": _address(household)})
     return jsonify(answer), 201
 
 
