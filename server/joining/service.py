@@ -8,6 +8,7 @@ any invite code that cannot be used.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 import segno
 import sqlalchemy as sa
@@ -102,7 +103,11 @@ def join_url(base_url: str, code: str) -> str:
 
 def qr_svg(url: str) -> str:
     """The link as a QR code, an SVG document (segno: pure Python, nothing to install beside it)."""
-    return segno.make(url, error="m", micro=False).svg_inline(scale=6, border=2, dark="#000", light="#fff")
+    out = io.BytesIO()
+    # A whole SVG document (with its namespace), so the phone can show it as an image.
+    segno.make(url, error="m", micro=False).save(out, kind="svg", xmldecl=False, svgns=True, scale=6, border=2,
+                                                 dark="#000", light="#fff", title=None)
+    return out.getvalue().decode()
 
 
 # ---- joining with an invite ------------------------------------------------------------------------
