@@ -11,7 +11,8 @@ from server.auth.models import LoginFailure, User
 from server.joining.models import Invite, JoinRequest
 from server.records import utcnow
 from server.syncing.models import SyncEviction
-from tests.factories import auth, make_community, make_grid, make_household, make_user
+from tests.factories import auth, make_community, make_grid, make_household, make_ticket, make_user
+from tests.support.phone import Phone, ids
 
 NEW_PASSWORD = "new resident pw"
 
@@ -260,3 +261,29 @@ def test_an_owner_cannot_remove_someone_of_another_household(client, place):
     stranger = make_user("resident", community_id=place["community"].id, household_id=place["elsewhere"].id,
                          household_role="tenant")
     assert client.delete(f"/api/v1/me/household/residents/{stranger.id}", headers=auth(owner)).status_code == 404
+
+
+# ---- what the phones pull -------------------------------------------------------------------------------
+
+def test_a_waiting_account_pulls_nothing_and_pulls_the_household_once_approved(client, session, place):
+    body = ask(client, place).get_json()
+    ticket = make_ticket(place["household"])
+    waiting = session.get(User, body["user"]["id"])
+    phone = Phone(client, waiting)
+    assert {c["type"] for c in phone.pull_all()} <= {"product"}  # the catalogue only, no household
+    client.post(f"/api/v1/join-requests/{body['request']['id']}/decision", json={"approve": True},
+                headers=auth(place["butler"]))
+    assert ids(phone.pull_all()) >= {place["household"].id, ticket.id}
+
+
+def test_a_removed_family_member_s_phone_drops_the_household_at_its_next_sync(client, session, place):
+    owner = make_user("resident", community_id=place["community"].id, household_id=place["household"].id,
+                      household_role="owner")
+    family = make_user("resident", community_id=place["community"].id, household_id=place["household"].id,
+                       household_role="family")
+    ticket = make_ticket(place["household"])
+    phone = Phone(client, family)
+    assert ids(phone.pull_all()) >= {place["household"].id, ticket.id}
+    client.delete(f"/api/v1/me/household/residents/{family.id}", headers=auth(owner))
+    assert ids(phone.pull_all(), op="evict") >= {place["household"].id, ticket.id}
+    assert ids(Phone(client, owner).pull_all(), op="evict") == set()  # the owner keeps it
