@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from server.audit import service as audit
 from server.auth import scopes
 from server.auth import service as auth
-from server.auth.models import HOUSEHOLD_ROLES, User
+from server.auth.models import User
 from server.community.models import Community, Household
 from server.community.service import set_residence
 from server.errors import FieldError, Forbidden, NotFound, StaleVersion, ValidationFailed
