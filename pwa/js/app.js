@@ -7,6 +7,7 @@ import * as session from "./session.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import * as live from "./live.js";
+import { refreshMe } from "./joining.js";
 import { routes } from "./views/index.js";
 import { RESIDENT_TABS, residentRoute } from "./views/resident-logic.js";
 import { isUnbound, publicRoute } from "./views/joining-logic.js";
@@ -94,6 +95,19 @@ async function boot() {
   store.subscribe(() => renderNav(parseRoute().name));
   render();
   if (store.meta.token) startSync();
+  if (isResident()) refreshResident();
+}
+
+/** A resident's household can change while the app is closed (approved, removed by the owner, moved
+ * out): read who they are now, and redraw if their household changed. Offline, the saved user stays. */
+async function refreshResident() {
+  const before = store.meta.user?.household_id ?? null;
+  try {
+    const user = await refreshMe();
+    if ((user.household_id ?? null) !== before) render();
+  } catch {
+    // offline, or a dead token (the sync client deals with that)
+  }
 }
 
 let syncStarted = false;
