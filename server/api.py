@@ -9,6 +9,7 @@ from server.auth.api import bp as auth_bp
 from server.errors import FieldError, Unavailable, ValidationFailed
 from server.extensions import db
 from server.http import bearer_token, public
+from server.joining.api import bp as joining_bp
 from server.notify.api import bp as notify_bp
 from server.openapi import bp as openapi_bp
 from server.tickets.api import bp as tickets_bp
@@ -60,4 +61,5 @@ api.register_blueprint(visits_bp)
 api.register_blueprint(notify_bp)
 api.register_blueprint(tickets_bp)
 api.register_blueprint(openapi_bp)
+api.register_blueprint(joining_bp)
 api.register_blueprint(resources_bp)  # last: its /<plural> routes are the most general

@@ -17,6 +17,7 @@ from server.attendance.models import Checkin
 from server.auth.models import User
 from server.auth.service import hash_password
 from server.community.models import Community, Grid, Household, Person
+from server.joining.models import JoinRequest
 from server.notices.models import Notice
 from server.operations.checklists import checklist
 from server.operations.models import Inspection, WorkPlanItem
@@ -104,10 +105,17 @@ def seed(session: Session, *, today: date | None = None) -> bool:
     session.flush()
 
     residents = [
-        _user("resident1", "resident", "刘女士", household_id=households[0].id),
-        _user("resident2", "resident", "赵先生", household_id=households[51].id),
+        _user("resident1", "resident", "刘女士", household_id=households[0].id, household_role="owner"),
+        _user("resident2", "resident", "赵先生", household_id=households[51].id, household_role="owner"),
     ]
     session.add_all(residents)
+    # One who asked to join 刘女士's home without an invite: butler1 sees the request to approve.
+    asking = _user("resident3", "resident", "孙女士")
+    session.add(asking)
+    session.flush()
+    session.add(JoinRequest(id=demo_id("join_request", "resident3"), user_id=asking.id,
+                            household_id=households[0].id, household_role="family", owner_name="刘女士",
+                            created_at=now - timedelta(hours=3)))
 
     products = {p.id for p in session.scalars(sa.select(Product))}
     for household in households:
@@ -176,9 +184,10 @@ def _checkins(now: datetime, butlers: list[User]) -> list[Checkin]:
 
 
 def _user(username: str, role: str, name: str, household_id: str | None = None,
-          created_at: datetime | None = None) -> User:
+          created_at: datetime | None = None, household_role: str | None = None) -> User:
     return User(id=demo_id("user", username), username=username, password_hash=hash_password(DEMO_PASSWORD),
                 role=role, name=name, community_id=COMMUNITY_ID, household_id=household_id, demo=True,
+                household_role=household_role,
                 **({"created_at": created_at} if created_at else {}))
 
 

@@ -7,8 +7,10 @@ import * as session from "./session.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import * as live from "./live.js";
+import { refreshMe } from "./joining.js";
 import { routes } from "./views/index.js";
 import { RESIDENT_TABS, residentRoute } from "./views/resident-logic.js";
+import { isUnbound, publicRoute } from "./views/joining-logic.js";
 import { registerServiceWorker, showUpdateBanner } from "/update.js";
 
 window.GUANJIA_NO_AUTO_SW = true; // this module registers the worker itself (below)
@@ -21,6 +23,9 @@ export function parseRoute(hash = location.hash) {
   const [path, search = ""] = hash.replace(/^#\/?/, "").split("?");
   const [name = "grid", ...args] = path.split("/").filter(Boolean).map(decodeURIComponent);
   const route = { name, args, query: Object.fromEntries(new URLSearchParams(search)) };
+  if (!store.meta.token) return publicRoute(route); // the login, or joining a household
+  // A resident bound to no household yet sees only where their request stands.
+  if (isUnbound(store.meta.user)) return { name: "pending", args: [], query: {} };
   return isResident() ? residentRoute(route) : route; // a resident's home is 我的报修, not the grid
 }
 
@@ -57,21 +62,23 @@ function render() {
   cleanup = null;
   const loggedIn = Boolean(store.meta.token);
   document.body.classList.toggle("logged-in", loggedIn);
-  const route = loggedIn ? parseRoute() : { name: "login", args: [], query: {} };
+  const route = parseRoute();
   const view = routes[route.name] ?? routes.grid;
-  cleanup = view(root, route, { go, rerender: render }) ?? null;
+  cleanup = view(root, route, { go, rerender: render, startSync }) ?? null;
   renderNav(route.name);
 }
 
 // Screens reached from a household belong to the grid tab.
 const TAB_OF = { household: "grid", visit: "grid", touchpoint: "grid", recommend: "grid", ticket: "tickets",
-                 report: "mine", request: "mine", notice: "notices" };
+                 report: "mine", request: "mine", notice: "notices", invite: "grid", "join-requests": "grid",
+                 members: "sync" };
 const BUTLER_TABS = [["grid", "nav_grid"], ["tickets", "nav_tickets"], ["sync", "nav_sync"]];
 
 function renderNav(name) {
   const nav = document.getElementById("nav");
   if (!nav) return;
   const current = TAB_OF[name] ?? name;
+  if (isUnbound(store.meta.user)) return fill(nav); // nothing to go to until the butler approves
   const unsent = session.unsent();
   const conflicts = store.openConflicts().length;
   fill(nav, ...(isResident() ? RESIDENT_TABS : BUTLER_TABS).map(([name, label]) =>
@@ -88,6 +95,19 @@ async function boot() {
   store.subscribe(() => renderNav(parseRoute().name));
   render();
   if (store.meta.token) startSync();
+  if (isResident()) refreshResident();
+}
+
+/** A resident's household can change while the app is closed (approved, removed by the owner, moved
+ * out): read who they are now, and redraw if their household changed. Offline, the saved user stays. */
+async function refreshResident() {
+  const before = store.meta.user?.household_id ?? null;
+  try {
+    const user = await refreshMe();
+    if ((user.household_id ?? null) !== before) render();
+  } catch {
+    // offline, or a dead token (the sync client deals with that)
+  }
 }
 
 let syncStarted = false;

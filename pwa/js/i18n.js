@@ -4,6 +4,7 @@ const STRINGS = {
   "zh-CN": {
     app: "睿管家", switch: "English", login: "登录", username: "用户名", password: "密码", submit: "登录",
     offline_login: "没有网络，无法登录。请到有信号的地方再试。", logout: "退出登录",
+    have_invite: "我有邀请码", ask_to_join: "没有邀请码？申请入住",
     logout_unsent: "还有 {n} 条记录未同步。现在退出，这些记录会丢失。", logout_anyway: "仍然退出",
     logout_wait: "先不退出", logging_out: "正在同步后退出…",
     nav_grid: "我的网格", nav_tickets: "工单", nav_sync: "同步",
@@ -23,6 +24,7 @@ const STRINGS = {
   en: {
     app: "Guanjia", switch: "中文", login: "Log in", username: "Username", password: "Password", submit: "Log in",
     offline_login: "No network, so you cannot log in now. Try again where there is signal.", logout: "Log out",
+    have_invite: "I have an invite code", ask_to_join: "No invite code? Ask to join",
     logout_unsent: "{n} records are not synced yet. If you log out now, they will be lost.",
     logout_anyway: "Log out anyway", logout_wait: "Stay logged in", logging_out: "Syncing, then logging out…",
     nav_grid: "My grid", nav_tickets: "Tickets", nav_sync: "Sync",

@@ -19,13 +19,18 @@ export async function login(username, password) {
   }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new LoginError(body.message || `HTTP ${response.status}`);
+  await begin(body, clientId);
+  return body.user;
+}
+
+/** Keep a new session ({token, user}: a login, or an account just made by joining a household). */
+export async function begin(body, clientId = store.meta.clientId || store.uuid()) {
   if (store.meta.user && store.meta.user.id !== body.user.id) {
     await store.wipe(); // another person's records never show to this one
   }
   await store.setMeta({ token: body.token, user: body.user, clientId, cursor: store.meta.cursor ?? null });
   // Ask the browser not to clear our data under storage pressure (best effort; Chromium decides).
   try { await navigator.storage?.persist?.(); } catch { /* not offered here */ }
-  return body.user;
 }
 
 let ended = null; // why the last session ended without the user logging out: "signed_out" | "device_revoked"
@@ -92,7 +97,7 @@ function syncIdle() {
   });
 }
 
-function deviceName() {
+export function deviceName() {
   const ua = navigator.userAgent;
   const model = /\(([^)]+)\)/.exec(ua)?.[1] ?? "browser";
   return model.slice(0, 100);

@@ -10,6 +10,8 @@ from server.extensions import db
 from server.records import UTCDateTime, enum, new_id, utcnow
 
 ROLES = ("butler", "resident", "supervisor", "admin")
+# A resident's place in their household: several residents may share one (server/joining).
+HOUSEHOLD_ROLES = ("owner", "family", "tenant")
 LANGUAGES = ("zh-CN", "en")
 
 
@@ -28,6 +30,7 @@ class User(db.Model):
     # use_alter: users, grids and households refer to each other; this key is added last.
     household_id: Mapped[str | None] = mapped_column(sa.ForeignKey("household.id", use_alter=True),
                                                      index=True)
+    household_role: Mapped[str | None] = mapped_column(enum(*HOUSEHOLD_ROLES, name="household_role"))
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     demo: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -23,6 +23,8 @@ class UserSchema(WireSchema):
     # null: an administrator has no community, and only a resident has a household
     community_id = fields.String(dump_only=True, allow_none=True)
     household_id = fields.String(dump_only=True, allow_none=True)
+    # owner / family / tenant; null for everyone but a resident bound to a household
+    household_role = fields.String(dump_only=True, allow_none=True)
 
 
 class ResidenceSchema(WireSchema):

@@ -41,22 +41,31 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def keyed_subject(secret_key: str, kind: str, value: str) -> str:
+    """A throttling subject: a keyed hash of what is counted (a username, an address, a code),
+    so the failure table never holds it readably."""
+    return hmac.new(secret_key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
 def _throttle_subjects(secret_key: str, username: str, remote_addr: str | None) -> list[str]:
     """Keyed hashes of the username and of the address: throttled separately, stored unreadably."""
-    def keyed(kind: str, value: str) -> str:
-        return hmac.new(secret_key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-
-    subjects = [keyed("user", username.strip().lower())]
+    subjects = [keyed_subject(secret_key, "user", username.strip().lower())]
     if remote_addr:
-        subjects.append(keyed("addr", remote_addr))
+        subjects.append(keyed_subject(secret_key, "addr", remote_addr))
     return subjects
 
 
 def _check_throttle(session: Session, subjects: list[str], *, max_failures: int, window: int) -> None:
-    since = utcnow() - timedelta(seconds=window)
     # The address may fail more often than one username: several people share an office NAT.
     limits = [max_failures] + [max_failures * 4] * (len(subjects) - 1)
-    for subject, limit in zip(subjects, limits):
+    check_attempts(session, list(zip(subjects, limits)), window=window)
+
+
+def check_attempts(session: Session, limits: list[tuple[str, int]], *, window: int,
+                   code: str = "too_many_attempts") -> None:
+    """429 with Retry-After when any subject has `limit` attempts noted within the window."""
+    since = utcnow() - timedelta(seconds=window)
+    for subject, limit in limits:
         rows = session.execute(
             sa.select(sa.func.count(), sa.func.min(LoginFailure.at))
             .where(LoginFailure.subject == subject, LoginFailure.at > since)
@@ -64,8 +73,14 @@ def _check_throttle(session: Session, subjects: list[str], *, max_failures: int,
         count, oldest = rows
         if count >= limit:
             retry_after = max(1, int((oldest + timedelta(seconds=window) - utcnow()).total_seconds()) + 1)
-            raise TooManyRequests(headers={"Retry-After": retry_after}, retry_after=retry_after,
+            raise TooManyRequests(code, headers={"Retry-After": retry_after}, retry_after=retry_after,
                                   details={"retry_after": retry_after})
+
+
+def note_attempts(session: Session, subjects: list[str]) -> None:
+    """Count one attempt against each subject (the caller commits)."""
+    now = utcnow()
+    session.add_all([LoginFailure(subject=s, at=now) for s in subjects])
 
 
 def login(session: Session, *, username: str, password: str, device_name: str = "",
@@ -83,11 +98,18 @@ def login(session: Session, *, username: str, password: str, device_name: str = 
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.execute(sa.delete(LoginFailure).where(LoginFailure.subject == subjects[0]))
+    token = open_device(session, user, device_name=device_name, client_id=client_id)
+    session.commit()
+    return token, user
+
+
+def open_device(session: Session, user: User, *, device_name: str = "", client_id: str | None = None) -> str:
+    """Register a device for a user who has just proved who they are; its token, shown once (the
+    caller commits)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session.add(Device(user_id=user.id, token_hash=hash_token(token), name=device_name,
                        client_id=client_id, last_seen_at=utcnow()))
-    session.commit()
-    return token, user
+    return token
 
 
 def authenticate(session: Session, token: str | None) -> tuple[User, Device]:

@@ -125,9 +125,21 @@ def move_resident(session: Session, *, actor: User, resident_id: str, household_
         target = session.get(Household, household_id)
         if target is None or target.deleted or target.community_id != resident.community_id:
             raise ValidationFailed([FieldError("household_id", "not_found")])
+    return set_residence(session, resident, household_id)
+
+
+def set_residence(session: Session, resident: User, household_id: str | None,
+                  household_role: str | None = None) -> User:
+    """Bind a resident to a household (or to none), with their role in it: the one path by which a
+    resident gains or loses a household. Whoever loses it is sent `evict` at the next sync; whoever
+    gains it pulls it. The caller has checked the right to do so."""
     watched = [h for h in (resident.household_id, household_id) if h]
     before = audience(session, watched)
     resident.household_id = household_id
+    if household_id is None:
+        resident.household_role = None
+    elif household_role is not None:
+        resident.household_role = household_role
     session.flush()
     apply_scope_change(session, before, audience(session, watched))
     return resident

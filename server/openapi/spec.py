@@ -19,6 +19,7 @@ from marshmallow import Schema, fields
 
 from server.auth.schemas import DeviceSchema, LoginSchema, ResidenceSchema, UserSchema
 from server.errors import ErrorSchema
+from server.joining import schemas as joining
 from server.notify.schemas import EventSchema, PushSubscriptionSchema
 from server.resources.registry import Resource, registry
 from server.resources.service import MAX_PAGE
@@ -44,7 +45,7 @@ ERRORS = {
     422: ("ValidationFailed", "422 字段有误 / fields are wrong, one entry per field in `details.errors` "
                               "(unknown keys included)"),
     426: ("ClientOutdated", "426 应用需更新 / the client is older than `min_schema`"),
-    429: ("TooManyRequests", "429 尝试过多 / too many failed logins; see `Retry-After`"),
+    429: ("TooManyRequests", "429 尝试过多 / too many failed logins or join attempts; see `Retry-After`"),
     503: ("Unavailable", "503 暂不可用 / the database (or push) is not available; try again later"),
 }
 AUTHENTICATED = (401, 503)  # every view behind the bearer token may answer these
@@ -329,8 +330,74 @@ def _paths(spec: APISpec, app: Flask) -> None:
         "完成回访任务 / settle a 回访 task", "tickets", {"200": _json("FollowUp", "the task")},
         body=_body(_follow_up_changes(spec)), params=[_path_param("follow_up_id", "the task")], errors=(403, 404))})
 
+    _joining_paths(spec)
     for res in registry().values():
         _collection(spec, res)
+
+
+def _joining_paths(spec: APISpec) -> None:
+    """Invites, joining a household, requests to join, a household's residents (server/joining)."""
+    for schema in (joining.InviteSchema, joining.IssuedInviteSchema, joining.InvitesSchema, joining.JoinAnswerSchema,
+                   joining.CommunitiesSchema, joining.AddressesSchema, joining.JoinRequestSchema,
+                   joining.JoinRequestAnswerSchema, joining.PendingRequestsSchema, joining.HousematesSchema):
+        spec.components.schema(_schema_name(schema), schema=schema)
+    for schema in (joining.InviteNewSchema, joining.JoinSchema, joining.JoinRequestNewSchema, joining.DecisionSchema):
+        spec.components.schema(_schema_name(schema), schema=schema)
+    path = spec.path
+    path(path="/invites", operations={
+        "post": _op("为住户生成一次性邀请码（管家、主管）/ issue a one-time invite to a household (butlers: their "
+                    "grids; supervisors: their community)", "joining",
+                    {"201": _json("IssuedInvite", "邀请码、链接与二维码（只显示这一次）/ the code, link and QR code "
+                                                  "(shown this once)")},
+                    body=_body("InviteNew"), errors=(403, 404),
+                    description="7 天内有效，只能用一次，可撤销；数据库只存其哈希。 / Valid 7 days, single use, "
+                                "revocable; only a keyed hash is stored."),
+        "get": _op("住户仍可用的邀请（不含邀请码）/ a household's invites still usable (never their codes)", "joining",
+                   {"200": _json("Invites", "the invites")},
+                   params=[_query("household_id", {"type": "string"}, "住户 / the household (required)")],
+                   errors=(403, 404, 422))})
+    path(path="/invites/{invite_id}", operations={"delete": _op(
+        "撤销邀请 / revoke an invite", "joining", {"204": NO_CONTENT},
+        params=[_path_param("invite_id", "the invite")], errors=(403, 404))})
+    path(path="/join", operations={"post": _op(
+        "用邀请码注册并登录 / use an invite: a new resident account, bound to its household, logged in", "joining",
+        {"200": _json("JoinAnswer", "令牌（只显示这一次）与新用户 / the token (shown this once) and the new user")},
+        body=_body("Join"), public=True, errors=(404, 429, 503),
+        description="无法使用的邀请码（未知、过期、已用、已撤销）一律答 `404 invite_invalid`；多次失败后按地址和邀请码 "
+                    "`429`。 / Any code that cannot be used is `404 invite_invalid`, whatever the reason; repeated "
+                    "failures are `429` per address and per code.")})
+    path(path="/join/communities", operations={"get": _op(
+        "可申请入住的小区（只有名称）/ the communities one may ask to join (names only)", "joining",
+        {"200": _json("Communities", "the communities")}, public=True, errors=(503,))})
+    path(path="/join/communities/{community_id}", operations={"get": _op(
+        "小区的楼栋、单元与房号（不含住户信息）/ a community's buildings, units and rooms (no one's name)", "joining",
+        {"200": _json("Addresses", "the structure")}, params=[_path_param("community_id", "the community")],
+        public=True, errors=(404, 503))})
+    path(path="/join/requests", operations={"post": _op(
+        "没有邀请码时申请入住 / ask to join a household without an invite", "joining",
+        {"201": _json("JoinRequestAnswer", "新账号的令牌与待审核的申请 / the new account's token and its pending "
+                                           "request")},
+        body=_body("JoinRequestNew"), public=True, errors=(429, 503),
+        description="账号可以登录，但在管家同意前只能看到申请状态。按地址限流。 / The account can log in but sees "
+                    "only its request until the butler approves it. Throttled per address.")})
+    path(path="/me/join-request", operations={"get": _op(
+        "我的入住申请 / the user's own latest request to join", "joining",
+        {"200": _json("JoinRequest", "the request")}, errors=(404,))})
+    path(path="/join-requests", operations={"get": _op(
+        "待审核的入住申请（管家：自己的网格；主管：本小区）/ requests to join waiting for a decision", "joining",
+        {"200": _json("PendingRequests", "the requests")}, errors=(403,))})
+    path(path="/join-requests/{request_id}/decision", operations={"post": _op(
+        "同意或拒绝入住申请 / approve or refuse a request to join", "joining",
+        {"200": _json("JoinRequest", "the request, decided")}, body=_body("Decision"),
+        params=[_path_param("request_id", "the request")], errors=(403, 404, 409),
+        description="拒绝时须写明原因；已处理过的申请答 409。 / A refusal needs a reason; a request already "
+                    "decided is a 409.")})
+    path(path="/me/household/residents", operations={"get": _op(
+        "我家的住户及其身份 / the residents of the user's household, with their roles", "joining",
+        {"200": _json("Housemates", "the residents")}, errors=(403,))})
+    path(path="/me/household/residents/{user_id}", operations={"delete": _op(
+        "业主移除家庭成员或租户 / an owner removes a family member or tenant", "joining", {"204": NO_CONTENT},
+        params=[_path_param("user_id", "the resident")], errors=(403, 404))})
 
 
 def _user_changes(spec: APISpec) -> dict:

@@ -26,7 +26,8 @@ def test_login_returns_a_token_and_the_user(client, session):
     body = r.get_json()
     assert set(body) == {"token", "user"}
     assert body["user"] == {"id": user.id, "username": user.username, "role": "butler", "name": "李管家",
-                            "language": "zh-CN", "community_id": None, "household_id": None}
+                            "language": "zh-CN", "community_id": None, "household_id": None,
+                            "household_role": None}
     assert len(body["token"]) >= 40
 
 

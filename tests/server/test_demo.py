@@ -24,7 +24,8 @@ from tests.support.needs import need
 from tests.factories import make_community, make_user
 
 DEMO_USERS = {"butler1": "butler", "butler2": "butler", "butler3": "butler",
-              "supervisor1": "supervisor", "resident1": "resident", "resident2": "resident"}
+              "supervisor1": "supervisor", "resident1": "resident", "resident2": "resident",
+              "resident3": "resident"}
 
 
 def _admin():
@@ -151,6 +152,15 @@ def test_the_two_residents_live_in_butler1s_grid(demo_app):
     for username in ("resident1", "resident2"):
         household = db.session.get(Household, user(username).household_id)
         assert household is not None and household.grid_id in butler1_grids, username
+
+
+def test_a_request_to_join_waits_for_butler1(demo_app):
+    from server.joining.models import JoinRequest
+
+    waiting = db.session.scalars(sa.select(JoinRequest).where(JoinRequest.status == "pending")).one()
+    assert waiting.user_id == user("resident3").id and user("resident3").household_id is None
+    assert db.session.get(Household, waiting.household_id).grid_id in set(db.session.scalars(
+        sa.select(Grid.id).where(Grid.butler_id == user("butler1").id)))
 
 
 def test_the_two_residents_live_in_different_households(demo_app):

@@ -7,6 +7,7 @@ import { h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { checkinCard } from "./checkin.js";
+import { joinRequestsLink } from "./joining.js";
 import {
   chip, dateLabel, dueMark, groupLabel, isOpenTicket, lastVisitOf, localDate, numberIn, peopleOf, syncMark,
   tagList, tagsOf, visitDue,
@@ -125,7 +126,7 @@ export function gridView(root) {
   const checkin = user.role === "butler" ? checkinCard() : null;
   root.replaceChildren(h("section", { class: "butler grid-screen" },
     h("h2", { class: "hello", "data-testid": "greeting" }, t("grid.hello", { name: user.name ?? "" })),
-    checkin?.el, summary, search, chips, count, list, sentinel));
+    checkin?.el, joinRequestsLink(), summary, search, chips, count, list, sentinel));
 
   // Append the next page of rows, with a group header wherever the building or unit changes.
   function more() {

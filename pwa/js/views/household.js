@@ -27,7 +27,7 @@ extend({
       visits: "走访记录", no_visits: "还没有走访记录。", problems: "{n} 项问题", satisfaction: "满意度 {n}",
       touchpoints: "最近触点", tickets: "工单", no_tickets: "没有工单。", orders: "订单", no_orders: "没有订单。",
       recommended: "管家推荐", quantity: "×{n}",
-      do_visit: "脱鞋入户", do_touchpoint: "触点", do_recommend: "推荐",
+      do_visit: "脱鞋入户", do_touchpoint: "触点", do_recommend: "推荐", do_invite: "邀请住户",
       err_name: "请填写姓名", err_phone: "电话号码格式不正确", err_year: "出生年份应在 1900 到今年之间",
       err_cycle: "走访周期应为 1 到 730 天",
     },
@@ -45,7 +45,7 @@ extend({
       visits: "Visits", no_visits: "No visits yet.", problems: "{n} problems", satisfaction: "Satisfaction {n}",
       touchpoints: "Recent touchpoints", tickets: "Tickets", no_tickets: "No tickets.", orders: "Orders", no_orders: "No orders.",
       recommended: "Recommended by a butler", quantity: "×{n}",
-      do_visit: "Home visit", do_touchpoint: "Contact", do_recommend: "Offer",
+      do_visit: "Home visit", do_touchpoint: "Contact", do_recommend: "Offer", do_invite: "Invite",
       err_name: "Enter a name", err_phone: "This phone number is not valid", err_year: "Year of birth must be 1900 to this year",
       err_cycle: "The visit cycle must be 1 to 730 days",
     },
@@ -69,7 +69,8 @@ export function householdView(root, route, app) {
       h("div", { class: "action-bar" },
         h("a", { class: "button primary", href: `#/visit/${encodeURIComponent(hid)}`, "data-testid": "do-visit" }, t("household.do_visit")),
         h("a", { class: "button", href: `#/touchpoint/${encodeURIComponent(hid)}`, "data-testid": "do-touchpoint" }, t("household.do_touchpoint")),
-        h("a", { class: "button", href: `#/recommend/${encodeURIComponent(hid)}`, "data-testid": "do-recommend" }, t("household.do_recommend")))));
+        h("a", { class: "button", href: `#/recommend/${encodeURIComponent(hid)}`, "data-testid": "do-recommend" }, t("household.do_recommend")),
+        h("a", { class: "button", href: `#/invite/${encodeURIComponent(hid)}`, "data-testid": "do-invite" }, t("household.do_invite")))));
   }
 
   function startEditing(what) {

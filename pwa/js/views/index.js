@@ -2,10 +2,12 @@
 // Routes: #/grid, #/household/<id>, #/visit/<household id>[/<visit id>], #/touchpoint/<household id>,
 // #/recommend/<household id>, #/tickets, #/ticket/<id>, #/sync.
 // A resident's (app.js picks them by role): #/mine, #/report, #/request/<id>, #/services, #/notices,
-// #/notice/<id>, #/sync.
+// #/notice/<id>, #/sync, #/members. Joining: #/invite/<household id> and #/join-requests (a butler),
+// #/join?code=… and #/ask (nobody logged in), #/pending (a resident bound to no household yet).
 
 import { gridView } from "./grid.js";
 import { householdView } from "./household.js";
+import { askView, inviteView, joinRequestsView, joinView, membersView, pendingView } from "./joining.js";
 import { loginView } from "./login.js";
 import { recommendView } from "./recommend.js";
 import {
@@ -33,4 +35,10 @@ export const routes = {
   services: residentServicesView,
   notices: residentNoticesView,
   notice: residentNoticeView,
+  invite: inviteView,
+  "join-requests": joinRequestsView,
+  join: joinView,
+  ask: askView,
+  pending: pendingView,
+  members: membersView,
 };

@@ -18,7 +18,10 @@ export function loginView(root, _route, { rerender }) {
       h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
     h("button", { type: "submit" }, t("submit")),
     error);
-  root.replaceChildren(form);
+  const links = h("p", { class: "join-links" },
+    h("a", { href: "#/join", class: "join-link", "data-testid": "link-join" }, t("have_invite")),
+    h("a", { href: "#/ask", class: "join-link", "data-testid": "link-ask" }, t("ask_to_join")));
+  root.replaceChildren(form, links);
 
   async function submit(event) {
     event.preventDefault();

@@ -8,6 +8,7 @@ import * as push from "../push.js";
 import * as session from "../session.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
+import { membersLink } from "./joining.js";
 import {
   changeFields, choiceOptions, conflictsInOrder, conflictsSignature, editText, editorKind, fieldErrors, generalErrors,
   parseEdit, refusedInOrder, refusedSignature, sameValue, sidesOf, statusLine as statusCase,
@@ -279,6 +280,7 @@ export function syncView(root, _route, { rerender }) {
     accountBox.replaceChildren(
       h("h3", {}, t("outbox.account")),
       h("p", {}, user.name ?? "", user.role ? ` · ${t(`roles.${user.role}`)}` : ""),
+      user.role === "resident" && user.household_id ? membersLink() : null,
       button, warning);
   }
 

@@ -1,0 +1,1 @@
+"""Residents join a household: invites, requests to join, several residents per household."""
