@@ -57,6 +57,8 @@ def upgrade():
         batch_op.add_column(sa.Column('reopened_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.alter_column('not_fixed', server_default=None)
+    with op.batch_alter_table('ticket_follow_up', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('called_at', sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         'ticket_event',
         sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -77,6 +79,8 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_ticket_event_ticket_id', table_name='ticket_event')
     op.drop_table('ticket_event')
+    with op.batch_alter_table('ticket_follow_up', schema=None) as batch_op:
+        batch_op.drop_column('called_at')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.drop_column('reopened_at')
         batch_op.drop_column('not_fixed')

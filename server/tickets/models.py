@@ -64,6 +64,7 @@ class FollowUp(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the supervisor reached the resident
 
 
 TICKET_EVENT_KINDS = ("created", "status", "assignee", "rated", "reopened")
