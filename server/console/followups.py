@@ -10,7 +10,7 @@ from flask import g, request
 
 from server.console import queries
 from server.console.auth import console_login_required
-from server.console.pages import address, bp, current_community, done, failed, render_page, t, zone_name
+from server.console.pages import address, bp, community_query, current_community, done, failed, render_page, t, zone_name
 from server.errors import ApiError
 from server.extensions import db
 from server.tickets import followups as tasks
@@ -43,7 +43,7 @@ def _follow_ups_page(refused: dict | None = None):
                        filters=filters, page=page, more=more, states=FOLLOW_UP_STATES,
                        users=queries.users_by_id(db.session, {f.done_by for f in rows if f.done_by}),
                        local=lambda m: m.astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else "",
-                       query={k: v for k, v in filters.items() if v})
+                       query={k: v for k, v in filters.items() if v} | community_query())
 
 
 @bp.get("/follow-ups")

@@ -18,7 +18,7 @@ from server.community.models import Household
 from server.console import queries
 from server.console.auth import console_login_required
 from server.console.figures import Column, Table, to_csv
-from server.console.pages import (BadDates, address, bp, current_community, date_range, done, failed, language,
+from server.console.pages import (BadDates, address, bp, community_query, current_community, date_range, done, failed, language,
                                   render_page, t, zone_name)
 from server.errors import ApiError
 from server.extensions import db
@@ -84,7 +84,7 @@ def _orders_page(refused: dict | None = None):
                                         .limit(PAGE + 1)))
         rows, more = found[:PAGE], len(found) > PAGE
     query = {k: v for k, v in {**filters, "start": start.isoformat() if start else "",
-                              "end": end.isoformat() if end else ""}.items() if v}
+                              "end": end.isoformat() if end else ""}.items() if v} | community_query()
     users = queries.users_by_id(db.session, {o.ordered_by for o, _h, _p in rows if o.ordered_by})
     return render_page("console/orders.html", refused, rows=rows, filters=filters, start=start, end=end, bad=bad,
                        page=page, more=more, query=query, statuses=ORDER_STATUSES, state_name=state_name,
