@@ -66,7 +66,8 @@ function render() {
 // Screens reached from a household belong to the grid tab.
 const TAB_OF = { household: "grid", visit: "grid", touchpoint: "grid", recommend: "grid", ticket: "tickets",
                  report: "mine", request: "mine", notice: "notices" };
-const BUTLER_TABS = [["grid", "nav_grid"], ["tickets", "nav_tickets"], ["sync", "nav_sync"]];
+const BUTLER_TABS = [["grid", "nav_grid"], ["tickets", "nav_tickets"], ["orders", "nav_orders"], ["notices", "nav_notices"],
+                     ["sync", "nav_sync"]];
 
 function renderNav(name) {
   const nav = document.getElementById("nav");
@@ -134,7 +135,8 @@ window.addEventListener("online", showNetwork);
 // A tapped notification (sw.js): show its ticket, and sync to have its latest.
 navigator.serviceWorker?.addEventListener("message", (event) => {
   if (event.data?.type !== "open") return;
-  if (event.data.id) go(`ticket/${encodeURIComponent(event.data.id)}`);
+  const path = live.openPath(event.data.event, event.data.id);
+  if (path) location.hash = path;
   if (store.meta.token) startSync();
 });
 window.addEventListener("offline", showNetwork);
