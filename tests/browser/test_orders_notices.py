@@ -70,3 +70,27 @@ def test_a_notice_written_in_the_console_shows_on_the_butlers_notices_tab(new_ph
     expect(row).to_contain_text("停水通知")
     row.click()
     expect(butler.locator("[data-testid=notice]")).to_contain_text("明天上午 9 点到 12 点停水")
+
+
+def test_a_resident_says_not_fixed_with_one_star_and_the_ticket_goes_back_to_the_butler(phone, estate, session):
+    from datetime import datetime, timedelta, timezone
+
+    from server.tickets.models import Ticket
+    from tests.factories import make_ticket
+
+    now = datetime.now(timezone.utc)
+    ticket = make_ticket(estate["home"], status="resolved", assignee_id=estate["butler"].id,
+                         raised_by=estate["resident"].id, description="水龙头漏水", created_at=now - timedelta(days=2),
+                         accepted_at=now - timedelta(days=2), resolved_at=now - timedelta(days=1))
+    log_in(phone, "liu", PASSWORD)
+    phone.click(f"[data-testid=request-row][data-id='{ticket.id}']")
+    expect(phone.locator("[data-testid=rating-not-fixed]")).to_be_hidden()  # only with 1–2 stars
+    phone.click("[data-testid=rating-star][data-rating='1']")
+    phone.check("[data-testid=rating-not-fixed]")
+    phone.click("[data-testid=rating-submit]")
+    expect(phone.locator("[data-testid=confirmation]")).to_contain_text("工单已退回管家")
+    synced(phone)
+    session.rollback()
+    stored = session.get(Ticket, ticket.id)
+    assert (stored.status, stored.assignee_id, stored.rating, stored.not_fixed) == ("accepted", estate["butler"].id, 1, True)
+    assert stored.reopened_at is not None
