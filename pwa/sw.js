@@ -22,7 +22,8 @@ const MESSAGES = { SKIP_WAITING: "SKIP_WAITING", GET_VERSION: "GET_VERSION" };
 // The Background Sync tag the app registers after a save (pwa/js/sync.js).
 const SYNC_TAG = "guanjia-sync";
 // A push message's title by its event (the worker has no i18n.js: the notification speaks Chinese).
-const PUSH_TITLES = { "ticket.created": "新工单", "ticket.updated": "工单有更新", "ticket.escalated": "工单已超时" };
+const PUSH_TITLES = { "ticket.created": "新工单", "ticket.updated": "工单有更新", "ticket.escalated": "工单已超时",
+                      "order.created": "新订单", "order.updated": "订单有更新", "notice.published": "新公告" };
 const PUSH_ICON = "/icons/icon-192.png";
 
 // install: this version counts as installed only once its cache holds the whole shell. It does not
@@ -90,16 +91,18 @@ self.addEventListener("push", (event) => {
 // sync; with none, a new one opens there and syncs as it starts).
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
-  event.waitUntil(openTicket(event.notification.data?.id ?? ""));
+  event.waitUntil(openTicket(event.notification.data?.id ?? "", event.notification.data?.event ?? ""));
 });
 
-async function openTicket(id) {
-  const path = id ? `/#/ticket/${encodeURIComponent(id)}` : "/";
+async function openTicket(id, about = "") {
+  const subject = String(about).split(".")[0];
+  const path = subject === "order" ? "/#/orders" : subject === "notice" ? (id ? `/#/notice/${encodeURIComponent(id)}` : "/")
+    : id ? `/#/ticket/${encodeURIComponent(id)}` : "/";
   const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   const page = pages.find((p) => p.focused) ?? pages[0];
   if (!page) return self.clients.openWindow(path);
   await page.focus().catch(() => {}); // allowed only right after a click
-  page.postMessage({ type: "open", id });
+  page.postMessage({ type: "open", id, event: about });
 }
 
 async function askPagesToSync(message = { type: "sync" }) {

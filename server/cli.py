@@ -27,9 +27,13 @@ def register(app: Flask) -> None:
         does this every ESCALATE_EVERY_SECONDS; this is for cron or by hand)."""
         from server.tickets.sla import Sla, escalate_overdue
 
+        from server.notices.service import publish_due
+
         tickets = escalate_overdue(db.session, sla=Sla.from_config(app.config))
         db.session.commit()
-        click.echo(f"escalated={len(tickets)}")
+        notices = publish_due(db.session)  # scheduled notices fallen due: their audiences are told
+        db.session.commit()
+        click.echo(f"escalated={len(tickets)} notices={len(notices)}")
 
     @app.cli.command("vapid-keys")
     @click.option("--replace", is_flag=True,

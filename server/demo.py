@@ -144,9 +144,11 @@ _NOTICES = [
 
 
 def _notices(now: datetime) -> list[Notice]:
+    # Published and told already; the water cut-off (the newest) pinned on top.
     return [Notice(id=demo_id("notice", i), community_id=COMMUNITY_ID, title=title, body=body,
                    published_at=now - timedelta(days=days), created_at=now - timedelta(days=days),
-                   updated_at=now - timedelta(days=days))
+                   updated_at=now - timedelta(days=days), notified_at=now - timedelta(days=days),
+                   pinned=title == "停水通知")
             for i, (days, title, body) in enumerate(_NOTICES)]
 
 
@@ -296,9 +298,15 @@ def _orders(rng, household, butler_id, now, products) -> list[Order]:
         return []
     code = rng.choice(sorted(products))
     at = now - timedelta(days=rng.randint(0, 90))
-    return [Order(id=demo_id("order", household.id), household_id=household.id, product_code=code,
+    order = Order(id=demo_id("order", household.id), household_id=household.id, product_code=code,
                   quantity=rng.randint(1, 3), status=rng.choice(["placed", "confirmed", "delivered"]),
-                  recommended_by=butler_id if rng.random() < 0.6 else None, created_at=at, updated_at=at)]
+                  recommended_by=butler_id if rng.random() < 0.6 else None, created_at=at, updated_at=at)
+    # The steps' times, for the resident's timeline: confirmed within the hour, delivered the same day.
+    if order.status in ("confirmed", "delivered"):
+        order.confirmed_at = at + timedelta(minutes=40)
+    if order.status == "delivered":
+        order.delivered_at = at + timedelta(hours=5)
+    return [order]
 
 
 # The month's work plan (月度工作计划): (day of the month, category, title, contractor, whose: None =

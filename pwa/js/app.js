@@ -72,7 +72,8 @@ function render() {
 const TAB_OF = { household: "grid", visit: "grid", touchpoint: "grid", recommend: "grid", ticket: "tickets",
                  report: "mine", request: "mine", notice: "notices", invite: "grid", "join-requests": "grid",
                  members: "sync" };
-const BUTLER_TABS = [["grid", "nav_grid"], ["tickets", "nav_tickets"], ["sync", "nav_sync"]];
+const BUTLER_TABS = [["grid", "nav_grid"], ["tickets", "nav_tickets"], ["orders", "nav_orders"], ["notices", "nav_notices"],
+                     ["sync", "nav_sync"]];
 
 function renderNav(name) {
   const nav = document.getElementById("nav");
@@ -154,7 +155,8 @@ window.addEventListener("online", showNetwork);
 // A tapped notification (sw.js): show its ticket, and sync to have its latest.
 navigator.serviceWorker?.addEventListener("message", (event) => {
   if (event.data?.type !== "open") return;
-  if (event.data.id) go(`ticket/${encodeURIComponent(event.data.id)}`);
+  const path = live.openPath(event.data.event, event.data.id);
+  if (path) location.hash = path;
   if (store.meta.token) startSync();
 });
 window.addEventListener("offline", showNetwork);

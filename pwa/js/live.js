@@ -88,20 +88,31 @@ function sleep(ms) {
 function received(events) {
   sync.syncNow();
   const last = events[events.length - 1];
-  const key = `live_${String(last.event).split(".")[1]}`; // live_created, live_updated, live_escalated
+  const [subject, what] = String(last.event).split(".");
+  // live_created, live_updated, live_escalated (tickets); live_order_created, live_order_updated,
+  // live_notice_published
+  const key = subject === "ticket" ? `live_${what}` : `live_${subject}_${what}`;
   const text = t(key, { title: last.title ?? "" });
   showToast((text === key ? t("live_other", { title: last.title ?? "" }) : text)
-    + (events.length > 1 ? ` (+${events.length - 1})` : ""), last.id);
+    + (events.length > 1 ? ` (+${events.length - 1})` : ""), last.id, openPath(last.event, last.id));
+}
+
+/** Where a tapped event leads: its ticket, the orders (a resident's are on 服务), or its notice. */
+export function openPath(event, id) {
+  const subject = String(event ?? "").split(".")[0];
+  if (subject === "order") return store.meta.user?.role === "resident" ? "#/services" : "#/orders";
+  if (subject === "notice") return id ? `#/notice/${encodeURIComponent(id)}` : "#/notices";
+  return id ? `#/ticket/${encodeURIComponent(id)}` : null;
 }
 
 /** A notice over the tabs; tapping it opens the ticket. One at a time: the newest replaces the last. */
-function showToast(text, id) {
+function showToast(text, id, path) {
   document.querySelector(".toast")?.remove();
   const el = h("button", { type: "button", class: "toast live", "aria-live": "polite", "data-testid": "live-toast",
                            "data-id": id }, text);
   el.addEventListener("click", () => {
     el.remove();
-    if (id) location.hash = `#/ticket/${encodeURIComponent(id)}`;
+    if (path) location.hash = path;
   });
   document.body.append(el);
   clearTimeout(toastTimer);

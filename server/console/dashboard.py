@@ -6,11 +6,12 @@ from datetime import date
 
 from flask import Response, current_app, g, render_template, request, url_for
 
-from server.console import charts, figures
+from server.console import charts, figures, queries
 from server.console.auth import console_login_required
 from server.console.pages import (BadDates, bp, community_for, date_range, error_page, language, pick, t, today,
                                   translated, zone_name)
 from server.extensions import db
+from server.tickets import sla
 from server.tickets.sla import Sla
 
 TABLE_NAMES = ("coverage_by_grid", "coverage_by_building", "coverage_heatmap", "overdue_households",
@@ -57,6 +58,9 @@ def dashboard():
         context["message"] = t("no_community")
         return render_template("console/dashboard.html", **context)
     context["sections"] = _sections(_tables(community, start, end), start, end, community)
+    # The escalated open tickets, each a link to its page (server/console/ticket.py).
+    context["escalated"] = [row for row in queries.open_tickets(db.session, community, sla.OPEN)
+                            if row[0].escalated][:10]
     return render_template("console/dashboard.html", **context)
 
 

@@ -8,6 +8,8 @@ from server.resources.registry import Resource
 RESOURCES = [
     Resource("notice", "notices", Notice, NoticeSchema, NOTICE_RULES, filters=("community_id",),
              scope="community_wide", synced=True,
-             rights={"supervisor": Rights(create=fields("community_id", "title", "body", "published_at"),
-                                          update=fields("title", "body", "published_at"), delete=True)}),
+             rights={"supervisor": Rights(create=fields("community_id", "title", "body", "published_at", "building",
+                                                 "pinned"),
+                                          update=fields("title", "body", "published_at", "building", "pinned"),
+                                          delete=True)}),
 ]

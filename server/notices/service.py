@@ -1,18 +1,38 @@
-"""Domain rules of notices: a notice belongs to one community for good, and always has a title."""
+"""Domain rules of notices: a notice belongs to one community for good, and always has a title.
+
+A notice is for its whole community, or for one building (`building`): its residents and the butlers of
+the grids its households are in. It is published at `published_at`: at once, or later (scheduled).
+When it is published its audience is told through the notification outbox: at once by the write that
+publishes it, or, for a scheduled one, by `publish_due`, which the notification worker runs with the
+tickets' escalation (server/notify/worker.py) and `flask publish-due` runs by hand. `notified_at`
+records that it was told, so nobody hears of one notice twice. Withdrawing a notice deletes it (the
+phones drop it); pinning lists it first.
+"""
 from __future__ import annotations
 
+from datetime import datetime
+
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.auth.models import User
+from server.community.models import Grid, Household
 from server.errors import FieldError, Forbidden, ValidationFailed
 from server.notices.models import Notice
+from server.notify import outbox
 from server.records import utcnow
 from server.resources.hooks import Rules
+from server.syncing import bookkeeping
 
 
 def _check_title(values: dict) -> None:
     if "title" in values and not str(values["title"] or "").strip():
         raise ValidationFailed([FieldError("title", "required")])
+
+
+def is_due(published_at: datetime | None, notified_at: datetime | None, now: datetime) -> bool:
+    """Whether a notice's audience should be told now: published by now and not told yet."""
+    return notified_at is None and published_at is not None and published_at <= now
 
 
 def _notice_create(session: Session, user: User, values: dict) -> None:
@@ -24,7 +44,10 @@ def _notice_create(session: Session, user: User, values: dict) -> None:
         raise ValidationFailed([FieldError("community_id", "required")])
     _check_title(values)
     values["title"] = values["title"].strip()
-    values.setdefault("published_at", utcnow())
+    values["building"] = (values.get("building") or "").strip()
+    now = utcnow()
+    values.setdefault("published_at", now)
+    values["notified_at"] = now if is_due(values["published_at"], None, now) else None
 
 
 def _notice_update(session: Session, user: User, notice: Notice, changes: dict) -> None:
@@ -34,6 +57,51 @@ def _notice_update(session: Session, user: User, notice: Notice, changes: dict) 
     _check_title(changes)
     if "title" in changes:
         changes["title"] = changes["title"].strip()
+    if "building" in changes:
+        changes["building"] = (changes["building"] or "").strip()
+    now = utcnow()
+    if is_due(changes.get("published_at", notice.published_at), notice.notified_at, now):
+        changes["notified_at"] = now
 
 
-NOTICE_RULES = Rules(prepare_create=_notice_create, prepare_update=_notice_update)
+def audience(session: Session, notice: Notice) -> list[str]:
+    """Who hears of a notice: the residents of its households and the butlers of their grids (the
+    community's butlers for a community-wide one)."""
+    homes = sa.select(Household.id).where(Household.community_id == notice.community_id,
+                                          Household.deleted.is_(False))
+    if notice.building:
+        homes = homes.where(Household.building == notice.building)
+    residents = sa.select(User.id).where(User.role == "resident", User.active.is_(True),
+                                         User.household_id.in_(homes))
+    if notice.building:
+        butler_ids = sa.select(Grid.butler_id).where(Grid.deleted.is_(False), Grid.id.in_(
+            sa.select(Household.grid_id).where(Household.id.in_(homes))))
+        butlers = sa.select(User.id).where(User.role == "butler", User.active.is_(True), User.id.in_(butler_ids))
+    else:
+        butlers = sa.select(User.id).where(User.role == "butler", User.active.is_(True),
+                                           User.community_id == notice.community_id)
+    return sorted(set(session.scalars(residents)) | set(session.scalars(butlers)))
+
+
+def notice_written(session: Session, user: User, notice: Notice, previous: dict, created: bool) -> None:
+    """Rules.after_write of notices: tell its audience when this write published it."""
+    if notice.notified_at is not None and (created or ("notified_at" in previous and previous["notified_at"] is None)):
+        outbox.record_notice(session, notice=notice, recipients=audience(session, notice), exclude=user.id)
+
+
+def publish_due(session: Session, now: datetime | None = None) -> list[Notice]:
+    """Tell the audiences of scheduled notices that have fallen due; returns them. The caller commits."""
+    now = now or utcnow()
+    due = list(session.scalars(sa.select(Notice).where(
+        Notice.deleted.is_(False), Notice.notified_at.is_(None), Notice.published_at <= now)
+        .order_by(Notice.published_at, Notice.id).with_for_update()))
+    for notice in due:
+        notice.notified_at = now
+        bookkeeping.changed(session, "notice", notice, now=now)
+    session.flush()
+    for notice in due:
+        outbox.record_notice(session, notice=notice, recipients=audience(session, notice))
+    return due
+
+
+NOTICE_RULES = Rules(prepare_create=_notice_create, prepare_update=_notice_update, after_write=notice_written)

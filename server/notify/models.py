@@ -16,7 +16,9 @@ from server.crypto import EncryptedString
 from server.extensions import db
 from server.records import UTCDateTime, enum, new_id, utcnow
 
-EVENTS = ("ticket.created", "ticket.updated", "ticket.escalated")
+# What an event is about: a ticket's, an order's or a notice's id (`ticket_id` holds it for all three).
+EVENTS = ("ticket.created", "ticket.updated", "ticket.escalated", "order.created", "order.updated",
+          "notice.published")
 CHANNELS = ("webpush", "webhook")
 DELIVERY_STATES = ("pending", "sent", "gone", "failed")
 WEBHOOK_KINDS = ("wecom", "json")

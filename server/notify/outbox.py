@@ -28,11 +28,7 @@ WEBHOOK_EVENTS = frozenset({"ticket.created", "ticket.escalated"})
 
 def ticket_title(household: Household | None, ticket: Ticket) -> str:
     """"报修 · 3栋2单元": a category and where, never who (push services and group chats read it)."""
-    where = ""
-    if household is not None:  # "3" and "3栋" both read 3栋
-        building, unit = household.building.strip(), household.unit.strip()
-        where = (building + "栋" if building.isdigit() else building) + (unit + "单元" if unit.isdigit() else unit)
-    return f"{CATEGORY_TITLES.get(ticket.category, ticket.category)} · {where}".strip(" ·")
+    return f"{CATEGORY_TITLES.get(ticket.category, ticket.category)} · {where(household)}".strip(" ·")
 
 
 def supervisors(session: Session, community_id: str | None) -> list[str]:
@@ -49,13 +45,48 @@ def residents(session: Session, household_id: str) -> list[str]:
         User.household_id == household_id, User.role == "resident", User.active.is_(True))))
 
 
+def where(household: Household | None) -> str:
+    """"3栋2单元": a building and unit, never a room or a name."""
+    if household is None:
+        return ""
+    building, unit = household.building.strip(), household.unit.strip()  # "3" and "3栋" both read 3栋
+    return (building + "栋" if building.isdigit() else building) + (unit + "单元" if unit.isdigit() else unit)
+
+
 def record(session: Session, *, event: str, ticket: Ticket, recipients: Iterable[str | None],
            urgent: bool = False, exclude: str | None = None) -> Notification | None:
     """Put one event about a ticket into the outbox for `recipients` (user ids; None and `exclude`,
     the user who made the change, are left out). Returns the event, or None when nobody hears it."""
-    users = sorted({r for r in recipients if r is not None and r != exclude})
     household = session.get(Household, ticket.household_id)
     community_id = household.community_id if household is not None else None
+    return record_about(session, event=event, subject_id=ticket.id, community_id=community_id,
+                        title=ticket_title(household, ticket), recipients=recipients, urgent=urgent,
+                        exclude=exclude)
+
+
+def record_order(session: Session, *, event: str, order, recipients: Iterable[str | None],
+                 exclude: str | None = None) -> Notification | None:
+    """An order's event: "订单 · 3栋2单元" (what was ordered and by whom stay on the phones)."""
+    household = session.get(Household, order.household_id)
+    return record_about(session, event=event, subject_id=order.id,
+                        community_id=household.community_id if household is not None else None,
+                        title=f"订单 · {where(household)}".strip(" ·"), recipients=recipients, exclude=exclude)
+
+
+def record_notice(session: Session, *, notice, recipients: Iterable[str | None],
+                  exclude: str | None = None) -> Notification | None:
+    """A notice published: "公告 · 3栋" (what it says, which anyone may have typed, stays on the phones)."""
+    building = notice.building.strip()
+    title = "公告" + (f" · {building}栋" if building.isdigit() else f" · {building}" if building else "")
+    return record_about(session, event="notice.published", subject_id=notice.id, community_id=notice.community_id,
+                        title=title, recipients=recipients, exclude=exclude)
+
+
+def record_about(session: Session, *, event: str, subject_id: str, community_id: str | None, title: str,
+                 recipients: Iterable[str | None], urgent: bool = False,
+                 exclude: str | None = None) -> Notification | None:
+    """Put one event about a record (a ticket, an order, a notice) into the outbox."""
+    users = sorted({r for r in recipients if r is not None and r != exclude})
     webhooks = list(session.scalars(sa.select(Webhook.id).where(Webhook.community_id == community_id))) \
         if event in WEBHOOK_EVENTS and community_id is not None else []
     if not users and not webhooks:
@@ -63,9 +94,8 @@ def record(session: Session, *, event: str, ticket: Ticket, recipients: Iterable
     now = utcnow()
     # Its place in the change order: open apps read events up to the high-water mark, so one whose
     # transaction commits after a later one's is still read (server/notify/live.py).
-    notification = Notification(event=event, ticket_id=ticket.id, community_id=community_id,
-                                title=ticket_title(household, ticket), urgent=urgent, created_at=now,
-                                seq=next_seq(session))
+    notification = Notification(event=event, ticket_id=subject_id, community_id=community_id,
+                                title=title, urgent=urgent, created_at=now, seq=next_seq(session))
     session.add(notification)
     session.flush()
     live.announce(session)

@@ -11,7 +11,8 @@ ticket) lets the push service replace the first copy.
 
 Retries back off exponentially (10 s, 20 s, … at most an hour) or wait as long as the service's
 Retry-After says; a delivery older than the push TTL, or tried MAX_ATTEMPTS times, is given up.
-The worker also runs the tickets' escalation (server/tickets/sla.py) every ESCALATE_EVERY_SECONDS.
+The worker also runs the tickets' escalation (server/tickets/sla.py) every ESCALATE_EVERY_SECONDS,
+and tells the audiences of scheduled notices that have fallen due (server/notices/service.py).
 """
 from __future__ import annotations
 
@@ -219,6 +220,11 @@ class Worker:
         with self.app.app_context():
             try:
                 tickets = escalate_overdue(db.session, sla=Sla.from_config(self.app.config), now=self.clock())
+                db.session.commit()
+                # Scheduled notices fall due on the same beat: their audiences are told once.
+                from server.notices.service import publish_due
+
+                publish_due(db.session, now=self.clock())
                 db.session.commit()
                 return len(tickets)
             finally:

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from datetime import datetime
+
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import KeepsWire, Synced, Tracked, enum, index_change_order, index_household_changes
+from server.records import KeepsWire, Synced, Tracked, UTCDateTime, enum, index_change_order, index_household_changes
 
 PRODUCT_CATEGORIES = ("life", "house", "asset")
-ORDER_STATUSES = ("placed", "confirmed", "delivered", "cancelled")
+ORDER_STATUSES = ("placed", "confirmed", "delivered", "cancelled", "refunded")
 
 
 class Product(Synced, Tracked, db.Model):
@@ -36,6 +38,13 @@ class Order(Synced, Tracked, KeepsWire, db.Model):
     note: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     ordered_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))
     recommended_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # Why it was cancelled or refunded (staff must say; a resident may), and when each step happened:
+    # the resident's timeline of the order (server/products/service.py moves it).
+    reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 index_change_order(Product, Order)

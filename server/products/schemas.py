@@ -25,3 +25,9 @@ class OrderSchema(RecordSchema):
     note = fields.String(validate=max_length(1000))
     ordered_by = fields.String(dump_only=True)
     recommended_by = fields.String(dump_only=True)
+    reason = fields.String(validate=max_length(500))  # why it was cancelled or refunded
+    # The steps' times, stamped by the server (server/products/service.py): the resident's timeline.
+    confirmed_at = fields.AwareDateTime(dump_only=True)
+    delivered_at = fields.AwareDateTime(dump_only=True)
+    cancelled_at = fields.AwareDateTime(dump_only=True)
+    refunded_at = fields.AwareDateTime(dump_only=True)

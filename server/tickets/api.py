@@ -26,6 +26,6 @@ def list_follow_ups():
 def settle_follow_up(follow_up_id: str):
     data = FollowUpSchema(partial=True).load(json_body())
     task = followups.settle(db.session, user=g.user, follow_up_id=follow_up_id,
-                            status=data.get("status", "done"), note=data.get("note"))
+                            status=data.get("status", "done"), note=data.get("note"), called=data.get("called"))
     db.session.commit()
     return jsonify(FollowUpSchema().dump(task))

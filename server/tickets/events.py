@@ -6,7 +6,11 @@
 - A new status: the household's residents and the assignee (they follow it).
 - A rating of 1–2: a 回访 (follow-up) task for the supervisors, who are told.
 - Escalated (server/tickets/sla.py): the supervisors and the assignee, urgently.
+- Reopened ("not fixed" with a rating of 1–2, server/tickets/service.py): the assignee, urgently.
 Whoever made the change is never notified of it.
+
+Every change also leaves a step on the ticket's timeline (TicketEvent): created, each status change,
+each hand-off, each rating, a reopening. The console's ticket page reads it.
 """
 from __future__ import annotations
 
@@ -17,13 +21,14 @@ from server.auth.models import User
 from server.community.models import Household
 from server.notify import outbox
 from server.records import utcnow
-from server.tickets.models import FollowUp, Ticket
+from server.tickets.models import FollowUp, Ticket, TicketEvent
 
 LOW_RATING = 2  # a rating at or below this opens a 回访 task
 
 
 def ticket_written(session: Session, user: User, ticket: Ticket, previous: dict, created: bool) -> None:
     """Rules.after_write of tickets (server/resources/registry.py)."""
+    timeline(session, user, ticket, previous, created)
     if created:
         recipients = [ticket.assignee_id] if ticket.assignee_id else outbox.supervisors(
             session, _community_id(session, ticket))
@@ -33,6 +38,9 @@ def ticket_written(session: Session, user: User, ticket: Ticket, previous: dict,
     if "assignee_id" in previous and ticket.assignee_id not in (None, previous["assignee_id"]):
         outbox.record(session, event="ticket.updated", ticket=ticket, recipients=[ticket.assignee_id],
                       urgent=True, exclude=user.id)
+    if "reopened_at" in previous and ticket.reopened_at is not None and previous["reopened_at"] != ticket.reopened_at:
+        outbox.record(session, event="ticket.updated", ticket=ticket, recipients=[ticket.assignee_id], urgent=True,
+                      exclude=user.id)
     if "status" in previous and previous["status"] != ticket.status:
         outbox.record(session, event="ticket.updated", ticket=ticket,
                       recipients=[*outbox.residents(session, ticket.household_id), ticket.assignee_id],
@@ -42,6 +50,29 @@ def ticket_written(session: Session, user: User, ticket: Ticket, previous: dict,
         open_follow_up(session, ticket)
         outbox.record(session, event="ticket.updated", ticket=ticket,
                       recipients=outbox.supervisors(session, _community_id(session, ticket)), exclude=user.id)
+
+
+def timeline(session: Session, user: User | None, ticket: Ticket, previous: dict, created: bool) -> None:
+    """The steps this write adds to the ticket's timeline."""
+    now, actor = utcnow(), user.id if user is not None else None
+    steps = []
+    if created:
+        steps.append(("created", None, ticket.status))
+        if ticket.assignee_id:
+            steps.append(("assignee", None, ticket.assignee_id))
+    else:
+        if "reopened_at" in previous and ticket.reopened_at is not None and previous["reopened_at"] != ticket.reopened_at:
+            steps.append(("reopened", previous.get("status"), ticket.status))
+        elif "status" in previous and previous["status"] != ticket.status:
+            steps.append(("status", previous["status"], ticket.status))
+        if "assignee_id" in previous and previous["assignee_id"] != ticket.assignee_id:
+            steps.append(("assignee", previous["assignee_id"], ticket.assignee_id))
+        if "rating" in previous and previous["rating"] != ticket.rating and ticket.rating is not None:
+            steps.append(("rated", None if previous["rating"] is None else str(previous["rating"]), str(ticket.rating)))
+    if steps:
+        session.execute(sa.insert(TicketEvent), [
+            {"ticket_id": ticket.id, "at": now, "actor_id": actor, "kind": kind, "from_value": frm, "to_value": to}
+            for kind, frm, to in steps])
 
 
 def ticket_escalated(session: Session, ticket: Ticket) -> None:

@@ -35,6 +35,10 @@ class Ticket(Synced, Tracked, KeepsWire, db.Model):
     # Past its service level (server/tickets/sla.py): "accept" or "resolve", and since when.
     escalated: Mapped[str | None] = mapped_column(sa.String(10))  # written by the server only
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The resident's 1–2★ rating said "not fixed" (还没修好): the ticket went back to its assignee and
+    # its service-level clock runs from here (server/tickets/sla.py).
+    not_fixed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # written by the server only
 
 
 index_change_order(Ticket)
@@ -60,3 +64,26 @@ class FollowUp(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the supervisor reached the resident
+
+
+TICKET_EVENT_KINDS = ("created", "status", "assignee", "rated", "reopened")
+
+
+class TicketEvent(db.Model):
+    """One step of a ticket's timeline: a status change, a hand-off, a rating, a reopening. Written by
+    server/tickets/events.py in the transaction of the change; only ever added. Names people by id and
+    states by code, never the words typed."""
+
+    __tablename__ = "ticket_event"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(sa.ForeignKey("ticket.id"), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    actor_id: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(enum(*TICKET_EVENT_KINDS, name="ticket_event_kind"), nullable=False)
+    from_value: Mapped[str | None] = mapped_column(sa.String(36))  # a status code, an assignee id, a rating
+    to_value: Mapped[str | None] = mapped_column(sa.String(36))
+
+    __table_args__ = (sa.Index("ix_ticket_event_ticket_id", "ticket_id", "id"),)

@@ -14,7 +14,7 @@ RESOURCES = [
                                       update=fields("category", "description", "status", "resolution_note",
                                                     "backoffice_rating")),
                      "resident": Rights(create=fields("household_id", "category", "description"),
-                                        update=fields("status", "rating", "rating_comment"),
+                                        update=fields("status", "rating", "rating_comment", "not_fixed"),
                                         hidden=fields("backoffice_rating")),
                      "supervisor": Rights(create=fields("household_id", "category", "description", "assignee_id"),
                                           update=fields("category", "description", "status", "assignee_id",

@@ -23,6 +23,9 @@ class TicketSchema(RecordSchema):
     backoffice_rating = fields.Integer(allow_none=True, validate=in_range(1, 5))
     escalated = fields.String(dump_only=True)
     escalated_at = fields.AwareDateTime(dump_only=True)
+    # With a 1–2★ rating: "not fixed" (还没修好) sends the ticket back to its assignee (reopened_at).
+    not_fixed = fields.Boolean()
+    reopened_at = fields.AwareDateTime(dump_only=True)
 
 
 class FollowUpSchema(WireSchema):
@@ -36,3 +39,5 @@ class FollowUpSchema(WireSchema):
     created_at = fields.AwareDateTime(dump_only=True)
     done_at = fields.AwareDateTime(dump_only=True, allow_none=True)  # null while open
     done_by = fields.String(dump_only=True, allow_none=True)
+    called_at = fields.AwareDateTime(dump_only=True, allow_none=True)  # when the resident was called
+    called = fields.Boolean(load_only=True)  # true: the resident was reached (stamps called_at)

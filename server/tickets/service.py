@@ -31,6 +31,21 @@ ROLE_MOVES: dict[str, frozenset[str]] = {
 RESIDENT_CANCELLABLE = frozenset({"new", "dispatched"})
 RATEABLE = frozenset({"resolved", "closed"})
 HELD = frozenset({"accepted", "in_progress", "resolved", "closed"})
+NOT_FIXED_RATING = 2  # a rating at or below this, with "not fixed", reopens the ticket
+
+
+def reopens(status_after: str, rating: int | None, not_fixed: bool) -> bool:
+    """Whether a rating sends a ticket back to work: 1–2★ with "not fixed" (还没修好) on a resolved or
+    closed ticket. It goes back to "accepted" with the assignee it had (and any team), its service
+    clock started again."""
+    return bool(not_fixed) and rating is not None and rating <= NOT_FIXED_RATING and status_after in RATEABLE
+
+
+def reopen_changes(now) -> dict:
+    """What reopening a ticket writes: accepted again, no longer resolved or closed, its service level
+    measured from now, any escalation forgotten. The assignee is left as it is."""
+    return {"status": "accepted", "accepted_at": now, "reopened_at": now, "resolved_at": None,
+            "closed_at": None, "escalated": None, "escalated_at": None}
 
 
 def _check_assignee(session: Session, household_id: str | None, assignee_id: str | None) -> None:
@@ -110,9 +125,11 @@ def _ticket_update(session: Session, user: User, ticket: Ticket, changes: dict) 
     if "status" in changes and (changes["status"] != ticket.status or changes["status"] == "accepted"):
         move(user, ticket, changes["status"], changes)
     status_after = changes.get("status", ticket.status)
-    for name in ("rating", "rating_comment", "backoffice_rating"):
+    for name in ("rating", "rating_comment", "backoffice_rating", "not_fixed"):
         if name in changes and status_after not in RATEABLE:
             raise ValidationFailed([FieldError(name, "not_rateable")])
+    if changes.get("not_fixed") and reopens(status_after, changes.get("rating", ticket.rating), True):
+        changes.update(reopen_changes(utcnow()))
 
 
 def _ticket_refuse_hidden(user: User, ticket: Ticket, changes: dict) -> None:

@@ -1,6 +1,6 @@
 """Service levels of tickets: how soon one must be accepted and resolved, and escalation past that.
 
-Times run from the ticket's creation. A ticket not accepted in time is escalated for acceptance;
+Times run from the ticket's creation (or from its reopening, when the resident said it was not fixed). A ticket not accepted in time is escalated for acceptance;
 one accepted but not resolved in time, for resolution (a ticket can be escalated for both, in that
 order). Escalating flags the ticket (escalated, escalated_at), which every phone that holds it
 pulls, and tells the supervisors through the notification outbox (server/tickets/events.py).
@@ -49,10 +49,11 @@ class Sla:
 
     def deadline(self, ticket: Ticket) -> tuple[str, datetime] | None:
         """The stage the ticket is in ("accept" or "resolve") and when it is due; None when neither."""
+        start = ticket.reopened_at or ticket.created_at  # a reopened ticket's clock starts again
         if ticket.status in WAITING:
-            return "accept", ticket.created_at + self.accept
+            return "accept", start + self.accept
         if ticket.status in IN_HAND:
-            return "resolve", ticket.created_at + self.resolve[ticket.category]
+            return "resolve", start + self.resolve[ticket.category]
         return None
 
 
@@ -67,7 +68,7 @@ def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None)
                     Ticket.escalated.is_(None))]
     for category, allowed in sla.resolve.items():
         late.append(sa.and_(Ticket.category == category, Ticket.status.in_(IN_HAND),
-                            Ticket.created_at < now - allowed,
+                            sa.func.coalesce(Ticket.reopened_at, Ticket.created_at) < now - allowed,
                             sa.or_(Ticket.escalated.is_(None), Ticket.escalated == "accept")))
     tickets = list(session.scalars(sa.select(Ticket).where(Ticket.deleted.is_(False), sa.or_(*late))
                                    .order_by(Ticket.created_at, Ticket.id).with_for_update()))

@@ -18,7 +18,7 @@ def test_what_hangs_on_a_household_is_evicted_and_purged_with_it():
 
 
 def test_only_types_whose_writes_never_change_an_audience_take_the_fast_path():
-    assert types(fast=True) == {"person", "visit", "touchpoint", "order"}
+    assert types(fast=True) == {"person", "visit", "touchpoint"}  # orders tell people of each write
     # A household moves grids and a ticket changes assignee: their writes change who sees what.
     assert not types(fast=True) & {"household", "ticket"}
 
@@ -27,9 +27,10 @@ def test_butlers_work_is_accepted_for_a_while_after_they_lost_the_household():
     assert types(grace=True) == {"visit", "touchpoint"}
 
 
-def test_a_tickets_status_is_serial_and_never_a_merge_conflict():
+def test_a_tickets_and_an_orders_status_is_serial_and_never_a_merge_conflict():
     assert registry()["ticket"].serial_fields == {"status"}
-    assert all(not res.serial_fields for rtype, res in registry().items() if rtype != "ticket")
+    assert registry()["order"].serial_fields == {"status"}
+    assert all(not res.serial_fields for rtype, res in registry().items() if rtype not in ("ticket", "order"))
 
 
 def test_the_household_file_is_what_reads_of_are_audited():

@@ -27,7 +27,7 @@ extend({
       ticket_status: { new: "新建", dispatched: "已派单", accepted: "已接单", in_progress: "处理中",
                        resolved: "已解决", closed: "已关闭", cancelled: "已取消" },
       ticket_category: CATEGORY_NAMES["zh-CN"], // the server's list (ticket-categories.js)
-      order_status: { placed: "已下单", confirmed: "已确认", delivered: "已送达", cancelled: "已取消" },
+      order_status: { placed: "已下单", confirmed: "已确认", delivered: "已送达", cancelled: "已取消", refunded: "已退款" },
       unit_name: {},
     },
   },
@@ -50,7 +50,8 @@ extend({
       ticket_status: { new: "New", dispatched: "Dispatched", accepted: "Accepted", in_progress: "In progress",
                        resolved: "Resolved", closed: "Closed", cancelled: "Cancelled" },
       ticket_category: CATEGORY_NAMES.en,
-      order_status: { placed: "Placed", confirmed: "Confirmed", delivered: "Delivered", cancelled: "Cancelled" },
+      order_status: { placed: "Placed", confirmed: "Confirmed", delivered: "Delivered", cancelled: "Cancelled",
+                      refunded: "Refunded" },
       unit_name: { 桶: "bottle", 次: "job", 小时: "hour", 月: "month" },
     },
   },

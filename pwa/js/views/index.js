@@ -1,6 +1,6 @@
 // Screen name (the hash route) -> view(root, route, app) which fills root and may return a cleanup.
 // Routes: #/grid, #/household/<id>, #/visit/<household id>[/<visit id>], #/touchpoint/<household id>,
-// #/recommend/<household id>, #/tickets, #/ticket/<id>, #/sync.
+// #/recommend/<household id>, #/tickets, #/ticket/<id>, #/orders, #/notices, #/notice/<id>, #/sync.
 // A resident's (app.js picks them by role): #/mine, #/report, #/request/<id>, #/services, #/notices,
 // #/notice/<id>, #/sync, #/members. Joining: #/invite/<household id> and #/join-requests (a butler),
 // #/join?code=… and #/ask (nobody logged in), #/pending (a resident bound to no household yet).
@@ -9,6 +9,7 @@ import { gridView } from "./grid.js";
 import { householdView } from "./household.js";
 import { askView, inviteView, joinRequestsView, joinView, membersView, pendingView } from "./joining.js";
 import { loginView } from "./login.js";
+import { ordersView } from "./orders.js";
 import { recommendView } from "./recommend.js";
 import {
   residentHomeView, residentNoticeView, residentNoticesView, residentReportView, residentRequestView,
@@ -27,6 +28,7 @@ export const routes = {
   touchpoint: touchpointView,
   recommend: recommendView,
   tickets: ticketsView,
+  orders: ordersView,
   ticket: ticketView,
   sync: syncView,
   mine: residentHomeView,

@@ -77,6 +77,29 @@ export function clampQuantity(n) {
   return Number.isFinite(value) ? Math.min(MAX_QUANTITY, Math.max(1, value)) : 1;
 }
 
+/** An order's way, as the resident reads it: 已下单 → 已确认 → 已送达; a cancelled one ends 已取消, a
+ * refunded one goes on to 已退款. Steps [{step, at, state}] with state "done", "current" or "todo". */
+export const ORDER_STEPS = ["placed", "confirmed", "delivered"];
+const ORDER_STAMPS = { placed: "created_at", confirmed: "confirmed_at", delivered: "delivered_at",
+                       cancelled: "cancelled_at", refunded: "refunded_at" };
+
+export function orderTimeline(order) {
+  const status = order?.status ?? "placed";
+  let way = ORDER_STEPS;
+  if (status === "cancelled") way = [...ORDER_STEPS.filter((s) => s === "placed" || order?.[ORDER_STAMPS[s]]), "cancelled"];
+  if (status === "refunded") way = [...ORDER_STEPS, "refunded"];
+  const at = way.indexOf(status);
+  return way.map((step, i) => ({ step, at: order?.[ORDER_STAMPS[step]] ?? null,
+                                 state: i < at ? "done" : i === at ? "current" : "todo" }));
+}
+
+/** The orders a butler has to act on: just placed (confirm) and confirmed (deliver), oldest first. */
+export function ordersToFulfil(orders) {
+  const waiting = (status) => orders.filter((o) => !o.deleted && (o.status ?? "placed") === status)
+    .sort((a, b) => String(a.created_at ?? "").localeCompare(String(b.created_at ?? "")));
+  return { confirm: waiting("placed"), deliver: waiting("confirmed") };
+}
+
 /** A resident may cancel an order only while it is just placed (server/products/service.py). */
 export function orderCancellable(order) {
   return order?.status === "placed" || order?.status === undefined;
@@ -86,12 +109,14 @@ export function orderCancellable(order) {
 
 /** The notices to show: published by now, not deleted, newest first. A notice set for later shows
  * once its time comes, even with no signal (the phone already holds it). */
-export function publishedNotices(notices, now = Date.now()) {
+export function publishedNotices(notices, now = Date.now(), building = null) {
   const shown = notices.filter((n) => {
     const at = Date.parse(n?.published_at ?? "");
-    return !Number.isNaN(at) && at <= now;
+    // One building's notice is for that building's residents; a butler (building null) reads them all.
+    return !Number.isNaN(at) && at <= now && (!building || !n.building || n.building === building);
   });
-  return newestFirst(shown, "published_at");
+  const newest = newestFirst(shown, "published_at");
+  return [...newest.filter((n) => n.pinned), ...newest.filter((n) => !n.pinned)]; // pinned on top
 }
 
 /** Notices not opened yet on this phone (seen: ids already read). */

@@ -14,8 +14,8 @@ import { CATEGORIES, HINTS as CATEGORY_HINTS } from "../ticket-categories.js";
 import { categoryLabel, reason, when } from "./wording.js";
 import { addressLabel, label, productCode, productName, unitName } from "./common.js";
 import {
-  clampQuantity, isOpenRequest, newestFirst, orderCancellable, progress, publishedNotices, ticketActions,
-  unreadNotices,
+  clampQuantity, isOpenRequest, newestFirst, orderCancellable, orderTimeline, progress, publishedNotices,
+  ticketActions, unreadNotices,
 } from "./resident-logic.js";
 
 extend({
@@ -54,7 +54,10 @@ extend({
       order_cancel_confirm: "确定要取消这个订单吗？", order_cancel_yes: "确定取消", order_cancel_no: "不取消",
       order_cancelled: "订单已取消。", per: "{price} / {unit}",
       notices: "公告", no_notices: "现在没有公告。", unread: "未读", back_notices: "‹ 返回公告",
-      notice_missing: "找不到这条公告。", published: "发布于 {date}",
+      notice_missing: "找不到这条公告。", published: "发布于 {date}", pinned: "置顶",
+      not_fixed_choice: "还没修好", not_fixed_choice_hint: "勾选后，工单会退回给管家重新处理。",
+      reopened: "已反馈还没修好，工单已退回管家重新处理。", order_reason: "原因：{reason}",
+      order_step: { placed: "已下单", confirmed: "管家已确认", delivered: "已送达", cancelled: "已取消", refunded: "已退款" },
     },
   },
   en: {
@@ -97,7 +100,11 @@ extend({
       order_cancel: "Cancel order", order_cancel_confirm: "Cancel this order?", order_cancel_yes: "Yes, cancel",
       order_cancel_no: "Keep it", order_cancelled: "Order cancelled.", per: "{price} / {unit}",
       notices: "Notices", no_notices: "No notices now.", unread: "New", back_notices: "‹ Back to notices",
-      notice_missing: "This notice is not here.", published: "Published {date}",
+      notice_missing: "This notice is not here.", published: "Published {date}", pinned: "Pinned",
+      not_fixed_choice: "Not fixed yet", not_fixed_choice_hint: "Tick this and the ticket goes back to your butler.",
+      reopened: "You said it is not fixed: the ticket is back with your butler.", order_reason: "Reason: {reason}",
+      order_step: { placed: "Placed", confirmed: "Confirmed by your butler", delivered: "Delivered",
+                    cancelled: "Cancelled", refunded: "Refunded" },
     },
   },
 });
@@ -183,7 +190,8 @@ export function residentHomeView(root) {
     const household = myHousehold();
     const tickets = newestFirst(store.all("ticket"));
     const open = tickets.filter(isOpenRequest).length;
-    const notices = unreadNotices(publishedNotices(store.all("notice")), store.meta.noticesSeen ?? []);
+    const notices = unreadNotices(publishedNotices(store.all("notice"), Date.now(), myHousehold()?.building ?? null),
+                                  store.meta.noticesSeen ?? []);
     root.replaceChildren(h("div", { class: "resident", "data-testid": "resident-home" },
       h("h2", { class: "rs-hello" }, r("hello", { name: store.meta.user?.name ?? "" })),
       household ? h("p", { class: "rs-address", "data-testid": "my-address" }, addressLabel(household)) : null,
@@ -282,7 +290,14 @@ function refusals(ticket) {
 }
 
 function stars(ticket, save) {
-  const chosen = ratingDrafts.get(ticket.id) ?? { stars: ticket.rating ?? 0, comment: ticket.rating_comment ?? "" };
+  const chosen = ratingDrafts.get(ticket.id) ?? { stars: ticket.rating ?? 0, comment: ticket.rating_comment ?? "",
+                                                   notFixed: false };
+  // With 1–2 stars the resident may say it is not fixed (还没修好): the ticket goes back to the butler.
+  const notFixedBox = h("input", { type: "checkbox", name: "not_fixed", "data-testid": "rating-not-fixed",
+                                   onchange: () => { chosen.notFixed = notFixedBox.checked; ratingDrafts.set(ticket.id, chosen); } });
+  notFixedBox.checked = Boolean(chosen.notFixed);
+  const notFixed = h("label", { class: "rs-not-fixed", hidden: !(chosen.stars && chosen.stars <= 2) },
+    notFixedBox, " ", h("strong", {}, r("not_fixed_choice")), h("span", { class: "rs-hint" }, " ", r("not_fixed_choice_hint")));
   const error = h("p", { class: "error", role: "alert", hidden: true }, r("pick_stars"));
   const comment = h("textarea", { name: "rating_comment", rows: 3, maxlength: 1000, placeholder: r("comment"),
                                   "aria-label": r("comment"), "data-testid": "rating-comment",
@@ -292,7 +307,8 @@ function stars(ticket, save) {
   const drawStars = () => row.replaceChildren(...[1, 2, 3, 4, 5].map((n) => h("button", {
     type: "button", role: "radio", "aria-checked": String(n === chosen.stars), "aria-label": r("stars", { n }),
     class: n <= chosen.stars ? "on" : "", "data-rating": n, "data-testid": "rating-star",
-    onclick: () => { chosen.stars = n; ratingDrafts.set(ticket.id, chosen); error.hidden = true; drawStars(); },
+    onclick: () => { chosen.stars = n; ratingDrafts.set(ticket.id, chosen); error.hidden = true;
+                     notFixed.hidden = n > 2; drawStars(); },
   }, h("span", { class: "rs-star", "aria-hidden": "true" }, n <= chosen.stars ? "★" : "☆"), h("span", {}, String(n)))));
   drawStars();
   async function submit(event) {
@@ -302,15 +318,16 @@ function stars(ticket, save) {
       return;
     }
     ratingDrafts.delete(ticket.id);
-    flash = { type: "ticket", id: ticket.id, text: r("rated") };
-    await save({ rating: chosen.stars, rating_comment: comment.value.trim() });
+    const reopen = chosen.stars <= 2 && chosen.notFixed;
+    flash = { type: "ticket", id: ticket.id, text: r(reopen ? "reopened" : "rated") };
+    await save({ rating: chosen.stars, rating_comment: comment.value.trim(), ...(reopen ? { not_fixed: true } : {}) });
     window.scrollTo(0, 0);
   }
   return h("form", { class: "card rs-rating", "data-testid": "request-rating", onsubmit: submit, novalidate: true },
     h("h3", {}, r("rate")),
     ticket.rating ? h("p", { class: "rs-rated", "data-testid": "my-rating" },
       r("your_rating", { n: ticket.rating }), " ", "★".repeat(ticket.rating)) : h("p", { class: "rs-hint" }, r("rate_hint")),
-    row, error, comment,
+    row, error, notFixed, comment,
     h("button", { type: "submit", class: "big-action", "data-testid": "rating-submit" }, r("rate_submit")));
 }
 
@@ -462,6 +479,14 @@ export function residentServicesView(root) {
         state !== "synced" ? h("span", { class: `rs-mark ${state}` },
           state === "rejected" ? r("refused_short") : syncLine("order", order.id)) : null),
       order.note ? h("span", { class: "rs-row-text" }, order.note) : null,
+      h("ol", { class: "rs-progress rs-order-steps", "data-testid": "order-timeline" }, orderTimeline(order).map((s) =>
+        h("li", { class: s.state, "data-step": s.step, "data-state": s.state,
+                  "aria-current": s.state === "current" ? "step" : false },
+          h("span", { class: "rs-step-mark", "aria-hidden": "true" }, s.state === "todo" ? "○" : "●"),
+          h("span", { class: "rs-step-body" }, h("strong", {}, r(`order_step.${s.step}`)),
+            s.at ? h("span", { class: "rs-step-at" }, when(s.at)) : null)))),
+      order.reason ? h("span", { class: "rs-row-text", "data-testid": "order-reason" },
+        r("order_reason", { reason: order.reason })) : null,
       cancel);
   }
 
@@ -494,13 +519,16 @@ export function residentServicesView(root) {
 export function residentNoticesView(root) {
   window.scrollTo(0, 0);
   const draw = () => {
-    const notices = publishedNotices(store.all("notice"));
+    // A resident reads their building's notices and the whole community's; a butler reads them all.
+    const building = store.meta.user?.role === "resident" ? myHousehold()?.building ?? null : null;
+    const notices = publishedNotices(store.all("notice"), Date.now(), building);
     const unread = new Set(unreadNotices(notices, store.meta.noticesSeen ?? []).map((n) => n.id));
     root.replaceChildren(h("div", { class: "resident", "data-testid": "notices" },
       h("h2", {}, r("notices")),
       notices.length ? h("section", { class: "card" }, h("ul", { class: "rs-rows" }, notices.map((n) => h("li", {},
         h("a", { class: "rs-row", href: `#/notice/${encodeURIComponent(n.id)}`, "data-testid": "notice-row", "data-id": n.id },
-          h("span", { class: "rs-row-main" }, h("strong", {}, n.title),
+          h("span", { class: "rs-row-main" }, h("strong", {}, n.pinned ? `📌 ${n.title}` : n.title),
+            n.pinned ? h("span", { class: "rs-flag", "data-testid": "notice-pinned" }, r("pinned")) : null,
             unread.has(n.id) ? h("span", { class: "rs-flag" }, r("unread")) : null),
           h("span", { class: "rs-row-sub" }, day(n.published_at)))))))
         : h("p", { class: "card rs-empty" }, r("no_notices"))));

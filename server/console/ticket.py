@@ -1,0 +1,55 @@
+"""The console's page of one ticket: what was asked, a place for its photos, the timeline of every
+status change and hand-off (server/tickets/events.py writes it), the resident's and the butler's
+ratings, and who read or changed it (the audit trail, server/audit). Opening the page is itself a
+read of the ticket, recorded in the trail. A supervisor sees only their community's tickets.
+"""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import g
+
+from server import i18n
+from server.audit import service as audit
+from server.audit.models import AuditEvent
+from server.community.models import Household
+from server.console import queries
+from server.console.auth import console_login_required
+from server.console.pages import CATEGORIES, address, bp, language, render_page, zone_name
+from server.errors import NotFound
+from server.extensions import db
+from server.resources import service
+from server.tickets.models import FollowUp, Ticket, TicketEvent
+
+READERS = 100  # the latest audit events shown
+
+
+@bp.get("/tickets/<ticket_id>")
+@console_login_required
+def ticket_detail(ticket_id: str):
+    """One ticket, whole."""
+    ticket = service.get(db.session, user=g.user, rtype="ticket", record_id=ticket_id)  # scope: 403/404
+    household = db.session.get(Household, ticket.household_id)
+    if household is None:
+        raise NotFound()
+    audit.insert(db.session, [{**audit.change_event(db.session, user=g.user, action="read", rtype="ticket",
+                                                    record=ticket, fields=("description", "rating_comment"),
+                                                    via=audit.Via("console", g.device.id))}])
+    db.session.commit()
+    steps = list(db.session.scalars(sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                    .order_by(TicketEvent.id)))
+    trail = list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "ticket",
+                                                                AuditEvent.record_id == ticket.id)
+                                    .order_by(AuditEvent.id.desc()).limit(READERS)))
+    follow_up = db.session.scalar(sa.select(FollowUp).where(FollowUp.ticket_id == ticket.id))
+    people = {s.actor_id for s in steps} | {s.to_value for s in steps if s.kind == "assignee"} | {
+        s.from_value for s in steps if s.kind == "assignee"} | {e.user_id for e in trail} | {
+        ticket.assignee_id, ticket.raised_by}
+    people.discard(None)
+    lang, zone = language(), ZoneInfo(zone_name())
+    return render_page("console/ticket.html", ticket=ticket, household=household, address=address, steps=steps,
+                       trail=trail, follow_up=follow_up, users=queries.users_by_id(db.session, people),
+                       state=lambda code: i18n.pick(i18n.TICKET_STATES.get(code, (code or "", code or "")), lang),
+                       category=lambda code: i18n.pick(CATEGORIES.get(code, (code, code)), lang),
+                       local=lambda m: m.astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else "")

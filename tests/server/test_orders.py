@@ -1,0 +1,142 @@
+"""Orders fulfilled (服务订单): a resident places one, the grid's butler is told, confirms and delivers
+it, the resident hears each step; cancellations and refunds carry reasons. Through REST and sync, on
+SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from server.notify.models import Notification, Recipient
+from server.products.models import Order
+from tests.factories import auth, make_community, make_grid, make_household, make_order, make_user
+from tests.support.phone import Phone, put, results
+
+
+@pytest.fixture
+def world(session):
+    """One community, two grids each with its butler and one household with its resident."""
+    community = make_community()
+    out = {"community": community, "supervisor": make_user("supervisor", community_id=community.id)}
+    for name in ("1", "2"):
+        butler = make_user("butler", community_id=community.id)
+        household = make_household(community, make_grid(community, butler), building=name, unit="2", room="301")
+        out["butler" + name], out["household" + name] = butler, household
+        out["resident" + name] = make_user("resident", community_id=community.id, household_id=household.id)
+    return out
+
+
+def events(session) -> list[tuple[str, list[str], str]]:
+    rows = session.scalars(sa.select(Notification).order_by(Notification.id)).all()
+    return [(n.event, sorted(session.scalars(sa.select(Recipient.user_id).where(Recipient.notification_id == n.id))),
+             n.title) for n in rows]
+
+
+def patch(client, user, order_id, **fields):
+    return client.patch(f"/api/v1/orders/{order_id}", data=json.dumps(fields),
+                        headers={**auth(user), "Content-Type": "application/json"})
+
+
+def place(client, resident, **fields):
+    r = client.post("/api/v1/orders", data=json.dumps({"product_code": "water", "quantity": 2, **fields}),
+                    headers={**auth(resident), "Content-Type": "application/json"})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def test_a_new_order_tells_the_grids_butler_without_personal_data(client, session, world):
+    order = place(client, world["resident1"], note="放门口，电话 13800000000")
+    assert events(session) == [("order.created", [world["butler1"].id], "订单 · 1栋2单元")]
+    (notification,) = session.scalars(sa.select(Notification)).all()
+    assert notification.ticket_id == order["id"]
+    assert "13800000000" not in notification.title and "301" not in notification.title
+
+
+def test_the_butler_confirms_and_delivers_and_the_resident_sees_each_step(client, session, world):
+    order = place(client, world["resident1"])
+    r = patch(client, world["butler1"], order["id"], status="confirmed")
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["confirmed_at"] is not None
+    r = patch(client, world["butler1"], order["id"], status="delivered")
+    assert r.status_code == 200 and r.get_json()["delivered_at"] is not None
+    seen = client.get(f"/api/v1/orders/{order['id']}", headers=auth(world["resident1"])).get_json()
+    assert seen["status"] == "delivered" and seen["confirmed_at"] and seen["delivered_at"]
+    assert [e[:2] for e in events(session)] == [("order.created", [world["butler1"].id]),
+                                                ("order.updated", [world["resident1"].id]),
+                                                ("order.updated", [world["resident1"].id])]
+
+
+def test_a_resident_cancels_before_confirmation_and_not_after(client, session, world):
+    first = place(client, world["resident1"])
+    r = patch(client, world["resident1"], first["id"], status="cancelled", reason="买多了")
+    assert r.status_code == 200 and r.get_json()["cancelled_at"] and r.get_json()["reason"] == "买多了"
+    assert events(session)[-1][:2] == ("order.updated", [world["butler1"].id])
+    second = place(client, world["resident1"])
+    assert patch(client, world["butler1"], second["id"], status="confirmed").status_code == 200
+    r = patch(client, world["resident1"], second["id"], status="cancelled")
+    assert r.status_code in (403, 422)
+    assert session.get(Order, second["id"]).status == "confirmed"
+
+
+def test_staff_cancel_and_refund_only_with_a_reason(client, session, world):
+    order = place(client, world["resident1"])
+    r = patch(client, world["butler1"], order["id"], status="cancelled")
+    assert r.status_code == 422
+    assert [(e["field"], e["code"]) for e in r.get_json()["details"]["errors"]] == [("reason", "required")]
+    assert session.get(Order, order["id"]).status == "placed"
+    patch(client, world["butler1"], order["id"], status="confirmed")
+    patch(client, world["butler1"], order["id"], status="delivered")
+    assert patch(client, world["butler1"], order["id"], status="refunded", reason="水有异味").status_code == 403
+    r = patch(client, world["supervisor"], order["id"], status="refunded", reason="水有异味")
+    assert r.status_code == 200 and r.get_json()["status"] == "refunded" and r.get_json()["refunded_at"]
+    assert r.get_json()["reason"] == "水有异味"
+
+
+def test_an_order_is_placed_placed(client, world):
+    r = client.post("/api/v1/orders", data=json.dumps({"product_code": "water", "status": "delivered"}),
+                    headers={**auth(world["resident1"]), "Content-Type": "application/json"})
+    assert r.status_code in (403, 422)
+
+
+def test_a_resident_sees_only_their_orders_and_a_butler_only_their_grids(client, session, world):
+    mine = make_order(world["household1"])
+    other = make_order(world["household2"])
+    listed = lambda user: {o["id"] for o in client.get("/api/v1/orders", headers=auth(user)).get_json()["items"]}
+    assert listed(world["resident1"]) == {mine.id}
+    assert listed(world["butler1"]) == {mine.id}
+    assert listed(world["butler2"]) == {other.id}
+    assert patch(client, world["butler2"], mine.id, status="confirmed").status_code in (403, 404)
+    assert session.get(Order, mine.id).status == "placed"
+
+
+def test_the_butler_confirms_and_delivers_through_sync(client, session, world):
+    order = make_order(world["household1"])
+    phone = Phone(client, world["butler1"])
+    (confirmed,) = results(phone.sync(put("order", order.id, {"status": "confirmed"}, base=1)))
+    assert confirmed["status"] == "applied", confirmed
+    (delivered,) = results(phone.sync(put("order", order.id, {"status": "delivered"}, base=2)))
+    assert delivered["status"] == "applied", delivered
+    session.expire_all()
+    assert session.get(Order, order.id).delivered_at is not None
+    resident_phone = Phone(client, world["resident1"], "bbbbbbbb-0000-4000-8000-000000000002")
+    pulled = [c for c in resident_phone.pull_all() if c["type"] == "order"]
+    assert pulled and pulled[0]["data"]["status"] == "delivered" and pulled[0]["data"]["confirmed_at"]
+    assert [e[:2] for e in events(session)] == [("order.updated", [world["resident1"].id])] * 2
+
+
+def test_a_butler_cannot_move_another_grids_order_through_sync(client, session, world):
+    order = make_order(world["household2"])
+    (answer,) = results(Phone(client, world["butler1"]).sync(put("order", order.id, {"status": "confirmed"}, base=1)))
+    assert answer["status"] == "rejected"
+    session.expire_all()
+    assert session.get(Order, order.id).status == "placed"
+
+
+def test_a_new_order_through_sync_tells_the_butler(client, session, world):
+    oid = str(uuid.uuid4())
+    (answer,) = results(Phone(client, world["resident1"]).sync(
+        put("order", oid, {"product_code": "water", "quantity": 1})))
+    assert answer["status"] == "applied", answer
+    assert events(session) == [("order.created", [world["butler1"].id], "订单 · 1栋2单元")]
