@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.extensions import db
 from server.records import UTCDateTime, enum, new_id, utcnow
 
-ROLES = ("butler", "resident", "supervisor", "admin")
+# technician: anyone of the back office (工程, 保洁, 秩序, 外委), by their team (server/teams/models.py).
+ROLES = ("butler", "resident", "supervisor", "admin", "technician")
 LANGUAGES = ("zh-CN", "en")
 
 
@@ -28,6 +29,8 @@ class User(db.Model):
     # use_alter: users, grids and households refer to each other; this key is added last.
     household_id: Mapped[str | None] = mapped_column(sa.ForeignKey("household.id", use_alter=True),
                                                      index=True)
+    # A technician works in one team of their community (server/teams): it is what they see.
+    team_id: Mapped[str | None] = mapped_column(sa.ForeignKey("team.id"), index=True)
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     demo: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
