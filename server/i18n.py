@@ -158,6 +158,14 @@ LABELS: dict[str, tuple[str, str]] = {
 
 
 # Ticket states as people say them, for messages that name a state.
+# Back-office teams by their work (server/teams).
+TEAM_KINDS: dict[str, tuple[str, str]] = {
+    "engineering": ("工程维修", "Engineering"),
+    "cleaning": ("保洁", "Cleaning"),
+    "security": ("秩序安保", "Security"),
+    "vendor": ("外委", "Vendor"),
+}
+
 TICKET_STATES: dict[str, tuple[str, str]] = {
     "new": ("新建", "new"),
     "dispatched": ("已派单", "dispatched"),

@@ -104,6 +104,8 @@ def move(user: User, ticket: Ticket, to: str, changes: dict) -> None:
             raise ValidationFailed([FieldError("status", "already_claimed")])
         if frm == "accepted":
             return  # accepting twice is harmless
+    if user.role == "technician" and frm == "resolved":
+        raise Forbidden(errors=[FieldError("status", "not_writable")])  # reopening is the resident's or the butler's
     if user.role == "technician" and not handoff.holds(user, ticket):
         # Someone of the team took it from the pool first, or it was handed to another.
         raise ValidationFailed([FieldError("status", "already_claimed")])

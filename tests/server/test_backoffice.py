@@ -284,3 +284,60 @@ def test_an_escalation_of_a_pooled_ticket_tells_the_supervisors_and_the_team(cli
     told = set(session.scalars(sa.select(NotificationRecipient.user_id)
                                .where(NotificationRecipient.notification_id == event.id)))
     assert told == {place["supervisor"].id, place["tech1"].id, place["tech2"].id}
+
+
+# ---- ratings land on the team: the console's scorecard -----------------------------------------
+
+def finish(client, place, ticket_id, tech, *, rating=None, backoffice=None):
+    assert patch(client, place["butler"], ticket_id, team_id=tech.team_id).status_code == 200
+    assert patch(client, tech, ticket_id, status="accepted").status_code == 200
+    assert patch(client, tech, ticket_id, status="resolved", resolution_note="修好了").status_code == 200
+    if rating is not None:
+        assert patch(client, place["resident"], ticket_id, rating=rating).status_code == 200
+    if backoffice is not None:
+        assert patch(client, place["butler"], ticket_id, backoffice_rating=backoffice).status_code == 200
+
+
+def test_the_scorecard_credits_the_team_that_did_the_work(client, place, session):
+    from server.console import figures
+
+    finish(client, place, place["ticket"].id, place["tech1"], rating=5, backoffice=4)
+    second = make_ticket(place["household"], status="dispatched", assignee_id=place["butler"].id)
+    finish(client, place, second.id, place["tech2"], rating=3, backoffice=2)
+    third = make_ticket(place["household"], status="dispatched", assignee_id=place["butler"].id)
+    finish(client, place, third.id, place["lift"])
+    today = utcnow().date()
+    tables = figures.dashboard(session, community_id=place["community"].id, start=today - timedelta(days=1),
+                               end=today + timedelta(days=1), today=today, sla=Sla())
+    rows = {row[0]: row for row in tables["team_scorecard"].rows}
+    engineering, vendor = rows["工程部"], rows["电梯维保"]
+    assert engineering[1:4] == ("engineering", "", 2)
+    assert engineering[4] is not None and engineering[4] >= 0 and engineering[5] >= engineering[4]
+    assert (engineering[6], engineering[7], engineering[8], engineering[9]) == (4.0, 2, 3.0, 2)
+    assert vendor[1:4] == ("vendor", "迅达电梯", 1) and (vendor[6], vendor[8]) == (None, None)
+
+
+def test_the_scorecard_median_of_an_even_count_is_the_mean_of_the_middle_two(client, place, session):
+    from server.console.figures import _Sql
+    from server.teams.scorecard import team_scorecard
+
+    base = utcnow() - timedelta(days=1)
+    for minutes in (10, 20, 40, 80):
+        make_ticket(place["household"], status="resolved", team_id=place["engineering"].id,
+                    assignee_id=place["tech1"].id, handed_at=base, accepted_at=base + timedelta(minutes=minutes),
+                    resolved_at=base + timedelta(minutes=2 * minutes))
+    table = team_scorecard(session, _Sql(session), place["community"].id, base - timedelta(days=1),
+                           base + timedelta(days=2))
+    row = next(r for r in table.rows if r[0] == "工程部")
+    assert (row[3], row[4], row[5]) == (4, 30.0, 60.0)
+
+
+def test_the_console_dashboard_shows_the_scorecard_in_chinese_and_english(client, place):
+    from tests.support.console import log_in
+
+    finish(client, place, place["ticket"].id, place["tech1"], rating=5, backoffice=4)
+    assert log_in(client, place["supervisor"].username).status_code == 302
+    html = client.get("/console/").get_data(as_text=True)
+    assert 'data-name="team_scorecard"' in html and "工程部" in html and "外委" in html and "迅达电梯" in html
+    csv_text = client.get("/console/export/team_scorecard.csv?lang=en").get_data(as_text=True)
+    assert "Tickets done" in csv_text or "完成件数" in csv_text
