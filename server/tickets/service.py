@@ -131,7 +131,10 @@ def move(user: User, ticket: Ticket, to: str, changes: dict) -> None:
 
 
 def _ticket_update(session: Session, user: User, ticket: Ticket, changes: dict) -> None:
-    if handoff.is_hand_off(ticket, changes) and not _claims(user, ticket, changes):
+    if _staff_reassigns_finished(user, ticket, changes):
+        # A finished ticket changes hands between staff (who follows it up) without a hand-off.
+        _check_assignee(session, ticket.household_id, changes["assignee_id"])
+    elif handoff.is_hand_off(ticket, changes) and not _claims(user, ticket, changes):
         if "status" in changes and changes["status"] != ticket.status:
             raise ValidationFailed([FieldError("status", "not_with_hand_off")])
         changes.pop("status", None)
@@ -146,6 +149,12 @@ def _ticket_update(session: Session, user: User, ticket: Ticket, changes: dict) 
     for name in ("rating", "rating_comment", "backoffice_rating"):
         if name in changes and status_after not in RATEABLE:
             raise ValidationFailed([FieldError(name, "not_rateable")])
+
+
+def _staff_reassigns_finished(user: User, ticket: Ticket, changes: dict) -> bool:
+    return (user.role in ("supervisor", "admin") and ticket.status not in handoff.HANDABLE
+            and changes.get("assignee_id") is not None and changes.get("team_id", ticket.team_id) is None
+            and changes["assignee_id"] != ticket.assignee_id)
 
 
 def _claims(user: User, ticket: Ticket, changes: dict) -> bool:

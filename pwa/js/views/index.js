@@ -2,8 +2,9 @@
 // Routes: #/grid, #/household/<id>, #/visit/<household id>[/<visit id>], #/touchpoint/<household id>,
 // #/recommend/<household id>, #/tickets, #/ticket/<id>, #/sync.
 // A resident's (app.js picks them by role): #/mine, #/report, #/request/<id>, #/services, #/notices,
-// #/notice/<id>, #/sync.
+// #/notice/<id>, #/sync. A technician's (the back office): #/jobs, #/pool, #/ticket/<id>, #/sync.
 
+import { jobsView, poolView } from "./backoffice.js";
 import { gridView } from "./grid.js";
 import { householdView } from "./household.js";
 import { loginView } from "./login.js";
@@ -33,4 +34,6 @@ export const routes = {
   services: residentServicesView,
   notices: residentNoticesView,
   notice: residentNoticeView,
+  jobs: jobsView,
+  pool: poolView,
 };
