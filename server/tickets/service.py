@@ -131,15 +131,16 @@ def move(user: User, ticket: Ticket, to: str, changes: dict) -> None:
 
 
 def _ticket_update(session: Session, user: User, ticket: Ticket, changes: dict) -> None:
-    if _staff_reassigns_finished(user, ticket, changes):
-        # A finished ticket changes hands between staff (who follows it up) without a hand-off.
-        _check_assignee(session, ticket.household_id, changes["assignee_id"])
-    elif handoff.is_hand_off(ticket, changes) and not _claims(user, ticket, changes):
-        if "status" in changes and changes["status"] != ticket.status:
-            raise ValidationFailed([FieldError("status", "not_with_hand_off")])
-        changes.pop("status", None)
-        handoff.apply(session, user, ticket, changes, grid_butler=grid_butler, check_staff=_check_assignee)
-        return
+    if handoff.is_hand_off(ticket, changes) and not _claims(user, ticket, changes):
+        if not _involves_back_office(session, user, ticket, changes):
+            # Between staff (a supervisor gives a butler's ticket to another): as it always was.
+            _check_assignee(session, ticket.household_id, changes.get("assignee_id"))
+        else:
+            if "status" in changes and changes["status"] != ticket.status:
+                raise ValidationFailed([FieldError("status", "not_with_hand_off")])
+            changes.pop("status", None)
+            handoff.apply(session, user, ticket, changes, grid_butler=grid_butler, check_staff=_check_assignee)
+            return
     if "handoff_note" in changes and changes["handoff_note"] != ticket.handoff_note:
         raise ValidationFailed([FieldError("handoff_note", "not_with_hand_off")])
     # Accepting is a claim even when the status already reads "accepted": someone else may hold it.
@@ -151,10 +152,11 @@ def _ticket_update(session: Session, user: User, ticket: Ticket, changes: dict) 
             raise ValidationFailed([FieldError(name, "not_rateable")])
 
 
-def _staff_reassigns_finished(user: User, ticket: Ticket, changes: dict) -> bool:
-    return (user.role in ("supervisor", "admin") and ticket.status not in handoff.HANDABLE
-            and changes.get("assignee_id") is not None and changes.get("team_id", ticket.team_id) is None
-            and changes["assignee_id"] != ticket.assignee_id)
+def _involves_back_office(session: Session, user: User, ticket: Ticket, changes: dict) -> bool:
+    """Whether a change of hands is a hand-off (server/tickets/handoff.py): a technician makes it, or a
+    team is left, named, or reached through one of its technicians."""
+    return (user.role == "technician" or ticket.team_id is not None or changes.get("team_id") is not None
+            or _is_technician(session, changes.get("assignee_id")))
 
 
 def _claims(user: User, ticket: Ticket, changes: dict) -> bool:

@@ -46,7 +46,7 @@ def test_a_technician_finishes_a_job_offline_and_the_server_has_it_resolved_with
     phone.fill("[data-testid=ticket-note]", "更换了厨房水管接头")
     phone.click("[data-testid=ticket-resolve]")
     expect(phone.locator("[data-testid=ticket-pending]")).to_be_visible()
-    assert phone.evaluate("window.guanjia.store.unsentCount()") == 2
+    phone.wait_for_function("window.guanjia.store.unsentCount() === 2")  # start, and finish with the note
     assert work_requests(served.requests) == []
 
     phone.context.set_offline(False)

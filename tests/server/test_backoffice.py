@@ -341,3 +341,18 @@ def test_the_console_dashboard_shows_the_scorecard_in_chinese_and_english(client
     assert 'data-name="team_scorecard"' in html and "工程部" in html and "外委" in html and "迅达电梯" in html
     csv_text = client.get("/console/export/team_scorecard.csv?lang=en").get_data(as_text=True)
     assert "Tickets done" in csv_text or "完成件数" in csv_text
+
+
+def test_a_supervisor_hands_a_ticket_to_a_technician_from_the_console(client, place, session):
+    from tests.support.console import csrf_of, log_in
+
+    assert log_in(client, place["supervisor"].username).status_code == 302
+    page = client.get("/console/tickets").get_data(as_text=True)
+    assert place["lift"].name in page  # technicians are offered beside the butlers
+    r = client.post(f"/console/tickets/{place['ticket'].id}/assignee",
+                    data={"assignee_id": place["lift"].id, "csrf_token": csrf_of(client, "/console/tickets")})
+    assert r.status_code == 302
+    session.expire_all()
+    ticket = session.get(Ticket, place["ticket"].id)
+    assert (ticket.assignee_id, ticket.team_id, ticket.handoffs[-1]["kind"]) == (
+        place["lift"].id, place["vendor"].id, "assigned")
