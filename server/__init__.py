@@ -101,6 +101,7 @@ def _import_models() -> None:
     from server.notify import models as _notify  # noqa: F401
     from server.operations import models as _operations  # noqa: F401
     from server.syncing import models as _syncing  # noqa: F401
+    from server.teams import models as _teams  # noqa: F401
     from server.visits import models as _visits  # noqa: F401
 
 

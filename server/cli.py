@@ -147,7 +147,8 @@ def register(app: Flask) -> None:
             raise click.ClickException(str(exc)) from None
         click.echo("演示数据已创建。Demo data created." if created else "演示数据已存在。Demo data already present.")
         click.echo(f"演示账号 Demo logins (password {demo.DEMO_PASSWORD}): "
-                   "butler1 butler2 butler3 supervisor1 admin1 resident1 resident2 resident3")
+                   "butler1 butler2 butler3 supervisor1 admin1 resident1 resident2 resident3 "
+                   "tech1 tech2 tech3 tech4 tech5")
 
     @app.cli.command("pwa-categories")
     def pwa_categories() -> None:

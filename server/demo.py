@@ -22,6 +22,8 @@ from server.notices.models import Notice
 from server.operations.checklists import checklist
 from server.operations.models import Inspection, WorkPlanItem
 from server.products.models import Order, Product
+from server.teams.models import Team
+from server.tickets.handoff import address_of, entry
 from server.tickets.models import Ticket
 from server.visits.models import Touchpoint, Visit
 
@@ -117,14 +119,18 @@ def seed(session: Session, *, today: date | None = None) -> bool:
                             household_id=households[0].id, household_role="family", owner_name="刘女士",
                             created_at=now - timedelta(hours=3)))
 
+    technicians = _back_office(session, hired)
+    tickets: list[Ticket] = []
     products = {p.id for p in session.scalars(sa.select(Product))}
     for household in households:
         butler_id = next(g.butler_id for g in grids if g.id == household.grid_id)
         session.add_all(_people(rng, household, now))
         session.add_all(_visits(rng, household, butler_id, now, products))
         session.add_all(_touchpoints(rng, household, butler_id, now))
-        session.add_all(_tickets(rng, household, butler_id, now, residents))
+        tickets += _tickets(rng, household, butler_id, now, residents)
         session.add_all(_orders(rng, household, butler_id, now, products))
+    _hand_to_back_office(tickets, households, technicians)
+    session.add_all(tickets)
     session.add_all(_notices(now))
     session.add_all(_checkins(now, butlers))
     _operations(session, now, supervisor.id, [butler.id for butler in butlers])
@@ -186,11 +192,68 @@ def _checkins(now: datetime, butlers: list[User]) -> list[Checkin]:
 
 
 def _user(username: str, role: str, name: str, household_id: str | None = None,
-          created_at: datetime | None = None, household_role: str | None = None) -> User:
+          created_at: datetime | None = None, household_role: str | None = None,
+          team_id: str | None = None) -> User:
     return User(id=demo_id("user", username), username=username, password_hash=hash_password(DEMO_PASSWORD),
                 role=role, name=name, community_id=COMMUNITY_ID, household_id=household_id, demo=True,
-                household_role=household_role,
-                **({"created_at": created_at} if created_at else {}))
+                household_role=household_role, team_id=team_id, **({"created_at": created_at} if created_at else {}))
+
+
+# The back office (后台): (team, kind, company, [(username, name)]).
+_TEAMS = [
+    ("工程部", "engineering", "", [("tech1", "周师傅"), ("tech2", "吴师傅")]),
+    ("保洁组", "cleaning", "", [("tech3", "郑阿姨")]),
+    ("秩序部", "security", "", [("tech4", "孙队长")]),
+    ("电梯维保", "vendor", "迅达电梯服务公司", [("tech5", "钱工")]),
+]
+# Which team a ticket of each category goes to (the others stay with the butler).
+_TEAM_OF_CATEGORY = {"repair": "engineering", "cleaning": "cleaning", "complaint": "security"}
+
+
+def _back_office(session: Session, hired: datetime) -> dict[str, list[User]]:
+    """The teams and their technicians, by team kind."""
+    by_kind: dict[str, list[User]] = {}
+    for i, (name, kind, company, people) in enumerate(_TEAMS):
+        team = Team(id=demo_id("team", i), community_id=COMMUNITY_ID, name=name, kind=kind, company=company,
+                    members=[{"id": demo_id("user", username), "name": person} for username, person in people],
+                    created_at=hired, updated_at=hired)
+        session.add(team)
+        session.flush()
+        staff = [_user(username, "technician", person, created_at=hired, team_id=team.id)
+                 for username, person in people]
+        session.add_all(staff)
+        by_kind[kind] = staff
+    session.flush()
+    return by_kind
+
+
+def _hand_to_back_office(tickets: list[Ticket], households: list[Household],
+                         technicians: dict[str, list[User]]) -> None:
+    """Every other repair, cleaning and complaint goes to its team, as a butler hands it on: done ones by
+    a technician of the team, a few waiting in the team's pool (抢单) or in a technician's hands."""
+    address = {h.id: address_of(h) for h in households}
+    n = 0
+    for ticket in tickets:
+        ticket.address = address[ticket.household_id]
+        kind = _TEAM_OF_CATEGORY.get(ticket.category)
+        if kind is None or ticket.status in ("new", "cancelled"):
+            continue
+        n += 1
+        if n % 2:
+            continue
+        staff = technicians[kind]
+        tech = staff[(n // 2) % len(staff)]
+        handed = ticket.created_at + timedelta(minutes=2)  # before any demo acceptance (3 minutes or more)
+        ticket.team_id, ticket.handed_at = tech.team_id, handed
+        log = [entry("assigned", by=ticket.assignee_id, team_id=tech.team_id, assignee_id=None, note="",
+                     at=handed)]
+        if ticket.status == "dispatched":
+            ticket.assignee_id = None  # waiting in the team's pool
+        else:
+            ticket.assignee_id = tech.id
+            log.append(entry("grabbed", by=tech.id, team_id=tech.team_id, assignee_id=tech.id, note="",
+                             at=ticket.accepted_at or handed))
+        ticket.handoffs = log
 
 
 def _household(rng: random.Random, grid: Grid, building: int, unit: int, floor: int, room: int) -> Household:

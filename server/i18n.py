@@ -63,7 +63,12 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
     "not_found": ("{label}指向的记录不存在。", "{label} refers to a record that does not exist."),
     "invalid_transition": ("工单不能从“{from_status}”变为“{to_status}”。",
                            "A ticket cannot go from {from_status} to {to_status}."),
-    "already_claimed": ("该工单已被其他管家接单。", "Another butler has already taken this ticket."),
+    "already_claimed": ("该工单已被他人接单。", "Someone else has already taken this ticket."),
+    "not_open": ("工单已完成或已取消，不能再转交。", "The ticket is finished or cancelled; it cannot be handed on."),
+    "not_holder": ("这张工单不在您手上，不能转派或退回。", "This ticket is not in your hands; you cannot pass it on or return it."),
+    "reason_required": ("退回工单时请写明原因。", "Please give a reason for returning the ticket."),
+    "not_with_hand_off": ("转交工单时不能同时修改状态或只改说明。",
+                          "Handing a ticket on cannot change its status too, nor only its note."),
     "not_rateable": ("工单完成后才能评价。", "A ticket can be rated only once it is resolved."),
     "duplicate": ("{label}已存在。", "{label} already exists."),
     "invalid": ("{label}无效。", "{label} is not valid."),
@@ -117,6 +122,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "category": ("类别", "Category"),
     "description": ("描述", "Description"),
     "assignee_id": ("处理人", "Assignee"),
+    "team_id": ("处理班组", "Team"),
+    "handoff_note": ("转交说明", "Hand-off note"),
     "resolution_note": ("处理说明", "Resolution note"),
     "rating": ("评分", "Rating"),
     "rating_comment": ("评价内容", "Rating comment"),
@@ -162,6 +169,14 @@ LABELS: dict[str, tuple[str, str]] = {
 
 
 # Ticket states as people say them, for messages that name a state.
+# Back-office teams by their work (server/teams).
+TEAM_KINDS: dict[str, tuple[str, str]] = {
+    "engineering": ("工程维修", "Engineering"),
+    "cleaning": ("保洁", "Cleaning"),
+    "security": ("秩序安保", "Security"),
+    "vendor": ("外委", "Vendor"),
+}
+
 TICKET_STATES: dict[str, tuple[str, str]] = {
     "new": ("新建", "new"),
     "dispatched": ("已派单", "dispatched"),

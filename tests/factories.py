@@ -129,3 +129,23 @@ def make_inspection(community: Community, inspector: User, **overrides):
               "place": "3栋大堂", "inspector_id": inspector.id, "items": items,
               "passed": sum(item["passed"] for item in items), "total": len(items), **overrides}
     return _save(Inspection(**values))
+
+
+def make_team(community: Community, kind: str = "engineering", **overrides):
+    """A back-office team of the community (server/teams), with nobody in it yet."""
+    from server.syncing import bookkeeping
+    from server.teams.models import Team
+
+    values = {"community_id": community.id, "name": f"工程部{next(_counter)}", "kind": kind,
+              "company": "安心维修公司" if kind == "vendor" else "", "members": [], **overrides}
+    return _save(Team(**bookkeeping.created(db.session, "team", values)))
+
+
+def make_technician(team, **overrides) -> User:
+    """A technician in `team`, who joins it as the service does (the team's member list follows)."""
+    from server.teams.service import join
+
+    user = make_user("technician", community_id=team.community_id, **overrides)
+    join(db.session, user, team)
+    db.session.commit()
+    return user

@@ -11,6 +11,7 @@ import { refreshMe } from "./joining.js";
 import { routes } from "./views/index.js";
 import { RESIDENT_TABS, residentRoute } from "./views/resident-logic.js";
 import { isUnbound, publicRoute } from "./views/joining-logic.js";
+import { TECH_TABS, techRoute } from "./views/backoffice-logic.js";
 import { registerServiceWorker, showUpdateBanner } from "/update.js";
 
 window.GUANJIA_NO_AUTO_SW = true; // this module registers the worker itself (below)
@@ -26,12 +27,18 @@ export function parseRoute(hash = location.hash) {
   if (!store.meta.token) return publicRoute(route); // the login, or joining a household
   // A resident bound to no household yet sees only where their request stands.
   if (isUnbound(store.meta.user)) return { name: "pending", args: [], query: {} };
+  if (isTechnician()) return techRoute(route); // a technician's home is 我的工单
   return isResident() ? residentRoute(route) : route; // a resident's home is 我的报修, not the grid
 }
 
-// The logged-in user's role picks the app's screens: a resident gets the resident's (views/resident.js).
+// The logged-in user's role picks the app's screens: a resident gets the resident's (views/resident.js),
+// a technician of the back office theirs (views/backoffice.js).
 function isResident() {
   return store.meta.user?.role === "resident";
+}
+
+function isTechnician() {
+  return store.meta.user?.role === "technician";
 }
 
 export function go(path) {
@@ -78,11 +85,11 @@ const BUTLER_TABS = [["grid", "nav_grid"], ["tickets", "nav_tickets"], ["orders"
 function renderNav(name) {
   const nav = document.getElementById("nav");
   if (!nav) return;
-  const current = TAB_OF[name] ?? name;
+  const current = isTechnician() && name === "ticket" ? "jobs" : TAB_OF[name] ?? name;
   if (isUnbound(store.meta.user)) return fill(nav); // nothing to go to until the butler approves
   const unsent = session.unsent();
   const conflicts = store.openConflicts().length;
-  fill(nav, ...(isResident() ? RESIDENT_TABS : BUTLER_TABS).map(([name, label]) =>
+  fill(nav, ...(isTechnician() ? TECH_TABS : isResident() ? RESIDENT_TABS : BUTLER_TABS).map(([name, label]) =>
     h("a", { href: `#/${name}`, class: current === name ? "current" : "", "aria-current": current === name ? "page" : false },
       t(label),
       name === "sync" && unsent + conflicts ? h("span", { class: "badge", "data-testid": "unsent-badge" }, String(unsent + conflicts)) : null)));

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.extensions import db
 from server.records import UTCDateTime, enum, new_id, utcnow
 
-ROLES = ("butler", "resident", "supervisor", "admin")
+# technician: anyone of the back office (工程, 保洁, 秩序, 外委), by their team (server/teams/models.py).
+ROLES = ("butler", "resident", "supervisor", "admin", "technician")
 # A resident's place in their household: several residents may share one (server/joining).
 HOUSEHOLD_ROLES = ("owner", "family", "tenant")
 LANGUAGES = ("zh-CN", "en")
@@ -31,6 +32,8 @@ class User(db.Model):
     household_id: Mapped[str | None] = mapped_column(sa.ForeignKey("household.id", use_alter=True),
                                                      index=True)
     household_role: Mapped[str | None] = mapped_column(enum(*HOUSEHOLD_ROLES, name="household_role"))
+    # A technician works in one team of their community (server/teams): it is what they see.
+    team_id: Mapped[str | None] = mapped_column(sa.ForeignKey("team.id"), index=True)
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     demo: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -7,6 +7,9 @@
 - resident: their own household without the butler's internal notes and tags, its tickets and
   orders; the catalogue. Never people, visits or touchpoints.
 - notices (公告): a supervisor writes their community's; its butlers and residents read them.
+- technician (the back office: 工程, 保洁, 秩序, 外委): the tickets handed to them or waiting in their
+  team's pool, with the household's address on the ticket; never households, people or visits. Their
+  community's teams and notices.
 - check-ins (签到/签退): a butler makes their own and reads their own; nobody changes one (a check-in is
   a fact); a supervisor reads their community's and may delete one. Residents: nothing.
 """
@@ -97,6 +100,11 @@ def butler_grid_ids(user: User | Viewer):
     return sa.select(Grid.id).where(Grid.butler_id == user.id, Grid.deleted.is_(False))
 
 
+def team_of(user: User | Viewer):
+    """The team a technician works in, as a subquery (none: no row)."""
+    return sa.select(User.team_id).where(User.id == user.id, User.team_id.is_not(None)).scalar_subquery()
+
+
 def household_filter(user: User | Viewer) -> ColumnElement[bool]:
     """Which households the user may see."""
     if user.role == "admin":
@@ -117,6 +125,8 @@ def community_filter(user: User | Viewer, column) -> ColumnElement[bool]:
     if user.role == "admin":
         return sa.true()
     if user.role == "supervisor":
+        return column == user.community_id if user.community_id is not None else sa.false()
+    if user.role == "technician":
         return column == user.community_id if user.community_id is not None else sa.false()
     if user.role == "butler":
         held = column.in_(sa.select(Grid.community_id).where(Grid.butler_id == user.id, Grid.deleted.is_(False)))
@@ -159,6 +169,10 @@ def visible_filter(user: User | Viewer, rtype: str, model, *, in_change_order: b
         if user.role == "butler":
             return model.butler_id == user.id
         return sa.false()
+    if user.role == "technician":
+        if scope != "in_household_or_assigned":
+            return sa.false()  # the household file is not the back office's
+        return sa.or_(model.assignee_id == user.id, model.team_id == team_of(user))
     # It hangs on a household.
     if not reads_household_records(user, rtype):
         return sa.false()

@@ -94,7 +94,8 @@ def _tickets_page(refused: dict | None = None):
     community = current_community()
     lang = language()
     return render_page("console/tickets.html", refused, rows=queries.open_tickets(db.session, community, OPEN),
-                       staff=queries.active_users(db.session, community, ("butler", "supervisor")),
+                       # the back office's technicians too: the ticket goes to their team (tickets/handoff.py)
+                       staff=queries.active_users(db.session, community, ("butler", "supervisor", "technician")),
                        users=queries.users_of(db.session, community),
                        status_name=lambda code: i18n.pick(i18n.TICKET_STATES[code], lang),
                        category_name=lambda code: i18n.pick(CATEGORIES[code], lang), address=address)
@@ -110,7 +111,7 @@ def tickets():
 @bp.post("/tickets/<ticket_id>/assignee")
 @console_login_required
 def ticket_assignee(ticket_id: str):
-    """Give a ticket to another butler or supervisor."""
+    """Give a ticket to another butler or supervisor, or to a technician of the back office."""
     assignee_id = request.form.get("assignee_id", "")
     try:
         if not assignee_id:

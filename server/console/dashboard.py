@@ -16,7 +16,7 @@ from server.tickets.sla import Sla
 
 TABLE_NAMES = ("coverage_by_grid", "coverage_by_building", "coverage_heatmap", "overdue_households",
                "tickets_by_status", "ticket_times_by_category", "ticket_times_by_butler",
-               "satisfaction_over_time", "backoffice_by_category", "products")
+               "satisfaction_over_time", "backoffice_by_category", "team_scorecard", "products")
 
 
 def _tables(community: str, start: date, end: date) -> dict:

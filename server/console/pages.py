@@ -53,7 +53,7 @@ def pick(item) -> str:
 
 # Codes the figures keep as codes (figures.py), as people read them; the same words as the PWA's.
 CATEGORIES: dict[str, tuple[str, str]] = ticket_categories.NAMES
-CODES = {"status": i18n.TICKET_STATES, "category": CATEGORIES}
+CODES = {"status": i18n.TICKET_STATES, "category": CATEGORIES, "team_kind": i18n.TEAM_KINDS}
 
 
 def translated(table):

@@ -44,6 +44,13 @@ class RefuseHidden(Protocol):
     def __call__(self, user: Any, record: Any, changes: dict) -> None: ...
 
 
+class LetsGo(Protocol):
+    """Whether a write may leave the record outside the writer's scope: a technician who hands a
+    ticket on (or gives it back) no longer sees it. `previous` holds its holder before the write."""
+
+    def __call__(self, user: Any, record: Any, previous: dict) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Rules:
     """A type's domain rules, run inside the write's savepoint."""
@@ -53,6 +60,7 @@ class Rules:
     audience_of: AudienceOf | None = None
     after_write: AfterWrite | None = None
     refuse_hidden: RefuseHidden | None = None
+    lets_go: LetsGo | None = None
 
 
 @dataclass(frozen=True)

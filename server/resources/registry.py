@@ -105,11 +105,12 @@ def registry() -> dict[str, Resource]:
     from server.community import resources as community
     from server.notices import resources as notices
     from server.products import resources as products
+    from server.teams import resources as teams
     from server.tickets import resources as tickets
     from server.visits import resources as visits
 
     found: dict[str, Resource] = {}
-    for area in (community, visits, tickets, products, notices, attendance):
+    for area in (community, visits, tickets, products, notices, attendance, teams):
         for resource in area.RESOURCES:
             if resource.type in found:
                 raise ValueError(f"record type {resource.type!r} declared twice")

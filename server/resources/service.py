@@ -166,7 +166,7 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
     if not scopes.rights(user, rtype).update:
         raise Forbidden()  # even an empty change would bump the version of a record it may only read
     # A write that moves a record between households or hands needs the careful way: it may evict.
-    fast = batch is not None and batch.fast(rtype) and not {"household_id", "assignee_id"} & set(changes)
+    fast = batch is not None and batch.fast(rtype) and not {"household_id", "assignee_id", "team_id"} & set(changes)
     with nullcontext() if fast else session.begin_nested():
         record = _load_for_write(session, user, res, record_id, expected_version, batch=batch if fast else None,
                                  changes=changes)
@@ -187,12 +187,14 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
         watched = res.rules.audience_of(session, record, changes) if res.rules.audience_of else []
         before = audience(session, watched)
         moved = _movement(record, changes)
+        previous_holder = {name: getattr(record, name) for name in ("assignee_id", "team_id") if hasattr(record, name)}
         for name, value in changes.items():
             setattr(record, name, value)
         bookkeeping.changed(session, rtype, record)
         _track(record, changes, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
         _flush(session)
-        _check_in_scope(session, user, res, record)
+        if not (res.rules.lets_go and res.rules.lets_go(user, record, previous_holder)):
+            _check_in_scope(session, user, res, record)
         if watched:
             apply_scope_change(session, before, audience(session, watched))
         if moved:
@@ -285,7 +287,13 @@ def _references():
     from server.products.models import Product
 
     return {"household_id": Household, "grid_id": Grid, "community_id": Community,
-            "product_code": Product, "butler_id": UserModel, "assignee_id": UserModel}
+            "product_code": Product, "butler_id": UserModel, "assignee_id": UserModel, "team_id": _team_model()}
+
+
+def _team_model():
+    from server.teams.models import Team
+
+    return Team
 
 
 def _check_references(session: Session, values: dict[str, Any], batch: Batch | None = None) -> None:
@@ -315,12 +323,16 @@ def _movement(record, changes: dict) -> dict | None:
     leaves some phones: what record_moved needs to evict it there."""
     household_moves = "household_id" in changes and changes["household_id"] != getattr(record, "household_id", None)
     old_assignee = getattr(record, "assignee_id", None)
+    old_team = getattr(record, "team_id", None)
     hands_change = "assignee_id" in changes and old_assignee and changes["assignee_id"] != old_assignee
-    if not (household_moves or hands_change) or not isinstance(record, Tracked):
+    team_change = "team_id" in changes and old_team and changes["team_id"] != old_team
+    if not (household_moves or hands_change or team_change) or not isinstance(record, Tracked):
         return None
     return {"old_household": record.household_id, "new_household": changes.get("household_id", record.household_id),
-            "old_assignee": old_assignee if hands_change else None,
-            "new_assignee": changes.get("assignee_id", old_assignee)}
+            "old_assignee": old_assignee if hands_change or team_change else None,
+            "new_assignee": changes.get("assignee_id", old_assignee),
+            "old_team": old_team if team_change or hands_change else None,
+            "new_team": changes.get("team_id", old_team)}
 
 
 def _writer_id(user: User, via: Via | None) -> str:

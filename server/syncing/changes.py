@@ -178,19 +178,29 @@ def apply_scope_change(session: Session, before: set[tuple[str, str]], after: se
 
 def record_moved(session: Session, *, rtype: str, record_id: str, old_household: str | None,
                  new_household: str | None, old_assignee: str | None = None,
-                 new_assignee: str | None = None) -> None:
-    """One record changed household (or a ticket its assignee): evict it for whoever could see
-    it before and cannot now. Whoever gains it gets it by its new sequence number."""
+                 new_assignee: str | None = None, old_team: str | None = None,
+                 new_team: str | None = None) -> None:
+    """One record changed household (or a ticket its assignee or team): evict it for whoever could
+    see it before and cannot now. Whoever gains it gets it by its new sequence number."""
     before = {u for u, _ in audience(session, [old_household] if old_household else [])}
     if old_assignee:
         before.add(old_assignee)
+    before |= team_members(session, old_team)
     after = {u for u, _ in audience(session, [new_household] if new_household else [])}
     if new_assignee:  # a ticket's assignee sees it wherever it hangs
         after.add(new_assignee)
+    after |= team_members(session, new_team)  # and so does its team (the pool)
     lost = sorted(before - after)
     seqs = iter(next_seqs(session, len(lost)))
     session.add_all([SyncEviction(seq=next(seqs), user_id=u, record_type=rtype, record_id=record_id,
                                   household_id=old_household) for u in lost])
+
+
+def team_members(session: Session, team_id: str | None) -> set[str]:
+    """The technicians of a team (they see the tickets handed to it)."""
+    if not team_id:
+        return set()
+    return set(session.scalars(sa.select(User.id).where(User.team_id == team_id)))
 
 
 def touch(session: Session, model, ids: list[str]) -> None:

@@ -5,7 +5,9 @@
 - Handed to someone else: the new assignee, urgently.
 - A new status: the household's residents and the assignee (they follow it).
 - A rating of 1–2: a 回访 (follow-up) task for the supervisors, who are told.
-- Escalated (server/tickets/sla.py): the supervisors and the assignee, urgently.
+- Handed to a team with nobody named (server/tickets/handoff.py): the team's members, urgently.
+- Escalated (server/tickets/sla.py): the supervisors of its community and whoever holds it (the
+  assignee, or the members of the team whose pool it waits in), urgently.
 - Reopened ("not fixed" with a rating of 1–2, server/tickets/service.py): the assignee, urgently.
 Whoever made the change is never notified of it.
 
@@ -21,6 +23,7 @@ from server.auth.models import User
 from server.community.models import Household
 from server.notify import outbox
 from server.records import utcnow
+from server.syncing.changes import team_members
 from server.tickets.models import FollowUp, Ticket, TicketEvent
 
 LOW_RATING = 2  # a rating at or below this opens a 回访 task
@@ -41,6 +44,10 @@ def ticket_written(session: Session, user: User, ticket: Ticket, previous: dict,
     if "reopened_at" in previous and ticket.reopened_at is not None and previous["reopened_at"] != ticket.reopened_at:
         outbox.record(session, event="ticket.updated", ticket=ticket, recipients=[ticket.assignee_id], urgent=True,
                       exclude=user.id)
+    if ("team_id" in previous and ticket.team_id not in (None, previous["team_id"])
+            and ticket.assignee_id is None):
+        outbox.record(session, event="ticket.updated", ticket=ticket,
+                      recipients=sorted(team_members(session, ticket.team_id)), urgent=True, exclude=user.id)
     if "status" in previous and previous["status"] != ticket.status:
         outbox.record(session, event="ticket.updated", ticket=ticket,
                       recipients=[*outbox.residents(session, ticket.household_id), ticket.assignee_id],
@@ -77,8 +84,9 @@ def timeline(session: Session, user: User | None, ticket: Ticket, previous: dict
 
 def ticket_escalated(session: Session, ticket: Ticket) -> None:
     """Tell the supervisors (and whoever holds it) that a ticket is past its service level."""
+    holders = [ticket.assignee_id] if ticket.assignee_id else sorted(team_members(session, ticket.team_id))
     outbox.record(session, event="ticket.escalated", ticket=ticket, urgent=True,
-                  recipients=[*outbox.supervisors(session, _community_id(session, ticket)), ticket.assignee_id])
+                  recipients=[*outbox.supervisors(session, _community_id(session, ticket)), *holders])
 
 
 def open_follow_up(session: Session, ticket: Ticket) -> FollowUp:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
-from server.records import KeepsWire, Synced, Tracked, UTCDateTime, enum, index_change_order, index_household_changes, new_id, utcnow
+from server.records import JSONType, KeepsWire, Synced, Tracked, UTCDateTime, enum, index_change_order, index_household_changes, new_id, utcnow
 from server.tickets import categories
 
 CATEGORIES = categories.CODES  # defined, with their names, in server/tickets/categories.py
@@ -24,6 +24,18 @@ class Ticket(Synced, Tracked, KeepsWire, db.Model):
     status: Mapped[str] = mapped_column(enum(*STATUSES, name="ticket_status"), nullable=False,
                                         default="new", index=True)
     assignee_id: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    # The back-office team it is handed to (server/teams): its members see it; with no assignee it
+    # waits in the team's pool (抢单). Hand-offs are server/tickets/handoff.py's.
+    team_id: Mapped[str | None] = mapped_column(sa.ForeignKey("team.id"), index=True)
+    # When the current holder got it (the accept clock restarts there, server/tickets/sla.py).
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The note of the latest hand-off (why it was passed on or given back), as its writer typed it.
+    handoff_note: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # Every hand-off, oldest first: [{"kind", "at", "by", "team_id", "assignee_id", "note"}].
+    handoffs: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    # The household's address as the back office needs it (building-unit-room): a technician never
+    # reads the household file, only where to go.
+    address: Mapped[str] = mapped_column(sa.String(80), nullable=False, default="")
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,18 +5,25 @@ from server.tickets.models import Ticket
 from server.tickets.schemas import TicketSchema
 from server.tickets.service import TICKET_RULES
 
+# Handing a ticket on (server/tickets/handoff.py): to a team, a person, or back to the butler.
+_HAND_OFF = fields("team_id", "assignee_id", "handoff_note")
+
 RESOURCES = [
-    # The status is moved by a state machine: never a merge conflict (serial).
+    # The status and its holder are moved by state machines: never a merge conflict (serial).
     Resource("ticket", "tickets", Ticket, TicketSchema, TICKET_RULES,
-             filters=("household_id", "status", "category", "assignee_id"), scope="in_household_or_assigned",
-             synced=True, residents_read=True, serial_fields=fields("status"),
+             filters=("household_id", "status", "category", "assignee_id", "team_id"),
+             scope="in_household_or_assigned",
+             synced=True, residents_read=True, serial_fields=fields("status", *_HAND_OFF),
              rights={"butler": Rights(create=fields("household_id", "category", "description"),
                                       update=fields("category", "description", "status", "resolution_note",
-                                                    "backoffice_rating")),
+                                                    "backoffice_rating", *_HAND_OFF)),
                      "resident": Rights(create=fields("household_id", "category", "description"),
                                         update=fields("status", "rating", "rating_comment", "not_fixed"),
-                                        hidden=fields("backoffice_rating")),
-                     "supervisor": Rights(create=fields("household_id", "category", "description", "assignee_id"),
-                                          update=fields("category", "description", "status", "assignee_id",
-                                                        "resolution_note"))}),
+                                        hidden=fields("backoffice_rating", "handoff_note", "handoffs")),
+                     "supervisor": Rights(create=fields("household_id", "category", "description", *_HAND_OFF),
+                                          update=fields("category", "description", "status", "resolution_note",
+                                                        *_HAND_OFF)),
+                     # The back office: the jobs handed to them or their team; the address, not the household.
+                     "technician": Rights(update=fields("status", "resolution_note", *_HAND_OFF),
+                                          hidden=fields("backoffice_rating", "rating_comment"))}),
 ]

@@ -14,6 +14,11 @@ class TicketSchema(RecordSchema):
     description = fields.String(validate=max_length(2000))
     status = fields.String(validate=one_of(STATUSES))
     assignee_id = fields.String(allow_none=True)
+    team_id = fields.String(allow_none=True)  # a back-office team (server/teams); null: none
+    handed_at = fields.AwareDateTime(dump_only=True)
+    handoff_note = fields.String(validate=max_length(500))  # why it is passed on or given back (退回)
+    handoffs = fields.List(fields.Dict(), dump_only=True)  # every hand-off, oldest first (the timeline)
+    address = fields.String(dump_only=True)
     accepted_at = fields.AwareDateTime(dump_only=True)
     resolved_at = fields.AwareDateTime(dump_only=True)
     closed_at = fields.AwareDateTime(dump_only=True)

@@ -8,6 +8,7 @@ from server.community.models import Grid, Household
 from server.errors import FieldError, Forbidden, ValidationFailed
 from server.records import utcnow
 from server.resources.hooks import Rules
+from server.tickets import handoff
 from server.tickets.events import ticket_written
 from server.tickets.models import Ticket
 
@@ -26,6 +27,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 ROLE_MOVES: dict[str, frozenset[str]] = {
     "butler": frozenset({"accepted", "in_progress", "resolved", "closed"}),
     "resident": frozenset({"cancelled", "closed"}),
+    # The back office does the job; the butler (or the resident) closes it.
+    "technician": frozenset({"accepted", "in_progress", "resolved"}),
 }
 # A resident cancels only before anyone has taken the ticket.
 RESIDENT_CANCELLABLE = frozenset({"new", "dispatched"})
@@ -69,11 +72,27 @@ def _ticket_create(session: Session, user: User, values: dict) -> None:
         values.setdefault("household_id", user.household_id)
     elif "household_id" not in values:
         raise ValidationFailed([FieldError("household_id", "required")])
-    _check_assignee(session, values["household_id"], values.get("assignee_id"))
+    household = session.get(Household, values["household_id"])
+    values["address"] = handoff.address_of(household)
     values["raised_by"] = user.id
+    if values.get("team_id") is not None or _is_technician(session, values.get("assignee_id")):
+        # Raised straight for the back office (a supervisor): checked and logged as a hand-off.
+        changes = {name: values.pop(name) for name in ("team_id", "assignee_id", "handoff_note") if name in values}
+        pending = Ticket(household_id=values["household_id"], status="new", team_id=None, assignee_id=None,
+                         handoffs=[], escalated=None)
+        handoff.apply(session, user, pending, changes, grid_butler=grid_butler, check_staff=_check_assignee)
+        changes.pop("escalated", None), changes.pop("escalated_at", None)
+        values.update(changes)
+        return
+    _check_assignee(session, values["household_id"], values.get("assignee_id"))
     values.setdefault("status", "new")
     if values["status"] == "new" and values.get("assignee_id") is None:
         dispatch(session, values)
+
+
+def _is_technician(session: Session, user_id: str | None) -> bool:
+    person = session.get(User, user_id) if user_id else None
+    return person is not None and person.role == "technician"
 
 
 def grid_butler(session: Session, household_id: str | None) -> User | None:
@@ -100,6 +119,11 @@ def move(user: User, ticket: Ticket, to: str, changes: dict) -> None:
             raise ValidationFailed([FieldError("status", "already_claimed")])
         if frm == "accepted":
             return  # accepting twice is harmless
+    if user.role == "technician" and frm == "resolved":
+        raise Forbidden(errors=[FieldError("status", "not_writable")])  # reopening is the resident's or the butler's
+    if user.role == "technician" and not handoff.holds(user, ticket):
+        # Someone of the team took it from the pool first, or it was handed to another.
+        raise ValidationFailed([FieldError("status", "already_claimed")])
     allowed_by_role = ROLE_MOVES.get(user.role)
     if allowed_by_role is not None and to not in allowed_by_role:
         raise Forbidden(errors=[FieldError("status", "not_writable")])
@@ -108,7 +132,10 @@ def move(user: User, ticket: Ticket, to: str, changes: dict) -> None:
         raise ValidationFailed([FieldError("status", "invalid_transition", from_status=frm, to_status=to)])
     now = utcnow()
     if to == "accepted":
-        changes.setdefault("assignee_id", user.id if user.role == "butler" else ticket.assignee_id)
+        changes.setdefault("assignee_id", user.id if user.role in ("butler", "technician") else ticket.assignee_id)
+        if user.role == "butler" and changes["assignee_id"] == user.id:
+            changes["team_id"] = None  # a butler who takes it does it themselves
+        handoff.grabbed(user, ticket, changes)
         changes["accepted_at"] = now
     elif to == "resolved":
         changes["resolved_at"] = now
@@ -119,8 +146,18 @@ def move(user: User, ticket: Ticket, to: str, changes: dict) -> None:
 
 
 def _ticket_update(session: Session, user: User, ticket: Ticket, changes: dict) -> None:
-    if changes.get("assignee_id") is not None:
-        _check_assignee(session, changes.get("household_id", ticket.household_id), changes["assignee_id"])
+    if handoff.is_hand_off(ticket, changes) and not _claims(user, ticket, changes):
+        if not _involves_back_office(session, user, ticket, changes):
+            # Between staff (a supervisor gives a butler's ticket to another): as it always was.
+            _check_assignee(session, ticket.household_id, changes.get("assignee_id"))
+        else:
+            if "status" in changes and changes["status"] != ticket.status:
+                raise ValidationFailed([FieldError("status", "not_with_hand_off")])
+            changes.pop("status", None)
+            handoff.apply(session, user, ticket, changes, grid_butler=grid_butler, check_staff=_check_assignee)
+            return
+    if "handoff_note" in changes and changes["handoff_note"] != ticket.handoff_note:
+        raise ValidationFailed([FieldError("handoff_note", "not_with_hand_off")])
     # Accepting is a claim even when the status already reads "accepted": someone else may hold it.
     if "status" in changes and (changes["status"] != ticket.status or changes["status"] == "accepted"):
         move(user, ticket, changes["status"], changes)
@@ -132,13 +169,32 @@ def _ticket_update(session: Session, user: User, ticket: Ticket, changes: dict) 
         changes.update(reopen_changes(utcnow()))
 
 
+def _involves_back_office(session: Session, user: User, ticket: Ticket, changes: dict) -> bool:
+    """Whether a change of hands is a hand-off (server/tickets/handoff.py): a technician makes it, or a
+    team is left, named, or reached through one of its technicians."""
+    return (user.role == "technician" or ticket.team_id is not None or changes.get("team_id") is not None
+            or _is_technician(session, changes.get("assignee_id")))
+
+
+def _claims(user: User, ticket: Ticket, changes: dict) -> bool:
+    """Accepting with oneself as the assignee (the old way a phone claims a ticket) is a claim, not a hand-off."""
+    return (changes.get("status") == "accepted" and changes.get("assignee_id", user.id) == user.id
+            and "team_id" not in changes)
+
+
 def _ticket_refuse_hidden(user: User, ticket: Ticket, changes: dict) -> None:
     """A butler who accepts a ticket that left their view because another butler claimed it first
     (it was handed to them, or to their grid) is told so, not just refused."""
-    if (user.role == "butler" and changes.get("status") == "accepted" and ticket.status in HELD
-            and ticket.assignee_id not in (None, user.id)):
+    if (user.role in ("butler", "technician") and changes.get("status") == "accepted"
+            and (ticket.status in HELD or user.role == "technician") and ticket.assignee_id not in (None, user.id)):
         raise ValidationFailed([FieldError("status", "already_claimed")])
 
 
+def _ticket_lets_go(user: User, ticket: Ticket, previous: dict) -> bool:
+    """A technician who passed on (or gave back) a ticket they held no longer sees it: that is the point."""
+    return user.role == "technician" and (previous.get("assignee_id") == user.id or (
+        previous.get("team_id") is not None and previous.get("team_id") == user.team_id))
+
+
 TICKET_RULES = Rules(prepare_create=_ticket_create, prepare_update=_ticket_update, after_write=ticket_written,
-                     refuse_hidden=_ticket_refuse_hidden)
+                     refuse_hidden=_ticket_refuse_hidden, lets_go=_ticket_lets_go)

@@ -1,6 +1,9 @@
 """Service levels of tickets: how soon one must be accepted and resolved, and escalation past that.
 
-Times run from the ticket's creation (or from its reopening, when the resident said it was not fixed). A ticket not accepted in time is escalated for acceptance;
+Times run from the ticket's creation, or from its reopening when the resident said it was not
+fixed; the time to accept runs from its last hand-off or reopening instead (`handed_at`,
+server/tickets/handoff.py): a ticket passed to another team or person waits for that holder's
+acceptance, on a clock of its own. A ticket not accepted in time is escalated for acceptance;
 one accepted but not resolved in time, for resolution (a ticket can be escalated for both, in that
 order). Escalating flags the ticket (escalated, escalated_at), which every phone that holds it
 pulls, and tells the supervisors through the notification outbox (server/tickets/events.py).
@@ -51,7 +54,8 @@ class Sla:
         """The stage the ticket is in ("accept" or "resolve") and when it is due; None when neither."""
         start = ticket.reopened_at or ticket.created_at  # a reopened ticket's clock starts again
         if ticket.status in WAITING:
-            return "accept", start + self.accept
+            return "accept", max((at for at in (ticket.handed_at, ticket.reopened_at) if at is not None),
+                                 default=ticket.created_at) + self.accept
         if ticket.status in IN_HAND:
             return "resolve", start + self.resolve[ticket.category]
         return None
@@ -64,7 +68,8 @@ def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None)
     a few indexed queries; calling it again escalates nothing twice.
     """
     now = now or utcnow()
-    late = [sa.and_(Ticket.status.in_(WAITING), Ticket.created_at < now - sla.accept,
+    waiting_since = sa.func.coalesce(Ticket.handed_at, Ticket.created_at)
+    late = [sa.and_(Ticket.status.in_(WAITING), waiting_since < now - sla.accept,
                     Ticket.escalated.is_(None))]
     for category, allowed in sla.resolve.items():
         late.append(sa.and_(Ticket.category == category, Ticket.status.in_(IN_HAND),

@@ -251,11 +251,11 @@ def _accept_a_ticket_a_colleague_took_first(phone, grid, client):
 def test_accepting_a_ticket_another_butler_took_first_is_refused_as_already_claimed(phone, grid, client, session):
     ticket, colleague = _accept_a_ticket_a_colleague_took_first(phone, grid, client)
     refusal = phone.locator("[data-testid=ticket-rejected] [data-testid=reason]")
-    expect(refusal).to_have_text("该工单已被其他管家接单。")
+    expect(refusal).to_have_text("该工单已被他人接单。")
     expect(refusal).to_have_attribute("data-code", "already_claimed")
     open_tab(phone, "sync")
     claimed = phone.locator("[data-testid=rejected] [data-code=already_claimed]")
-    expect(claimed).to_have_text("该工单已被其他管家接单。")
+    expect(claimed).to_have_text("该工单已被他人接单。")
     session.rollback()
     assert session.get(Ticket, ticket.id).assignee_id == colleague.id
 

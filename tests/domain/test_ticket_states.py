@@ -13,6 +13,8 @@ WORK = {("new", "accepted"), ("dispatched", "accepted"), ("accepted", "in_progre
         ("in_progress", "resolved"), ("resolved", "closed"), ("resolved", "in_progress")}
 ALLOWED = {
     "butler": WORK,
+    # The back office does the work on what it holds; closing and reopening are not theirs.
+    "technician": WORK - {("resolved", "closed"), ("resolved", "in_progress")},
     "resident": {("new", "cancelled"), ("dispatched", "cancelled"), ("resolved", "closed")},
     "supervisor": WORK | {("new", "dispatched"), ("dispatched", "dispatched"), ("new", "cancelled"),
                           ("dispatched", "cancelled"), ("accepted", "cancelled")},

@@ -25,7 +25,9 @@ from tests.factories import make_community, make_user
 
 DEMO_USERS = {"butler1": "butler", "butler2": "butler", "butler3": "butler",
               "supervisor1": "supervisor", "resident1": "resident", "resident2": "resident",
-              "resident3": "resident"}
+              "resident3": "resident",
+              "tech1": "technician", "tech2": "technician", "tech3": "technician", "tech4": "technician",
+              "tech5": "technician"}
 
 
 def _admin():
@@ -231,3 +233,17 @@ def test_seed_demo_if_empty_skips_a_database_with_real_data_politely(app, runner
     assert result.exit_code == 0, result.output
     assert "跳过" in result.output or "not added" in result.output
     assert snapshot() == before
+
+
+def test_the_demo_back_office_has_teams_and_jobs_for_tech1(demo_app):
+    from server.teams.models import Team
+    from server.tickets.models import Ticket
+
+    teams = {team.kind: team for team in db.session.scalars(sa.select(Team))}
+    assert set(teams) == {"engineering", "cleaning", "security", "vendor"} and teams["vendor"].company
+    tech1 = user("tech1")
+    assert tech1.team_id == teams["engineering"].id
+    assert {m["id"] for m in teams["engineering"].members} == {tech1.id, user("tech2").id}
+    handed = list(db.session.scalars(sa.select(Ticket).where(Ticket.team_id == tech1.team_id)))
+    assert any(t.assignee_id == tech1.id for t in handed) and all(t.handoffs for t in handed)
+

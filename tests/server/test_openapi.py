@@ -123,7 +123,7 @@ def test_a_ticket_as_served_matches_its_schema(client, spec):
     resident = make_user("resident", community_id=community.id, household_id=household.id)
     ticket = make_ticket(household)
     schema = spec["components"]["schemas"]["Ticket"]
-    for user, hidden in ((butler, set()), (resident, {"backoffice_rating"})):
+    for user, hidden in ((butler, set()), (resident, {"backoffice_rating", "handoff_note", "handoffs"})):
         answer = client.get(f"/api/v1/tickets/{ticket.id}", headers=auth(user))
         assert answer.status_code == 200
         record = answer.get_json()

@@ -10,7 +10,7 @@ from server.wire import WireSchema
 
 def test_the_types_phones_replicate():
     assert types(synced=True) == {"household", "person", "visit", "touchpoint", "ticket", "product", "order",
-                                  "notice", "checkin"}
+                                  "notice", "checkin", "team"}
 
 
 def test_what_hangs_on_a_household_is_evicted_and_purged_with_it():
@@ -27,8 +27,8 @@ def test_butlers_work_is_accepted_for_a_while_after_they_lost_the_household():
     assert types(grace=True) == {"visit", "touchpoint"}
 
 
-def test_a_tickets_and_an_orders_status_is_serial_and_never_a_merge_conflict():
-    assert registry()["ticket"].serial_fields == {"status"}
+def test_a_tickets_status_and_hand_offs_and_an_orders_status_are_serial_and_never_a_merge_conflict():
+    assert registry()["ticket"].serial_fields == {"status", "team_id", "assignee_id", "handoff_note"}
     assert registry()["order"].serial_fields == {"status"}
     assert all(not res.serial_fields for rtype, res in registry().items() if rtype not in ("ticket", "order"))
 

@@ -3,8 +3,10 @@
 // #/recommend/<household id>, #/tickets, #/ticket/<id>, #/orders, #/notices, #/notice/<id>, #/sync.
 // A resident's (app.js picks them by role): #/mine, #/report, #/request/<id>, #/services, #/notices,
 // #/notice/<id>, #/sync, #/members. Joining: #/invite/<household id> and #/join-requests (a butler),
-// #/join?code=… and #/ask (nobody logged in), #/pending (a resident bound to no household yet).
+// #/join?code=… and #/ask (nobody logged in), #/pending (a resident bound to no household yet). A technician's (the back office):
+// #/jobs, #/pool, #/ticket/<id>, #/sync.
 
+import { jobsView, poolView } from "./backoffice.js";
 import { gridView } from "./grid.js";
 import { householdView } from "./household.js";
 import { askView, inviteView, joinRequestsView, joinView, membersView, pendingView } from "./joining.js";
@@ -43,4 +45,6 @@ export const routes = {
   ask: askView,
   pending: pendingView,
   members: membersView,
+  jobs: jobsView,
+  pool: poolView,
 };

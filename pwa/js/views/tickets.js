@@ -1,5 +1,8 @@
 // 工单 Tickets: the butler's own tickets and the new ones waiting in their grid (#/tickets), and one
-// ticket with its timeline and the moves the state machine allows a butler (#/ticket/<id>).
+// ticket with its timeline and the moves the state machine allows a butler (#/ticket/<id>). A
+// technician of the back office opens the same ticket screen with their own moves (抢单, accept,
+// start, finish, 转派, 退回; views/backoffice.js has their lists), and a butler hands a ticket to a
+// team from it (指派).
 // Every action is a store.save: instant and offline; a refusal comes back on the ticket and on 同步.
 
 import { h } from "../dom.js";
@@ -8,6 +11,7 @@ import * as store from "../store.js";
 import { CATEGORIES } from "../ticket-categories.js";
 import { addressOf, ago, categoryLabel, householdAddress, reason, stateMark, statusLabel, when } from "./wording.js";
 import { isOpenTicket } from "./common.js";
+import { HANDABLE, handoffSteps, teamOf, techActions } from "./backoffice-logic.js";
 
 extend({
   "zh-CN": {
@@ -31,6 +35,13 @@ extend({
       discard_confirm: "放弃后，您对这张工单的这次修改会被删除，工单恢复为服务器上的样子。",
       discard_yes: "确定放弃", claimed_by_other: "这张工单已由其他人处理。",
       settle_first: "请先处理上面被拒绝的修改：改正后重新发送，或放弃。",
+      backoffice: "后台处理中", none_backoffice: "没有交给后台的工单。",
+      grab: "抢单", finish: "完工", hand_on: "转派 / 退回", assign: "指派给后台",
+      team: "班组", pick_team: "请选择班组", person: "人员", anyone: "班组内任何人（抢单）",
+      handoff_note: "说明", handoff_hint: "为什么转交？例如：需要电梯维保", return_hint: "退回原因（必填）",
+      transfer: "转派", return: "退回管家", team_required: "请选择班组。", reason_required: "退回时请写明原因。",
+      handoff_assigned: "指派给 {to}", handoff_transferred: "转派给 {to}", handoff_returned: "退回管家",
+      handoff_grabbed: "{to} 抢单",
     },
   },
   en: {
@@ -55,6 +66,14 @@ extend({
       discard_confirm: "Your change to this ticket will be deleted and the ticket shows as the server has it.",
       discard_yes: "Discard", claimed_by_other: "Someone else is handling this ticket.",
       settle_first: "First deal with the refused change above: fix and resend it, or discard it.",
+      backoffice: "With the back office", none_backoffice: "No tickets handed to the back office.",
+      grab: "Take this job", finish: "Finish", hand_on: "Pass on / return", assign: "Hand to the back office",
+      team: "Team", pick_team: "Choose a team", person: "Person", anyone: "Anyone in the team (pool)",
+      handoff_note: "Note", handoff_hint: "Why pass it on? e.g. needs the lift vendor",
+      return_hint: "Reason for returning (required)", transfer: "Pass on", return: "Return to the butler",
+      team_required: "Please choose a team.", reason_required: "Please give a reason for returning it.",
+      handoff_assigned: "Handed to {to}", handoff_transferred: "Passed on to {to}",
+      handoff_returned: "Returned to the butler", handoff_grabbed: "Taken by {to}",
     },
   },
 });
@@ -65,12 +84,22 @@ const HELD = new Set(["accepted", "in_progress", "resolved", "closed"]);
 const RATEABLE = new Set(["resolved", "closed"]);
 
 const me = () => store.meta.user?.id ?? null;
+const isTechnician = () => store.meta.user?.role === "technician";
+const myTeamId = () => teamOf(store.all("team"), me())?.id ?? null;
+
+/** Where the job is: the household's address from the phone's copy, else the one on the ticket (a
+ * technician holds no household file). */
+export function whereOf(ticket) {
+  if (ticket.household_id && store.get("household", ticket.household_id)) return householdAddress(ticket.household_id);
+  return ticket.address || householdAddress(null);
+}
 const drafts = new Map(); // ticket id -> the resolution note being typed (kept across redraws)
 const missingNote = new Set(); // tickets whose Resolve was tapped with no note (the message survives redraws)
 
 /** New: waiting to be taken, in my grid (its household is on this phone) or sent to me. */
 export function isNew(ticket) {
   if (!TAKEABLE.has(ticket.status)) return false;
+  if (ticket.team_id && ticket.assignee_id !== me()) return false; // with the back office
   if (ticket.assignee_id === me()) return true;
   return !ticket.assignee_id && Boolean(store.get("household", ticket.household_id));
 }
@@ -93,7 +122,12 @@ function button(label, onclick, attrs = {}) {
   return h("button", { type: "button", onclick, ...attrs }, label);
 }
 
-function ticketRow(ticket) {
+/** Handed to the back office and not finished: the butler follows it. */
+export function isWithBackOffice(ticket) {
+  return Boolean(ticket.team_id) && HANDABLE.has(ticket.status) && ticket.assignee_id !== me();
+}
+
+export function ticketRow(ticket) {
   const sentToMe = ticket.status === "dispatched" && ticket.assignee_id === me();
   return h("li", {},
     h("a", { class: "tk-row", href: `#/ticket/${encodeURIComponent(ticket.id)}`, "data-testid": "ticket-row",
@@ -104,10 +138,10 @@ function ticketRow(ticket) {
         ticket.escalated && isOpenTicket(ticket)
           ? h("span", { class: "mark rejected", "data-testid": "ticket-escalated" }, t(`tickets.escalated_${ticket.escalated}`)) : null,
         stateMark("ticket", ticket.id)),
-      h("span", { class: "tk-sub" }, householdAddress(ticket.household_id), " · ", ago(ticket.created_at))));
+      h("span", { class: "tk-sub" }, whereOf(ticket), " · ", ago(ticket.handed_at ?? ticket.created_at))));
 }
 
-function ticketList(testid, title, tickets, empty) {
+export function ticketList(testid, title, tickets, empty) {
   return h("section", { class: "card", "data-testid": testid },
     h("h2", {}, title, " ", h("span", { class: "tally" }, String(tickets.length))),
     tickets.length ? h("ul", { class: "tk-rows" }, tickets.map(ticketRow)) : h("p", { class: "muted" }, empty));
@@ -122,13 +156,15 @@ export function ticketsView(root, route, { go }) {
     const tickets = store.all("ticket");
     const mine = tickets.filter(isMine).sort(byAge);
     const fresh = tickets.filter(isNew).sort(byAge);
-    const next = JSON.stringify([raising, mine.map((x) => [x, store.state("ticket", x.id)]), fresh]);
+    const handed = tickets.filter((x) => !isMine(x) && isWithBackOffice(x)).sort(byAge);
+    const next = JSON.stringify([raising, mine.map((x) => [x, store.state("ticket", x.id)]), fresh, handed]);
     if (!force && next === signature) return; // a sync must not wipe a half-filled form
     signature = next;
     const raise = () => { raising = true; draw(true); };
     root.replaceChildren(h("div", { class: "ts-screen" },
       ticketList("tickets-mine", t("tickets.mine"), mine, t("tickets.none_mine")),
       ticketList("tickets-new", t("tickets.new"), fresh, t("tickets.none_new")),
+      handed.length ? ticketList("tickets-backoffice", t("tickets.backoffice"), handed, t("tickets.none_backoffice")) : null,
       raising ? raiseForm()
         : button(`＋ ${t("tickets.raise")}`, raise, { class: "wide secondary", "data-testid": "ticket-raise" })));
   };
@@ -184,6 +220,10 @@ function timeline(ticket) {
   const waiting = store.state("ticket", ticket.id) === "pending" ? t("tickets.waiting") : "";
   const s = ticket.status;
   const steps = [["new", ticket.created_at, t("tickets.raised")]];
+  for (const step of handoffSteps(ticket, store.all("team"))) {
+    const to = [step.team, step.person].filter(Boolean).join(" · ");
+    steps.push([`handoff-${step.kind}`, step.at, t(`tickets.handoff_${step.kind}`, { to }), step.note]);
+  }
   if (s === "dispatched") steps.push(["dispatched", null]);
   if (ticket.accepted_at || HELD.has(s)) steps.push(["accepted", ticket.accepted_at]);
   if (s === "in_progress") steps.push(["in_progress", null]);
@@ -191,12 +231,13 @@ function timeline(ticket) {
   if (ticket.closed_at || s === "closed") steps.push(["closed", ticket.closed_at]);
   if (s === "cancelled") steps.push(["cancelled", null]);
   return h("ol", { class: "timeline", "data-testid": "ticket-timeline" },
-    steps.map(([step, at, label], i) => {
+    steps.map(([step, at, label, note], i) => {
       const current = i === steps.length - 1;
       // A step the phone has made but the server has not stamped yet reads "waiting to sync".
       const time = at ? when(at) : current || step === "new" ? waiting : "";
       return h("li", { class: current ? "current" : "", "data-step": step },
-        h("span", {}, label ?? statusLabel(step)), time ? h("span", { class: "muted" }, ` ${time}`) : null);
+        h("span", {}, label ?? statusLabel(step)), time ? h("span", { class: "muted" }, ` ${time}`) : null,
+        note ? h("span", { class: "muted handoff-note" }, `：${note}`) : null);
     }));
 }
 
@@ -228,6 +269,7 @@ function actions(ticket) {
   const save = (fields) => store.save("ticket", ticket.id, fields);
   const state = store.state("ticket", ticket.id);
   if (state === "rejected") return [h("p", { class: "muted" }, t("tickets.settle_first"))];
+  if (isTechnician()) return techActionList(ticket, save);
   const out = [];
   if (TAKEABLE.has(ticket.status) && (!ticket.assignee_id || ticket.assignee_id === me())) {
     out.push(button(t("tickets.accept"), () => save({ status: "accepted" }),
@@ -241,10 +283,63 @@ function actions(ticket) {
   }
   if (ticket.status === "accepted" || ticket.status === "in_progress") out.push(resolveForm(ticket, save));
   if (RATEABLE.has(ticket.status)) out.push(rating(ticket, save));
+  if (HANDABLE.has(ticket.status) && store.all("team").length) out.push(handOnForm(ticket, save, false));
   return out;
 }
 
-function resolveForm(ticket, save) {
+/** A technician's moves (server/tickets/handoff.py): 抢单 from the pool, accept, start, finish with a
+ * note, pass on or return. Each one a store.save: instant, offline, sent by the outbox. */
+function techActionList(ticket, save) {
+  const can = techActions(ticket, me(), myTeamId());
+  const out = [];
+  if (can.grab) out.push(button(t("tickets.grab"), () => save({ status: "accepted" }), { class: "wide", "data-testid": "ticket-grab" }));
+  if (can.accept) out.push(button(t("tickets.accept"), () => save({ status: "accepted" }), { class: "wide", "data-testid": "ticket-accept" }));
+  if (can.start) out.push(button(t("tickets.start"), () => save({ status: "in_progress" }), { class: "wide", "data-testid": "ticket-start" }));
+  if (can.finish) out.push(resolveForm(ticket, save, t("tickets.finish")));
+  if (can.handOn) out.push(handOnForm(ticket, save, true));
+  if (!out.length && ticket.assignee_id && ticket.assignee_id !== me() && HANDABLE.has(ticket.status)) {
+    return [h("p", { class: "muted" }, t("tickets.claimed_by_other"))];
+  }
+  return out;
+}
+
+/** 指派 (a butler), 转派 / 退回 (a technician): a team, maybe one of its people, and a note. */
+function handOnForm(ticket, save, technician) {
+  const teams = store.all("team").sort((a, b) => String(a.name).localeCompare(String(b.name), "zh-CN"));
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const person = h("select", { name: "assignee_id", "data-testid": "handoff-person" });
+  const team = h("select", { name: "team_id", "data-testid": "handoff-team", onchange: fillPeople },
+    h("option", { value: "" }, t("tickets.pick_team")),
+    teams.map((x) => h("option", { value: x.id }, x.company ? `${x.name}（${x.company}）` : x.name)));
+  const note = h("textarea", { name: "handoff_note", rows: 2, maxlength: 500, "data-testid": "handoff-note",
+                               placeholder: technician ? t("tickets.return_hint") : t("tickets.handoff_hint") });
+  function fillPeople() {
+    const chosen = teams.find((x) => x.id === team.value);
+    person.replaceChildren(h("option", { value: "" }, t("tickets.anyone")),
+      (chosen?.members ?? []).filter((m) => m.id !== me()).map((m) => h("option", { value: m.id }, m.name)));
+  }
+  fillPeople();
+  const fail = (key) => { error.textContent = t(key); error.hidden = false; };
+  const handOn = () => {
+    if (!team.value) return fail("tickets.team_required");
+    return save({ team_id: team.value, assignee_id: person.value || null, handoff_note: note.value.trim() });
+  };
+  const giveBack = () => {
+    if (!note.value.trim()) return fail("tickets.reason_required");
+    return save({ team_id: null, handoff_note: note.value.trim() });
+  };
+  return h("details", { class: "handoff", "data-testid": "ticket-handoff" },
+    h("summary", {}, technician ? t("tickets.hand_on") : t("tickets.assign")),
+    h("label", {}, h("span", {}, t("tickets.team")), team),
+    h("label", {}, h("span", {}, t("tickets.person")), person),
+    h("label", {}, h("span", {}, t("tickets.handoff_note")), note),
+    error,
+    h("div", { class: "btn-row" },
+      button(technician ? t("tickets.transfer") : t("tickets.assign"), handOn, { "data-testid": "handoff-send" }),
+      technician ? button(t("tickets.return"), giveBack, { class: "secondary", "data-testid": "handoff-return" }) : null));
+}
+
+function resolveForm(ticket, save, label = t("tickets.resolve")) {
   const error = h("p", { class: "error", role: "alert", hidden: !missingNote.has(ticket.id) }, t("tickets.note_required"));
   const note = h("textarea", {
     name: "resolution_note", rows: 3, maxlength: 2000, required: true, placeholder: t("tickets.resolution_hint"),
@@ -268,7 +363,7 @@ function resolveForm(ticket, save) {
   return h("form", { class: "resolve", "data-testid": "ticket-resolve-form", novalidate: true, onsubmit: submit },
     h("label", {}, h("span", {}, t("tickets.resolution_note")), note),
     error,
-    h("button", { type: "submit", class: "wide", "data-testid": "ticket-resolve" }, t("tickets.resolve")));
+    h("button", { type: "submit", class: "wide", "data-testid": "ticket-resolve" }, label));
 }
 
 function rating(ticket, save) {
@@ -292,7 +387,7 @@ export function ticketView(root, route) {
     const next = JSON.stringify([ticket, state, refusedOf(id)]);
     if (!force && next === signature) return; // keep what is being typed, and the focus
     signature = next;
-    const back = h("a", { class: "back", href: "#/tickets" }, t("tickets.back"));
+    const back = h("a", { class: "back", href: isTechnician() ? "#/jobs" : "#/tickets" }, t("tickets.back"));
     if (!ticket) {
       root.replaceChildren(h("div", { class: "ts-screen" }, back,
         h("p", { class: "card muted", "data-testid": "ticket-missing" }, t("tickets.not_found"))));
@@ -304,7 +399,7 @@ export function ticketView(root, route) {
     root.replaceChildren(h("div", { class: "ts-screen" }, back,
       h("article", { class: "card ticket", "data-testid": "ticket", "data-id": ticket.id },
         h("h2", {}, categoryLabel(ticket.category), " ", statusChip(ticket.status), stateMark("ticket", ticket.id)),
-        h("p", { class: "address" }, householdAddress(ticket.household_id)),
+        h("p", { class: "address", "data-testid": "ticket-address" }, whereOf(ticket)),
         ticket.description
           ? h("p", { class: "description", "data-testid": "ticket-description" }, ticket.description) : null,
         resolution,
