@@ -20,6 +20,7 @@ from server.console.pages import CATEGORIES, address, bp, language, render_page,
 from server.errors import NotFound
 from server.extensions import db
 from server.resources import service
+from server.teams.models import Team
 from server.tickets.models import FollowUp, Ticket, TicketEvent
 
 READERS = 100  # the latest audit events shown
@@ -45,11 +46,20 @@ def ticket_detail(ticket_id: str):
     follow_up = db.session.scalar(sa.select(FollowUp).where(FollowUp.ticket_id == ticket.id))
     people = {s.actor_id for s in steps} | {s.to_value for s in steps if s.kind == "assignee"} | {
         s.from_value for s in steps if s.kind == "assignee"} | {e.user_id for e in trail} | {
-        ticket.assignee_id, ticket.raised_by}
+        ticket.assignee_id, ticket.raised_by} | {item.get("by") for item in ticket.handoffs or []} | {
+        item.get("assignee_id") for item in ticket.handoffs or []}
     people.discard(None)
     lang, zone = language(), ZoneInfo(zone_name())
     return render_page("console/ticket.html", ticket=ticket, household=household, address=address, steps=steps,
-                       trail=trail, follow_up=follow_up, users=queries.users_by_id(db.session, people),
+                       trail=trail, follow_up=follow_up, teams=_team_names(ticket), users=queries.users_by_id(db.session, people),
                        state=lambda code: i18n.pick(i18n.TICKET_STATES.get(code, (code or "", code or "")), lang),
                        category=lambda code: i18n.pick(CATEGORIES.get(code, (code, code)), lang),
                        local=lambda m: m.astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else "")
+
+
+def _team_names(ticket) -> dict[str, str]:
+    """The names of the teams its hand-offs name."""
+    ids = {item.get("team_id") for item in ticket.handoffs or []} - {None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(Team.id, Team.name).where(Team.id.in_(ids))).all())

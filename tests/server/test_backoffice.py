@@ -343,6 +343,20 @@ def test_the_console_dashboard_shows_the_scorecard_in_chinese_and_english(client
     assert "Tickets done" in csv_text or "完成件数" in csv_text
 
 
+def test_the_console_ticket_page_lists_every_hand_off_with_its_team_and_reason(client, place):
+    from tests.support.console import log_in
+
+    assign_to_team(client, place)
+    patch(client, place["tech1"], place["ticket"].id, status="accepted")
+    patch(client, place["tech1"], place["ticket"].id, team_id=None, handoff_note="业主不在家，需另约时间")
+    assert log_in(client, place["supervisor"].username).status_code == 302
+    html = client.get(f"/console/tickets/{place['ticket'].id}").get_data(as_text=True)
+    steps = html.split('data-testid="handoff-step"')[1:]
+    assert [s.split('data-kind="')[1].split('"')[0] for s in steps] == ["assigned", "grabbed", "returned"]
+    assert "指派给 工程部" in steps[0] and "抢单" in steps[1]
+    assert "退回管家" in steps[2] and "业主不在家，需另约时间" in steps[2]
+
+
 def test_a_supervisor_hands_a_ticket_to_a_technician_from_the_console(client, place, session):
     from tests.support.console import csrf_of, log_in
 
