@@ -156,13 +156,15 @@ def test_a_cursor_from_before_the_upgrade_still_works_without_a_reset(old_deploy
     from server.syncing.api import ENGINE
     from sync import cursor as cursors
 
+    held = cursors.Cursor(5000000000)  # the counter's value before the upgrade: what a phone holds
+    upgrade()
+    # The records are made on the upgraded schema (the factories write today's columns).
     community = make_community()
     butler = make_user("butler", community_id=community.id)
     household = make_household(community, make_grid(community, butler))
     key = old_deployment.extensions[ENGINE].config.cursor_key
     phone = Phone(old_deployment.test_client(), butler)
-    phone.cursor = cursors.encode(cursors.Cursor(5000000000), key=key, user_id=butler.id)  # held before
-    upgrade()
+    phone.cursor = cursors.encode(held, key=key, user_id=butler.id)
     visit = str(uuid.uuid4())
     Phone(old_deployment.test_client(), butler, client_id=str(uuid.uuid4())).sync(
         put("visit", visit, {"household_id": household.id, "visited_at": AT}))
