@@ -40,7 +40,8 @@ def _follow_ups_page(refused: dict | None = None):
     homes = queries.households_by_id(db.session, {tk.household_id for tk in tickets.values()})
     zone = ZoneInfo(zone_name())
     return render_page("console/follow_ups.html", refused, rows=rows, tickets=tickets, homes=homes, address=address,
-                       filters=filters, page=page, more=more, states=FOLLOW_UP_STATES,
+                       filters=filters, page=page, more=more,
+                       states=[(code, t("fu_state_" + code)) for code in FOLLOW_UP_STATES],
                        users=queries.users_by_id(db.session, {f.done_by for f in rows if f.done_by}),
                        local=lambda m: m.astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else "",
                        query={k: v for k, v in filters.items() if v} | community_query())

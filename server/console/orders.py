@@ -87,9 +87,11 @@ def _orders_page(refused: dict | None = None):
                               "end": end.isoformat() if end else ""}.items() if v} | community_query()
     users = queries.users_by_id(db.session, {o.ordered_by for o, _h, _p in rows if o.ordered_by})
     return render_page("console/orders.html", refused, rows=rows, filters=filters, start=start, end=end, bad=bad,
-                       page=page, more=more, query=query, statuses=ORDER_STATUSES, state_name=state_name,
-                       products=queries.products(db.session), product_name=_product_name,
-                       buildings=queries.buildings(db.session, community), address=address, users=users,
+                       page=page, more=more, query=query, state_name=state_name,
+                       statuses=[(code, state_name(code)) for code in ORDER_STATUSES],
+                       products=[(p.id, _product_name(p)) for p in queries.products(db.session)],
+                       buildings=[(name, name) for name in queries.buildings(db.session, community)],
+                       product_name=_product_name, address=address, users=users,
                        local=_local, moves=ORDER_TRANSITIONS,
                        csv_url=url_for("console.orders_csv", **query))
 
