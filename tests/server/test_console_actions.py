@@ -17,7 +17,7 @@ from server.notify.models import Notification
 from server.tickets.models import Ticket
 from tests.factories import (PASSWORD, make_community, make_grid, make_household, make_ticket, make_user,
                              token_for)
-from tests.support.console import csrf_of, log_in
+from tests.support.console import log_in, post, text
 from tests.support.phone import Phone, ids
 
 
@@ -44,14 +44,6 @@ def world(session):
 def console(client, world):
     assert log_in(client, world["supervisor"].username).status_code == 302
     return client
-
-
-def post(client, path, data, page):
-    return client.post(path, data={**data, "csrf_token": csrf_of(client, page)})
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 # ---- the pages --------------------------------------------------------------------------------

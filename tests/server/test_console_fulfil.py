@@ -20,7 +20,7 @@ from server.records import utcnow
 from server.tickets.models import FollowUp, Ticket, TicketEvent
 from server.tickets.sla import Sla
 from tests.factories import auth, make_community, make_grid, make_household, make_order, make_ticket, make_user
-from tests.support.console import csrf_of, log_in
+from tests.support.console import log_in, post, text
 
 
 @pytest.fixture
@@ -44,14 +44,6 @@ def world(session):
 def console(client, world):
     assert log_in(client, world["supervisor"].username).status_code == 302
     return client
-
-
-def post(client, path, data, page):
-    return client.post(path, data={**data, "csrf_token": csrf_of(client, page)})
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def notifications(session, event: str) -> list[tuple[list[str], str]]:

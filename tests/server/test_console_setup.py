@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from server.audit.models import AuditEvent
 from server.community.models import Grid, Household, Person
 from tests.factories import make_community, make_grid, make_household, make_person, make_user
-from tests.support.console import csrf_of, log_in
+from tests.support.console import csrf_of, log_in, text
 from tests.support.phone import Phone, ids
 
 HEADER = "楼栋,单元,房号,状态,面积,网格,姓名,关系,手机号码,同意保存信息"
@@ -50,10 +50,6 @@ def world(session):
 def console(client, world):
     assert log_in(client, world["supervisor"].username).status_code == 302
     return client
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def post(client, path, data, page="/console/setup"):

@@ -14,7 +14,7 @@ from server.errors import Forbidden, NotFound, ValidationFailed
 from server.operations import checklists, service
 from server.operations.models import Inspection, WorkPlanItem
 from tests.factories import make_community, make_inspection, make_plan_item, make_user
-from tests.support.console import csrf_of, log_in
+from tests.support.console import csrf_of, log_in, text
 
 NOV = date(2026, 11, 1)
 TODAY = today_in(DEFAULT_TIMEZONE)
@@ -258,10 +258,6 @@ def console(client, world):
 
 def post(client, path, data, page="/console/plan"):
     return client.post(path, data={**data, "csrf_token": csrf_of(client, page)})
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def this_month_item(world, **overrides):

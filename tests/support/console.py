@@ -18,3 +18,12 @@ def csrf_of(client, path="/console/login") -> str:
 def log_in(client, username: str, password: str = PASSWORD):
     return client.post("/console/login", data={"username": username, "password": password,
                                                "csrf_token": csrf_of(client)})
+
+
+def post(client, path: str, data: dict, page: str):
+    """Send a console form as the browser would after loading `page`: with that page's CSRF token."""
+    return client.post(path, data={**data, "csrf_token": csrf_of(client, page)})
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
