@@ -61,8 +61,18 @@ def ticket_written(session: Session, user: User, ticket: Ticket, previous: dict,
 
 
 def timeline(session: Session, user: User | None, ticket: Ticket, previous: dict, created: bool) -> None:
-    """The steps this write adds to the ticket's timeline."""
+    """Write the steps this write adds to the ticket's timeline (one statement)."""
     now, actor = utcnow(), user.id if user is not None else None
+    steps = steps_of(ticket, previous, created)
+    if steps:
+        session.execute(sa.insert(TicketEvent), [
+            {"ticket_id": ticket.id, "at": now, "actor_id": actor, **step} for step in steps])
+
+
+def steps_of(ticket: Ticket, previous: dict, created: bool) -> list[dict]:
+    """The steps a write adds (pure: the ticket after the write and its changed fields' old values).
+    A change of hands is one step: the hand-off, with its team and reason, when it was one
+    (server/tickets/handoff.py); else a plain "assignee" step."""
     handed = _hand_off(ticket, previous, created)
     steps = []
     if created:
@@ -71,21 +81,19 @@ def timeline(session: Session, user: User | None, ticket: Ticket, previous: dict
             steps.append(handed)
         elif ticket.assignee_id:
             steps.append(_step("assignee", None, ticket.assignee_id))
-    else:
-        if "reopened_at" in previous and ticket.reopened_at is not None and previous["reopened_at"] != ticket.reopened_at:
-            steps.append(_step("reopened", previous.get("status"), ticket.status))
-        elif "status" in previous and previous["status"] != ticket.status:
-            steps.append(_step("status", previous["status"], ticket.status))
-        if handed is not None:
-            steps.append(handed)
-        elif "assignee_id" in previous and previous["assignee_id"] != ticket.assignee_id:
-            steps.append(_step("assignee", previous["assignee_id"], ticket.assignee_id))
-        if "rating" in previous and previous["rating"] != ticket.rating and ticket.rating is not None:
-            steps.append(_step("rated", None if previous["rating"] is None else str(previous["rating"]),
-                               str(ticket.rating)))
-    if steps:
-        session.execute(sa.insert(TicketEvent), [
-            {"ticket_id": ticket.id, "at": now, "actor_id": actor, **step} for step in steps])
+        return steps
+    if "reopened_at" in previous and ticket.reopened_at is not None and previous["reopened_at"] != ticket.reopened_at:
+        steps.append(_step("reopened", previous.get("status"), ticket.status))
+    elif "status" in previous and previous["status"] != ticket.status:
+        steps.append(_step("status", previous["status"], ticket.status))
+    if handed is not None:
+        steps.append(handed)
+    elif "assignee_id" in previous and previous["assignee_id"] != ticket.assignee_id:
+        steps.append(_step("assignee", previous["assignee_id"], ticket.assignee_id))
+    if "rating" in previous and previous["rating"] != ticket.rating and ticket.rating is not None:
+        steps.append(_step("rated", None if previous["rating"] is None else str(previous["rating"]),
+                           str(ticket.rating)))
+    return steps
 
 
 def _step(kind: str, frm: str | None, to: str | None, team_id: str | None = None, note: str = "") -> dict:
@@ -119,8 +127,12 @@ def escalation_steps(session: Session, tickets: list[Ticket], *, at, actor_id: s
     escalated by hand, none when the deadline passed."""
     if tickets:
         session.execute(sa.insert(TicketEvent), [
-            {"ticket_id": t.id, "at": at, "actor_id": actor_id,
-             **_step("escalated", t.assignee_id, t.escalated, t.team_id)} for t in tickets])
+            {"ticket_id": t.id, "at": at, "actor_id": actor_id, **escalation_step(t)} for t in tickets])
+
+
+def escalation_step(ticket: Ticket) -> dict:
+    """The step of a ticket just escalated (pure): its stage, and the person and team holding it."""
+    return _step("escalated", ticket.assignee_id, ticket.escalated, ticket.team_id)
 
 
 def open_follow_up(session: Session, ticket: Ticket) -> FollowUp:
