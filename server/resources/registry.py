@@ -44,6 +44,9 @@ class Resource:
     # without an ORM object and check the scope of all its writes at the end (server/resources/batch.py).
     fast: bool = False
     personal_fields: frozenset[str] = frozenset()  # the household file: reads of these are audited
+    # Not the household file, but who read a record of it is asked too (a ticket: the console's
+    # page lists its readers): every read is recorded, naming those of these fields sent with a value.
+    read_fields: frozenset[str] = frozenset()
     key: str = "id"  # the field a client names a new record by (products: their code)
 
     def __post_init__(self):
