@@ -17,6 +17,9 @@ SCOPES = (
     "catalogue",  # company-wide: everyone reads what is on offer; what is withdrawn leaves the phones
     "community",  # the record is a community
     "community_wide",  # it belongs to a community (`community_id`): everyone of that community
+    # It belongs to a community and is for all of it or one building (`building`, "" for all): its
+    # residents read those for all and their household's building's; everyone else, all of them.
+    "community_or_building",
     "own_in_community",  # a butler's own; their community's for a supervisor
     "grid",  # a grid: its butler, and its community's supervisor
 )
