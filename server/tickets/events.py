@@ -17,6 +17,8 @@ It is the one ordered list the console's ticket page and GET /api/v1/tickets/<id
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -112,6 +114,26 @@ def _hand_off(ticket: Ticket, previous: dict, created: bool) -> dict | None:
         return None
     before = None if created else previous.get("assignee_id", ticket.assignee_id)
     return _step(item["kind"], before, item.get("assignee_id"), item.get("team_id"), item.get("note") or "")
+
+
+def history_of(ticket: Ticket) -> list[dict]:
+    """A ticket's timeline as its columns tell it, for a ticket written without its steps (the demo
+    data): created, each hand-off of its log, and a status step at each of accepted_at,
+    resolved_at and closed_at; as rows of TicketEvent, oldest first."""
+    rows = [{"at": ticket.created_at, "actor_id": ticket.raised_by, **_step("created", None, "new")}]
+    before = None
+    for item in ticket.handoffs or []:
+        rows.append({"at": datetime.fromisoformat(item["at"]), "actor_id": item.get("by"),
+                     **_step(item["kind"], before, item.get("assignee_id"), item.get("team_id"),
+                             item.get("note") or "")})
+        before = item.get("assignee_id")
+    for status, at in (("accepted", ticket.accepted_at), ("resolved", ticket.resolved_at),
+                       ("closed", ticket.closed_at)):
+        if at is not None:
+            rows.append({"at": at, "actor_id": ticket.assignee_id if status != "closed" else None,
+                         **_step("status", None, status)})
+    rows.sort(key=lambda row: row["at"])
+    return [{"ticket_id": ticket.id, **row} for row in rows]
 
 
 def ticket_escalated(session: Session, ticket: Ticket) -> None:
