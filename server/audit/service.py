@@ -1,8 +1,9 @@
 """Recording and listing the audit trail (docs/audit.md).
 
 Changes are recorded by server/resources/service.py, in the transaction of the write; reads of the
-household file (households and the people in them) where records leave the server: the REST reads
-(server/resources/api.py) and the sync pull (server/syncing/store.py). The caller commits.
+household file (households and the people in them) and of tickets where records leave the server:
+the REST reads (server/resources/api.py) and the sync pull (server/syncing/store.py, one statement
+per page). The caller commits.
 Events name fields, never values.
 """
 from __future__ import annotations
