@@ -51,7 +51,8 @@ def ticket_detail(ticket_id: str):
     people.discard(None)
     lang, zone = language(), ZoneInfo(zone_name())
     return render_page("console/ticket.html", ticket=ticket, household=household, address=address, steps=steps,
-                       trail=trail, follow_up=follow_up, teams=_team_names(steps), handoff_kinds=HANDOFF_KINDS, users=queries.users_by_id(db.session, people),
+                       trail=trail, follow_up=follow_up, teams=_team_names(steps), handoff_kinds=HANDOFF_KINDS,
+                       users=queries.users_by_id(db.session, people),
                        state=lambda code: i18n.pick(i18n.TICKET_STATES.get(code, (code or "", code or "")), lang),
                        category=lambda code: i18n.pick(CATEGORIES.get(code, (code, code)), lang),
                        local=lambda m: m.astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else "")

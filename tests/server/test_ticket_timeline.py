@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from server import bulk
 from server.audit.models import AuditEvent
 from server.records import utcnow
-from server.tickets.models import Ticket, TicketEvent
+from server.tickets.models import TicketEvent
 from server.tickets.sla import Sla, escalate_overdue
 from tests.factories import (auth, make_community, make_grid, make_household, make_team, make_technician,
-                             make_ticket, make_user)
+                             make_user)
 from tests.support.console import csrf_of, log_in
 from tests.support.phone import Phone
 
