@@ -24,7 +24,8 @@ from server.operations.models import Inspection, WorkPlanItem
 from server.products.models import Order, Product
 from server.teams.models import Team
 from server.tickets.handoff import address_of, entry
-from server.tickets.models import Ticket
+from server.tickets.events import history_of
+from server.tickets.models import Ticket, TicketEvent
 from server.visits.models import Touchpoint, Visit
 
 DEMO_PASSWORD = "guanjia-demo"
@@ -131,6 +132,9 @@ def seed(session: Session, *, today: date | None = None) -> bool:
         session.add_all(_orders(rng, household, butler_id, now, products))
     _hand_to_back_office(tickets, households, technicians)
     session.add_all(tickets)
+    session.flush()
+    # Each ticket's timeline, its hand-offs among its steps (the console's ticket page shows it).
+    session.execute(sa.insert(TicketEvent), [row for ticket in tickets for row in history_of(ticket)])
     session.add_all(_notices(now))
     session.add_all(_checkins(now, butlers))
     _operations(session, now, supervisor.id, [butler.id for butler in butlers])
@@ -147,6 +151,11 @@ _NOTICES = [
     (1, "停水通知", "因市政供水管道检修，明天上午 9:00 至下午 3:00 小区 1–3 栋停水。"
         "请提前储水，恢复供水后请先放水几分钟。给您带来不便，敬请谅解。如有困难请联系您的管家。"),
 ]
+# Notices for one building (楼栋公告): only its residents read them (the demo's residents live in 1栋).
+_BUILDING_NOTICES = [
+    (2, "1栋", "1栋电梯年检", "本周四上午 1 栋两部电梯轮流年检，每部约两小时，请错峰出行。"),
+    (2, "2栋", "2栋外墙清洗", "下周一至周三清洗 2 栋外墙，请关好窗户，阳台勿晾晒衣物。"),
+]
 
 
 def _notices(now: datetime) -> list[Notice]:
@@ -155,7 +164,11 @@ def _notices(now: datetime) -> list[Notice]:
                    published_at=now - timedelta(days=days), created_at=now - timedelta(days=days),
                    updated_at=now - timedelta(days=days), notified_at=now - timedelta(days=days),
                    pinned=title == "停水通知")
-            for i, (days, title, body) in enumerate(_NOTICES)]
+            for i, (days, title, body) in enumerate(_NOTICES)] + [
+        Notice(id=demo_id("notice", "building", i), community_id=COMMUNITY_ID, title=title, body=body,
+               building=building, published_at=now - timedelta(days=days), created_at=now - timedelta(days=days),
+               updated_at=now - timedelta(days=days), notified_at=now - timedelta(days=days))
+        for i, (days, building, title, body) in enumerate(_BUILDING_NOTICES)]
 
 
 # The butlers' check-ins (签到/签退) since the start of last month, on the community's calendar

@@ -1,8 +1,9 @@
 """Recording and listing the audit trail (docs/audit.md).
 
 Changes are recorded by server/resources/service.py, in the transaction of the write; reads of the
-household file (households and the people in them) where records leave the server: the REST reads
-(server/resources/api.py) and the sync pull (server/syncing/store.py). The caller commits.
+household file (households and the people in them) and of tickets where records leave the server:
+the REST reads (server/resources/api.py) and the sync pull (server/syncing/store.py, one statement
+per page). The caller commits.
 Events name fields, never values.
 """
 from __future__ import annotations
@@ -22,9 +23,10 @@ from server.records import among, dialect_name, utcnow
 from server.resources.registry import registry
 
 # The household file: the record types whose fields are a household's personal data (each type
-# declares them: `personal_fields` in server/<area>/resources.py). Reads of these are recorded.
-# (Visits, touchpoints, tickets and orders are the work done for a household; their changes are
-# recorded, their reads are not: see docs/audit.md.)
+# declares them: `personal_fields` in server/<area>/resources.py). Reads of these are recorded, and
+# of the types that declare `read_fields` (tickets: the console's ticket page lists who read one).
+# (Visits, touchpoints and orders are the work done for a household; their changes are recorded,
+# their reads are not: see docs/audit.md.)
 PAGE = 50
 PENDING = "audit.pending"  # session.info key: events of a sync batch's fast writes, inserted with the batch
 _EMPTY = (None, "", [])
@@ -48,6 +50,14 @@ CONSOLE = Via("console")
 def personal_fields() -> dict[str, frozenset[str]]:
     """The household file's types, with their personal fields."""
     return {rtype: res.personal_fields for rtype, res in registry().items() if res.personal_fields}
+
+
+@cache
+def read_audited() -> dict[str, frozenset[str]]:
+    """The types whose reads are recorded, with the fields an event may name: the household file's,
+    and those that declare `read_fields` (a ticket)."""
+    return {rtype: res.personal_fields | res.read_fields for rtype, res in registry().items()
+            if res.personal_fields or res.read_fields}
 
 
 # ---- recording ------------------------------------------------------------------------------------
@@ -85,15 +95,16 @@ def drop_deferred(session: Session) -> None:
 
 def read_events(session: Session, *, user: User, via: Via, reads: Iterable[tuple[str, Mapping]],
                 at: datetime | None = None) -> list[dict]:
-    """The events of records sent to `user`: (type, data as sent) pairs; only the household file counts.
+    """The events of records sent to `user`: (type, data as sent) pairs; only the household file and
+    the types that declare `read_fields` (tickets) count.
 
-    Each event names the personal fields that were sent with a value (a resident's copy has no notes;
+    Each event names the fields of note that were sent with a value (a resident's copy has no notes;
     a person without consent, no phone number)."""
     at = at or utcnow()
-    personal = personal_fields()
+    personal = read_audited()
     sent = [(rtype, data) for rtype, data in reads if rtype in personal]
     communities = household_communities(session, {data["household_id"] for rtype, data in sent
-                                                  if rtype == "person" and data.get("household_id")})
+                                                  if rtype != "household" and data.get("household_id")})
     events = []
     for rtype, data in sent:
         if rtype == "household":

@@ -6,7 +6,10 @@
   tickets, orders), plus tickets assigned to them; the catalogue.
 - resident: their own household without the butler's internal notes and tags, its tickets and
   orders; the catalogue. Never people, visits or touchpoints.
-- notices (公告): a supervisor writes their community's; its butlers and residents read them.
+- notices (公告): a supervisor writes their community's; its butlers read them all, its residents
+  those for the whole community and those for their household's building (a notice for one
+  building is not another building's residents' business). A resident who can no longer read one
+  (it now targets another building, or they moved) is sent `evict` for it (server/notices/service.py).
 - technician (the back office: 工程, 保洁, 秩序, 外委): the tickets handed to them or waiting in their
   team's pool, with the household's address on the ticket; never households, people or visits. Their
   community's teams and notices.
@@ -134,6 +137,19 @@ def community_filter(user: User | Viewer, column) -> ColumnElement[bool]:
     return column.in_(sa.select(Household.community_id).where(household_filter(user)))
 
 
+def building_filter(user: User | Viewer, model) -> ColumnElement[bool]:
+    """Records of a community for all of it or one building (notices): a resident reads those of
+    their community for all buildings and those for their household's; everyone else as
+    community_filter."""
+    in_community = community_filter(user, model.community_id)
+    if user.role != "resident":
+        return in_community
+    if user.household_id is None:
+        return sa.false()
+    their_building = sa.select(Household.building).where(household_filter(user)).scalar_subquery()
+    return sa.and_(in_community, sa.or_(model.building == "", model.building == their_building))
+
+
 def visible_filter(user: User | Viewer, rtype: str, model, *, in_change_order: bool = False) -> ColumnElement[bool]:
     """The WHERE clause that limits `model` (of wire type `rtype`) to what `user` may read.
 
@@ -157,6 +173,8 @@ def visible_filter(user: User | Viewer, rtype: str, model, *, in_change_order: b
         return model.id.in_(sa.select(Household.community_id).where(household_filter(user)))
     if scope == "community_wide":
         return community_filter(user, model.community_id)
+    if scope == "community_or_building":
+        return building_filter(user, model)
     if scope == "own_in_community":
         if user.role == "supervisor":
             return model.community_id == user.community_id if user.community_id is not None else sa.false()

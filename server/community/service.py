@@ -103,8 +103,16 @@ def _household_audience(session: Session, household: Household, changes: dict) -
 
 
 GRID_RULES = Rules(prepare_create=_grid_create, prepare_update=_grid_update, audience_of=_grid_audience)
+def _household_written(session: Session, user: User, household: Household, previous: dict, created: bool) -> None:
+    """A household moved to another building: its residents' per-building notices follow."""
+    if not created and "building" in previous and previous["building"] != household.building:
+        from server.notices.service import household_building_changed
+
+        household_building_changed(session, household, previous["building"] or "")
+
+
 HOUSEHOLD_RULES = Rules(prepare_create=_household_create, prepare_update=_household_update,
-                        audience_of=_household_audience)
+                        audience_of=_household_audience, after_write=_household_written)
 PERSON_RULES = Rules(prepare_create=_person_create, prepare_update=_person_update)
 
 
@@ -133,8 +141,10 @@ def set_residence(session: Session, resident: User, household_id: str | None,
     """Bind a resident to a household (or to none), with their role in it: the one path by which a
     resident gains or loses a household. Whoever loses it is sent `evict` at the next sync; whoever
     gains it pulls it. The caller has checked the right to do so."""
+    from server.notices.service import readable, readers_changed
+
     watched = [h for h in (resident.household_id, household_id) if h]
-    before = audience(session, watched)
+    before, notices_before = audience(session, watched), readable(session, [resident.id])
     resident.household_id = household_id
     if household_id is None:
         resident.household_role = None
@@ -142,6 +152,7 @@ def set_residence(session: Session, resident: User, household_id: str | None,
         resident.household_role = household_role
     session.flush()
     apply_scope_change(session, before, audience(session, watched))
+    readers_changed(session, notices_before, readable(session, [resident.id]))  # a building's notices
     return resident
 
 

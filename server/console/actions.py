@@ -133,7 +133,7 @@ def ticket_escalate(ticket_id: str):
     try:
         ticket = service.get(db.session, user=g.user, rtype="ticket", record_id=ticket_id)  # scope: 403/404
         ticket = queries.ticket_to_change(db.session, ticket.id)
-        sla.escalate_now(db.session, ticket, stage)
+        sla.escalate_now(db.session, ticket, stage, actor_id=g.user.id)
         audit.insert(db.session, [audit.change_event(db.session, user=g.user, action="update", rtype="ticket",
                                                      record=ticket, fields=("escalated", "escalated_at"),
                                                      via=audit.Via("console", g.device.id))])

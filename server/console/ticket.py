@@ -1,7 +1,8 @@
-"""The console's page of one ticket: what was asked, a place for its photos, the timeline of every
-status change and hand-off (server/tickets/events.py writes it), the resident's and the butler's
-ratings, and who read or changed it (the audit trail, server/audit). Opening the page is itself a
-read of the ticket, recorded in the trail. A supervisor sees only their community's tickets.
+"""The console's page of one ticket: what was asked, a place for its photos, its one timeline (every
+status change, hand-off with its team and reason, rating and escalation: server/tickets/events.py
+writes it), the resident's and the butler's ratings, and who read or changed it (the audit trail,
+server/audit), with the way each came: the phone (sync), the API or the console. Opening the page is
+itself a read of the ticket, recorded in the trail. A supervisor sees only their community's tickets.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from server.errors import NotFound
 from server.extensions import db
 from server.resources import service
 from server.teams.models import Team
-from server.tickets.models import FollowUp, Ticket, TicketEvent
+from server.tickets import timeline
+from server.tickets.models import HANDOFF_KINDS, FollowUp
 
 READERS = 100  # the latest audit events shown
 
@@ -38,28 +40,27 @@ def ticket_detail(ticket_id: str):
                                                     record=ticket, fields=("description", "rating_comment"),
                                                     via=audit.Via("console", g.device.id))}])
     db.session.commit()
-    steps = list(db.session.scalars(sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-                                    .order_by(TicketEvent.id)))
+    steps = timeline.steps(db.session, ticket.id)
     trail = list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "ticket",
                                                                 AuditEvent.record_id == ticket.id)
                                     .order_by(AuditEvent.id.desc()).limit(READERS)))
     follow_up = db.session.scalar(sa.select(FollowUp).where(FollowUp.ticket_id == ticket.id))
-    people = {s.actor_id for s in steps} | {s.to_value for s in steps if s.kind == "assignee"} | {
-        s.from_value for s in steps if s.kind == "assignee"} | {e.user_id for e in trail} | {
-        ticket.assignee_id, ticket.raised_by} | {item.get("by") for item in ticket.handoffs or []} | {
-        item.get("assignee_id") for item in ticket.handoffs or []}
+    people = {s.actor_id for s in steps} | {value for s in steps if s.kind in timeline.NAMES_PEOPLE
+                                            for value in (s.from_value, s.to_value)} | {
+        e.user_id for e in trail} | {ticket.assignee_id, ticket.raised_by}
     people.discard(None)
     lang, zone = language(), ZoneInfo(zone_name())
     return render_page("console/ticket.html", ticket=ticket, household=household, address=address, steps=steps,
-                       trail=trail, follow_up=follow_up, teams=_team_names(ticket), users=queries.users_by_id(db.session, people),
+                       trail=trail, follow_up=follow_up, teams=_team_names(steps), handoff_kinds=HANDOFF_KINDS,
+                       users=queries.users_by_id(db.session, people),
                        state=lambda code: i18n.pick(i18n.TICKET_STATES.get(code, (code or "", code or "")), lang),
                        category=lambda code: i18n.pick(CATEGORIES.get(code, (code, code)), lang),
                        local=lambda m: m.astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else "")
 
 
-def _team_names(ticket) -> dict[str, str]:
-    """The names of the teams its hand-offs name."""
-    ids = {item.get("team_id") for item in ticket.handoffs or []} - {None}
+def _team_names(steps) -> dict[str, str]:
+    """The names of the teams its steps name."""
+    ids = {step.team_id for step in steps} - {None}
     if not ids:
         return {}
     return dict(db.session.execute(sa.select(Team.id, Team.name).where(Team.id.in_(ids))).all())

@@ -7,6 +7,12 @@ publishes it, or, for a scheduled one, by `publish_due`, which the notification 
 tickets' escalation (server/notify/worker.py) and `flask publish-due` runs by hand. `notified_at`
 records that it was told, so nobody hears of one notice twice. Withdrawing a notice deletes it (the
 phones drop it); pinning lists it first.
+
+Who reads one is the scope rule's (server/auth/scopes.py building_filter): a resident only those for
+their whole community or their household's building. When that changes for a resident (the notice
+now targets another building; their household is moved to another building; they move house), the
+notice is evicted from their phone at its next pull (a `sync_eviction` row, as every scope change
+does), and a notice they gain is given a new place in the change order so that their pull sends it.
 """
 from __future__ import annotations
 
@@ -23,6 +29,8 @@ from server.notify import outbox
 from server.records import utcnow
 from server.resources.hooks import Rules
 from server.syncing import bookkeeping
+from server.syncing.changes import next_seqs, touch
+from server.syncing.models import SyncEviction
 
 
 def _check_title(values: dict) -> None:
@@ -84,7 +92,12 @@ def audience(session: Session, notice: Notice) -> list[str]:
 
 
 def notice_written(session: Session, user: User, notice: Notice, previous: dict, created: bool) -> None:
-    """Rules.after_write of notices: tell its audience when this write published it."""
+    """Rules.after_write of notices: tell its audience when this write published it; evict it from
+    the phones of residents who may no longer read it."""
+    if not created and "building" in previous and previous["building"] != notice.building:
+        lost = (resident_readers(session, notice.community_id, previous["building"])
+                - resident_readers(session, notice.community_id, notice.building))
+        evict(session, {(user_id, notice.id) for user_id in lost})
     if notice.notified_at is not None and (created or ("notified_at" in previous and previous["notified_at"] is None)):
         outbox.record_notice(session, notice=notice, recipients=audience(session, notice), exclude=user.id)
 
@@ -105,3 +118,59 @@ def publish_due(session: Session, now: datetime | None = None) -> list[Notice]:
 
 
 NOTICE_RULES = Rules(prepare_create=_notice_create, prepare_update=_notice_update, after_write=notice_written)
+
+
+# ---- who reads a notice, when it changes -------------------------------------------------------------
+
+def resident_readers(session: Session, community_id: str, building: str) -> set[str]:
+    """The residents who may read a notice of the community for `building` ("" : all of them)."""
+    homes = sa.select(Household.id).where(Household.community_id == community_id)
+    if building:
+        homes = homes.where(Household.building == building)
+    return set(session.scalars(sa.select(User.id).where(User.role == "resident", User.household_id.in_(homes))))
+
+
+def readable(session: Session, resident_ids: list[str]) -> set[tuple[str, str]]:
+    """(resident id, notice id) for every live notice each of these residents may read now."""
+    if not resident_ids:
+        return set()
+    return set(session.execute(
+        sa.select(User.id, Notice.id).join(Household, Household.id == User.household_id)
+        .join(Notice, Notice.community_id == Household.community_id)
+        .where(User.id.in_(resident_ids), User.role == "resident", Notice.deleted.is_(False),
+               sa.or_(Notice.building == "", Notice.building == Household.building))).tuples())
+
+
+def readers_changed(session: Session, before: set[tuple[str, str]], after: set[tuple[str, str]]) -> None:
+    """Residents' notices before and after a change (`readable`): evict what they lost; what they
+    gained gets a new place in the change order, so that their next pull sends it."""
+    evict(session, before - after)
+    touch(session, Notice, sorted({notice_id for _, notice_id in after - before}))
+
+
+def household_building_changed(session: Session, household: Household, old_building: str) -> None:
+    """A household now stands in another building: its residents lose the old building's notices
+    and gain the new one's."""
+    residents = list(session.scalars(sa.select(User.id).where(User.role == "resident",
+                                                              User.household_id == household.id)))
+    if not residents:
+        return
+
+    def of(building: str) -> set[tuple[str, str]]:
+        if not building:
+            return set()
+        notices = session.scalars(sa.select(Notice.id).where(
+            Notice.community_id == household.community_id, Notice.building == building, Notice.deleted.is_(False)))
+        return {(resident, notice_id) for notice_id in notices for resident in residents}
+
+    readers_changed(session, of(old_building), of(household.building))
+
+
+def evict(session: Session, pairs: set[tuple[str, str]]) -> None:
+    """Tell these (user id, notice id) phones to drop the notice at their next pull."""
+    if not pairs:
+        return
+    ordered = sorted(pairs)
+    seqs = iter(next_seqs(session, len(ordered)))
+    session.add_all([SyncEviction(seq=next(seqs), user_id=user_id, record_type="notice", record_id=notice_id)
+                     for user_id, notice_id in ordered])

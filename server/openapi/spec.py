@@ -24,7 +24,7 @@ from server.notify.schemas import EventSchema, PushSubscriptionSchema
 from server.resources.registry import Resource, registry
 from server.resources.service import MAX_PAGE
 from server.tickets.models import FOLLOW_UP_STATES
-from server.tickets.schemas import FollowUpSchema
+from server.tickets.schemas import FollowUpSchema, TicketStepSchema
 from server.visits.schemas import ChecklistTemplateSchema
 from sync.protocol import Limits, SyncRequestSchema, SyncResponseSchema
 
@@ -84,9 +84,13 @@ class _FollowUpsSchema(Schema):
     follow_ups = fields.List(fields.Nested(FollowUpSchema), required=True)
 
 
+class _TimelineSchema(Schema):
+    steps = fields.List(fields.Nested(TicketStepSchema), required=True)
+
+
 _NAMES = {_HealthSchema: "Health", _LoginAnswerSchema: "LoginAnswer", _DevicesSchema: "Devices",
           _PushKeySchema: "PushKey", _SubscriptionsSchema: "PushSubscriptions",
-          _NotificationsSchema: "Notifications", _FollowUpsSchema: "FollowUps",
+          _NotificationsSchema: "Notifications", _FollowUpsSchema: "FollowUps", _TimelineSchema: "TicketTimeline",
           SyncRequestSchema: "SyncRequest", SyncResponseSchema: "SyncResponse"}
 
 
@@ -114,8 +118,8 @@ def build(app: Flask) -> dict[str, Any]:
                                          "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}})
     limits = Limits(max_mutations=app.config["SYNC_MAX_MUTATIONS"], max_bytes=app.config["SYNC_MAX_BYTES"],
                     max_limit=app.config["SYNC_MAX_LIMIT"])
-    for schema in (UserSchema, DeviceSchema, PushSubscriptionSchema, EventSchema, FollowUpSchema,
-                   ChecklistTemplateSchema, _HealthSchema, _LoginAnswerSchema, _DevicesSchema, _PushKeySchema,
+    for schema in (UserSchema, DeviceSchema, PushSubscriptionSchema, EventSchema, FollowUpSchema, TicketStepSchema,
+                   _TimelineSchema, ChecklistTemplateSchema, _HealthSchema, _LoginAnswerSchema, _DevicesSchema, _PushKeySchema,
                    _SubscriptionsSchema, _NotificationsSchema, _FollowUpsSchema, SyncResponseSchema):
         spec.components.schema(_schema_name(schema), schema=schema)
     spec.components.schema("SyncRequest", schema=SyncRequestSchema(limits=limits))
@@ -320,6 +324,13 @@ def _paths(spec: APISpec, app: Flask) -> None:
                 _query("wait", {"type": "number"}, "最长等待秒数 / longest wait in seconds (at most "
                                                    f"{app.config['LONG_POLL_SECONDS']})")],
         errors=(422,))})
+
+    # ---- a ticket's timeline ----
+    path(path="/tickets/{ticket_id}/timeline", operations={"get": _op(
+        "工单处理记录 / a ticket's timeline, oldest first", "tickets",
+        {"200": _json("TicketTimeline", "状态、交接（班组、原因）、评价、升级 / status changes, hand-offs "
+                                        "(team, reason), ratings, escalations")},
+        params=[_path_param("ticket_id", "the ticket")], errors=(403, 404))})
 
     # ---- 回访 ----
     path(path="/follow-ups", operations={"get": _op(

@@ -17,6 +17,9 @@ SCOPES = (
     "catalogue",  # company-wide: everyone reads what is on offer; what is withdrawn leaves the phones
     "community",  # the record is a community
     "community_wide",  # it belongs to a community (`community_id`): everyone of that community
+    # It belongs to a community and is for all of it or one building (`building`, "" for all): its
+    # residents read those for all and their household's building's; everyone else, all of them.
+    "community_or_building",
     "own_in_community",  # a butler's own; their community's for a supervisor
     "grid",  # a grid: its butler, and its community's supervisor
 )
@@ -44,6 +47,9 @@ class Resource:
     # without an ORM object and check the scope of all its writes at the end (server/resources/batch.py).
     fast: bool = False
     personal_fields: frozenset[str] = frozenset()  # the household file: reads of these are audited
+    # Not the household file, but who read a record of it is asked too (a ticket: the console's
+    # page lists its readers): every read is recorded, naming those of these fields sent with a value.
+    read_fields: frozenset[str] = frozenset()
     key: str = "id"  # the field a client names a new record by (products: their code)
 
     def __post_init__(self):

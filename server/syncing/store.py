@@ -382,7 +382,8 @@ class SqlStore:
 
         Plain rows, not ORM objects, and only the wire's columns: a bootstrap pulls tens of
         thousands of records, and identity-map bookkeeping would cost more than the query.
-        The household file's records sent are recorded in the audit trail, in one statement.
+        The household file's records and the tickets sent are recorded in the audit trail, in one
+        statement per page (server/audit: read_audited).
         """
         wanted: dict[str, list[str]] = {}
         for _, rtype, rid, deleted, _ in heads:
@@ -416,6 +417,7 @@ class SqlStore:
         # The engine sends each record once, its last change in the page: only that one is read.
         latest = {(rtype, rid): i for i, (_, rtype, rid, _, _) in enumerate(heads)}
         sent: list[tuple[str, dict]] = []
+        audited = audit.read_audited()  # the household file, and tickets
         for i, (seq, rtype, rid, deleted, version) in enumerate(heads):
             if deleted is None:
                 out.append(Change(seq, rtype, rid, "evict"))
@@ -424,7 +426,9 @@ class SqlStore:
             else:
                 version, data = loaded[(rtype, rid)]
                 out.append(Change(seq, rtype, rid, "put", version, data))
-                read = conflict_reads.get(rid) if rtype == "conflict" else (rtype, data)
+                read = (conflict_reads.get(rid) if rtype == "conflict" else
+                        (rtype, orjson.loads(data.text) if isinstance(data, JsonText) else data)
+                        if rtype in audited else None)
                 if read is not None and latest[(rtype, rid)] == i:
                     sent.append(read)
         audit.record_reads(self.session, user=user, via=self.via, reads=sent)

@@ -1,4 +1,5 @@
-"""回访 tasks over HTTP: GET /follow-ups[?status=open], PATCH /follow-ups/<id> {"status", "note"}."""
+"""Tickets over HTTP besides their records: a ticket's timeline (GET /tickets/<id>/timeline) and the
+回访 tasks (GET /follow-ups[?status=open], PATCH /follow-ups/<id> {"status", "note"})."""
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
@@ -6,11 +7,19 @@ from flask import Blueprint, g, jsonify
 from server.errors import FieldError, ValidationFailed
 from server.extensions import db
 from server.http import json_body, query_args
-from server.tickets import followups
+from server.resources import service
+from server.tickets import followups, timeline
 from server.tickets.models import FOLLOW_UP_STATES
-from server.tickets.schemas import FollowUpSchema
+from server.tickets.schemas import FollowUpSchema, TicketStepSchema
 
 bp = Blueprint("tickets", __name__)
+
+
+@bp.get("/tickets/<ticket_id>/timeline")
+def ticket_timeline(ticket_id: str):
+    """A ticket's steps, oldest first: the one list the console's ticket page shows too."""
+    ticket = service.get(db.session, user=g.user, rtype="ticket", record_id=ticket_id)  # scope: 403/404
+    return jsonify(steps=TicketStepSchema(many=True).dump(timeline.steps_for(db.session, g.user, ticket.id)))
 
 
 @bp.get("/follow-ups")

@@ -11,8 +11,9 @@ A ticket is held by a person (`assignee_id`), a team (`team_id`), or both:
   (required): team cleared, "dispatched" to the butler ("new", for the supervisors, with none).
 
 Each one restarts the accept clock (`handed_at`, server/tickets/sla.py), clears an acceptance
-escalation (the new holder's clock is a new one) and is written in the ticket's `handoffs`, which
-the apps show in its timeline. Only open tickets (not yet resolved) are handed on. The rules are
+escalation (the new holder's clock is a new one) and is a step of the ticket's timeline
+(server/tickets/events.py: kind, from/to, team, reason). Its entry is also added to the ticket's
+`handoffs`, the phone's copy of those steps (the phones show it offline); the step is made from it. Only open tickets (not yet resolved) are handed on. The rules are
 plain functions of the ticket and the change, checked by tests/domain.
 """
 from __future__ import annotations

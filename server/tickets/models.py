@@ -31,7 +31,9 @@ class Ticket(Synced, Tracked, KeepsWire, db.Model):
     handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The note of the latest hand-off (why it was passed on or given back), as its writer typed it.
     handoff_note: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
-    # Every hand-off, oldest first: [{"kind", "at", "by", "team_id", "assignee_id", "note"}].
+    # The phone's copy of the hand-off steps of its timeline, oldest first (the latest 50):
+    # [{"kind", "at", "by", "team_id", "assignee_id", "note"}]. The timeline itself is TicketEvent,
+    # written from the same entry in the same write (server/tickets/events.py); the server reads that.
     handoffs: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     # The household's address as the back office needs it (building-unit-room): a technician never
     # reads the household file, only where to go.
@@ -79,13 +81,27 @@ class FollowUp(db.Model):
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the supervisor reached the resident
 
 
-TICKET_EVENT_KINDS = ("created", "status", "assignee", "rated", "reopened")
+# The steps of a ticket's timeline: its creation, each status change, a change of hands between staff
+# ("assignee"), each hand-off to or within the back office (server/tickets/handoff.py: 指派 assigned,
+# 抢单 grabbed, 转派 transferred, 退回 returned), each rating, a reopening, an escalation (server/tickets/sla.py).
+HANDOFF_KINDS = ("assigned", "grabbed", "transferred", "returned")
+TICKET_EVENT_KINDS = ("created", "status", "assignee", "rated", "reopened", *HANDOFF_KINDS, "escalated")
 
 
 class TicketEvent(db.Model):
-    """One step of a ticket's timeline: a status change, a hand-off, a rating, a reopening. Written by
-    server/tickets/events.py in the transaction of the change; only ever added. Names people by id and
-    states by code, never the words typed."""
+    """One step of a ticket's timeline, the one list every reader of the timeline reads (the
+    console's ticket page, GET /api/v1/tickets/<id>/timeline). Written by server/tickets/events.py in
+    the transaction of the change; only ever added. Listed in order of `at`, then `id`.
+
+    - created, status, reopened: `from_value`/`to_value` are status codes;
+    - assignee (a change of hands between staff): the person before and after;
+    - a hand-off (HANDOFF_KINDS): the person before and after, `team_id` the team it went to (none:
+      given back to the butler) and `note` the reason its writer typed (required to give it back);
+    - rated: the rating before and after;
+    - escalated: `to_value` the stage ("accept" or "resolve"), `from_value` and `team_id` who held it
+      then (its supervisors and they were told); `actor_id` the supervisor who escalated it by hand,
+      none when its deadline passed.
+    """
 
     __tablename__ = "ticket_event"
 
@@ -97,5 +113,7 @@ class TicketEvent(db.Model):
     kind: Mapped[str] = mapped_column(enum(*TICKET_EVENT_KINDS, name="ticket_event_kind"), nullable=False)
     from_value: Mapped[str | None] = mapped_column(sa.String(36))  # a status code, an assignee id, a rating
     to_value: Mapped[str | None] = mapped_column(sa.String(36))
+    team_id: Mapped[str | None] = mapped_column(sa.ForeignKey("team.id"))  # a hand-off's team, an escalation's
+    note: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")  # a hand-off's reason
 
     __table_args__ = (sa.Index("ix_ticket_event_ticket_id", "ticket_id", "id"),)

@@ -14,6 +14,8 @@ RESOURCES = [
              filters=("household_id", "status", "category", "assignee_id", "team_id"),
              scope="in_household_or_assigned",
              synced=True, residents_read=True, serial_fields=fields("status", *_HAND_OFF),
+             # Who read a ticket (the console's ticket page): what was asked and the resident's comment.
+             read_fields=fields("description", "rating_comment"),
              rights={"butler": Rights(create=fields("household_id", "category", "description"),
                                       update=fields("category", "description", "status", "resolution_note",
                                                     "backoffice_rating", *_HAND_OFF)),

@@ -33,6 +33,19 @@ class TicketSchema(RecordSchema):
     reopened_at = fields.AwareDateTime(dump_only=True)
 
 
+class TicketStepSchema(WireSchema):
+    """One step of a ticket's timeline (GET /api/v1/tickets/<id>/timeline), oldest first."""
+
+    id = fields.Integer(dump_only=True)
+    at = fields.AwareDateTime(dump_only=True)
+    actor_id = fields.String(dump_only=True, allow_none=True)  # null: the system (a deadline passed)
+    kind = fields.String(dump_only=True)  # created, status, assignee, rated, reopened, a hand-off, escalated
+    from_value = fields.String(dump_only=True, allow_none=True)  # a status, a person's id, a rating
+    to_value = fields.String(dump_only=True, allow_none=True)  # …; escalated: the stage
+    team_id = fields.String(dump_only=True, allow_none=True)  # a hand-off's team; who held an escalated one
+    note = fields.String(dump_only=True)  # a hand-off's reason
+
+
 class FollowUpSchema(WireSchema):
     """A 回访 task (a resident rated a ticket 1–2)."""
 

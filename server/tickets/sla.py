@@ -6,7 +6,7 @@ server/tickets/handoff.py): a ticket passed to another team or person waits for 
 acceptance, on a clock of its own. A ticket not accepted in time is escalated for acceptance;
 one accepted but not resolved in time, for resolution (a ticket can be escalated for both, in that
 order). Escalating flags the ticket (escalated, escalated_at), which every phone that holds it
-pulls, and tells the supervisors through the notification outbox (server/tickets/events.py).
+pulls, leaves an "escalated" step on its timeline (the stage, who held it), and tells the supervisors through the notification outbox (server/tickets/events.py).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from server.errors import FieldError, ValidationFailed
 from server.records import utcnow
 from server.syncing import bookkeeping
 from server.syncing import changes as change_order
-from server.tickets.events import ticket_escalated
+from server.tickets.events import escalation_steps, ticket_escalated
 from server.tickets.models import CATEGORIES, Ticket
 
 WAITING = ("new", "dispatched")  # not yet accepted
@@ -88,6 +88,7 @@ def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None)
     finally:
         change_order.drop_block(session)
     session.flush()
+    escalation_steps(session, tickets, at=now)  # on each one's timeline, in one statement
     for ticket in tickets:
         ticket_escalated(session, ticket)
     return tickets
@@ -97,7 +98,8 @@ ESCALATION_STAGES = ("accept", "resolve")
 OPEN = WAITING + IN_HAND
 
 
-def escalate_now(session: Session, ticket: Ticket, stage: str, now: datetime | None = None) -> Ticket:
+def escalate_now(session: Session, ticket: Ticket, stage: str, now: datetime | None = None, *,
+                 actor_id: str | None = None) -> Ticket:
     """Escalate one open ticket by hand (a supervisor in the console), as escalate_overdue would.
 
     The caller checks that the ticket is in the supervisor's scope. Refused (422) for a closed
@@ -115,5 +117,6 @@ def escalate_now(session: Session, ticket: Ticket, stage: str, now: datetime | N
     ticket.escalated_at = now
     bookkeeping.changed(session, "ticket", ticket, now=now)  # phones holding the ticket pull the flag
     session.flush()
+    escalation_steps(session, [ticket], at=now, actor_id=actor_id)
     ticket_escalated(session, ticket)
     return ticket

@@ -351,10 +351,15 @@ def test_the_console_ticket_page_lists_every_hand_off_with_its_team_and_reason(c
     patch(client, place["tech1"], place["ticket"].id, team_id=None, handoff_note="业主不在家，需另约时间")
     assert log_in(client, place["supervisor"].username).status_code == 302
     html = client.get(f"/console/tickets/{place['ticket'].id}").get_data(as_text=True)
-    steps = html.split('data-testid="handoff-step"')[1:]
+    # One timeline: the hand-offs are its steps, in order among the status changes.
+    every = html.split('data-testid="timeline-step"')[1:]
+    assert [s.split('data-kind="')[1].split('"')[0] for s in every] == [
+        "assigned", "status", "grabbed", "status", "returned"]  # accepted, then given back: dispatched
+    steps = [s for s in every if s.split('data-kind="')[1].split('"')[0] in ("assigned", "grabbed", "returned")]
     assert [s.split('data-kind="')[1].split('"')[0] for s in steps] == ["assigned", "grabbed", "returned"]
     assert "指派给 工程部" in steps[0] and "抢单" in steps[1]
     assert "退回管家" in steps[2] and "业主不在家，需另约时间" in steps[2]
+    assert 'data-testid="handoff-step"' not in html  # no second list
 
 
 def test_a_supervisor_hands_a_ticket_to_a_technician_from_the_console(client, place, session):

@@ -247,3 +247,24 @@ def test_the_demo_back_office_has_teams_and_jobs_for_tech1(demo_app):
     handed = list(db.session.scalars(sa.select(Ticket).where(Ticket.team_id == tech1.team_id)))
     assert any(t.assignee_id == tech1.id for t in handed) and all(t.handoffs for t in handed)
 
+
+
+def test_every_demo_ticket_has_a_timeline_with_its_hand_offs_among_its_steps(demo_app):
+    from server.tickets.models import TicketEvent
+    from server.tickets.timeline import steps
+
+    tickets = list(db.session.scalars(sa.select(Ticket)))
+    with_steps = set(db.session.scalars(sa.select(TicketEvent.ticket_id).distinct()))
+    assert {t.id for t in tickets} == with_steps
+    handed = next(t for t in tickets if len(t.handoffs) == 2)
+    kinds = [step.kind for step in steps(db.session, handed.id)]
+    assert kinds[0] == "created" and kinds[1:3] == ["assigned", "grabbed"] and "status" in kinds
+
+
+def test_the_demo_residents_read_their_building_s_notice_not_another_s(demo_app):
+    from server.auth import scopes
+    from server.notices.models import Notice
+
+    titles = set(db.session.scalars(sa.select(Notice.title).where(
+        scopes.visible_filter(user("resident1"), "notice", Notice))))
+    assert "1栋电梯年检" in titles and "停水通知" in titles and "2栋外墙清洗" not in titles
