@@ -23,6 +23,7 @@ from server.community.service import set_residence
 from server.errors import FieldError, Forbidden, NotFound, StaleVersion, ValidationFailed
 from server.joining import rules
 from server.joining.models import Invite, JoinRequest
+from server.notify import outbox
 from server.records import utcnow
 
 STAFF = ("butler", "supervisor", "admin")
@@ -234,8 +235,24 @@ def request_to_join(session: Session, *, community_id: str, building: str, unit:
     session.flush()
     _audit(session, user, "create", "join_request", request.id, household.id, audit.Via("api"),
            ("household_id", "household_role", "owner_name"))
+    notify_new_request(session, request, household)
     session.commit()
     return token, user, request
+
+
+def request_recipients(session: Session, household: Household) -> list[str]:
+    """Who hears of a new request to join: the butler of the household's grid, else (no grid, or a
+    grid with no active butler) the community's supervisors."""
+    from server.tickets.service import grid_butler  # the butler tickets and orders go to
+
+    butler = grid_butler(session, household.id)
+    return [butler.id] if butler is not None else outbox.supervisors(session, household.community_id)
+
+
+def notify_new_request(session: Session, request: JoinRequest, household: Household) -> None:
+    """Push and the live channel, in the request's transaction: "入住申请 · 3栋2单元", never who asks
+    or for which room (push services read the title)."""
+    outbox.record_join_request(session, join_request=request, recipients=request_recipients(session, household))
 
 
 def my_request(session: Session, user: User) -> JoinRequest:
