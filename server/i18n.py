@@ -73,6 +73,8 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
     "duplicate": ("{label}已存在。", "{label} already exists."),
     "invalid": ("{label}无效。", "{label} is not valid."),
     "inactive": ("{label}已停用。", "{label} has been deactivated already."),
+    "team_not_empty": ("班组还有成员或未完成的工单：请先移出成员、转派工单。",
+                       "The team still has members or open jobs: move them out and hand the jobs on first."),
     "forbidden": ("您无权修改这条记录。", "You may not change this record."),
     "changed_since_seen": ("这条记录在您上次同步后被他人修改过，请查看后再删除。",
                            "Someone changed this record since you last synced; review it before deleting."),

@@ -341,3 +341,52 @@ def new_account(data: dict) -> NewAccount:
     return NewAccount(username=data["username"], password=data["password"], name=data["name"],
                       device_name=data.get("device_name", ""), client_id=data.get("client_id"))
 
+
+
+# ---- the console: a community's requests and invites, a page at a time ---------------------------
+
+INVITE_STATES = ("active", "used", "revoked", "expired")
+
+
+def _community_scope(actor: User, community_id: str | None):
+    if actor.role not in ("supervisor", "admin") or not scopes.manages_people(actor, community_id):
+        raise Forbidden()
+    return sa.and_(Household.community_id == community_id, scopes.household_filter(actor))
+
+
+def community_requests(session: Session, *, actor: User, community_id: str | None, offset: int = 0,
+                       limit: int = 50) -> tuple[list[tuple[JoinRequest, Household, User]], int]:
+    """The community's pending requests to join (oldest first, one page) and how many there are."""
+    where = sa.and_(JoinRequest.status == "pending", _community_scope(actor, community_id))
+    total = session.scalar(sa.select(sa.func.count()).select_from(JoinRequest)
+                           .join(Household, Household.id == JoinRequest.household_id).where(where))
+    rows = session.execute(
+        sa.select(JoinRequest, Household, User).join(Household, Household.id == JoinRequest.household_id)
+        .join(User, User.id == JoinRequest.user_id).where(where)
+        .order_by(JoinRequest.created_at, JoinRequest.id).offset(offset).limit(limit)).all()
+    return [tuple(row) for row in rows], total or 0
+
+
+def invite_state_filter(state: str | None, now):
+    """An invite's state as SQL (rules.invite_state's order: revoked, used, expired, active)."""
+    if state == "revoked":
+        return Invite.revoked_at.is_not(None)
+    if state == "used":
+        return sa.and_(Invite.revoked_at.is_(None), Invite.used_at.is_not(None))
+    if state == "expired":
+        return sa.and_(Invite.revoked_at.is_(None), Invite.used_at.is_(None), Invite.expires_at <= now)
+    if state == "active":
+        return sa.and_(Invite.revoked_at.is_(None), Invite.used_at.is_(None), Invite.expires_at > now)
+    return sa.true()
+
+
+def community_invites(session: Session, *, actor: User, community_id: str | None, state: str | None = None,
+                      offset: int = 0, limit: int = 50) -> tuple[list[tuple[Invite, Household]], int]:
+    """The community's invites (newest first, one page; never their codes) and how many there are."""
+    where = sa.and_(_community_scope(actor, community_id), invite_state_filter(state, utcnow()))
+    total = session.scalar(sa.select(sa.func.count()).select_from(Invite)
+                           .join(Household, Household.id == Invite.household_id).where(where))
+    rows = session.execute(
+        sa.select(Invite, Household).join(Household, Household.id == Invite.household_id).where(where)
+        .order_by(Invite.created_at.desc(), Invite.id).offset(offset).limit(limit)).all()
+    return [tuple(row) for row in rows], total or 0

@@ -192,3 +192,17 @@ def deactivate_technician(session: Session, *, actor: User, user_id: str, reason
     audit.record_account_action(session, actor=actor, action="update", record_type="user", record_id=user.id,
                                 community_id=user.community_id, fields=("active",), via=via)
     return returned
+
+
+def deactivate_team(session: Session, *, actor: User, team_id: str, via: audit.Via = audit.CONSOLE) -> Team:
+    """Take a team out of use (a tombstone phones receive): only once nobody works in it and no open
+    job waits in it, so nothing is left in a team nobody can see. The caller commits."""
+    from server.resources import service
+    from server.tickets.models import Ticket
+
+    team = managed_team(session, actor, team_id)
+    busy = session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(
+        Ticket.team_id == team.id, Ticket.deleted.is_(False), Ticket.status.in_(OPEN)))
+    if teams.members_of(session, team.id) or busy:
+        raise ValidationFailed([FieldError("team_id", "team_not_empty")])
+    return service.delete(session, user=actor, rtype="team", record_id=team.id, via=via)
