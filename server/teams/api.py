@@ -7,7 +7,8 @@ from flask import Blueprint, g, jsonify
 
 from server.audit import service as audit
 from server.extensions import db
-from server.http import json_body
+from server.errors import FieldError, ValidationFailed
+from server.http import json_body, query_args
 from server.teams import people, schemas
 
 bp = Blueprint("team_people", __name__)
@@ -15,6 +16,20 @@ bp = Blueprint("team_people", __name__)
 
 def _via() -> audit.Via:
     return audit.Via("api", g.device.id)
+
+
+@bp.delete("/teams/<record_id>")
+def deactivate_team(record_id: str):
+    """Delete (deactivate) a team, as the record API does, but only an empty one: nobody in it and no
+    open job waiting in it (422 `team_not_empty`)."""
+    raw = query_args("version").get("version")
+    try:
+        version = int(raw) if raw is not None else None
+    except ValueError:
+        raise ValidationFailed([FieldError("version", "invalid_type")]) from None
+    people.deactivate_team(db.session, actor=g.user, team_id=record_id, via=_via(), expected_version=version)
+    db.session.commit()
+    return "", 204
 
 
 @bp.get("/teams/<team_id>/members")

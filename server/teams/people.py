@@ -194,7 +194,8 @@ def deactivate_technician(session: Session, *, actor: User, user_id: str, reason
     return returned
 
 
-def deactivate_team(session: Session, *, actor: User, team_id: str, via: audit.Via = audit.CONSOLE) -> Team:
+def deactivate_team(session: Session, *, actor: User, team_id: str, via: audit.Via = audit.CONSOLE,
+                    expected_version: int | None = None) -> Team:
     """Take a team out of use (a tombstone phones receive): only once nobody works in it and no open
     job waits in it, so nothing is left in a team nobody can see. The caller commits."""
     from server.resources import service
@@ -205,4 +206,5 @@ def deactivate_team(session: Session, *, actor: User, team_id: str, via: audit.V
         Ticket.team_id == team.id, Ticket.deleted.is_(False), Ticket.status.in_(OPEN)))
     if teams.members_of(session, team.id) or busy:
         raise ValidationFailed([FieldError("team_id", "team_not_empty")])
-    return service.delete(session, user=actor, rtype="team", record_id=team.id, via=via)
+    return service.delete(session, user=actor, rtype="team", record_id=team.id, via=via,
+                          expected_version=expected_version)

@@ -153,6 +153,18 @@ def test_a_team_is_created_renamed_and_deactivated_through_the_record_api(client
     assert client.get(f"/api/v1/teams/{team['id']}/members", headers=sup).status_code == 404
 
 
+def test_a_team_with_someone_in_it_or_a_job_in_its_pool_is_not_deactivated(client, place, session):
+    sup = auth(place["supervisor"])
+    r = client.delete(f"/api/v1/teams/{place['engineering'].id}", headers=sup)
+    assert r.status_code == 422 and errors(r) == [("team_id", "team_not_empty")]
+    make_ticket(place["household"], status="dispatched", team_id=place["cleaning"].id)
+    r = client.delete(f"/api/v1/teams/{place['cleaning'].id}", headers=sup)
+    assert r.status_code == 422
+    assert client.delete(f"/api/v1/teams/{place['cleaning'].id}", headers=auth(place["butler"])).status_code == 403
+    session.expire_all()
+    assert not session.get(Team, place["engineering"].id).deleted and not session.get(Team, place["cleaning"].id).deleted
+
+
 # ---- the service, without HTTP ------------------------------------------------------------------
 
 def test_service_removal_uses_a_default_note_and_refuses_a_stranger(place, session):
