@@ -167,6 +167,20 @@ def technician_create():
                                 "password": password}, status=201)
 
 
+@bp.post("/technicians/<user_id>/password")
+@console_login_required
+def technician_password(user_id: str):
+    """A new one-time password for a technician who lost theirs, shown on the answer, once."""
+    try:
+        user, password = people.reset_password(db.session, actor=g.user, user_id=user_id, via=_via())
+        team = db.session.get(Team, user.team_id) if user.team_id else None
+        db.session.commit()
+    except ApiError as error:
+        return _teams_page(failed(error, "technician-password", user_id, {}))
+    return _teams_page(created={"name": user.name, "username": user.username, "reset": True,
+                                "team": team.name if team is not None else t("no_team"), "password": password})
+
+
 @bp.post("/technicians/<user_id>/deactivate")
 @console_login_required
 def technician_deactivate(user_id: str):

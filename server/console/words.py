@@ -542,6 +542,10 @@ PEOPLE: Words = {
     "technician_created": ("已创建技工 {name}（{username}），所属班组：{team}。",
                            "Technician {name} ({username}) created, in {team}."),
     "technician_password": ("初始密码（只显示这一次）", "Initial password (shown this once)"),
+    "technician_reset": ("已为{name}（{username}）生成新的一次性密码，其手机已退出登录，未同步的记录保留。",
+                         "{name} ({username}) has a new one-time password; their phones are logged out and keep "
+                         "what they have not sent."),
+    "reset_technician_password": ("生成新密码", "New password"),
     "technician_password_note": ("离开本页后将无法再次查看。",
                                  "It cannot be shown again once you leave this page."),
     "no_team": ("（无班组）", "(no team)"),

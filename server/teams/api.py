@@ -68,6 +68,15 @@ def create_technician(team_id: str):
     return jsonify(schemas.NewTechnicianSchema().dump({"user": user, "initial_password": password})), 201
 
 
+@bp.post("/teams/technicians/<user_id>/password")
+def reset_password(user_id: str):
+    """A new one-time password for a technician who lost theirs (shown this once); their phones are
+    logged out, keeping what they have not sent."""
+    user, password = people.reset_password(db.session, actor=g.user, user_id=user_id, via=_via())
+    db.session.commit()
+    return jsonify(schemas.NewTechnicianSchema().dump({"user": user, "initial_password": password}))
+
+
 @bp.post("/teams/technicians/<user_id>/deactivation")
 def deactivate(user_id: str):
     """Deactivate a technician: their open jobs go back to the team's pool with the reason, their

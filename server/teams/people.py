@@ -103,6 +103,26 @@ def create_technician(session: Session, *, actor: User, team_id: str, username: 
     return user, password
 
 
+def reset_password(session: Session, *, actor: User, user_id: str,
+                   via: audit.Via = audit.CONSOLE) -> tuple[User, str]:
+    """A new one-time password for an active technician who lost theirs (returned to be shown once);
+    their phones are logged out and keep what they have not sent. The caller commits."""
+    user = managed_technician(session, actor, user_id)
+    if not user.active:
+        raise ValidationFailed([FieldError("user_id", "inactive")])
+    password = new_password()
+    user.password_hash = auth.hash_password(password)
+    now = utcnow()
+    for device in user.devices:
+        if device.revoked_at is None:
+            device.revoked_at, device.revoke_reason = now, "password_reset"
+            forget_device(session, device.id)
+    session.flush()
+    audit.record_account_action(session, actor=actor, action="reset_password", record_type="user",
+                                record_id=user.id, community_id=user.community_id, fields=("password",), via=via)
+    return user, password
+
+
 def _held(session: Session, user: User) -> list:
     from server.tickets.models import Ticket
 

@@ -236,3 +236,11 @@ def test_thousands_of_households_are_paged(console, world, session):
     second = text(console.get("/console/joining?page=2&invites_page=2"))
     assert second.count('data-testid="join-request"') == 10 and second.count('data-testid="invite"') == 10
     assert 'data-testid="requests-next"' not in second
+
+
+def test_a_technician_gets_a_new_one_time_password_from_the_console(console, world, client):
+    r = post(console, f"/console/technicians/{world['tech'].id}/password", {})
+    assert r.status_code == 200 and "新的一次性密码" in text(r)
+    password = re.search(r'data-testid="initial-password">([^<]+)<', text(r)).group(1)
+    assert client.post("/api/v1/auth/login", json={"username": world["tech"].username,
+                                                    "password": password}).status_code == 200

@@ -202,3 +202,19 @@ def test_new_passwords_differ_and_avoid_confusable_characters():
     passwords = {people.new_password() for _ in range(50)}
     assert len(passwords) == 50
     assert not any(ch in "01ilIoO" for p in passwords for ch in p)
+
+
+def test_a_lost_password_is_replaced_by_a_new_one_time_one_and_the_phones_log_out(client, place, session):
+    phone = token_for(place["tech"])
+    r = client.post(f"/api/v1/teams/technicians/{place['tech'].id}/password", headers=auth(place["supervisor"]))
+    assert r.status_code == 200, r.get_json()
+    password = r.get_json()["initial_password"]
+    assert client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {phone}"}).status_code == 401
+    login = client.post("/api/v1/auth/login", json={"username": place["tech"].username, "password": password})
+    assert login.status_code == 200
+    assert client.post(f"/api/v1/teams/technicians/{place['tech'].id}/password",
+                       headers=auth(place["outsider"])).status_code == 404
+    session.expire_all()
+    devices = session.scalars(sa.select(Device).where(Device.user_id == place["tech"].id,
+                                                      Device.revoke_reason == "password_reset")).all()
+    assert len(devices) == 1
