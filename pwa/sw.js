@@ -23,7 +23,8 @@ const MESSAGES = { SKIP_WAITING: "SKIP_WAITING", GET_VERSION: "GET_VERSION" };
 const SYNC_TAG = "guanjia-sync";
 // A push message's title by its event (the worker has no i18n.js: the notification speaks Chinese).
 const PUSH_TITLES = { "ticket.created": "新工单", "ticket.updated": "工单有更新", "ticket.escalated": "工单已超时",
-                      "order.created": "新订单", "order.updated": "订单有更新", "notice.published": "新公告" };
+                      "order.created": "新订单", "order.updated": "订单有更新", "notice.published": "新公告",
+                      "join_request.created": "新的入住申请" };
 const PUSH_ICON = "/icons/icon-192.png";
 
 // install: this version counts as installed only once its cache holds the whole shell. It does not
@@ -96,7 +97,8 @@ self.addEventListener("notificationclick", (event) => {
 
 async function openTicket(id, about = "") {
   const subject = String(about).split(".")[0];
-  const path = subject === "order" ? "/#/orders" : subject === "notice" ? (id ? `/#/notice/${encodeURIComponent(id)}` : "/")
+  const path = subject === "order" ? "/#/orders" : subject === "join_request" ? "/#/join-requests"
+    : subject === "notice" ? (id ? `/#/notice/${encodeURIComponent(id)}` : "/")
     : id ? `/#/ticket/${encodeURIComponent(id)}` : "/";
   const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   const page = pages.find((p) => p.focused) ?? pages[0];

@@ -15,6 +15,7 @@ from server.openapi import bp as openapi_bp
 from server.tickets.api import bp as tickets_bp
 from server.resources.api import bp as resources_bp
 from server.syncing.api import bp as sync_bp
+from server.teams.api import bp as teams_bp
 from server.visits.api import bp as visits_bp
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -62,4 +63,5 @@ api.register_blueprint(notify_bp)
 api.register_blueprint(tickets_bp)
 api.register_blueprint(openapi_bp)
 api.register_blueprint(joining_bp)
+api.register_blueprint(teams_bp)
 api.register_blueprint(resources_bp)  # last: its /<plural> routes are the most general

@@ -6,6 +6,7 @@ nothing, and refusing to touch a database that holds anything else.
 from __future__ import annotations
 
 import calendar
+import hashlib
 import random
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -17,7 +18,7 @@ from server.attendance.models import Checkin
 from server.auth.models import User
 from server.auth.service import hash_password
 from server.community.models import Community, Grid, Household, Person
-from server.joining.models import JoinRequest
+from server.joining.models import Invite, JoinRequest
 from server.notices.models import Notice
 from server.operations.checklists import checklist
 from server.operations.models import Inspection, WorkPlanItem
@@ -119,6 +120,13 @@ def seed(session: Session, *, today: date | None = None) -> bool:
     session.add(JoinRequest(id=demo_id("join_request", "resident3"), user_id=asking.id,
                             household_id=households[0].id, household_role="family", owner_name="刘女士",
                             created_at=now - timedelta(hours=3)))
+    # Invites issued to two homes, for the console's 入住申请与邀请 page: one still usable, one revoked.
+    # Their codes were never kept (nor known: the hash is of a random code), as for any invite.
+    for n, (household, revoked) in enumerate(((households[1], None), (households[2], now - timedelta(days=1)))):
+        session.add(Invite(id=demo_id("invite", n), code_hash=hashlib.sha256(demo_id("invite-code", n).encode())
+                           .hexdigest(), household_id=household.id, household_role="family",
+                           issued_by=butlers[0].id, created_at=now - timedelta(days=2),
+                           expires_at=now + timedelta(days=5), revoked_at=revoked))
 
     technicians = _back_office(session, hired)
     tickets: list[Ticket] = []

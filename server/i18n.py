@@ -72,6 +72,9 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
     "not_rateable": ("工单完成后才能评价。", "A ticket can be rated only once it is resolved."),
     "duplicate": ("{label}已存在。", "{label} already exists."),
     "invalid": ("{label}无效。", "{label} is not valid."),
+    "inactive": ("{label}已停用。", "{label} has been deactivated already."),
+    "team_not_empty": ("班组还有成员或未完成的工单：请先移出成员、转派工单。",
+                       "The team still has members or open jobs: move them out and hand the jobs on first."),
     "forbidden": ("您无权修改这条记录。", "You may not change this record."),
     "changed_since_seen": ("这条记录在您上次同步后被他人修改过，请查看后再删除。",
                            "Someone changed this record since you last synced; review it before deleting."),
@@ -163,6 +166,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "owner_name": ("业主姓名", "Owner's name"),
     "reason": ("原因", "Reason"),
     "approve": ("是否同意", "Approve"),
+    "user_id": ("账号", "Account"),
     "device_name": ("设备名称", "Device name"),
     "_schema": ("请求内容", "Request body"),
 }

@@ -90,7 +90,11 @@ function received(events) {
   const last = events[events.length - 1];
   const [subject, what] = String(last.event).split(".");
   // live_created, live_updated, live_escalated (tickets); live_order_created, live_order_updated,
-  // live_notice_published
+  // live_notice_published, live_join_request_created
+  if (events.some((e) => String(e.event).startsWith("join_request."))) {
+    // The count beside 入住申请 follows at once (the list itself stays on the server until opened).
+    window.dispatchEvent(new CustomEvent("guanjia:join-requests"));
+  }
   const key = subject === "ticket" ? `live_${what}` : `live_${subject}_${what}`;
   const text = t(key, { title: last.title ?? "" });
   showToast((text === key ? t("live_other", { title: last.title ?? "" }) : text)
@@ -101,6 +105,7 @@ function received(events) {
 export function openPath(event, id) {
   const subject = String(event ?? "").split(".")[0];
   if (subject === "order") return store.meta.user?.role === "resident" ? "#/services" : "#/orders";
+  if (subject === "join_request") return "#/join-requests";
   if (subject === "notice") return id ? `#/notice/${encodeURIComponent(id)}` : "#/notices";
   return id ? `#/ticket/${encodeURIComponent(id)}` : null;
 }

@@ -213,6 +213,13 @@ def is_visible(session, user: User, rtype: str, model, record_id: str) -> bool:
     return session.execute(query).first() is not None
 
 
+def manages_people(user: User, community_id: str | None) -> bool:
+    """Whether the user manages a community's staff accounts and teams (technicians, membership, the
+    console's invites and requests to join): a supervisor their own community, an admin any."""
+    return user.role == "admin" or (user.role == "supervisor" and community_id is not None
+                                    and user.community_id == community_id)
+
+
 def household_in_scope(session, user: User, household_id: str | None) -> bool:
     if not household_id:
         return False

@@ -288,6 +288,8 @@ NAV: tuple = (
                         ("console.attendance", "attendance", ("console.attendance",)))),
     ("nav_settings", (("console.setup", "setup", ("console.setup",)),
                       ("console.butlers", "butlers", ("console.butler", "console.device")),
+                      ("console.teams", "teams", ("console.team", "console.technician")),
+                      ("console.joining_requests", "joining", ("console.joining",)),
                       ("console.catalogue", "catalogue", ("console.catalogue", "console.product")),
                       ("console.checklist", "checklist", ("console.checklist",)))),
     ("nav_records", (("console.audit_trail", "audit", ("console.audit",)),)),

@@ -23,6 +23,7 @@ from server.community.service import set_residence
 from server.errors import FieldError, Forbidden, NotFound, StaleVersion, ValidationFailed
 from server.joining import rules
 from server.joining.models import Invite, JoinRequest
+from server.notify import outbox
 from server.records import utcnow
 
 STAFF = ("butler", "supervisor", "admin")
@@ -234,8 +235,24 @@ def request_to_join(session: Session, *, community_id: str, building: str, unit:
     session.flush()
     _audit(session, user, "create", "join_request", request.id, household.id, audit.Via("api"),
            ("household_id", "household_role", "owner_name"))
+    notify_new_request(session, request, household)
     session.commit()
     return token, user, request
+
+
+def request_recipients(session: Session, household: Household) -> list[str]:
+    """Who hears of a new request to join: the butler of the household's grid, else (no grid, or a
+    grid with no active butler) the community's supervisors."""
+    from server.tickets.service import grid_butler  # the butler tickets and orders go to
+
+    butler = grid_butler(session, household.id)
+    return [butler.id] if butler is not None else outbox.supervisors(session, household.community_id)
+
+
+def notify_new_request(session: Session, request: JoinRequest, household: Household) -> None:
+    """Push and the live channel, in the request's transaction: "入住申请 · 3栋2单元", never who asks
+    or for which room (push services read the title)."""
+    outbox.record_join_request(session, join_request=request, recipients=request_recipients(session, household))
 
 
 def my_request(session: Session, user: User) -> JoinRequest:
@@ -324,3 +341,52 @@ def new_account(data: dict) -> NewAccount:
     return NewAccount(username=data["username"], password=data["password"], name=data["name"],
                       device_name=data.get("device_name", ""), client_id=data.get("client_id"))
 
+
+
+# ---- the console: a community's requests and invites, a page at a time ---------------------------
+
+INVITE_STATES = ("active", "used", "revoked", "expired")
+
+
+def _community_scope(actor: User, community_id: str | None):
+    if actor.role not in ("supervisor", "admin") or not scopes.manages_people(actor, community_id):
+        raise Forbidden()
+    return sa.and_(Household.community_id == community_id, scopes.household_filter(actor))
+
+
+def community_requests(session: Session, *, actor: User, community_id: str | None, offset: int = 0,
+                       limit: int = 50) -> tuple[list[tuple[JoinRequest, Household, User]], int]:
+    """The community's pending requests to join (oldest first, one page) and how many there are."""
+    where = sa.and_(JoinRequest.status == "pending", _community_scope(actor, community_id))
+    total = session.scalar(sa.select(sa.func.count()).select_from(JoinRequest)
+                           .join(Household, Household.id == JoinRequest.household_id).where(where))
+    rows = session.execute(
+        sa.select(JoinRequest, Household, User).join(Household, Household.id == JoinRequest.household_id)
+        .join(User, User.id == JoinRequest.user_id).where(where)
+        .order_by(JoinRequest.created_at, JoinRequest.id).offset(offset).limit(limit)).all()
+    return [tuple(row) for row in rows], total or 0
+
+
+def invite_state_filter(state: str | None, now):
+    """An invite's state as SQL (rules.invite_state's order: revoked, used, expired, active)."""
+    if state == "revoked":
+        return Invite.revoked_at.is_not(None)
+    if state == "used":
+        return sa.and_(Invite.revoked_at.is_(None), Invite.used_at.is_not(None))
+    if state == "expired":
+        return sa.and_(Invite.revoked_at.is_(None), Invite.used_at.is_(None), Invite.expires_at <= now)
+    if state == "active":
+        return sa.and_(Invite.revoked_at.is_(None), Invite.used_at.is_(None), Invite.expires_at > now)
+    return sa.true()
+
+
+def community_invites(session: Session, *, actor: User, community_id: str | None, state: str | None = None,
+                      offset: int = 0, limit: int = 50) -> tuple[list[tuple[Invite, Household]], int]:
+    """The community's invites (newest first, one page; never their codes) and how many there are."""
+    where = sa.and_(_community_scope(actor, community_id), invite_state_filter(state, utcnow()))
+    total = session.scalar(sa.select(sa.func.count()).select_from(Invite)
+                           .join(Household, Household.id == Invite.household_id).where(where))
+    rows = session.execute(
+        sa.select(Invite, Household).join(Household, Household.id == Invite.household_id).where(where)
+        .order_by(Invite.created_at.desc(), Invite.id).offset(offset).limit(limit)).all()
+    return [tuple(row) for row in rows], total or 0

@@ -16,9 +16,10 @@ from server.crypto import EncryptedString
 from server.extensions import db
 from server.records import UTCDateTime, enum, new_id, utcnow
 
-# What an event is about: a ticket's, an order's or a notice's id (`ticket_id` holds it for all three).
+# What an event is about: a ticket's, an order's, a notice's or a request to join's id (`ticket_id`
+# holds it for all of them).
 EVENTS = ("ticket.created", "ticket.updated", "ticket.escalated", "order.created", "order.updated",
-          "notice.published")
+          "notice.published", "join_request.created")
 CHANNELS = ("webpush", "webhook")
 DELIVERY_STATES = ("pending", "sent", "gone", "failed")
 WEBHOOK_KINDS = ("wecom", "json")

@@ -82,6 +82,15 @@ def record_notice(session: Session, *, notice, recipients: Iterable[str | None],
                         title=title, recipients=recipients, exclude=exclude)
 
 
+def record_join_request(session: Session, *, join_request, recipients: Iterable[str | None]) -> Notification | None:
+    """A resident asks to join a household: "入住申请 · 3栋2单元" (who asks, and for which room, stay on
+    the server until the butler opens the requests)."""
+    household = session.get(Household, join_request.household_id)
+    return record_about(session, event="join_request.created", subject_id=join_request.id,
+                        community_id=household.community_id if household is not None else None,
+                        title=f"入住申请 · {where(household)}".strip(" ·"), recipients=recipients)
+
+
 def record_about(session: Session, *, event: str, subject_id: str, community_id: str | None, title: str,
                  recipients: Iterable[str | None], urgent: bool = False,
                  exclude: str | None = None) -> Notification | None:

@@ -20,6 +20,7 @@ from marshmallow import Schema, fields
 from server.auth.schemas import DeviceSchema, LoginSchema, ResidenceSchema, UserSchema
 from server.errors import ErrorSchema
 from server.joining import schemas as joining
+from server.teams import schemas as team_people
 from server.notify.schemas import EventSchema, PushSubscriptionSchema
 from server.resources.registry import Resource, registry
 from server.resources.service import MAX_PAGE
@@ -342,6 +343,7 @@ def _paths(spec: APISpec, app: Flask) -> None:
         body=_body(_follow_up_changes(spec)), params=[_path_param("follow_up_id", "the task")], errors=(403, 404))})
 
     _joining_paths(spec)
+    _team_people_paths(spec)
     for res in registry().values():
         _collection(spec, res)
 
@@ -409,6 +411,48 @@ def _joining_paths(spec: APISpec) -> None:
     path(path="/me/household/residents/{user_id}", operations={"delete": _op(
         "业主移除家庭成员或租户 / an owner removes a family member or tenant", "joining", {"204": NO_CONTENT},
         params=[_path_param("user_id", "the resident")], errors=(403, 404))})
+
+
+def _team_people_paths(spec: APISpec) -> None:
+    """Who works in a team: members, technician accounts, deactivation (server/teams/people.py)."""
+    for schema in (team_people.TechnicianSchema, team_people.TechnicianNewSchema, team_people.NewTechnicianSchema,
+                   team_people.TeamMembersSchema, team_people.MemberNewSchema, team_people.DeactivationSchema,
+                   team_people.JobsReturnedSchema):
+        spec.components.schema(_schema_name(schema), schema=schema)
+    path = spec.path
+    team = _path_param("team_id", "the team")
+    path(path="/teams/{team_id}/members", operations={
+        "get": _op("班组成员（主管：本小区）/ a team's active technicians (supervisors: their community)", "teams",
+                   {"200": _json("TeamMembers", "the members")}, params=[team], errors=(403, 404)),
+        "post": _op("把技工调入班组 / put a technician of the community in the team", "teams",
+                    {"200": _json("TeamMembers", "the members now")}, body=_body("MemberNew"), params=[team],
+                    errors=(403, 404),
+                    description="技工原班组手上未完成的工单退回原班组的抢单池。 / The open jobs they held for another "
+                                "team go back to that team's pool.")})
+    path(path="/teams/{team_id}/members/{user_id}", operations={"delete": _op(
+        "把技工移出班组 / take a technician out of the team", "teams", {"204": NO_CONTENT},
+        params=[team, _path_param("user_id", "the technician")], errors=(403, 404),
+        description="其手上未完成的工单退回班组的抢单池并注明原因。 / The open jobs in their hands go back to the "
+                    "team's pool, with a note.")})
+    path(path="/teams/{team_id}/technicians", operations={"post": _op(
+        "新建技工账号 / a new technician account in the team", "teams",
+        {"201": _json("NewTechnician", "账号与一次性初始密码（只显示这一次）/ the account and its one-time initial "
+                                      "password (shown this once)")},
+        body=_body("TechnicianNew"), params=[team], errors=(403, 404),
+        description="数据库只存密码的哈希。 / Only the password's hash is stored.")})
+    path(path="/teams/technicians/{user_id}/password", operations={"post": _op(
+        "重置技工密码 / a new one-time password for a technician", "teams",
+        {"200": _json("NewTechnician", "账号与新的一次性密码（只显示这一次）/ the account and its new one-time "
+                                      "password (shown this once)")},
+        params=[_path_param("user_id", "the technician")], errors=(403, 404, 422),
+        description="其设备全部退出登录，未同步的记录保留。 / Every device of theirs is logged out; what they have "
+                    "not sent stays.")})
+    path(path="/teams/technicians/{user_id}/deactivation", operations={"post": _op(
+        "停用技工账号 / deactivate a technician", "teams",
+        {"200": _json("JobsReturned", "账号与退回班组的工单数 / the account and how many jobs went back")},
+        body=_body("Deactivation"), params=[_path_param("user_id", "the technician")], errors=(403, 404),
+        description="未完成的工单带原因退回班组抢单池；其设备全部注销。 / Open jobs go back to the team's pool "
+                    "with the reason; every device of theirs is revoked.")})
 
 
 def _user_changes(spec: APISpec) -> dict:

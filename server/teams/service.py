@@ -59,7 +59,7 @@ def member_ids(session: Session, team_id: str | None) -> set[str]:
     return {user.id for user in members_of(session, team_id)} if team_id else set()
 
 
-def _refresh(session: Session, team_id: str | None) -> None:
+def refresh(session: Session, team_id: str | None) -> None:
     team = session.get(Team, team_id) if team_id else None
     if team is None:
         return
@@ -75,5 +75,5 @@ def join(session: Session, user: User, team: Team | None) -> None:
     user.team_id = team.id if team is not None else None
     session.flush()
     for team_id in {old, user.team_id} - {None}:
-        _refresh(session, team_id)
+        refresh(session, team_id)
     session.flush()

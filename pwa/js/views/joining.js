@@ -173,11 +173,28 @@ export function inviteView(root, route) {
 
 // ---- the butler: requests to join ------------------------------------------------------------------------
 
-/** A link to the pending requests for the butler's home screen, with the last known count. */
+/** A link to the pending requests for the butler's home screen, with the count: the last known one at
+ * once (it reads offline), then the server's, fetched now and again whenever the live channel says a
+ * request came in. */
 export function joinRequestsLink() {
-  const n = store.meta.joinRequests?.requests?.length ?? 0;
-  return h("a", { class: "card join-requests-link", href: "#/join-requests", "data-testid": "join-requests-link" },
-    t("joining.requests_link", { n }));
+  const count = () => store.meta.joinRequests?.requests?.length ?? 0;
+  const link = h("a", { class: "card join-requests-link", href: "#/join-requests", "data-testid": "join-requests-link",
+                        "data-count": String(count()) }, t("joining.requests_link", { n: count() }));
+  const show = () => {
+    link.textContent = t("joining.requests_link", { n: count() });
+    link.dataset.count = String(count());
+  };
+  const refresh = () => {
+    if (!link.isConnected && link.dataset.drawn) {
+      window.removeEventListener("guanjia:join-requests", refresh);
+      return;
+    }
+    link.dataset.drawn = "1";
+    joining.pendingRequests().then(show).catch(() => {}); // offline: the kept count stays
+  };
+  window.addEventListener("guanjia:join-requests", refresh);
+  setTimeout(refresh, 0);
+  return link;
 }
 
 export function joinRequestsView(root) {
