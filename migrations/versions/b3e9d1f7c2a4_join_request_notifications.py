@@ -1,7 +1,7 @@
 """a new request to join is a notification event (the grid's butler is told)
 
 Revision ID: b3e9d1f7c2a4
-Revises: a7d3e5f1b9c8
+Revises: c3e9a7f2d5b1
 Create Date: 2026-12-06 03:10:00
 
 The notification's event is a string column with a CHECK constraint on both databases: the
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'b3e9d1f7c2a4'
-down_revision = 'a7d3e5f1b9c8'
+down_revision = 'c3e9a7f2d5b1'
 branch_labels = None
 depends_on = None
 
