@@ -596,8 +596,6 @@ PEOPLE: Words = {
     "invite_revoked": ("已撤销", "revoked"),
     "invite_expired": ("已过期", "expired"),
     "revoke_invite": ("撤销", "Revoke"),
-    "jn_prev": ("上一页", "Previous page"),
-    "jn_next": ("下一页", "Next page"),
     "done_join_approved": ("已同意入住申请，申请人已绑定到该住户。", "Approved: the requester now belongs to the household."),
     "done_join_refused": ("已拒绝入住申请，申请人会看到原因。", "Refused: the requester will read the reason."),
     "done_invite_revoked": ("已撤销 {address} 的邀请。", "The invite to {address} is revoked."),
