@@ -118,6 +118,7 @@ class SqlStore:
             if self._batch is not None:
                 self.session.flush()
                 self._batch.check(self.session)
+                self._batch.run_after_writes(self.session)  # its notifications, now that it has passed
             audit.flush_deferred(self.session)  # the fast writes' audit events, in one statement
             self._pushed_seq = change_order.taken_transaction_seq(self.session)
             _commit_keeping(self.session, user)
