@@ -2,7 +2,8 @@
 
 Parts: sync (bench/push.py, bench/pull.py), notify (bench/notify.py, notification
 latency and worker throughput), console (bench/console.py, the supervisors' dashboard), gridmove
-(bench/gridmove.py, a file re-imported that moves every household to another grid) on each database; phone (bench/browser.py) once, on SQLite; wire (bench/wire.py, sync over HTTP against
+(bench/gridmove.py, a file re-imported that moves every household to another grid) on each database;
+phone (bench/browser.py) once, on SQLite; wire (bench/wire.py, sync over HTTP against
 real gunicorn servers on a durable throwaway PostgreSQL, beside the PouchDB peer of bench/peer.py) once,
 on its own database server.
 
@@ -46,7 +47,8 @@ BROWSER_GOALS = {"first_sync_seconds": 5.0, "heap_peak_mib": 150.0, "offline_rel
 NOTIFY_GOALS = notify.GOALS
 # The supervisors' dashboard: every figure for 5,000 households and 100,000 visits under 1 s.
 CONSOLE_GOALS = console.GOALS
-# A mass grid move by import: the import's time ÷ the plain UPDATE of the households' grid, same run.
+# A mass grid move by import: the import's time ÷ the plain UPDATE of the households' grid, same run
+# (a limit per database).
 GRIDMOVE_GOALS = gridmove.GOALS
 # Sync over HTTP beside PouchDB (bench/wire.py): time ÷ PouchDB's, flat incremental, server CPU in µs.
 WIRE_GOALS = wire.GOALS
@@ -224,7 +226,7 @@ def run_gridmove(database, sizes: Sizes, root: Path) -> dict:
         f"{len(m['baseline_runs'])})")
     say(f"  importing.plan + apply: {m['import_seconds']:.3f} s (median of {len(m['import_runs'])}); "
         f"{m['statements']} statements; {m['evictions']} evictions, each once")
-    say(f"  gridmove_ratio = {m['ratio']:.1f} (goal <= {GRIDMOVE_GOALS['gridmove_ratio']:g})   "
+    say(f"  gridmove_ratio = {m['ratio']:.1f} (goal <= {GRIDMOVE_GOALS['gridmove_ratio'][database.kind]:g})   "
         f"[{time.perf_counter() - started:.0f} s]")
     return m
 
@@ -360,10 +362,10 @@ def main() -> int:
         m = h["gridmove"]
         summary["gridmove_ratio"] = round(m["ratio"], 2)
         summary["gridmove_import_seconds"] = round(m["import_seconds"], 3)
-        goals["gridmove_ratio"] = m["ratio"] <= GRIDMOVE_GOALS["gridmove_ratio"]
+        goals["gridmove_ratio"] = m["ratio"] <= GRIDMOVE_GOALS["gridmove_ratio"][headline]
         for kind, r in results.items():
-            per_db_goals[kind]["gridmove_ratio"] = r["gridmove"]["ratio"] <= GRIDMOVE_GOALS["gridmove_ratio"]
-        limits.update(GRIDMOVE_GOALS)
+            per_db_goals[kind]["gridmove_ratio"] = r["gridmove"]["ratio"] <= GRIDMOVE_GOALS["gridmove_ratio"][kind]
+        limits["gridmove_ratio"] = GRIDMOVE_GOALS["gridmove_ratio"][headline]
         headline_line.append(f"grid move by import {m['import_seconds']:.2f} s, ratio {m['ratio']:.1f}")
     if results:
         say(f"\nheadline ({headline}): " + "; ".join(headline_line))

@@ -185,7 +185,7 @@ def apply_scope_change(session: Session, before: set[tuple[str, str]], after: se
     seqs = iter(next_seqs(session, len(rows) + len(chunks) * len(tables)))  # SQLite: one counter UPDATE
     if rows:
         now = utcnow()
-        bulk.insert_rows(session, SyncEviction, [
+        bulk.insert_rows(session, SyncEviction.__table__, [  # Core: no ORM bookkeeping for 16,000 rows
             {"seq": next(seqs), "user_id": u, "record_type": t, "record_id": r, "household_id": h, "created_at": now}
             for u, t, r, h in rows])
     for chunk in chunks:
