@@ -31,7 +31,7 @@ from server.syncing.models import SyncEviction
 
 # The import's time ÷ the plain UPDATE's, per database (the UPDATE costs SQLite far less than
 # PostgreSQL, so the same work is a larger multiple of it there). Before the scope change was
-# set-based: ~320 on PostgreSQL (20.7 s) and ~1,000 on SQLite (8.3 s); docs/benchmarks.md#grid-move.
+# set-based: ~320 on PostgreSQL (20.7 s) and ~1,000 on SQLite (8.3 s); docs/benchmarks.md#grid-move-by-import.
 GOALS = {"gridmove_ratio": {"postgresql": 60.0, "sqlite": 250.0}}
 
 

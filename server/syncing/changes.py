@@ -161,8 +161,8 @@ def apply_scope_change(session: Session, before: set[tuple[str, str]], after: se
     one statement per type (per 500 households), their evictions inserted in one (COPY on
     PostgreSQL), and the records on the households gained renumbered in one UPDATE per type (per 500
     households). A re-imported file that moved 2,000 households between grids sent ~20 statements
-    per household before (docs/benchmarks.md#grid-move). The rows one UPDATE renumbers share one
-    number, as every row of a transaction does on PostgreSQL: pulls break ties by (type, id)."""
+    per household before (docs/benchmarks.md, "Grid move by import"). The rows one UPDATE renumbers
+    share one number, as every row of a transaction does on PostgreSQL: pulls break ties by (type, id)."""
     lost = sorted(before - after)
     gained = sorted({h for _, h in after - before})
     if not lost and not gained:
