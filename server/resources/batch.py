@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from server import bulk
 from server.auth import scopes
 from server.auth.models import User
+from server.community.models import Grid, Household
 from server.records import among, dialect_name
 from server.resources.registry import registry, types
 
@@ -49,6 +50,9 @@ class Batch:
     # Fast writes whose type tells people of each write (an order tells its butler): (type, id, the
     # changed fields' old values, created), for the type's `after_write` once the batch has passed.
     after_writes: list[tuple[str, str, dict, bool]] = field(default_factory=list)
+    # The records loaded by the prefetch and their households, held for the batch's length (the
+    # session's identity map keeps only weak references: each write would load its record again).
+    held: list = field(default_factory=list)
 
     def fast(self, rtype: str) -> bool:
         return rtype in types(fast=True)
@@ -83,9 +87,19 @@ class Batch:
             for chunk in _chunks(sorted(ids), 500):
                 for record in session.scalars(_records(rtype, dialect_name(session)), {"ids": chunk}):
                     loaded[(rtype, record.id)] = record
+        # What the hooks read of each record's place (its household, the household's grid and butler),
+        # loaded in one query each and held while they run: the session's identity map keeps only
+        # weak references, so each hook asked for them again.
+        dialect = dialect_name(session)
+        homes = sorted({h for r in loaded.values() if isinstance(h := getattr(r, "household_id", None), str)})
+        held = [household for chunk in _chunks(homes, 500)
+                for household in session.scalars(_households(dialect), {"ids": chunk})]
+        grids = sorted({h.grid_id for h in held if h.grid_id})
+        held += [grid for chunk in _chunks(grids, 500) for grid in session.scalars(_grids(dialect), {"ids": chunk})]
         for rtype, rid, previous, created in self.after_writes:
             registry()[rtype].rules.after_write(session, self.user, loaded[(rtype, rid)], previous, created)
         self.after_writes.clear()
+        del held
 
     def save_rows(self, session: Session) -> None:
         """Insert the new records (before anything reads them). ORM bulk INSERT: attribute names,
@@ -117,9 +131,13 @@ def prefetch(session: Session, user: User, wanted: dict[str, set[str]]) -> Batch
         for chunk in _chunks(sorted(ids), 500):
             for record, visible in session.execute(statement, {**scopes.viewer_values(user), "ids": chunk}):
                 found.add(record.id)
+                batch.held.append(record)
                 if visible:
                     batch.visible.add((rtype, record.id))
         batch.absent.update((rtype, rid) for rid in ids - found)
+    homes = sorted({h for r in batch.held if isinstance(h := getattr(r, "household_id", None), str)})
+    for chunk in _chunks(homes, 500):  # what their writes' checks and audit events read
+        batch.held += session.scalars(_households(dialect_name(session)), {"ids": chunk}).all()
     return batch
 
 
@@ -139,6 +157,16 @@ def _records(rtype: str, dialect: str) -> sa.Select:
     """The records of a type named (`ids`), as the session holds them."""
     model = registry()[rtype].model
     return sa.select(model).where(among(model.id, "ids", dialect))
+
+
+@lru_cache(maxsize=4)
+def _households(dialect: str) -> sa.Select:
+    return sa.select(Household).where(among(Household.id, "ids", dialect))
+
+
+@lru_cache(maxsize=4)
+def _grids(dialect: str) -> sa.Select:
+    return sa.select(Grid).where(among(Grid.id, "ids", dialect))
 
 
 @lru_cache(maxsize=256)

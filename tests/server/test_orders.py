@@ -9,9 +9,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from server.notify.models import Notification, Recipient
+from server.notify.models import Delivery, Notification, Recipient
 from server.products.models import Order
 from tests.factories import auth, make_community, make_grid, make_household, make_order, make_user
+from tests.server.test_notify_outbox import subscribe
 from tests.support.phone import Phone, put, results
 
 
@@ -188,6 +189,7 @@ def test_orders_placed_in_one_batch_with_other_writes_tell_the_butler_once_each(
 def test_a_butlers_batch_of_visits_and_order_steps_tells_each_resident_once(client, session, world):
     confirm, deliver = make_order(world["household1"]), make_order(world["household1"], status="confirmed")
     elsewhere = make_order(world["household2"])  # another grid's: refused
+    phones = [subscribe(session, world["resident1"], "a"), subscribe(session, world["resident1"], "b")]
     visit = {"household_id": world["household1"].id, "visited_at": "2026-11-27T09:15:00+08:00", "kind": "routine"}
     answers = results(Phone(client, world["butler1"]).sync(
         put("visit", str(uuid.uuid4()), visit),
@@ -198,6 +200,12 @@ def test_a_butlers_batch_of_visits_and_order_steps_tells_each_resident_once(clie
     resident = [world["resident1"].id]
     assert sorted((e[0], e[1]) for e in events(session)) == [("order.updated", resident)] * 2
     assert sorted(session.scalars(sa.select(Notification.ticket_id))) == sorted([confirm.id, deliver.id])
+    deliveries = session.execute(sa.select(Notification.ticket_id, Delivery.subscription_id, Delivery.status)
+                                 .join(Delivery, Delivery.notification_id == Notification.id)).all()
+    assert sorted(deliveries) == sorted((order.id, phone.id, "pending") for order in (confirm, deliver)
+                                        for phone in phones)  # each step to each of the resident's browsers
+    seqs = session.scalars(sa.select(Notification.seq)).all()
+    assert len(set(seqs)) == 2 or session.get_bind().dialect.name == "postgresql"  # each its place in the order
     session.expire_all()
     assert session.get(Order, elsewhere.id).status == "placed"
     assert session.get(Order, deliver.id).delivered_at is not None
