@@ -1,8 +1,9 @@
 """`python -m bench`: run every benchmark on each database, print readable lines, then one JSON line.
 
 Parts: sync (bench/push.py, bench/pull.py), notify (bench/notify.py, notification
-latency and worker throughput), console (bench/console.py, the supervisors' dashboard) on
-each database; phone (bench/browser.py) once, on SQLite; wire (bench/wire.py, sync over HTTP against
+latency and worker throughput), console (bench/console.py, the supervisors' dashboard), gridmove
+(bench/gridmove.py, a file re-imported that moves every household to another grid) on each database;
+phone (bench/browser.py) once, on SQLite; wire (bench/wire.py, sync over HTTP against
 real gunicorn servers on a durable throwaway PostgreSQL, beside the PouchDB peer of bench/peer.py) once,
 on its own database server.
 
@@ -11,9 +12,11 @@ Environment:
   GUANJIA_TEST_POSTGRES_URL=...  also measure on this PostgreSQL server (headline figures are then PostgreSQL's)
   BENCH_DATABASES=sqlite         only these kinds (comma-separated: sqlite, postgresql)
   BENCH_BROWSER=0                skip the butler's phone in Chromium (bench/browser.py)
-  BENCH_ONLY=notify              only these parts (comma-separated: sync, notify, console, phone, wire);
+  BENCH_ONLY=notify              only these parts (comma-separated: sync, notify, console, gridmove, phone,
+                                 wire);
                                  default all. sync = push, bootstrap and incremental pulls; notify =
-                                 bench/notify.py; console = bench/console.py; phone = bench/browser.py
+                                 bench/notify.py; console = bench/console.py; gridmove = bench/gridmove.py;
+                                 phone = bench/browser.py
                                  (BENCH_BROWSER=0 still skips it); wire = bench/wire.py, which needs
                                  PostgreSQL's binaries, node and npm, and fails without them
   BENCH_PEER=bench/pouchdb-peer  the PouchDB peer benchmark's folder for the wire part (relative to the
@@ -31,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import browser, console, notify, pull, push, wire
+from bench import browser, console, gridmove, notify, pull, push, wire
 from bench.harness import PostgresDatabase, Sizes, SqliteDatabase, environment_flag, temp_root
 
 GOALS = {"push_ratio": 2.0, "bootstrap_ratio": 2.0, "incremental_growth": 2.0}
@@ -44,11 +47,14 @@ BROWSER_GOALS = {"first_sync_seconds": 5.0, "heap_peak_mib": 150.0, "offline_rel
 NOTIFY_GOALS = notify.GOALS
 # The supervisors' dashboard: every figure for 5,000 households and 100,000 visits under 1 s.
 CONSOLE_GOALS = console.GOALS
+# A mass grid move by import: the import's time ÷ the plain UPDATE of the households' grid, same run
+# (a limit per database).
+GRIDMOVE_GOALS = gridmove.GOALS
 # Sync over HTTP beside PouchDB (bench/wire.py): time ÷ PouchDB's, flat incremental, server CPU in µs.
 WIRE_GOALS = wire.GOALS
 WIRE_FIGURES = (*WIRE_GOALS, "postgres_cpu_us_per_pushed_mutation", "postgres_cpu_us_per_pulled_record",
                 "first_sync_bytes")
-PARTS = ("sync", "notify", "console", "phone", "wire")
+PARTS = ("sync", "notify", "console", "gridmove", "phone", "wire")
 # The pull's peak memory is "bounded by the page size" when doubling the grid leaves it within 25 %.
 MEMORY_GROWTH_LIMIT = 1.25
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,6 +119,8 @@ def run_one(database, sizes: Sizes, root: Path, *, engine_variant: bool, only: t
         info["notify"] = run_notify(database, sizes, root)
     if "console" in only:
         info["console"] = run_console(database, sizes, root)
+    if "gridmove" in only:
+        info["gridmove"] = run_gridmove(database, sizes, root)
     return info
 
 
@@ -209,6 +217,20 @@ def run_console(database, sizes: Sizes, root: Path) -> dict:
     return c
 
 
+def run_gridmove(database, sizes: Sizes, root: Path) -> dict:
+    started = time.perf_counter()
+    m = gridmove.run(database, sizes, root)
+    say(f"mass grid move by import: {m['households']} households ({m['people']} people, {m['visits']} visits) "
+        f"each to the other grid (built in {m['build_seconds']:.1f} s)")
+    say(f"  baseline, one UPDATE of the households' grid: {m['baseline_seconds'] * 1000:.1f} ms (median of "
+        f"{len(m['baseline_runs'])})")
+    say(f"  importing.plan + apply: {m['import_seconds']:.3f} s (median of {len(m['import_runs'])}); "
+        f"{m['statements']} statements; {m['evictions']} evictions, each once")
+    say(f"  gridmove_ratio = {m['ratio']:.1f} (goal <= {GRIDMOVE_GOALS['gridmove_ratio'][database.kind]:g})   "
+        f"[{time.perf_counter() - started:.0f} s]")
+    return m
+
+
 def run_browser(root: Path, sizes: Sizes) -> dict:
     started = time.perf_counter()
     database = SqliteDatabase(root / "browser")
@@ -269,7 +291,7 @@ def main() -> int:
         f"{box['memory_gib']} GiB, Python {box['python']}; load average {load_at_start[0]:.2f}")
     results: dict[str, dict] = {}
     try:
-        for make in databases(root) if {"sync", "notify", "console"} & set(only) else []:
+        for make in databases(root) if {"sync", "notify", "console", "gridmove"} & set(only) else []:
             database = make()
             try:
                 results[database.kind] = run_one(database, sizes, root, engine_variant=not quick, only=only)
@@ -336,6 +358,15 @@ def main() -> int:
             per_db_goals[kind]["console_dashboard_seconds"] = r["console"]["goals"]["met"]["dashboard_seconds"]
         limits.update({"console_dashboard_seconds": CONSOLE_GOALS["dashboard_seconds"]})  # strictly below
         headline_line.append(f"supervisors' dashboard {c['dashboard_seconds'] * 1000:.0f} ms")
+    if "gridmove" in h:
+        m = h["gridmove"]
+        summary["gridmove_ratio"] = round(m["ratio"], 2)
+        summary["gridmove_import_seconds"] = round(m["import_seconds"], 3)
+        goals["gridmove_ratio"] = m["ratio"] <= GRIDMOVE_GOALS["gridmove_ratio"][headline]
+        for kind, r in results.items():
+            per_db_goals[kind]["gridmove_ratio"] = r["gridmove"]["ratio"] <= GRIDMOVE_GOALS["gridmove_ratio"][kind]
+        limits["gridmove_ratio"] = GRIDMOVE_GOALS["gridmove_ratio"][headline]
+        headline_line.append(f"grid move by import {m['import_seconds']:.2f} s, ratio {m['ratio']:.1f}")
     if results:
         say(f"\nheadline ({headline}): " + "; ".join(headline_line))
     for kind, met in per_db_goals.items():

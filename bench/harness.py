@@ -60,6 +60,10 @@ class Sizes:
     console_reps: int = 5
     wire_push_reps: int = 3  # bench/wire.py: the 10,000-visit push over HTTP, each rep a fresh butler
     wire_incremental_reps: int = 31  # bench/wire.py: incremental pulls per deployment size, alternated
+    gridmove_households: int = 2_000  # bench/gridmove.py: a file that moves every household to the other grid
+    gridmove_people: int = 4_000
+    gridmove_visits: int = 10_000
+    gridmove_reps: int = 3
 
     @classmethod
     def quick(cls) -> "Sizes":
@@ -67,7 +71,8 @@ class Sizes:
                    grid_visits=4_000, bootstrap_reps=3, incremental_small=2_000, incremental_large=20_000,
                    incremental_reps=25, notify_latency_tickets=60, notify_browsers=10, notify_tickets=30,
                    console_households=1_000, console_visits=20_000, console_tickets=2_000, console_orders=400,
-                   wire_push_reps=2, wire_incremental_reps=11)
+                   wire_push_reps=2, wire_incremental_reps=11, gridmove_households=400, gridmove_people=800,
+                   gridmove_visits=2_000, gridmove_reps=2)
 
 
 # ---- databases ------------------------------------------------------------------------------------

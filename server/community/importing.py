@@ -28,6 +28,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Iterable
 
 import sqlalchemy as sa
@@ -420,12 +421,19 @@ def check_row(row: int, cells: dict[str, str]) -> tuple[tuple[str, str, str] | N
 
 def _schema_errors(row: int, schema: type, data: dict, columns: dict | None = None) -> list[RowError]:
     try:
-        schema().load(data, partial=True)
+        _schema_instance(schema).load(data, partial=True)
     except ValidationError as invalid:
         return [RowError(row, (columns or {}).get(error.field.split(".")[0], error.field.split(".")[0]), error.code,
                          dict(error.params))
                 for error in field_errors_from_marshmallow(invalid.messages)]
     return []
+
+
+@lru_cache(maxsize=None)
+def _schema_instance(schema: type):
+    """A schema built once: marshmallow schemas keep no state between loads, and building one for each
+    of 2,000 rows cost more than checking them."""
+    return schema()
 
 
 def check_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[Group], list[RowError]]:
@@ -598,6 +606,10 @@ def _update_all(session: Session, user: User, planned: Plan, via: audit.Via | No
     work += [("person", Person, person, changes) for person, changes in planned.changed_people]
     if not work:
         return
+    # The community's grids, held for the length of the writes: each household moved checks its new grid
+    # (the session's identity map keeps only weak references, so each check asked the database again).
+    _grids = list(session.scalars(sa.select(Grid).where(Grid.community_id.in_(
+        {record.community_id for rtype, _, record, _ in work if rtype == "household"}))))
     for model in (Household, Person):  # locked, and read again as they are now
         ids = [record.id for _, kind, record, _ in work if kind is model]
         for start in range(0, len(ids), 500):

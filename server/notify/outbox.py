@@ -6,7 +6,8 @@ caused them: if the change rolls back, so does the notification; if it commits, 
 """
 from __future__ import annotations
 
-from typing import Iterable
+from contextlib import contextmanager
+from typing import Iterable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from server.community.models import Household
 from server.notify import live
 from server.notify.models import Delivery, Notification, PushSubscription, Recipient, Webhook
 from server.records import utcnow
-from server.syncing.changes import next_seq
+from server.syncing.changes import next_seq, next_seqs
 from server.tickets import categories
 from server.tickets.models import Ticket
 
@@ -24,6 +25,7 @@ from server.tickets.models import Ticket
 CATEGORY_TITLES = {code: zh for code, (zh, _en) in categories.NAMES.items()}
 # What a community's webhook (a group chat) hears: new and late tickets, not every update.
 WEBHOOK_EVENTS = frozenset({"ticket.created", "ticket.escalated"})
+TOGETHER = "guanjia.outbox_together"  # session.info key: events kept to be written together
 
 
 def ticket_title(household: Household | None, ticket: Ticket) -> str:
@@ -101,6 +103,11 @@ def record_about(session: Session, *, event: str, subject_id: str, community_id:
     if not users and not webhooks:
         return None
     now = utcnow()
+    if TOGETHER in session.info:  # written with the others when `together` ends
+        session.info[TOGETHER].append({"event": event, "ticket_id": subject_id, "community_id": community_id,
+                                       "title": title, "urgent": urgent, "created_at": now, "users": users,
+                                       "webhooks": webhooks})
+        return None
     # Its place in the change order: open apps read events up to the high-water mark, so one whose
     # transaction commits after a later one's is still read (server/notify/live.py).
     notification = Notification(event=event, ticket_id=subject_id, community_id=community_id,
@@ -119,3 +126,47 @@ def record_about(session: Session, *, event: str, subject_id: str, community_id:
             {"notification_id": notification.id, "status": "pending", "attempts": 0, "next_attempt_at": now,
              "subscription_id": None, "webhook_id": None, **d} for d in deliveries])
     return notification
+
+
+@contextmanager
+def together(session: Session) -> Iterator[None]:
+    """The events recorded inside are written together when it ends, in the same transaction: one
+    statement per table for all of them instead of ~6 per event (a sync batch's 500 orders confirmed
+    are 500 events). Nothing is written if the block raises. `record_about` returns None inside."""
+    session.info[TOGETHER] = []
+    try:
+        yield
+        pending = session.info[TOGETHER]
+    finally:
+        session.info.pop(TOGETHER, None)
+    _write_together(session, pending)
+
+
+def _write_together(session: Session, pending: list[dict]) -> None:
+    if not pending:
+        return
+    seqs = next_seqs(session, len(pending))  # each its own place in the change order, as one by one
+    rows = [{key: value for key, value in event.items() if key not in ("users", "webhooks")} | {"seq": seq}
+            for event, seq in zip(pending, seqs)]
+    ids = session.scalars(sa.insert(Notification).returning(Notification.id, sort_by_parameter_order=True),
+                          rows).all()
+    live.announce(session)
+    recipients = [{"notification_id": nid, "user_id": u} for nid, event in zip(ids, pending) for u in event["users"]]
+    if recipients:
+        session.execute(sa.insert(Recipient), recipients)
+    users = sorted({r["user_id"] for r in recipients})
+    subscriptions: dict[str, list[str]] = {}
+    for start in range(0, len(users), 500):
+        for sid, user_id in session.execute(sa.select(PushSubscription.id, PushSubscription.user_id).where(
+                PushSubscription.user_id.in_(users[start:start + 500])).order_by(PushSubscription.id)):
+            subscriptions.setdefault(user_id, []).append(sid)
+    deliveries = []
+    for nid, event in zip(ids, pending):
+        channels = ([{"channel": "webpush", "subscription_id": s} for s in
+                     sorted(s for u in event["users"] for s in subscriptions.get(u, []))]
+                    + [{"channel": "webhook", "webhook_id": w} for w in event["webhooks"]])
+        deliveries += [{"notification_id": nid, "status": "pending", "attempts": 0,
+                        "next_attempt_at": event["created_at"],
+                        "subscription_id": None, "webhook_id": None, **d} for d in channels]
+    if deliveries:
+        session.execute(sa.insert(Delivery), deliveries)

@@ -44,7 +44,8 @@ class Resource:
     serial_fields: frozenset[str] = frozenset()  # moved by a state machine: never a merge conflict
     grace: bool = False  # accepted from a butler who lost the household lately, for work done before
     # Its writes never change who may see what (no audience rules), so a sync batch may write it
-    # without an ORM object and check the scope of all its writes at the end (server/resources/batch.py).
+    # without an ORM object and check the scope of all its writes at the end (server/resources/batch.py);
+    # what its writes set off (`Rules.after_write`: an order's notifications) runs once the batch has passed.
     fast: bool = False
     personal_fields: frozenset[str] = frozenset()  # the household file: reads of these are audited
     # Not the household file, but who read a record of it is asked too (a ticket: the console's

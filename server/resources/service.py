@@ -144,6 +144,8 @@ def create(session: Session, *, user: User, rtype: str, data: Any, record_id: st
                                             writer_id=_writer_id(user, via))
         if fast:  # no ORM object: the batch inserts its new rows together (server/resources/batch.py)
             batch.add_row(rtype, row)
+            if res.rules.after_write:  # once the batch has passed (server/resources/batch.py)
+                batch.after_write(rtype, record_id, {}, True)
             _audit(session, user, "create", rtype, row, values, via, deferred=True)
             return Written(record_id, 1)
         record = res.model(**row)
@@ -180,8 +182,8 @@ def update(session: Session, *, user: User, rtype: str, record_id: str, data: An
             bookkeeping.changed(session, rtype, record)
             _track(record, changes, meta=meta, client_id=client_id, writer_id=_writer_id(user, via))
             batch.note_written(rtype, record_id)
-            if res.rules.after_write:
-                res.rules.after_write(session, user, record, previous, False)
+            if res.rules.after_write:  # once the batch has passed (server/resources/batch.py)
+                batch.after_write(rtype, record_id, previous, False)
             _audit(session, user, "update", rtype, record, changes, via, deferred=True)
             return record
         watched = res.rules.audience_of(session, record, changes) if res.rules.audience_of else []

@@ -26,10 +26,12 @@ from typing import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server import bulk
 from server.auth.models import User
 from server.community.models import Grid, Household
+from server.records import among, dialect_name, utcnow
 from server.resources.registry import household_children
-from server.syncing.models import SyncCounter, SyncEviction
+from server.syncing.models import SyncConflict, SyncCounter, SyncEviction
 
 COUNTER_ID = 1
 BLOCK = "guanjia.seq_block"  # session.info key (SQLite): numbers reserved ahead for a batch
@@ -153,27 +155,51 @@ def audience(session: Session, household_ids: Iterable[str]) -> set[tuple[str, s
 
 
 def apply_scope_change(session: Session, before: set[tuple[str, str]], after: set[tuple[str, str]]) -> None:
-    """Evict what users lost; re-send what users gained (a new sequence number puts it in their pull)."""
-    lost = before - after
-    gained_households = {h for _, h in after - before}
-    rows = []
-    from server.syncing.models import SyncConflict
+    """Evict what users lost; re-send what users gained (a new sequence number puts it in their pull).
 
-    for user_id, household_id in sorted(lost):
-        rows.append(("household", household_id, household_id))
-        for conflict_id in session.scalars(sa.select(SyncConflict.id).where(SyncConflict.household_id == household_id)):
-            rows.append(("conflict", conflict_id, household_id))
-        for rtype, model in household_children().items():
-            for record_id in session.scalars(sa.select(model.id).where(model.household_id == household_id)):
-                rows.append((rtype, record_id, household_id))
-        seqs = iter(next_seqs(session, len(rows)))
-        session.add_all([SyncEviction(seq=next(seqs), user_id=user_id, record_type=t, record_id=r, household_id=h)
-                         for t, r, h in rows])
-        rows = []
-    for household_id in sorted(gained_households):
-        touch(session, Household, [household_id])
-        for model in (*household_children().values(), SyncConflict):  # its conflicts come back with it
-            touch(session, model, list(session.scalars(sa.select(model.id).where(model.household_id == household_id))))
+    Set-based, whatever the number of households: the records on the households lost are read in
+    one statement per type (per 500 households), their evictions inserted in one (COPY on
+    PostgreSQL), and the records on the households gained renumbered in one UPDATE per type (per 500
+    households). A re-imported file that moved 2,000 households between grids sent ~20 statements
+    per household before (docs/benchmarks.md, "Grid move by import"). The rows one UPDATE renumbers
+    share one number, as every row of a transaction does on PostgreSQL: pulls break ties by (type, id)."""
+    lost = sorted(before - after)
+    gained = sorted({h for _, h in after - before})
+    if not lost and not gained:
+        return
+    dialect = dialect_name(session)
+    types = (("conflict", SyncConflict), *household_children().items())  # its conflicts go and come with it
+    rows = []
+    if lost:
+        on: dict[str, list[tuple[str, str]]] = {h: [("household", h)] for _, h in lost}
+        ids = sorted(on)
+        for rtype, model in types:
+            statement = _ids_on_households(model, dialect)
+            for start in range(0, len(ids), 500):
+                for record_id, household_id in session.execute(statement, {"ids": ids[start:start + 500]}):
+                    on[household_id].append((rtype, record_id))
+        rows = [(user_id, rtype, record_id, household_id)
+                for user_id, household_id in lost for rtype, record_id in on[household_id]]
+    chunks = [gained[start:start + 500] for start in range(0, len(gained), 500)]
+    tables = (Household.__table__, *(model.__table__ for _, model in types))
+    seqs = iter(next_seqs(session, len(rows) + len(chunks) * len(tables)))  # SQLite: one counter UPDATE
+    if rows:
+        now = utcnow()
+        bulk.insert_rows(session, SyncEviction.__table__, [  # Core: no ORM bookkeeping for 16,000 rows
+            {"seq": next(seqs), "user_id": u, "record_type": t, "record_id": r, "household_id": h, "created_at": now}
+            for u, t, r, h in rows])
+    for chunk in chunks:
+        for table in tables:
+            # Core, not the ORM's bulk UPDATE: the session's objects keep the number they had, which
+            # nothing reads in the rest of the transaction (a later write gives a record a newer one).
+            column = table.c.id if table is Household.__table__ else table.c.household_id
+            session.execute(sa.update(table).where(among(column, "ids", dialect)).values(seq=next(seqs)),
+                            {"ids": chunk})
+
+
+def _ids_on_households(model, dialect: str) -> sa.Select:
+    """(id, household id) of a type's records on the households named (`ids`)."""
+    return sa.select(model.id, model.household_id).where(among(model.household_id, "ids", dialect))
 
 
 def record_moved(session: Session, *, rtype: str, record_id: str, old_household: str | None,

@@ -22,6 +22,7 @@ from server.community.models import Household
 from server.products.models import Product
 from server.errors import ApiError
 from server.jsonio import JsonText
+from server.notify import outbox
 from server.records import among, dialect_name, utcnow
 from server.resources import kept_wire, service
 from server.resources.batch import Batch, BatchInvalid, prefetch
@@ -118,6 +119,8 @@ class SqlStore:
             if self._batch is not None:
                 self.session.flush()
                 self._batch.check(self.session)
+                with outbox.together(self.session):  # its notifications, now that it has passed: together
+                    self._batch.run_after_writes(self.session)
             audit.flush_deferred(self.session)  # the fast writes' audit events, in one statement
             self._pushed_seq = change_order.taken_transaction_seq(self.session)
             _commit_keeping(self.session, user)

@@ -16,7 +16,12 @@ import sqlalchemy as sa
 
 from server.audit.models import AuditEvent
 from server.community.models import Grid, Household, Person
-from tests.factories import make_community, make_grid, make_household, make_person, make_user
+from server.resources.registry import household_children
+from server.syncing import bookkeeping
+from server.syncing.changes import apply_scope_change, audience
+from server.syncing.models import SyncEviction
+from tests.factories import (make_community, make_grid, make_household, make_order, make_person, make_ticket,
+                             make_user, make_visit)
 from tests.support.console import csrf_of, log_in, text
 from tests.support.phone import Phone, ids
 
@@ -429,3 +434,64 @@ def test_changing_every_household_of_two_thousand_by_import_moves_them_all_at_on
     assert {h.grid_id for h in found.values()} == {world["g2"].id} and {h.version for h in found.values()} == {2}
     assert {p.relation for p in people(session, world["community"]).values()} == {"family"}
     assert len(ids(phone.pull_all(), rtype="household")) == 2000  # the new grid's butler gets them all
+
+
+def test_a_file_that_moves_many_households_evicts_each_record_once_and_sends_it_once(console, world, session):
+    lines = [f"{b}栋,1单元,{r},自住,,一号网格,业主{b}-{r},业主,," for b in range(1, 4) for r in range(101, 141)]
+    assert confirm(console, upload(console, csv_of(lines))).status_code == 302
+    found = households(session, world["community"])
+    moving = [found[(f"{b}栋", "1单元", str(r))] for b in range(1, 4) for r in range(101, 141) if r <= 130]
+    for household in moving[::3]:  # records of every kind that hangs on a household go and come with it
+        make_visit(household, world["b1"])
+        make_ticket(household, assignee_id=None)
+        make_order(household)
+    on_moving = {("household", h.id) for h in moving}
+    for rtype, model in household_children().items():
+        on_moving |= {(rtype, rid) for rid in session.scalars(sa.select(model.id).where(
+            model.household_id.in_([h.id for h in moving])))}
+    old_phone, new_phone = Phone(console, world["b1"]), Phone(console, world["b2"])
+    old_phone.pull_all()
+    new_phone.pull_all()
+    moved = [line.replace("一号网格", "二号网格") if int(line.split(",")[2]) <= 130 else line for line in lines]
+    preview = upload(console, csv_of(moved))
+    assert re.search(r'data-testid="count-changed-households">90<', text(preview))
+    assert confirm(console, preview).status_code == 302
+
+    evicted = [(c["type"], c["id"]) for c in old_phone.pull_all() if c["op"] == "evict"]
+    assert sorted(evicted) == sorted(on_moving)  # every record on the households moved, each once
+    pulled = [(c["type"], c["id"]) for c in new_phone.pull_all() if c["op"] == "put"]
+    assert sorted(pulled) == sorted(on_moving)  # and the new grid's butler gets each of them, once
+    assert {rtype for rtype, _ in on_moving} >= {"household", "person", "visit", "ticket", "order"}
+    assert old_phone.pull_all() == [] and new_phone.pull_all() == []  # nothing twice
+
+
+def test_a_scope_change_costs_the_same_statements_for_few_households_or_many(world, session):
+    """Evictions and re-sends are set-based: the statements do not grow with the households moved."""
+    sent = {}
+    for count in (5, 50):
+        moving = [make_household(world["community"], world["g1"]) for _ in range(count)]
+        for household in moving:
+            make_person(household)
+            make_visit(household, world["b1"])
+        watched = [h.id for h in moving]
+        before = audience(session, watched)
+        for household in moving:
+            household.grid_id = world["g2"].id
+            bookkeeping.changed(session, "household", household)
+        session.flush()
+        after = audience(session, watched)
+        statements = sent[count] = []
+        engine = session.get_bind()
+        listener = lambda *args: statements.append(args[2])  # noqa: E731 (the statement)
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            apply_scope_change(session, before, after)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+        evicted = session.scalars(sa.select(SyncEviction.record_id).where(
+            SyncEviction.user_id == world["b1"].id, SyncEviction.household_id.in_(watched))).all()
+        assert len(evicted) == len(set(evicted)) == 3 * count  # each household, its person, its visit: once
+        renumbered = session.scalars(sa.select(Household.seq).where(Household.id.in_(watched))).all()
+        assert min(renumbered) >= max(h.seq for h in moving)  # not before the move: the new butler pulls it
+        session.commit()
+    assert len(sent[50]) == len(sent[5]) <= 2 * len(household_children()) + 6, sent[50]

@@ -9,9 +9,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from server.notify.models import Notification, Recipient
+from server.notify.models import Delivery, Notification, Recipient
 from server.products.models import Order
 from tests.factories import auth, make_community, make_grid, make_household, make_order, make_user
+from tests.server.test_notify_outbox import subscribe
 from tests.support.phone import Phone, put, results
 
 
@@ -140,3 +141,84 @@ def test_a_new_order_through_sync_tells_the_butler(client, session, world):
         put("order", oid, {"product_code": "water", "quantity": 1})))
     assert answer["status"] == "applied", answer
     assert events(session) == [("order.created", [world["butler1"].id], "订单 · 1栋2单元")]
+
+
+# ---- orders in a sync batch, the fast way -------------------------------------------------------
+
+class Statements:
+    """The SQL statements sent while active (to tell the fast way from the careful one: savepoints)."""
+
+    def __init__(self, session):
+        self.engine, self.sent = session.get_bind(), []
+
+    def _seen(self, conn, cursor, statement, *args):
+        self.sent.append(statement.split(None, 1)[0].upper())
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+def test_orders_placed_in_one_batch_with_other_writes_tell_the_butler_once_each(client, session, world):
+    placed = make_order(world["household1"])
+    first, second, unknown = (str(uuid.uuid4()) for _ in range(3))
+    batch = [put("order", first, {"product_code": "water", "quantity": 1}),
+             put("order", unknown, {"product_code": "no-such-product", "quantity": 1}),  # refused
+             put("order", placed.id, {"status": "cancelled"}, base=1),
+             put("order", second, {"product_code": "water", "quantity": 3, "note": "下午送"})]
+    phone = Phone(client, world["resident1"])
+    with Statements(session) as statements:
+        answers = results(phone.sync(*batch))
+    assert [a["status"] for a in answers] == ["applied", "rejected", "applied", "applied"], answers
+    assert "SAVEPOINT" not in statements.sent  # the fast way, no write in a savepoint of its own
+    butler = [world["butler1"].id]
+    got = events(session)
+    assert sorted(e[:2] for e in got) == [("order.created", butler), ("order.created", butler),
+                                          ("order.updated", butler)]
+    subjects = session.scalars(sa.select(Notification.ticket_id)).all()
+    assert sorted(subjects) == sorted([first, second, placed.id]) and unknown not in subjects
+    # The same batch again (the phone never heard the answer): answered, not re-applied, nobody told twice.
+    again = results(phone.sync(*batch))
+    assert [a["status"] for a in again] == ["applied", "rejected", "applied", "applied"]
+    assert len(events(session)) == 3
+
+
+def test_a_butlers_batch_of_visits_and_order_steps_tells_each_resident_once(client, session, world):
+    confirm, deliver = make_order(world["household1"]), make_order(world["household1"], status="confirmed")
+    elsewhere = make_order(world["household2"])  # another grid's: refused
+    phones = [subscribe(session, world["resident1"], "a"), subscribe(session, world["resident1"], "b")]
+    visit = {"household_id": world["household1"].id, "visited_at": "2026-11-27T09:15:00+08:00", "kind": "routine"}
+    answers = results(Phone(client, world["butler1"]).sync(
+        put("visit", str(uuid.uuid4()), visit),
+        put("order", confirm.id, {"status": "confirmed"}, base=1),
+        put("order", elsewhere.id, {"status": "confirmed"}, base=1),
+        put("order", deliver.id, {"status": "delivered"}, base=1)))
+    assert [a["status"] for a in answers] == ["applied", "applied", "rejected", "applied"], answers
+    resident = [world["resident1"].id]
+    assert sorted((e[0], e[1]) for e in events(session)) == [("order.updated", resident)] * 2
+    assert sorted(session.scalars(sa.select(Notification.ticket_id))) == sorted([confirm.id, deliver.id])
+    deliveries = session.execute(sa.select(Notification.ticket_id, Delivery.subscription_id, Delivery.status)
+                                 .join(Delivery, Delivery.notification_id == Notification.id)).all()
+    assert sorted(deliveries) == sorted((order.id, phone.id, "pending") for order in (confirm, deliver)
+                                        for phone in phones)  # each step to each of the resident's browsers
+    seqs = session.scalars(sa.select(Notification.seq)).all()
+    assert len(set(seqs)) == 2 or session.get_bind().dialect.name == "postgresql"  # each its place in the order
+    session.expire_all()
+    assert session.get(Order, elsewhere.id).status == "placed"
+    assert session.get(Order, deliver.id).delivered_at is not None
+
+
+def test_a_batch_redone_the_careful_way_tells_the_butler_once_and_not_for_the_write_refused(client, session, world):
+    mine, theirs = str(uuid.uuid4()), str(uuid.uuid4())
+    # An order for another household: it passes the checks made in Python and fails the batch's scope
+    # check at the end, so the batch is rolled back and redone one savepoint per write.
+    answers = results(Phone(client, world["resident1"]).sync(
+        put("order", mine, {"product_code": "water"}),
+        put("order", theirs, {"product_code": "water", "household_id": world["household2"].id})))
+    assert [a["status"] for a in answers] == ["applied", "rejected"], answers
+    assert [(e[0], e[1]) for e in events(session)] == [("order.created", [world["butler1"].id])]
+    assert session.scalars(sa.select(Notification.ticket_id)).all() == [mine]
+    assert session.get(Order, theirs) is None
