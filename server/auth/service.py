@@ -159,6 +159,16 @@ def revoke_device(session: Session, *, user: User, device_id: str) -> None:
     session.commit()
 
 
+def end_sessions(session: Session, user: User, reason: str) -> None:
+    """Revoke every live device of `user` (their phones learn it at their next contact). With reason
+    "revoked", devices that had only logged out are marked too: a revoked phone wipes what it holds."""
+    now = utcnow()
+    for device in user.devices:
+        if device.revoked_at is None or (reason == "revoked" and device.revoke_reason != "revoked"):
+            device.revoked_at, device.revoke_reason = device.revoked_at or now, reason
+            forget_device(session, device.id)
+
+
 # ---- a supervisor manages the butlers of their community (the console) -------------------------
 
 MIN_PASSWORD_LENGTH = 8
@@ -224,11 +234,7 @@ def reset_password(session: Session, *, actor: User, user_id: str, password: str
     """A managed butler's new password; every device they have is revoked. The caller commits."""
     user = _managed_butler(session, actor, user_id)
     user.password_hash = hash_password(_checked_password(password))
-    now = utcnow()
-    for device in user.devices:
-        if device.revoked_at is None:
-            device.revoked_at, device.revoke_reason = now, "password_reset"
-            forget_device(session, device.id)
+    end_sessions(session, user, "password_reset")
     session.flush()
     audit.record_account_action(session, actor=actor, action="reset_password", record_type="user", record_id=user.id,
                                 community_id=user.community_id, fields=("password",))

@@ -21,8 +21,6 @@ from server.auth import scopes
 from server.auth import service as auth
 from server.auth.models import User
 from server.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from server.notify.subscriptions import forget_device
-from server.records import utcnow
 from server.teams import service as teams
 from server.teams.models import Team
 
@@ -112,11 +110,7 @@ def reset_password(session: Session, *, actor: User, user_id: str,
         raise ValidationFailed([FieldError("user_id", "inactive")])
     password = new_password()
     user.password_hash = auth.hash_password(password)
-    now = utcnow()
-    for device in user.devices:
-        if device.revoked_at is None:
-            device.revoked_at, device.revoke_reason = now, "password_reset"
-            forget_device(session, device.id)
+    auth.end_sessions(session, user, "password_reset")
     session.flush()
     audit.record_account_action(session, actor=actor, action="reset_password", record_type="user",
                                 record_id=user.id, community_id=user.community_id, fields=("password",), via=via)
@@ -201,11 +195,7 @@ def deactivate_technician(session: Session, *, actor: User, user_id: str, reason
     if not user.active:
         raise ValidationFailed([FieldError("user_id", "inactive")])
     returned = return_jobs(session, actor=actor, user=user, note=note, via=via)
-    now = utcnow()
-    for device in user.devices:
-        if device.revoked_at is None or device.revoke_reason != "revoked":
-            device.revoked_at, device.revoke_reason = device.revoked_at or now, "revoked"
-            forget_device(session, device.id)
+    auth.end_sessions(session, user, "revoked")
     user.active = False
     session.flush()
     teams.refresh(session, user.team_id)
