@@ -88,4 +88,4 @@ def own_password():
             one = ValidationFailed([problem])
             errors[problem.field] = error_text(one)
         return render_page("console/password.html", errors=errors, status=422)
-    return done(t("done_own_password"), "console.dashboard")
+    return done(t("done_own_password"), "console.own_password")  # the nav of pages is open again there
