@@ -460,14 +460,17 @@ def _team_people_paths(spec: APISpec) -> None:
         {"201": _json("NewTechnician", "账号与一次性初始密码（只显示这一次）/ the account and its one-time initial "
                                       "password (shown this once)")},
         body=_body("TechnicianNew"), params=[team], errors=(403, 404),
-        description="数据库只存密码的哈希。 / Only the password's hash is stored.")})
+        description="数据库只存密码的哈希；本人首次登录须先设置自己的密码（`must_change_password`）。 / Only the "
+                    "password's hash is stored; at the first login the technician sets their own "
+                    "(`must_change_password`).")})
     path(path="/teams/technicians/{user_id}/password", operations={"post": _op(
         "重置技工密码 / a new one-time password for a technician", "teams",
         {"200": _json("NewTechnician", "账号与新的一次性密码（只显示这一次）/ the account and its new one-time "
                                       "password (shown this once)")},
         params=[_path_param("user_id", "the technician")], errors=(403, 404, 422),
-        description="其设备全部退出登录，未同步的记录保留。 / Every device of theirs is logged out; what they have "
-                    "not sent stays.")})
+        description="其设备全部退出登录，未同步的记录保留；下次登录须先设置自己的密码（`must_change_password`）。 / "
+                    "Every device of theirs is logged out; what they have not sent stays. At their next login "
+                    "they set their own password first (`must_change_password`).")})
     path(path="/teams/technicians/{user_id}/deactivation", operations={"post": _op(
         "停用技工账号 / deactivate a technician", "teams",
         {"200": _json("JobsReturned", "账号与退回班组的工单数 / the account and how many jobs went back")},

@@ -89,3 +89,16 @@ def test_a_butler_reset_in_the_console_is_marked_until_they_change_it(client, se
     assert "下次登录时须先设置自己的密码" in html and 'data-testid="must-change"' in html
     session.expire_all()
     assert session.get(User, butler.id).must_change_password is True
+
+
+def test_a_new_technician_is_marked_on_the_teams_page_until_they_set_their_own(client, session, community):
+    from tests.factories import make_team
+
+    boss = make_user("supervisor", community_id=community.id)
+    team = make_team(community, "engineering", name="工程部")
+    log_in(client, boss.username)
+    r = post(client, "/console/technicians", {"team_id": team.id, "username": "qian.gong", "name": "钱师傅"},
+             "/console/teams")
+    assert r.status_code == 201 and "本人第一次登录时须改成自己的密码" in text(r)
+    html = text(client.get("/console/teams"))
+    assert 'data-testid="must-change"' in html and "待本人修改密码" in html
