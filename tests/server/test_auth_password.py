@@ -246,3 +246,13 @@ def test_a_new_technician_from_the_domain_has_the_flag_and_a_password_shown_once
                                               username="li.gong", name="李工")
     session.commit()
     assert user.must_change_password is True and password not in user.password_hash
+
+
+def test_the_flag_cannot_be_cleared_but_by_changing_the_password(client, session, place):
+    butler = make_user("butler", community_id=place["community"].id, must_change_password=True)
+    token = token_for(butler)
+    r = client.patch("/api/v1/me", json={"must_change_password": False}, headers=bearer(token))
+    assert r.status_code == 422 and errors(r) == [("must_change_password", "unknown_field")]
+    session.expire_all()
+    assert session.get(User, butler.id).must_change_password is True
+    assert client.get("/api/v1/households", headers=bearer(token)).status_code == 403
