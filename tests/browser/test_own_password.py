@@ -82,6 +82,7 @@ def test_a_butler_changes_their_password_from_the_account_card_and_offline_is_sa
     expect(screen.locator("h2")).to_have_text("修改密码")
 
     phone.context.set_offline(True)
+    expect(phone.locator("[data-testid=password-offline]")).to_be_visible()
     expect(phone.locator("[data-testid=password-offline]")).to_contain_text("现在没有网络")
     expect(phone.locator("[data-testid=save-password]")).to_be_disabled()
     phone.fill("[data-testid=current-password]", PASSWORD)
@@ -90,7 +91,9 @@ def test_a_butler_changes_their_password_from_the_account_card_and_offline_is_sa
     expect(phone.locator("[data-testid=password-offline]")).to_be_hidden()
     expect(phone.locator("[data-testid=current-password]")).to_have_value(PASSWORD)  # what was typed stays
     phone.click("[data-testid=save-password]")
+    expect(phone.locator("[data-testid=password-done]")).to_be_visible()  # the server has answered
     expect(phone.locator("[data-testid=password-done]")).to_contain_text("密码已修改")
+    expect(phone.locator("[data-testid=current-password]")).to_have_value("")
 
     # English is one tap away (a screen holding a form keeps what is typed and speaks English when next opened).
     phone.click("#lang")
