@@ -102,3 +102,13 @@ def test_a_new_technician_is_marked_on_the_teams_page_until_they_set_their_own(c
     assert r.status_code == 201 and "本人第一次登录时须改成自己的密码" in text(r)
     html = text(client.get("/console/teams"))
     assert 'data-testid="must-change"' in html and "待本人修改密码" in html
+
+
+def test_wrong_current_passwords_in_the_console_meet_the_login_throttle(app, client, community):
+    boss = make_user("supervisor", community_id=community.id)
+    log_in(client, boss.username)
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert change(client, current="guess").status_code == 422
+    r = change(client)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+    assert "密码输错次数过多" in text(r)
