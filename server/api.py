@@ -5,8 +5,9 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, request
 
 from server.auth import service as auth_service
+from server.auth.api import WHILE_PASSWORD_MUST_CHANGE
 from server.auth.api import bp as auth_bp
-from server.errors import FieldError, Unavailable, ValidationFailed
+from server.errors import FieldError, Forbidden, Unavailable, ValidationFailed
 from server.extensions import db
 from server.http import bearer_token, public
 from server.joining.api import bp as joining_bp
@@ -28,6 +29,9 @@ def _authenticate():
         return
     g.user, g.device = auth_service.authenticate(db.session, bearer_token())
     g.language = g.user.language
+    if g.user.must_change_password and request.endpoint not in WHILE_PASSWORD_MUST_CHANGE:
+        # Nothing is taken in: the phone keeps its outbox and sends it once the password is the user's own.
+        raise Forbidden("password_change_required")
     # Reads leave no trace; a write request notes when the device was last seen.
     if request.method not in ("GET", "HEAD") and auth_service.touch(g.device):
         db.session.commit()

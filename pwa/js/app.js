@@ -12,6 +12,7 @@ import { routes } from "./views/index.js";
 import { RESIDENT_TABS, residentRoute } from "./views/resident-logic.js";
 import { isUnbound, publicRoute } from "./views/joining-logic.js";
 import { TECH_TABS, techRoute } from "./views/backoffice-logic.js";
+import { mustChange, passwordRoute } from "./views/password-logic.js";
 import { registerServiceWorker, showUpdateBanner } from "/update.js";
 
 window.GUANJIA_NO_AUTO_SW = true; // this module registers the worker itself (below)
@@ -25,6 +26,8 @@ export function parseRoute(hash = location.hash) {
   const [name = "grid", ...args] = path.split("/").filter(Boolean).map(decodeURIComponent);
   const route = { name, args, query: Object.fromEntries(new URLSearchParams(search)) };
   if (!store.meta.token) return publicRoute(route); // the login, or joining a household
+  // A password a supervisor chose: the user sets their own before anything else (views/password.js).
+  if (mustChange(store.meta.user)) return passwordRoute(store.meta.user, route);
   // A resident bound to no household yet sees only where their request stands.
   if (isUnbound(store.meta.user)) return { name: "pending", args: [], query: {} };
   if (isTechnician()) return techRoute(route); // a technician's home is 我的工单
@@ -78,7 +81,7 @@ function render() {
 // Screens reached from a household belong to the grid tab.
 const TAB_OF = { household: "grid", visit: "grid", touchpoint: "grid", recommend: "grid", ticket: "tickets",
                  report: "mine", request: "mine", notice: "notices", invite: "grid", "join-requests": "grid",
-                 members: "sync" };
+                 members: "sync", password: "sync" };
 const BUTLER_TABS = [["grid", "nav_grid"], ["tickets", "nav_tickets"], ["orders", "nav_orders"], ["notices", "nav_notices"],
                      ["sync", "nav_sync"]];
 
@@ -87,6 +90,7 @@ function renderNav(name) {
   if (!nav) return;
   const current = isTechnician() && name === "ticket" ? "jobs" : TAB_OF[name] ?? name;
   if (isUnbound(store.meta.user)) return fill(nav); // nothing to go to until the butler approves
+  if (mustChange(store.meta.user)) return fill(nav); // nothing until the password is the user's own
   const unsent = session.unsent();
   const conflicts = store.openConflicts().length;
   fill(nav, ...(isTechnician() ? TECH_TABS : isResident() ? RESIDENT_TABS : BUTLER_TABS).map(([name, label]) =>
@@ -102,7 +106,8 @@ async function boot() {
   await store.load();
   store.subscribe(() => renderNav(parseRoute().name));
   render();
-  if (store.meta.token) startSync();
+  // Not while the password must change: the server would refuse it (the outbox waits, kept).
+  if (store.meta.token && !mustChange(store.meta.user)) startSync();
   if (isResident()) refreshResident();
 }
 
@@ -137,6 +142,11 @@ export function startSync() {
     unauthorized: async (error) => {
       // The token is dead: log in again. A revoked device has wiped itself first (session.js).
       await session.tokenRefused(error);
+      render();
+    },
+    passwordRequired: async () => {
+      // A supervisor reset the password meanwhile: ask for the user's own first; the outbox waits.
+      await session.passwordRequired();
       render();
     },
   });

@@ -59,6 +59,47 @@ export async function tokenRefused(error) {
   if (store.meta.token) await store.setMeta({ token: null }); // not after a logout's wipe
 }
 
+export class PasswordError extends Error {
+  constructor(message, { offline = false, signedOut = false, status = 0, fields = [] } = {}) {
+    super(message);
+    Object.assign(this, { offline, signedOut, status, fields });
+  }
+}
+
+/**
+ * Set the user's own password (POST /me/password): online only, nothing queued. The server logs out
+ * the user's other devices and keeps this one; the user it answers (must_change_password false now)
+ * replaces the saved one. Throws PasswordError: `offline`, `signedOut` (the token died: the login
+ * screen follows), or the server's refusal with its field errors.
+ */
+export async function changePassword(currentPassword, newPassword) {
+  let response;
+  try {
+    response = await api.post("/me/password", { current_password: currentPassword, new_password: newPassword });
+  } catch {
+    throw new PasswordError("offline", { offline: true });
+  }
+  const body = await response.json().catch(() => ({}));
+  if (response.status === 401) {
+    await tokenRefused(body);
+    throw new PasswordError(body.message || "unauthorized", { signedOut: true, status: 401 });
+  }
+  if (!response.ok) {
+    throw new PasswordError(body.message || `HTTP ${response.status}`,
+                            { status: response.status, fields: body.details?.errors ?? [] });
+  }
+  await store.setMeta({ user: body });
+  return body;
+}
+
+/** The server refused a request until the user sets their own password: the app asks for it first
+ * (views/password.js). Nothing on the phone changes but the saved user's flag. */
+export async function passwordRequired() {
+  if (store.meta.user && !store.meta.user.must_change_password) {
+    await store.setMeta({ user: { ...store.meta.user, must_change_password: true } });
+  }
+}
+
 /** Unsent work on this phone: queued changes and refused ones waiting for a fix. */
 export function unsent() {
   return store.unsentCount() + store.rejected().length;

@@ -19,6 +19,7 @@ let retryTimer = null;
 let batchSize = BATCH;
 let onOutdated = () => {};
 let onUnauthorized = () => {};
+let onPasswordRequired = () => {};
 
 export function getStatus() {
   return { ...status };
@@ -117,6 +118,11 @@ async function rounds() {
       onUnauthorized(error);
       return failed(new Error(error.message || "unauthorized"), { retry: false });
     }
+    if (response.status === 403 && error.error === "password_change_required") {
+      // Nothing was taken in and nothing is dropped: the outbox waits until the password is the user's own.
+      onPasswordRequired(error);
+      return failed(new Error(error.message || "password_change_required"), { retry: false });
+    }
     const retryAfter = Number(response.headers.get("Retry-After"));
     return failed(new Error(error.message || `HTTP ${response.status}`), { after: retryAfter > 0 ? retryAfter * 1000 : null });
   }
@@ -160,9 +166,10 @@ function failed(error, { retry = true, after = null } = {}) {
 let saveTimer = null;
 
 /** Wire the triggers; called once the user is logged in. */
-export function start({ outdated = () => {}, unauthorized = () => {} } = {}) {
+export function start({ outdated = () => {}, unauthorized = () => {}, passwordRequired = () => {} } = {}) {
   onOutdated = outdated;
   onUnauthorized = unauthorized;
+  onPasswordRequired = passwordRequired;
   store.onSave(() => {
     // Offline, Background Sync (where the browser has it) wakes us when the network is back.
     registerBackgroundSync();

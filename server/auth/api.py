@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from server.audit import service as audit
 from server.auth import service
-from server.auth.schemas import DeviceSchema, LoginSchema, ResidenceSchema, UserSchema
+from server.auth.schemas import DeviceSchema, LoginSchema, PasswordChangeSchema, ResidenceSchema, UserSchema
 from server.community import service as community_service
 from server.extensions import db
 from server.http import json_body, public
@@ -49,6 +49,24 @@ def update_me():
         setattr(g.user, name, value)
     db.session.commit()
     return jsonify(UserSchema().dump(g.user))
+
+
+@bp.post("/me/password")
+def change_password():
+    """Set the user's own password: every other device of theirs is logged out, this one stays."""
+    data = PasswordChangeSchema().load(json_body())
+    config = current_app.config
+    user = service.change_password(
+        db.session, user=g.user, device=g.device, current_password=data["current_password"],
+        new_password=data["new_password"], remote_addr=request.remote_addr, secret_key=config["SECRET_KEY"],
+        max_failures=config["LOGIN_MAX_FAILURES"], window=config["LOGIN_FAILURE_WINDOW_SECONDS"],
+        via=audit.Via("api", g.device.id))
+    return jsonify(UserSchema().dump(user))
+
+
+# What a user whose password a supervisor chose may still do (server/api.py refuses the rest).
+WHILE_PASSWORD_MUST_CHANGE = frozenset({"api.auth.logout", "api.auth.me", "api.auth.update_me",
+                                        "api.auth.change_password"})
 
 
 @bp.put("/users/<user_id>/household")

@@ -36,6 +36,9 @@ class User(db.Model):
     team_id: Mapped[str | None] = mapped_column(sa.ForeignKey("team.id"), index=True)
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     demo: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    # Set when a supervisor made or reset the password (so they saw it): until the user sets their
+    # own, the API answers only logout, /me and /me/password (403 password_change_required).
+    must_change_password: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     devices = relationship("Device", back_populates="user", cascade="all, delete-orphan")
@@ -54,7 +57,8 @@ class Device(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Why the token died: "logout" (the device itself), "password_reset" (log in again; what is unsent
+    # Why the token died: "logout" (the device itself), "password_reset" or "password_changed" (a
+    # supervisor's reset, or the user's own change on another device: log in again; what is unsent
     # stays), "revoked" (a lost or stolen phone, or a supervisor's order: it wipes its local data at its
     # next contact).
     revoke_reason: Mapped[str | None] = mapped_column(sa.String(20))

@@ -25,6 +25,15 @@ class UserSchema(WireSchema):
     household_id = fields.String(dump_only=True, allow_none=True)
     # owner / family / tenant; null for everyone but a resident bound to a household
     household_role = fields.String(dump_only=True, allow_none=True)
+    # true: a supervisor chose the password; the app asks for the user's own before anything else
+    must_change_password = fields.Boolean(dump_only=True)
+
+
+class PasswordChangeSchema(WireSchema):
+    """The user's own new password, with the current one as proof (never echoed, never logged)."""
+
+    current_password = fields.String(required=True, validate=max_length(256))
+    new_password = fields.String(required=True, validate=max_length(256))
 
 
 class ResidenceSchema(WireSchema):

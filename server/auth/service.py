@@ -55,10 +55,11 @@ def _throttle_subjects(secret_key: str, username: str, remote_addr: str | None) 
     return subjects
 
 
-def _check_throttle(session: Session, subjects: list[str], *, max_failures: int, window: int) -> None:
+def _check_throttle(session: Session, subjects: list[str], *, max_failures: int, window: int,
+                    code: str = "too_many_attempts") -> None:
     # The address may fail more often than one username: several people share an office NAT.
     limits = [max_failures] + [max_failures * 4] * (len(subjects) - 1)
-    check_attempts(session, list(zip(subjects, limits)), window=window)
+    check_attempts(session, list(zip(subjects, limits)), window=window, code=code)
 
 
 def check_attempts(session: Session, limits: list[tuple[str, int]], *, window: int,
@@ -159,11 +160,14 @@ def revoke_device(session: Session, *, user: User, device_id: str) -> None:
     session.commit()
 
 
-def end_sessions(session: Session, user: User, reason: str) -> None:
-    """Revoke every live device of `user` (their phones learn it at their next contact). With reason
-    "revoked", devices that had only logged out are marked too: a revoked phone wipes what it holds."""
+def end_sessions(session: Session, user: User, reason: str, *, keep: Device | None = None) -> None:
+    """Revoke every live device of `user` but `keep` (their phones learn it at their next contact).
+    With reason "revoked", devices that had only logged out are marked too: a revoked phone wipes
+    what it holds."""
     now = utcnow()
     for device in user.devices:
+        if keep is not None and device.id == keep.id:
+            continue
         if device.revoked_at is None or (reason == "revoked" and device.revoke_reason != "revoked"):
             device.revoked_at, device.revoke_reason = device.revoked_at or now, reason
             forget_device(session, device.id)
@@ -187,10 +191,37 @@ def _manages(actor: User, community_id: str | None) -> bool:
                                      and actor.community_id == community_id)
 
 
-def _checked_password(password: str) -> str:
+def _checked_password(password: str, field: str = "password") -> str:
+    """A new password as strong as every new password must be (422 on `field` otherwise)."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed([FieldError("password", "too_short", min=MIN_PASSWORD_LENGTH)])
+        raise ValidationFailed([FieldError(field, "too_short", min=MIN_PASSWORD_LENGTH)])
     return password
+
+
+def change_password(session: Session, *, user: User, device: Device, current_password: str,
+                    new_password: str, remote_addr: str | None, secret_key: str, max_failures: int,
+                    window: int, via: audit.Via) -> User:
+    """The user sets their own password, proving the current one (a wrong one counts as a failed
+    login, against the same throttle). Every other device of theirs is logged out and keeps what it
+    has not sent; this one stays logged in. Clears `must_change_password`. Commits."""
+    subjects = _throttle_subjects(secret_key, user.username, remote_addr)
+    _check_throttle(session, subjects, max_failures=max_failures, window=window,
+                    code="too_many_password_attempts")
+    if not _verify_password(user, current_password):
+        note_attempts(session, subjects)
+        session.commit()  # counted even though the answer is an error (which rolls back)
+        raise ValidationFailed([FieldError("current_password", "wrong_password")])
+    _checked_password(new_password, "new_password")
+    if _verify_password(user, new_password):
+        raise ValidationFailed([FieldError("new_password", "unchanged")])
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    end_sessions(session, user, "password_changed", keep=device)
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.subject == subjects[0]))
+    audit.record_account_action(session, actor=user, action="update", record_type="user", record_id=user.id,
+                                community_id=user.community_id, fields=("password",), via=via)
+    session.commit()
+    return user
 
 
 def revoke_managed_device(session: Session, *, actor: User, device_id: str) -> Device:
@@ -221,8 +252,9 @@ def create_butler(session: Session, *, actor: User, community_id: str | None, us
         raise ValidationFailed(errors)
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise ValidationFailed([FieldError("username", "duplicate")])
+    # The supervisor chose the password, so knows it: the butler sets their own at first use.
     user = User(username=username, name=name, role="butler", community_id=community_id,
-                password_hash=hash_password(password))
+                password_hash=hash_password(password), must_change_password=True)
     session.add(user)
     session.flush()
     audit.record_account_action(session, actor=actor, action="create_user", record_type="user", record_id=user.id,
@@ -231,9 +263,11 @@ def create_butler(session: Session, *, actor: User, community_id: str | None, us
 
 
 def reset_password(session: Session, *, actor: User, user_id: str, password: str) -> User:
-    """A managed butler's new password; every device they have is revoked. The caller commits."""
+    """A managed butler's new password, to be changed at their next login; every device they have is
+    revoked. The caller commits."""
     user = _managed_butler(session, actor, user_id)
     user.password_hash = hash_password(_checked_password(password))
+    user.must_change_password = True  # the supervisor knows this one
     end_sessions(session, user, "password_reset")
     session.flush()
     audit.record_account_action(session, actor=actor, action="reset_password", record_type="user", record_id=user.id,

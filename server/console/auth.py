@@ -24,6 +24,8 @@ CONSOLE_ROLES = ("supervisor", "admin")
 TOKEN_KEY = "console_token"
 CSRF_KEY = "console_csrf"
 CSRF_FIELD = "csrf_token"
+# The pages a user whose password a supervisor chose may still open.
+WHILE_PASSWORD_MUST_CHANGE = frozenset({"console.own_password", "console.logout"})
 
 
 def csrf_token() -> str:
@@ -82,6 +84,9 @@ def console_login_required(view):
         g.user, g.device = found
         if g.user.role not in CONSOLE_ROLES:
             abort(403)
+        if g.user.must_change_password and request.endpoint not in WHILE_PASSWORD_MUST_CHANGE:
+            # Someone else chose this password: no page until the user has set their own.
+            return redirect(url_for("console.own_password"))
         if request.method == "POST":
             check_csrf()
         return view(*args, **kwargs)

@@ -1,13 +1,15 @@
-"""The console's login and logout, with the app's own accounts (server.auth.service)."""
+"""The console's login and logout, with the app's own accounts (server.auth.service), and the
+logged-in user's own password (which they must set first when a supervisor chose it)."""
 from __future__ import annotations
 
 from flask import current_app, g, redirect, render_template, request, url_for
 
 from server import i18n
+from server.audit import service as audit
 from server.auth import service
 from server.console.auth import CONSOLE_ROLES, check_csrf, console_login_required, current_login, end_session, start_session
-from server.console.pages import bp, language
-from server.errors import TooManyRequests, Unauthorized
+from server.console.pages import bp, done, error_text, language, render_page, t
+from server.errors import TooManyRequests, Unauthorized, ValidationFailed
 from server.extensions import db
 
 
@@ -53,3 +55,37 @@ def logout():
     service.logout(db.session, g.device)
     end_session()
     return redirect(url_for("console.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@console_login_required
+def own_password():
+    """Change one's own password; while someone else's choice is still the password, every other page
+    leads here (console_login_required)."""
+    if request.method == "GET":
+        return render_page("console/password.html", errors={})
+    current = request.form.get("current_password", "")
+    new = request.form.get("new_password", "")
+    if new != request.form.get("repeat_password", ""):
+        return render_page("console/password.html", errors={"repeat_password": t("err_repeat_differs")},
+                           status=422)
+    config = current_app.config
+    try:
+        service.change_password(
+            db.session, user=g.user, device=g.device, current_password=current, new_password=new,
+            remote_addr=request.remote_addr, secret_key=config["SECRET_KEY"],
+            max_failures=config["LOGIN_MAX_FAILURES"], window=config["LOGIN_FAILURE_WINDOW_SECONDS"],
+            via=audit.Via("console", g.device.id))
+    except TooManyRequests as refused:
+        db.session.rollback()
+        message = i18n.error_message(refused.code, language(), **refused.params)
+        return (render_page("console/password.html", errors={"current_password": message}, status=429)[0], 429,
+                {"Retry-After": str(refused.params.get("retry_after", 1))})
+    except ValidationFailed as refused:
+        db.session.rollback()
+        errors = {}
+        for problem in refused.errors:
+            one = ValidationFailed([problem])
+            errors[problem.field] = error_text(one)
+        return render_page("console/password.html", errors=errors, status=422)
+    return done(t("done_own_password"), "console.own_password")  # the nav of pages is open again there

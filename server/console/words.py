@@ -116,9 +116,11 @@ ACTIONS: Words = {
                       "The ticket is escalated; the supervisors and the assignee are told."),
     "done_revoke": ("设备“{device}”（{user}）已注销，下次联网时将清除本机数据。",
                     "Device {device} ({user}) is revoked; it wipes its local data at its next contact."),
-    "done_create": ("已创建管家 {name}（{username}）。", "Butler {name} ({username}) created."),
-    "done_reset": ("已重置{name}的密码，其所有设备已退出登录。",
-                   "{name}'s password is reset; all their devices are logged out."),
+    "done_create": ("已创建管家 {name}（{username}）。首次登录时须先设置自己的密码。",
+                    "Butler {name} ({username}) created. At their first login they set their own password."),
+    "done_reset": ("已重置{name}的密码，其所有设备已退出登录；下次登录时须先设置自己的密码。",
+                   "{name}'s password is reset; all their devices are logged out, and they set their own "
+                   "password at their next login."),
     "err_too_short": ("{label}至少需要 {min} 个字符。", "{label} must be at least {min} characters long."),
     "err_not_open": ("该工单已完成或已取消，不能升级。", "This ticket is finished or cancelled; it cannot be escalated."),
     "err_already_escalated": ("该工单已按此阶段升级过。", "This ticket is already escalated for that stage."),
@@ -552,8 +554,9 @@ PEOPLE: Words = {
                          "{name} ({username}) has a new one-time password; their phones are logged out and keep "
                          "what they have not sent."),
     "reset_technician_password": ("生成新密码", "New password"),
-    "technician_password_note": ("离开本页后将无法再次查看。",
-                                 "It cannot be shown again once you leave this page."),
+    "technician_password_note": ("离开本页后将无法再次查看。本人第一次登录时须改成自己的密码。",
+                                 "It cannot be shown again once you leave this page. At their first login "
+                                 "they must change it to their own."),
     "no_team": ("（无班组）", "(no team)"),
     "deactivate_technician": ("停用账号", "Deactivate"),
     "deactivate_reason": ("停用原因（必填，写入退回的工单）", "Reason (required, noted on the jobs returned)"),
@@ -602,5 +605,26 @@ PEOPLE: Words = {
 }
 
 
+# The logged-in user's own password (login.py).
+OWN_PASSWORD: Words = {
+    "own_password": ("修改密码", "Change password"),
+    "own_password_title": ("修改我的密码", "Change my password"),
+    "own_password_required": ("请先修改密码：您现在的密码是别人为您设置的。请设置一个只有您自己知道的密码，然后继续使用控制台。",
+                              "Please set your own password first: the one you have was set for you. Choose one "
+                              "only you know, then carry on with the console."),
+    "own_password_hint": ("新密码至少 8 位。修改后，您在其他设备上的登录会退出，这个浏览器保持登录。",
+                          "At least 8 characters. Your other devices are logged out; this browser stays logged in."),
+    "current_password": ("当前密码", "Current password"),
+    "new_own_password": ("新密码（至少 8 位）", "New password (8 characters or more)"),
+    "repeat_password": ("再次输入新密码", "New password again"),
+    "save_password": ("保存新密码", "Save the new password"),
+    "err_repeat_differs": ("两次输入的新密码不一致。", "The two new passwords are not the same."),
+    "err_wrong_password": ("当前密码不正确。", "The current password is not correct."),
+    "done_own_password": ("密码已修改，其他设备上的登录已退出。",
+                          "Your password is changed; your other devices are logged out."),
+    "must_change": ("待本人修改密码", "must set own password"),
+}
+
+
 TEXT: Words = word_table(COMMON, NAV, ACTIONS, ATTENDANCE, AUDIT, CATALOGUE, CONFLICTS, OPERATIONS, SETUP,
-                         FULFIL, PEOPLE)
+                         FULFIL, PEOPLE, OWN_PASSWORD)

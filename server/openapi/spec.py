@@ -17,7 +17,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema, fields
 
-from server.auth.schemas import DeviceSchema, LoginSchema, ResidenceSchema, UserSchema
+from server.auth.schemas import DeviceSchema, LoginSchema, PasswordChangeSchema, ResidenceSchema, UserSchema
 from server.errors import ErrorSchema
 from server.joining import schemas as joining
 from server.teams import schemas as team_people
@@ -39,7 +39,9 @@ ERRORS = {
     400: ("BadRequest", "400 请求体不是 JSON / the body is not JSON (`malformed_json`)"),
     401: ("Unauthorized", "401 未登录或令牌失效 / no token, or a dead one (`unauthorized`, `invalid_token`, "
                           "`device_revoked` with `details.wipe`)"),
-    403: ("Forbidden", "403 超出权限范围 / outside the caller's scope or rights"),
+    403: ("Forbidden", "403 超出权限范围 / outside the caller's scope or rights; or `password_change_required`: "
+                       "a supervisor chose this user's password, and until they set their own (`POST "
+                       "/me/password`) only logout and /me answer"),
     404: ("NotFound", "404 不存在 / no such record"),
     409: ("Conflict", "409 版本已变或已存在 / someone changed it first (`stale_version`), or it exists (`already_exists`)"),
     413: ("TooLarge", "413 请求过大 / the body is too large"),
@@ -50,6 +52,8 @@ ERRORS = {
     503: ("Unavailable", "503 暂不可用 / the database (or push) is not available; try again later"),
 }
 AUTHENTICATED = (401, 503)  # every view behind the bearer token may answer these
+# ... and 403 `password_change_required` while the user must set their own password, but for the
+# operations marked open_while_password_must_change (server/auth/api.py WHILE_PASSWORD_MUST_CHANGE).
 WITH_BODY = (400, 413, 422)  # every view that reads a JSON body
 
 
@@ -123,6 +127,7 @@ def build(app: Flask) -> dict[str, Any]:
                    _TimelineSchema, ChecklistTemplateSchema, _HealthSchema, _LoginAnswerSchema, _DevicesSchema, _PushKeySchema,
                    _SubscriptionsSchema, _NotificationsSchema, _FollowUpsSchema, SyncResponseSchema):
         spec.components.schema(_schema_name(schema), schema=schema)
+    spec.components.schema("PasswordChange", schema=PasswordChangeSchema)
     spec.components.schema("SyncRequest", schema=SyncRequestSchema(limits=limits))
     # The page size's bounds are this server's setting, checked by a validator apispec cannot read.
     spec.components.schemas["SyncRequest"]["properties"]["limit"].update(minimum=1, maximum=limits.max_limit)
@@ -232,9 +237,10 @@ PUBLIC: list = []  # an operation's `security` when it needs no token
 
 
 def _op(summary: str, tag: str, responses: dict, *, errors=(), body=None, params=(), public=False,
-        description: str | None = None) -> dict:
+        description: str | None = None, open_while_password_must_change: bool = False) -> dict:
+    gate = () if public or open_while_password_must_change else (403,)
     op: dict = {"summary": summary, "tags": [tag], "responses": {**responses, **_errors(
-        *errors, *(() if public else AUTHENTICATED), *(WITH_BODY if body else ()))}}
+        *errors, *gate, *(() if public else AUTHENTICATED), *(WITH_BODY if body else ()))}}
     if description:
         op["description"] = description
     if params:
@@ -272,11 +278,26 @@ def _paths(spec: APISpec, app: Flask) -> None:
                     "A wrong username or password is `401 invalid_credentials`; repeated failures `429` with "
                     "`Retry-After`.")})
     path(path="/auth/logout", operations={"post": _op(
-        "注销本设备令牌 / revoke the token this request carries", "auth", {"204": NO_CONTENT})})
+        "注销本设备令牌 / revoke the token this request carries", "auth", {"204": NO_CONTENT},
+        open_while_password_must_change=True)})
     path(path="/me", operations={
-        "get": _op("当前用户 / the logged-in user", "auth", {"200": _json("User", "the user")}),
+        "get": _op("当前用户 / the logged-in user", "auth", {"200": _json("User", "the user")},
+                   open_while_password_must_change=True),
         "patch": _op("修改自己的设置（语言）/ change the user's own settings (language)", "auth",
-                     {"200": _json("User", "the user")}, body=_body(_user_changes(spec)))})
+                     {"200": _json("User", "the user")}, body=_body(_user_changes(spec)),
+                     open_while_password_must_change=True)})
+    path(path="/me/password", operations={"post": _op(
+        "修改自己的密码 / set the user's own password", "auth",
+        {"200": _json("User", "the user (`must_change_password` false now)")},
+        body=_body("PasswordChange"), errors=(429,), open_while_password_must_change=True,
+        description="当前密码错误答 `422`（字段 `current_password`，代码 `wrong_password`），并与登录失败一起计数："
+                    "多次错误后 `429` 带 `Retry-After`。新密码至少 8 位且不同于当前密码。成功后本账号其他设备的令牌全部"
+                    "失效（未发送的内容保留，重新登录即可），本设备保持登录；审计记录只记字段名 password，不记密码。 / "
+                    "A wrong current password is `422` (field `current_password`, code `wrong_password`) and counts "
+                    "with failed logins: repeated failures are `429` with `Retry-After`. The new one needs 8 "
+                    "characters or more and must differ from the current one. Every other device of the user is "
+                    "logged out (they keep what is unsent and log in again); this one stays. The audit trail "
+                    "names the field `password`, never the value.")})
     path(path="/me/devices", operations={"get": _op(
         "本账号登录的设备 / the devices logged in as this user", "auth", {"200": _json("Devices", "live devices")})})
     path(path="/me/devices/{device_id}", operations={"delete": _op(
@@ -439,14 +460,17 @@ def _team_people_paths(spec: APISpec) -> None:
         {"201": _json("NewTechnician", "账号与一次性初始密码（只显示这一次）/ the account and its one-time initial "
                                       "password (shown this once)")},
         body=_body("TechnicianNew"), params=[team], errors=(403, 404),
-        description="数据库只存密码的哈希。 / Only the password's hash is stored.")})
+        description="数据库只存密码的哈希；本人首次登录须先设置自己的密码（`must_change_password`）。 / Only the "
+                    "password's hash is stored; at the first login the technician sets their own "
+                    "(`must_change_password`).")})
     path(path="/teams/technicians/{user_id}/password", operations={"post": _op(
         "重置技工密码 / a new one-time password for a technician", "teams",
         {"200": _json("NewTechnician", "账号与新的一次性密码（只显示这一次）/ the account and its new one-time "
                                       "password (shown this once)")},
         params=[_path_param("user_id", "the technician")], errors=(403, 404, 422),
-        description="其设备全部退出登录，未同步的记录保留。 / Every device of theirs is logged out; what they have "
-                    "not sent stays.")})
+        description="其设备全部退出登录，未同步的记录保留；下次登录须先设置自己的密码（`must_change_password`）。 / "
+                    "Every device of theirs is logged out; what they have not sent stays. At their next login "
+                    "they set their own password first (`must_change_password`).")})
     path(path="/teams/technicians/{user_id}/deactivation", operations={"post": _op(
         "停用技工账号 / deactivate a technician", "teams",
         {"200": _json("JobsReturned", "账号与退回班组的工单数 / the account and how many jobs went back")},

@@ -91,7 +91,7 @@ def create_technician(session: Session, *, actor: User, team_id: str, username: 
         raise ValidationFailed(errors)
     password = new_password()
     user = User(username=username, name=name, role="technician", community_id=team.community_id,
-                password_hash=auth.hash_password(password))
+                password_hash=auth.hash_password(password), must_change_password=True)
     session.add(user)
     session.flush()
     teams.join(session, user, team)
@@ -110,6 +110,7 @@ def reset_password(session: Session, *, actor: User, user_id: str,
         raise ValidationFailed([FieldError("user_id", "inactive")])
     password = new_password()
     user.password_hash = auth.hash_password(password)
+    user.must_change_password = True  # they set their own at their next login
     auth.end_sessions(session, user, "password_reset")
     session.flush()
     audit.record_account_action(session, actor=actor, action="reset_password", record_type="user",

@@ -180,6 +180,17 @@ def log_in(page, username: str, password: str) -> None:
     page.wait_for_function("window.guanjia && window.guanjia.store.meta.lastSync")
 
 
+def set_own_password(page, current: str, new: str) -> None:
+    """On the screen that follows logging in with a password a supervisor chose: set one's own, and
+    wait until the app has left that screen (it syncs then)."""
+    page.locator("[data-testid=password-screen][data-forced=true]").wait_for()
+    page.fill("[data-testid=current-password]", current)
+    page.fill("[data-testid=new-password]", new)
+    page.click("[data-testid=save-password]")
+    page.wait_for_function("window.guanjia.store.meta.user && !window.guanjia.store.meta.user.must_change_password")
+    page.locator("[data-testid=password-screen]").wait_for(state="detached")
+
+
 def wait_until_controlled(page) -> None:
     """The worker controls the page, so it has cached the whole shell (it activates only after that).
 

@@ -27,7 +27,7 @@ def test_login_returns_a_token_and_the_user(client, session):
     assert set(body) == {"token", "user"}
     assert body["user"] == {"id": user.id, "username": user.username, "role": "butler", "name": "李管家",
                             "language": "zh-CN", "community_id": None, "household_id": None,
-                            "household_role": None}
+                            "household_role": None, "must_change_password": False}
     assert len(body["token"]) >= 40
 
 

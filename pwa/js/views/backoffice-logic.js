@@ -7,7 +7,7 @@
 export const TECH_TABS = [["jobs", "nav_jobs"], ["pool", "nav_pool"], ["sync", "nav_sync"]];
 export const TECH_HOME = "jobs";
 
-const TECH_ROUTES = new Set(["jobs", "pool", "ticket", "sync"]);
+const TECH_ROUTES = new Set(["jobs", "pool", "ticket", "sync", "password"]);
 
 /** The screen a technician sees for a route: their own, or their home for a butler's screen. */
 export function techRoute(route) {

@@ -4,7 +4,8 @@
 // A resident's (app.js picks them by role): #/mine, #/report, #/request/<id>, #/services, #/notices,
 // #/notice/<id>, #/sync, #/members. Joining: #/invite/<household id> and #/join-requests (a butler),
 // #/join?code=… and #/ask (nobody logged in), #/pending (a resident bound to no household yet). A technician's (the back office):
-// #/jobs, #/pool, #/ticket/<id>, #/sync.
+// #/jobs, #/pool, #/ticket/<id>, #/sync. Everyone's: #/password (修改密码; the only screen while a
+// supervisor's password must still be changed).
 
 import { jobsView, poolView } from "./backoffice.js";
 import { gridView } from "./grid.js";
@@ -12,6 +13,7 @@ import { householdView } from "./household.js";
 import { askView, inviteView, joinRequestsView, joinView, membersView, pendingView } from "./joining.js";
 import { loginView } from "./login.js";
 import { ordersView } from "./orders.js";
+import { passwordView } from "./password.js";
 import { recommendView } from "./recommend.js";
 import {
   residentHomeView, residentNoticeView, residentNoticesView, residentReportView, residentRequestView,
@@ -47,4 +49,5 @@ export const routes = {
   members: membersView,
   jobs: jobsView,
   pool: poolView,
+  password: passwordView,
 };

@@ -29,7 +29,13 @@ export function loginView(root, _route, { rerender }) {
     error.hidden = true;
     form.querySelector("button").disabled = true;
     try {
-      await session.login(String(data.get("username")), String(data.get("password")));
+      const user = await session.login(String(data.get("username")), String(data.get("password")));
+      if (user.must_change_password) {
+        // A supervisor chose this password: the user sets their own first; syncing waits till then.
+        location.hash = "#/password";
+        rerender();
+        return;
+      }
       location.hash = "#/grid";
       rerender();
       startSync();

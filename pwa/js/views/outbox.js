@@ -9,6 +9,7 @@ import * as session from "../session.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 import { membersLink } from "./joining.js";
+import "./password.js"; // its words: the account card links to it
 import {
   changeFields, choiceOptions, conflictsInOrder, conflictsSignature, editText, editorKind, fieldErrors, generalErrors,
   parseEdit, refusedInOrder, refusedSignature, sameValue, sidesOf, statusLine as statusCase,
@@ -281,6 +282,8 @@ export function syncView(root, _route, { rerender }) {
       h("h3", {}, t("outbox.account")),
       h("p", {}, user.name ?? "", user.role ? ` · ${t(`roles.${user.role}`)}` : ""),
       user.role === "resident" && user.household_id ? membersLink() : null,
+      h("a", { href: "#/password", class: "button wide-link", "data-testid": "change-password" },
+        t("my_password.title")),
       button, warning);
   }
 

@@ -8,7 +8,8 @@ export const RESIDENT_TABS = [["mine", "nav_mine"], ["services", "nav_services"]
 export const RESIDENT_HOME = "mine";
 
 // Screens a resident may open; a butler's screen (or an old link to one) leads to the nearest of these.
-const RESIDENT_ROUTES = new Set(["mine", "report", "request", "services", "notices", "notice", "sync", "members"]);
+const RESIDENT_ROUTES = new Set(["mine", "report", "request", "services", "notices", "notice", "sync", "members",
+                                 "password"]);
 const BUTLER_TO_RESIDENT = { ticket: "request", tickets: "mine" };
 
 /** The screen a resident sees for a route: its own, or the resident's version of a butler's. */
