@@ -123,11 +123,11 @@ def build(app: Flask) -> dict[str, Any]:
                                          "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}})
     limits = Limits(max_mutations=app.config["SYNC_MAX_MUTATIONS"], max_bytes=app.config["SYNC_MAX_BYTES"],
                     max_limit=app.config["SYNC_MAX_LIMIT"])
-    for schema in (UserSchema, DeviceSchema, PushSubscriptionSchema, EventSchema, FollowUpSchema, TicketStepSchema,
-                   _TimelineSchema, ChecklistTemplateSchema, _HealthSchema, _LoginAnswerSchema, _DevicesSchema, _PushKeySchema,
+    for schema in (UserSchema, LoginSchema, ResidenceSchema, PasswordChangeSchema, DeviceSchema,
+                   PushSubscriptionSchema, EventSchema, FollowUpSchema, TicketStepSchema, _TimelineSchema,
+                   ChecklistTemplateSchema, _HealthSchema, _LoginAnswerSchema, _DevicesSchema, _PushKeySchema,
                    _SubscriptionsSchema, _NotificationsSchema, _FollowUpsSchema, SyncResponseSchema):
         spec.components.schema(_schema_name(schema), schema=schema)
-    spec.components.schema("PasswordChange", schema=PasswordChangeSchema)
     spec.components.schema("SyncRequest", schema=SyncRequestSchema(limits=limits))
     # The page size's bounds are this server's setting, checked by a validator apispec cannot read.
     spec.components.schemas["SyncRequest"]["properties"]["limit"].update(minimum=1, maximum=limits.max_limit)

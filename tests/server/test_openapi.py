@@ -3,6 +3,7 @@ what it says is what the API really answers; GET /api/v1/docs renders it with fi
 from __future__ import annotations
 
 import copy
+import json
 import re
 import uuid
 
@@ -56,6 +57,11 @@ def undescribed(app, spec) -> list[str]:
                 if (path, method) not in described:
                     missing.append(f"{method} {base}{path}")
     return missing
+
+
+def test_every_reference_names_a_schema_the_document_defines(spec):
+    named = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(spec)))
+    assert named and named <= set(spec["components"]["schemas"]), sorted(named - set(spec["components"]["schemas"]))
 
 
 def test_every_api_route_and_method_is_described(app, spec):
