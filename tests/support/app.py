@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm
+from flask import Flask
 from werkzeug.serving import make_server
+from werkzeug.wsgi import ClosingIterator
 
 from server import create_app
 from server.extensions import db
@@ -221,8 +223,29 @@ def statements_sent(app):
 
 @contextlib.contextmanager
 def serving(wsgi_app):
-    """Serve a WSGI app on a free loopback port in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    """Serve a WSGI app on a free loopback port in a thread; yields its base URL.
+
+    On the way out it waits (a few seconds at most) for the requests still being answered: a page
+    closed at the end of a test may have left one in flight, and its transaction would otherwise
+    meet the emptying of the database for the next test (a deadlock on PostgreSQL)."""
+    answering = threading.Condition()
+    in_flight = [0]
+
+    def done() -> None:
+        with answering:
+            in_flight[0] -= 1
+            answering.notify_all()
+
+    def counted(environ, start_response):
+        with answering:
+            in_flight[0] += 1
+        try:
+            return ClosingIterator(wsgi_app(environ, start_response), done)
+        except BaseException:
+            done()
+            raise
+
+    server = make_server("127.0.0.1", 0, counted, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -230,6 +253,11 @@ def serving(wsgi_app):
     finally:
         server.shutdown()
         thread.join()
+        flask_app = getattr(wsgi_app, "app", wsgi_app)  # a Site serves the Flask app it holds
+        if isinstance(flask_app, Flask):
+            release_waiters(flask_app)  # open long polls answer now
+        with answering:
+            answering.wait_for(lambda: in_flight[0] == 0, timeout=10)
         server.server_close()
 
 
