@@ -56,6 +56,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server.notify import vapid
 
     vapid.init_app(app)  # a broken key stops the app here, loudly
+    from server.attachments.storage import open_store
+
+    app.extensions["attachment_store"] = open_store(app.config["ATTACHMENT_STORE"], app.instance_path)
 
     from server import errors
     from server.api import api
@@ -90,6 +93,7 @@ def _green() -> bool:
 
 def _import_models() -> None:
     """Every model module, so that metadata (and Alembic) sees every table."""
+    from server.attachments import models as _attachments  # noqa: F401
     from server.attendance import models as _attendance  # noqa: F401
     from server.audit import models as _audit  # noqa: F401
     from server.auth import models as _auth  # noqa: F401

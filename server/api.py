@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, request
 
+from server.attachments.api import bp as attachments_bp
 from server.auth import service as auth_service
 from server.auth.api import WHILE_PASSWORD_MUST_CHANGE
 from server.auth.api import bp as auth_bp
@@ -68,4 +69,5 @@ api.register_blueprint(tickets_bp)
 api.register_blueprint(openapi_bp)
 api.register_blueprint(joining_bp)
 api.register_blueprint(teams_bp)
+api.register_blueprint(attachments_bp)
 api.register_blueprint(resources_bp)  # last: its /<plural> routes are the most general

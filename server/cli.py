@@ -11,13 +11,17 @@ def register(app: Flask) -> None:
     @app.cli.command("sync-purge")
     @click.option("--days", default=90, show_default=True, help="Keep tombstones younger than this.")
     def sync_purge(days: int) -> None:
-        """Forget old tombstones and evictions; phones that last synced before them start over."""
+        """Forget old tombstones and evictions, and the photos of records gone; phones that last
+        synced before them start over."""
         from datetime import timedelta
 
+        from server.attachments import service as attachments
         from server.records import utcnow
         from server.syncing.changes import purge_tombstones
 
-        purged = purge_tombstones(db.session, older_than=utcnow() - timedelta(days=days))
+        older_than = utcnow() - timedelta(days=days)
+        purged = purge_tombstones(db.session, older_than=older_than)
+        purged.update(attachments.purge(db.session, older_than=older_than))
         db.session.commit()
         click.echo(" ".join(f"{name}={count}" for name, count in purged.items()))
 

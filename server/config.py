@@ -37,6 +37,7 @@ _ENV_KEYS: dict[str, type] = {
     "ESCALATE_EVERY_SECONDS": float,
     "LONG_POLL_SECONDS": float,
     "TRUSTED_PROXIES": int,
+    "ATTACHMENT_STORE": str,
 }
 
 
@@ -97,6 +98,9 @@ def defaults(instance_path: str) -> dict:
         # the client is the peer). Behind one balancer, 1: else every login shares its address.
         "TRUSTED_PROXIES": 0,
         "JSON_AS_ASCII": False,
+        # Where photos' bytes are kept: "" for <instance>/attachments, file:///… for another folder,
+        # s3://bucket/prefix?endpoint=… for an S3-compatible store (server/attachments/storage.py).
+        "ATTACHMENT_STORE": "",
     }
 
 

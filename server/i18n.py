@@ -44,6 +44,12 @@ ERRORS: dict[str, tuple[str, str]] = {
                          "Push notifications are not set up on this server; in-app alerts still work."),
     "client_outdated": ("应用版本过旧，正在更新，未发送的内容会保留。",
                         "This app is out of date; it will update itself and keep what is unsent."),
+    "upload_offset_mismatch": ("上传位置不对：服务器已收到 {offset} 字节，请从那里继续。",
+                               "The upload is at {offset} bytes on the server; continue from there."),
+    "attachment_pending": ("照片上传中，还没有到服务器。", "The photo is still being uploaded."),
+    "photo_too_large": ("照片太大（最多 {max_mb} MB）。", "The photo is too large (at most {max_mb} MB)."),
+    "unsupported_upload_type": ("请以 application/offset+octet-stream 上传照片内容。",
+                                "Send the photo's bytes as application/offset+octet-stream."),
 }
 
 # Problems with one field: code -> (zh-CN, en); {label} is the field's name in that language.
@@ -93,6 +99,15 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
     "in_future": ("{label}比服务器时间晚了 {minutes} 分钟以上，请检查手机的日期和时间设置。",
                   "{label} is more than {minutes} minutes ahead of the server's clock; check the phone's date and time."),
     "too_old": ("{label}早于 {days} 天前，不能再提交。", "{label} is more than {days} days ago; it can no longer be sent."),
+    "hash_mismatch": ("照片内容与它的校验值（SHA-256）不符，请重新上传。",
+                      "The photo's bytes do not match its SHA-256; upload it again."),
+    "not_an_image": ("这不是可以接收的图片（只收 JPEG、WebP、PNG）。",
+                     "This is not an image the server takes (JPEG, WebP or PNG only)."),
+    "image_too_large": ("图片像素过多（最多 {max} 像素）。", "The image has too many pixels (at most {max})."),
+    "image_has_location": ("照片还带有拍摄位置信息，请用应用重新拍摄或选择。",
+                           "The photo still carries its location; take or pick it again in the app."),
+    "length_mismatch": ("{label}与照片记录的大小不符。", "{label} does not match the photo's recorded size."),
+    "not_attachable": ("{label}不能添加照片。", "Photos cannot be attached to {label}."),
     "invalid_timezone": ("{label}必须是 IANA 时区名称，例如 Asia/Shanghai。",
                          "{label} must be an IANA time zone name, such as Asia/Shanghai."),
 }
@@ -179,6 +194,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "user_id": ("账号", "Account"),
     "device_name": ("设备名称", "Device name"),
     "_schema": ("请求内容", "Request body"),
+    "content": ("照片内容", "Photo"),
+    "record_type": ("记录类型", "Record type"),
+    "record_id": ("所属记录", "Record"),
+    "sha256": ("校验值", "SHA-256"),
+    "Upload-Offset": ("上传位置", "Upload offset"),
+    "Upload-Length": ("上传大小", "Upload length"),
 }
 
 

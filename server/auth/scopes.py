@@ -13,6 +13,7 @@
 - technician (the back office: 工程, 保洁, 秩序, 外委): the tickets handed to them or waiting in their
   team's pool, with the household's address on the ticket; never households, people or visits. Their
   community's teams and notices.
+- attachments (photos): whoever sees the record a photo is attached to (a visit, a ticket) sees it.
 - check-ins (签到/签退): a butler makes their own and reads their own; nobody changes one (a check-in is
   a fact); a supervisor reads their community's and may delete one. Residents: nothing.
 """
@@ -187,6 +188,8 @@ def visible_filter(user: User | Viewer, rtype: str, model, *, in_change_order: b
         if user.role == "butler":
             return model.butler_id == user.id
         return sa.false()
+    if scope == "of_record":
+        return _of_visible_record(user, model, in_change_order)
     if user.role == "technician":
         if scope != "in_household_or_assigned":
             return sa.false()  # the household file is not the back office's
@@ -199,6 +202,15 @@ def visible_filter(user: User | Viewer, rtype: str, model, *, in_change_order: b
     if scope == "in_household_or_assigned" and user.role == "butler":
         return sa.or_(in_households, model.assignee_id == user.id)
     return in_households
+
+
+def _of_visible_record(user: User | Viewer, model, in_change_order: bool) -> ColumnElement[bool]:
+    """An attachment is seen by whoever sees its record, whatever that record's own rules are."""
+    parents = [(rtype, res.model) for rtype, res in sorted(registry().items()) if res.attachments]
+    return sa.or_(*(sa.and_(model.record_type == rtype,
+                            model.record_id.in_(sa.select(parent.id).where(
+                                visible_filter(user, rtype, parent, in_change_order=in_change_order))))
+                    for rtype, parent in parents))
 
 
 def reads_household_records(user: User | Viewer, rtype: str) -> bool:

@@ -22,6 +22,9 @@ SCOPES = (
     "community_or_building",
     "own_in_community",  # a butler's own; their community's for a supervisor
     "grid",  # a grid: its butler, and its community's supervisor
+    # It belongs to one record of a type that takes attachments (`record_type`, `record_id`) and hangs
+    # on that record's household: whoever sees the record sees it (a photo of a visit, of a ticket).
+    "of_record",
 )
 
 
@@ -52,6 +55,7 @@ class Resource:
     # page lists its readers): every read is recorded, naming those of these fields sent with a value.
     read_fields: frozenset[str] = frozenset()
     key: str = "id"  # the field a client names a new record by (products: their code)
+    attachments: bool = False  # photos may be attached to its records (server/attachments)
 
     def __post_init__(self):
         if self.scope not in SCOPES:
@@ -60,13 +64,13 @@ class Resource:
     @property
     def on_household(self) -> bool:
         """Whether its records hang on a household (`household_id`): evicted and purged with it."""
-        return self.scope in ("in_household", "in_household_or_assigned")
+        return self.scope in ("in_household", "in_household_or_assigned", "of_record")
 
     @property
     def scope_field(self) -> str:
         """The field an out-of-scope write is refused on."""
-        return {"household": "community_id", "grid": "community_id", "community": "id"}.get(self.scope,
-                                                                                         "household_id")
+        return {"household": "community_id", "grid": "community_id", "community": "id",
+                "of_record": "record_id"}.get(self.scope, "household_id")
 
     @property
     def wire(self) -> WireSchema:
@@ -108,6 +112,7 @@ def _dumper(schema: type[WireSchema]):
 def registry() -> dict[str, Resource]:
     """All record types by wire type, as each area declares them. Built on first use: the areas'
     declarations import their services, which import this module."""
+    from server.attachments import resources as attachments
     from server.attendance import resources as attendance
     from server.community import resources as community
     from server.notices import resources as notices
@@ -117,7 +122,7 @@ def registry() -> dict[str, Resource]:
     from server.visits import resources as visits
 
     found: dict[str, Resource] = {}
-    for area in (community, visits, tickets, products, notices, attendance, teams):
+    for area in (community, visits, tickets, products, notices, attendance, teams, attachments):
         for resource in area.RESOURCES:
             if resource.type in found:
                 raise ValueError(f"record type {resource.type!r} declared twice")

@@ -275,11 +275,17 @@ def _load_for_write(session: Session, user: User, res: Resource, record_id: str,
         if res.rules.refuse_hidden and changes is not None:
             res.rules.refuse_hidden(user, record, changes)  # a clearer refusal than 403, where there is one
         raise Forbidden()
-    if scopes.rights(user, res.type).own_only and getattr(record, "butler_id", None) != user.id:
-        raise Forbidden(errors=[FieldError("butler_id", "out_of_scope")])
+    if scopes.rights(user, res.type).own_only and _author_of(record) != user.id:
+        raise Forbidden(errors=[FieldError("butler_id" if hasattr(record, "butler_id") else "author_id",
+                                           "out_of_scope")])
     if expected_version is not None and record.version != expected_version:
         raise StaleVersion(details={"current_version": record.version})
     return record
+
+
+def _author_of(record) -> str | None:
+    """Who made a record of a type that only its maker may change (a visit's butler, a photo's author)."""
+    return getattr(record, "butler_id", None) or getattr(record, "author_id", None)
 
 
 @cache

@@ -541,7 +541,8 @@ def _heads_statement(shape: tuple[str, bool, bool], after_type: str | None, rese
     branches = []
     for rtype in sorted(types(synced=True)):
         model = registry()[rtype].model
-        if walk_households and registry()[rtype].on_household:
+        # (Attachments are few, and who sees one is decided by its record: their branch reads as any other.)
+        if walk_households and registry()[rtype].on_household and registry()[rtype].scope != "of_record":
             branches += _household_branches(user, rtype, model, after_type, page_limit)
             continue
         # A product taken out of the catalogue leaves every phone: read it to evict it.

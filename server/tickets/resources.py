@@ -13,7 +13,7 @@ RESOURCES = [
     Resource("ticket", "tickets", Ticket, TicketSchema, TICKET_RULES,
              filters=("household_id", "status", "category", "assignee_id", "team_id"),
              scope="in_household_or_assigned",
-             synced=True, residents_read=True, serial_fields=fields("status", *_HAND_OFF),
+             synced=True, residents_read=True, attachments=True, serial_fields=fields("status", *_HAND_OFF),
              # Who read a ticket (the console's ticket page): what was asked and the resident's comment.
              read_fields=fields("description", "rating_comment"),
              rights={"butler": Rights(create=fields("household_id", "category", "description"),

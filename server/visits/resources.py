@@ -12,11 +12,11 @@ _TOUCHPOINT = fields("household_id", "butler_id", "at", "channel", "summary")
 RESOURCES = [
     # Work done offline before the butler lost the household is still accepted (grace).
     Resource("visit", "visits", Visit, VisitSchema, VISIT_RULES, filters=("household_id", "butler_id", "kind"),
-             scope="in_household", synced=True, fast=True, grace=True,
+             scope="in_household", synced=True, fast=True, grace=True, attachments=True,
              rights={"butler": Rights(create=_VISIT, update=_VISIT, delete=True, own_only=True),
                      "supervisor": Rights(update=_VISIT - {"household_id", "butler_id"}, delete=True)}),
     Resource("touchpoint", "touchpoints", Touchpoint, TouchpointSchema, TOUCHPOINT_RULES,
-             filters=("household_id", "butler_id", "channel"), scope="in_household", synced=True, fast=True,
+             filters=("household_id", "butler_id", "channel"), scope="in_household", synced=True, fast=True, attachments=True,
              grace=True,
              rights={"butler": Rights(create=_TOUCHPOINT, update=_TOUCHPOINT, delete=True, own_only=True),
                      "supervisor": Rights(update=_TOUCHPOINT - {"household_id", "butler_id"}, delete=True)}),

@@ -1,0 +1,133 @@
+"""The resumable, content-addressed upload of a photo's bytes (after tus 1.0's core protocol).
+
+The phone syncs the attachment record first, then sends the bytes to /api/v1/uploads/<sha256> in
+pieces: each PATCH names the offset it starts at (`Upload-Offset`) and the whole length
+(`Upload-Length`). The server takes a piece only at the offset it has reached (else 409 with the
+offset, from which the phone goes on), keeps the pieces in the database (so that any app server
+takes the next one), and once the length is reached checks the hash and the image, stores the
+bytes and a thumbnail, and marks every photo with that hash uploaded. Bytes already here are
+never sent again: the first answer says `complete`.
+
+Nothing is kept of a refused upload: a wrong hash or a file that is not an image forgets the
+pieces, and the phone must take or pick the photo again."""
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.attachments import images
+from server.attachments.models import MAX_BYTES, MAX_CHUNK_BYTES, Attachment, AttachmentBlob, UploadChunk
+from server.attachments.service import store, visible_with_hash
+from server.auth.models import User
+from server.errors import ApiError, FieldError, NotFound, TooLarge, ValidationFailed
+from server.records import utcnow
+from server.syncing import bookkeeping
+
+
+class OffsetMismatch(ApiError):
+    status, code = 409, "upload_offset_mismatch"
+
+
+def state(blob: AttachmentBlob | None, sha256: str) -> dict:
+    if blob is None:
+        return {"sha256": sha256, "offset": 0, "length": None, "complete": False}
+    complete = blob.stored_at is not None
+    return {"sha256": sha256, "offset": blob.length if complete else blob.received, "length": blob.length,
+            "complete": complete}
+
+
+def _sizes(session: Session, user: User, sha256: str) -> list[int]:
+    sizes = visible_with_hash(session, user, sha256)
+    if not sizes:  # no photo of theirs has these bytes: nothing to take (and nothing told of others')
+        raise NotFound()
+    return sizes
+
+
+def upload_state(session: Session, *, user: User, sha256: str) -> dict:
+    _sizes(session, user, sha256)
+    return state(session.get(AttachmentBlob, sha256), sha256)
+
+
+def receive(session: Session, *, user: User, sha256: str, offset: int, length: int, data: bytes) -> dict:
+    """Take one piece of the upload; the caller commits. Returns the state after it."""
+    if length > MAX_BYTES:
+        raise TooLarge("photo_too_large", max_mb=MAX_BYTES // (1024 * 1024))
+    if len(data) > MAX_CHUNK_BYTES:
+        raise TooLarge()
+    if length not in _sizes(session, user, sha256):
+        raise ValidationFailed([FieldError("Upload-Length", "length_mismatch")])
+    blob = session.get(AttachmentBlob, sha256)
+    if blob is None:
+        blob = _start(session, user, sha256, length)
+    if blob.stored_at is not None:
+        return state(blob, sha256)  # here already: a resend is free
+    if blob.length != length:
+        raise ValidationFailed([FieldError("Upload-Length", "length_mismatch")])
+    if offset + len(data) > length:
+        raise ValidationFailed([FieldError("Upload-Offset", "out_of_range", min=0, max=length - len(data))])
+    # Taken only at the offset reached, by one statement: two app servers given the same piece at
+    # once cannot both take it (the second finds the offset moved on and answers 409).
+    taken = session.execute(
+        sa.update(AttachmentBlob)
+        .where(AttachmentBlob.sha256 == sha256, AttachmentBlob.received == offset,
+               AttachmentBlob.stored_at.is_(None))
+        .values(received=AttachmentBlob.received + len(data), updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if not taken:
+        session.refresh(blob)
+        if blob.stored_at is not None:
+            return state(blob, sha256)
+        raise OffsetMismatch(details={"offset": blob.received}, headers={"Upload-Offset": str(blob.received)},
+                             offset=blob.received)
+    if data:
+        session.add(UploadChunk(sha256=sha256, offset=offset, data=data))
+    session.flush()
+    session.refresh(blob)
+    if blob.received == length:
+        _finish(session, blob)
+    return state(blob, sha256)
+
+
+def _start(session: Session, user: User, sha256: str, length: int) -> AttachmentBlob:
+    """The blob's row, made by the first piece (or found, if another server made it meanwhile)."""
+    try:
+        with session.begin_nested():
+            session.add(AttachmentBlob(sha256=sha256, length=length, received=0, started_by=user.id))
+    except sa.exc.IntegrityError:
+        pass
+    return session.get(AttachmentBlob, sha256, populate_existing=True)
+
+
+def _finish(session: Session, blob: AttachmentBlob) -> None:
+    """The whole file is here: check it, store it and its thumbnail, and tell the photos' readers."""
+    data = b"".join(session.scalars(sa.select(UploadChunk.data).where(UploadChunk.sha256 == blob.sha256)
+                                    .order_by(UploadChunk.offset)))
+    try:
+        if len(data) != blob.length or hashlib.sha256(data).hexdigest() != blob.sha256:
+            raise ValidationFailed([FieldError("sha256", "hash_mismatch")])
+        checked = images.check(data)
+    except ValidationFailed:
+        _forget(session, blob.sha256)
+        raise
+    thumb = images.thumbnail(data)
+    store().put(f"full/{blob.sha256}", data, checked.content_type)
+    store().put(f"thumb/{blob.sha256}", thumb, "image/jpeg")
+    now = utcnow()
+    blob.content_type, blob.width, blob.height = checked.content_type, checked.width, checked.height
+    blob.thumb_size, blob.stored_at, blob.updated_at = len(thumb), now, now
+    session.execute(sa.delete(UploadChunk).where(UploadChunk.sha256 == blob.sha256))
+    for attachment in session.scalars(sa.select(Attachment).where(Attachment.sha256 == blob.sha256,
+                                                                  Attachment.uploaded_at.is_(None))):
+        attachment.uploaded_at = now  # 照片上传中 no more; the phones pull it
+        bookkeeping.changed(session, "attachment", attachment, now=now)
+
+
+def _forget(session: Session, sha256: str) -> None:
+    """A refused upload leaves nothing: its pieces and row go, in a transaction of their own."""
+    session.rollback()
+    session.execute(sa.delete(UploadChunk).where(UploadChunk.sha256 == sha256))
+    session.execute(sa.delete(AttachmentBlob).where(AttachmentBlob.sha256 == sha256,
+                                                    AttachmentBlob.stored_at.is_(None)))
+    session.commit()
