@@ -67,7 +67,11 @@ def upload_piece(sha256: str):
     if request.content_length is not None and request.content_length > MAX_CHUNK_BYTES:
         raise TooLarge()
     offset, length = _header_int("Upload-Offset"), _header_int("Upload-Length")
-    data = request.get_data(cache=False)
+    # Read at most one byte past the limit: a body sent without Content-Length (chunked) is not
+    # taken into memory whole before it is found too large.
+    data = request.stream.read(MAX_CHUNK_BYTES + 1)
+    if len(data) > MAX_CHUNK_BYTES:
+        raise TooLarge()
     state = uploads.receive(db.session, user=g.user, sha256=sha256, offset=offset, length=length, data=data)
     db.session.commit()
     return _answer(state)

@@ -36,8 +36,11 @@ def _open(data: bytes) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(data), formats=list(FORMATS))
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-            ValueError, SyntaxError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow refuses it by the size it declares, before decoding: what the phone is told is
+        # that it is too large, as for any image above MAX_PIXELS.
+        raise _refuse("image_too_large", max=MAX_PIXELS) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise _refuse("not_an_image") from None
 
 

@@ -118,21 +118,34 @@ def of_records(session: Session, *, user: User, rtype: str, record_ids: list[str
 
 def purge(session: Session, *, older_than: datetime) -> dict[str, int]:
     """Forget photos whose record is gone, and the bytes no photo names any more (uploads left
-    unfinished included), once untouched since `older_than`. The caller commits."""
+    unfinished included), once untouched since `older_than`. The caller commits.
+
+    A photo of a record deleted or purged becomes a tombstone (phones pull it and drop the photo;
+    the next purges forget it as any tombstone): removed outright, it would stay on every phone
+    that holds it. Its bytes go in the same run if nobody touched them for the period."""
+    from server.syncing import bookkeeping
+
     gone = 0
     for rtype, res in attachable().items():
-        gone += session.execute(sa.delete(Attachment).where(
-            Attachment.record_type == rtype, Attachment.record_id.not_in(sa.select(res.model.id)))).rowcount
+        live = sa.select(res.model.id).where(res.model.deleted.is_(False))
+        for attachment in session.scalars(sa.select(Attachment).where(
+                Attachment.record_type == rtype, Attachment.deleted.is_(False),
+                Attachment.record_id.not_in(live)).order_by(Attachment.id)):
+            attachment.deleted = True
+            bookkeeping.changed(session, "attachment", attachment)
+            gone += 1  # (purge_tombstones counts the tombstones it forgets as `attachment`)
+    session.flush()
     named = sa.select(Attachment.sha256).where(Attachment.deleted.is_(False))
     doomed = session.execute(sa.select(AttachmentBlob.sha256, AttachmentBlob.stored_at).where(
-        AttachmentBlob.updated_at < older_than, AttachmentBlob.sha256.not_in(named))).all()
-    for sha256, stored_at in doomed:
-        if stored_at is not None:
-            for size in SIZES:
-                store().delete(f"{size}/{sha256}")
+        AttachmentBlob.updated_at < older_than, AttachmentBlob.sha256.not_in(named))
+        .order_by(AttachmentBlob.sha256)).all()
     hashes = [sha256 for sha256, _ in doomed]
     for start in range(0, len(hashes), 500):
         chunk = hashes[start:start + 500]
         session.execute(sa.delete(UploadChunk).where(UploadChunk.sha256.in_(chunk)))
         session.execute(sa.delete(AttachmentBlob).where(AttachmentBlob.sha256.in_(chunk)))
-    return {"attachment": gone, "attachment_bytes": len(hashes)}
+    for sha256, stored_at in doomed:
+        if stored_at is not None:
+            for size in SIZES:
+                store().delete(f"{size}/{sha256}")
+    return {"attachment_orphans": gone, "attachment_bytes": len(hashes)}

@@ -30,7 +30,7 @@ from server import bulk
 from server.auth.models import User
 from server.community.models import Grid, Household
 from server.records import among, dialect_name, utcnow
-from server.resources.registry import household_children
+from server.resources.registry import household_children, registry
 from server.syncing.models import SyncConflict, SyncCounter, SyncEviction
 
 COUNTER_ID = 1
@@ -217,9 +217,27 @@ def record_moved(session: Session, *, rtype: str, record_id: str, old_household:
         after.add(new_assignee)
     after |= team_members(session, new_team)  # and so does its team (the pool)
     lost = sorted(before - after)
-    seqs = iter(next_seqs(session, len(lost)))
-    session.add_all([SyncEviction(seq=next(seqs), user_id=u, record_type=rtype, record_id=record_id,
-                                  household_id=old_household) for u in lost])
+    attached = _attached(session, rtype, record_id)
+    if after - before:
+        # Its photos go with it: a new number each, or a phone that gains the record (a technician
+        # handed a ticket) would never pull the photos taken before, numbered below its cursor.
+        for child, child_ids in itertools.groupby(attached, key=lambda pair: pair[0]):
+            touch(session, registry()[child].model, [child_id for _, child_id in child_ids])
+    if not lost:
+        return
+    evicted = [(rtype, record_id), *attached]  # whoever no longer sees a ticket no longer sees its photos
+    seqs = iter(next_seqs(session, len(lost) * len(evicted)))
+    session.add_all([SyncEviction(seq=next(seqs), user_id=u, record_type=t, record_id=r,
+                                  household_id=old_household) for u in lost for t, r in evicted])
+
+
+def _attached(session: Session, rtype: str, record_id: str) -> list[tuple[str, str]]:
+    """(type, id) of the records attached to one record (its photos), if its type takes any."""
+    if not registry()[rtype].attachments:
+        return []
+    return [(child, child_id) for child, res in sorted(registry().items()) if res.scope == "of_record"
+            for child_id in session.scalars(sa.select(res.model.id).where(
+                res.model.record_type == rtype, res.model.record_id == record_id).order_by(res.model.id))]
 
 
 def team_members(session: Session, team_id: str | None) -> set[str]:
