@@ -10,11 +10,11 @@ from server.wire import WireSchema
 
 def test_the_types_phones_replicate():
     assert types(synced=True) == {"household", "person", "visit", "touchpoint", "ticket", "product", "order",
-                                  "notice", "checkin", "team"}
+                                  "notice", "checkin", "team", "attachment"}
 
 
 def test_what_hangs_on_a_household_is_evicted_and_purged_with_it():
-    assert set(household_children()) == {"person", "visit", "touchpoint", "ticket", "order"}
+    assert set(household_children()) == {"person", "visit", "touchpoint", "ticket", "order", "attachment"}
 
 
 def test_only_types_whose_writes_never_change_an_audience_take_the_fast_path():
@@ -25,7 +25,7 @@ def test_only_types_whose_writes_never_change_an_audience_take_the_fast_path():
 
 
 def test_butlers_work_is_accepted_for_a_while_after_they_lost_the_household():
-    assert types(grace=True) == {"visit", "touchpoint"}
+    assert types(grace=True) == {"visit", "touchpoint", "attachment"}  # a photo comes with its visit
 
 
 def test_a_tickets_status_and_hand_offs_and_an_orders_status_are_serial_and_never_a_merge_conflict():
