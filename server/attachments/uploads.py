@@ -52,11 +52,12 @@ def upload_state(session: Session, *, user: User, sha256: str) -> dict:
 
 def receive(session: Session, *, user: User, sha256: str, offset: int, length: int, data: bytes) -> dict:
     """Take one piece of the upload; the caller commits. Returns the state after it."""
+    sizes = _sizes(session, user, sha256)  # first: nothing is told of bytes the user may not send
     if length > MAX_BYTES:
         raise TooLarge("photo_too_large", max_mb=MAX_BYTES // (1024 * 1024))
     if len(data) > MAX_CHUNK_BYTES:
         raise TooLarge()
-    if length not in _sizes(session, user, sha256):
+    if length not in sizes:
         raise ValidationFailed([FieldError("Upload-Length", "length_mismatch")])
     blob = session.get(AttachmentBlob, sha256)
     if blob is None:

@@ -17,6 +17,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema, fields
 
+from server.attachments import images as attachment_images
+from server.attachments.models import MAX_BYTES as MAX_PHOTO_BYTES
+from server.attachments.models import MAX_CHUNK_BYTES
+from server.attachments.schemas import UploadStateSchema
 from server.auth.schemas import DeviceSchema, LoginSchema, PasswordChangeSchema, ResidenceSchema, UserSchema
 from server.errors import ErrorSchema
 from server.joining import schemas as joining
@@ -44,7 +48,8 @@ ERRORS = {
                        "/me/password`) only logout and /me answer"),
     404: ("NotFound", "404 不存在 / no such record"),
     409: ("Conflict", "409 版本已变或已存在 / someone changed it first (`stale_version`), or it exists (`already_exists`)"),
-    413: ("TooLarge", "413 请求过大 / the body is too large"),
+    413: ("TooLarge", "413 请求过大 / the body is too large (`too_large`), or a photo above 10 MB (`photo_too_large`)"),
+    415: ("UnsupportedType", "415 内容类型不对 / the body's Content-Type is not the one the operation takes"),
     422: ("ValidationFailed", "422 字段有误 / fields are wrong, one entry per field in `details.errors` "
                               "(unknown keys included)"),
     426: ("ClientOutdated", "426 应用需更新 / the client is older than `min_schema`"),
@@ -365,6 +370,7 @@ def _paths(spec: APISpec, app: Flask) -> None:
 
     _joining_paths(spec)
     _team_people_paths(spec)
+    _attachment_paths(spec)
     for res in registry().values():
         _collection(spec, res)
 
@@ -477,6 +483,60 @@ def _team_people_paths(spec: APISpec) -> None:
         body=_body("Deactivation"), params=[_path_param("user_id", "the technician")], errors=(403, 404),
         description="未完成的工单带原因退回班组抢单池；其设备全部注销。 / Open jobs go back to the team's pool "
                     "with the reason; every device of theirs is revoked.")})
+
+
+def _attachment_paths(spec: APISpec) -> None:
+    """A photo's bytes: the resumable upload by hash, and reading them (server/attachments/api.py)."""
+    spec.components.schema(_schema_name(UploadStateSchema), schema=UploadStateSchema)
+    path = spec.path
+    sha256 = {"name": "sha256", "in": "path", "required": True,
+              "description": "照片内容的 SHA-256（64 位小写十六进制）/ the bytes' SHA-256, 64 lowercase hex digits",
+              "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}
+    offset_header = {"Upload-Offset": {"description": "服务器已收到的字节数 / the bytes the server has",
+                                       "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+    state = {**_json("UploadState", "上传进度 / where the upload stands"), "headers": offset_header}
+    seen_by = ("须能看到至少一条以此哈希命名的照片记录（否则 404）。 / The caller must see a photo record naming "
+               "these bytes (404 otherwise).")
+    path(path="/uploads/{sha256}", operations={
+        "get": _op("照片上传进度 / how much of a photo's bytes the server has", "attachments", {"200": state},
+                   params=[sha256], errors=(404, 422),
+                   description=f"`complete: true`：已在服务器，无需再传。 / `complete`: here already, nothing to "
+                               f"send. {seen_by}"),
+        "patch": _op(
+            "上传照片的下一段 / the next piece of a photo's bytes (tus 1.0 core, by hash)", "attachments",
+            {"200": state, "409": {"$ref": "#/components/responses/Conflict"}},
+            params=[sha256,
+                    {"name": "Upload-Offset", "in": "header", "required": True,
+                     "description": "此段的起点 / where this piece starts",
+                     "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"}},
+                    {"name": "Upload-Length", "in": "header", "required": True,
+                     "description": f"整个文件的字节数（照片记录的 `size`，最多 {MAX_PHOTO_BYTES} 字节）/ the "
+                                    f"whole file's bytes (the record's `size`)",
+                     "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"}}],
+            body={"required": True, "content": {"application/offset+octet-stream": {
+                "schema": {"type": "string", "contentMediaType": "application/octet-stream",
+                           "maxLength": MAX_CHUNK_BYTES}}}},
+            errors=(404, 413, 415, 422),
+            description="一段最多 1 MB。位置不对：409 `upload_offset_mismatch`，`details.offset` 与头 "
+                        "`Upload-Offset` 给出从哪里继续。最后一段到齐后校验 SHA-256 与图片（422 "
+                        "`hash_mismatch`、`not_an_image`、`image_too_large`、`image_has_location`），被拒则什么"
+                        "都不留。 / At most 1 MB a piece. At another offset than the server's: 409 "
+                        "`upload_offset_mismatch`, with `details.offset` and the header `Upload-Offset` to go on "
+                        f"from. Once whole, the hash and the image are checked (at most "
+                        f"{attachment_images.MAX_PIXELS} pixels, no location); a refused upload leaves nothing. "
+                        f"{seen_by}")})
+    binary = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
+    path(path="/attachments/{attachment_id}/content", operations={"get": _op(
+        "照片内容 / a photo's bytes, or its thumbnail", "attachments",
+        {"200": {"description": "图片（不缓存）/ the image (`Cache-Control: no-store`)",
+                 "content": {"image/jpeg": binary, "image/png": binary, "image/webp": binary}}},
+        params=[_path_param("attachment_id", "the photo (attachment record)"),
+                _query("size", {"type": "string", "enum": ["thumb", "full"], "default": "full"},
+                       "thumb：320 像素的 JPEG / `thumb`: a 320 px JPEG; `full`: the bytes as taken")],
+        errors=(403, 404, 422),
+        description="与照片所属记录同一范围；每次读取记入审计。未上传完：404 `attachment_pending`（照片上传中）。 / "
+                    "Through the record's scope; each read is in the audit trail. Bytes not here yet: 404 "
+                    "`attachment_pending`.")})
 
 
 def _user_changes(spec: APISpec) -> dict:

@@ -37,7 +37,7 @@ def test_the_document_is_valid_openapi_3_1(spec):
 
 
 def _template(rule: str, base: str) -> str:
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule[len(base):])
+    return re.sub(r"<(?:[a-z]+:)?([a-z0-9_]+)>", r"{\1}", rule[len(base):])
 
 
 def undescribed(app, spec) -> list[str]:
