@@ -43,6 +43,22 @@ def _header_int(name: str) -> int:
     return int(raw)
 
 
+def _body(limit: int) -> bytes:
+    """The request's body, read to its end but never more than one byte past `limit`: a body sent
+    without Content-Length (chunked) is not taken into memory whole before it is found too large.
+    (One read may return less than asked from a socket: read until the end.)"""
+    parts, size = [], 0
+    while size <= limit:
+        part = request.stream.read(limit + 1 - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    if size > limit:
+        raise TooLarge()
+    return b"".join(parts)
+
+
 def _answer(state: dict):
     response = jsonify(UploadStateSchema().dump(state))
     response.headers["Upload-Offset"] = str(state["offset"])
@@ -67,11 +83,7 @@ def upload_piece(sha256: str):
     if request.content_length is not None and request.content_length > MAX_CHUNK_BYTES:
         raise TooLarge()
     offset, length = _header_int("Upload-Offset"), _header_int("Upload-Length")
-    # Read at most one byte past the limit: a body sent without Content-Length (chunked) is not
-    # taken into memory whole before it is found too large.
-    data = request.stream.read(MAX_CHUNK_BYTES + 1)
-    if len(data) > MAX_CHUNK_BYTES:
-        raise TooLarge()
+    data = _body(MAX_CHUNK_BYTES)
     state = uploads.receive(db.session, user=g.user, sha256=sha256, offset=offset, length=length, data=data)
     db.session.commit()
     return _answer(state)

@@ -118,3 +118,32 @@ def test_the_same_piece_at_once_is_taken_once_and_the_upload_completes_once(two_
     r = http.get(f"{two_servers[1]}/api/v1/attachments/{attachment_id}/content", timeout=30,
                  headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.content == data
+
+
+def test_a_piece_sent_chunked_is_taken_whole_and_a_chunked_giant_refused(two_servers, session):
+    """Without Content-Length (chunked transfer), the server still reads the whole piece, and stops
+    reading a body past 1 MB with 413 instead of taking it into memory."""
+    community = make_community()
+    butler = make_user("butler", community_id=community.id)
+    visit = make_visit(make_household(community, make_grid(community, butler)), butler)
+    data = jpeg(7)
+    digest = hashlib.sha256(data).hexdigest()
+    token = token_for(butler)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/offset+octet-stream",
+               "Upload-Offset": "0", "Upload-Length": str(len(data))}
+    r = http.post(f"{two_servers[0]}/api/v1/attachments", timeout=30, headers={"Authorization": f"Bearer {token}"},
+                  json={"household_id": visit.household_id, "record_type": "visit", "record_id": visit.id,
+                        "sha256": digest, "content_type": "image/jpeg", "size": len(data)})
+    assert r.status_code == 201, r.text
+
+    def dribbled(body: bytes, size: int):
+        for start in range(0, len(body), size):
+            yield body[start:start + size]
+
+    giant = http.patch(f"{two_servers[0]}/api/v1/uploads/{digest}", timeout=30, headers=headers,
+                       data=dribbled(b"\0" * (1024 * 1024 + 1), 64 * 1024))
+    assert giant.status_code == 413 and giant.json()["error"] == "too_large"
+    r = http.patch(f"{two_servers[1]}/api/v1/uploads/{digest}", timeout=30, headers=headers,
+                   data=dribbled(data, 1000))
+    assert r.status_code == 200 and r.json() == {"sha256": digest, "offset": len(data), "length": len(data),
+                                                 "complete": True}
