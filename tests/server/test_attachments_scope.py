@@ -93,12 +93,14 @@ def test_the_butler_and_supervisor_see_every_photo_of_the_grid_and_nobody_else_d
     assert all(reads(client, world["b1"], a) == 200 for a in everything)
     for outsider in ("b2", "stranger", "tech1", "lift"):  # another grid, another community, the back office
         assert listed(client, world[outsider]) == set(), outsider
+        assert ids(Phone(client, world[outsider]).pull_all(), rtype="attachment") == set(), outsider
         assert all(reads(client, world[outsider], a) == 403 for a in everything), outsider
 
 
 def test_a_resident_sees_their_tickets_photos_never_a_visits_or_touchpoints(client, world, photos):
     resident = world["resident"]
     assert listed(client, resident) == {photos["ticket"]}
+    assert ids(Phone(client, resident).pull_all(), rtype="attachment") == {photos["ticket"]}
     assert reads(client, resident, photos["ticket"]) == 200
     assert reads(client, resident, photos["visit"]) == 403 and reads(client, resident, photos["touchpoint"]) == 403
     # They add photos to their ticket, never to the butler's records.
