@@ -28,8 +28,7 @@ from server.notify.api import release_waiters
 from server.records import utcnow
 from server.syncing import bookkeeping
 from server.visits.models import Visit
-from tests.factories import (auth, make_community, make_grid, make_household, make_person, make_ticket, make_user,
-                             make_visit)
+from tests.factories import auth, make_community, make_grid, make_household, make_person, make_user, make_visit
 from tests.support.app import base_config
 
 S3_KEY, S3_SECRET = "guanjia-test", "guanjia-test-secret"
