@@ -59,7 +59,14 @@ def _prepare_create(session: Session, user: User, values: dict) -> None:
     if blob is not None and blob.stored_at is not None:  # the same bytes are here already: nothing to send
         if blob.length != values["size"]:
             raise ValidationFailed([FieldError("size", "length_mismatch")])
-        values["uploaded_at"] = utcnow()
+        # Touched in the same statement that finds them still here: a purge deleting them now either
+        # went first (nothing touched: the phone sends them again) or waits for this row and, finding
+        # it touched, keeps the bytes.
+        now = utcnow()
+        if session.execute(sa.update(AttachmentBlob).where(
+                AttachmentBlob.sha256 == blob.sha256, AttachmentBlob.stored_at.is_not(None))
+                .values(updated_at=now).execution_options(synchronize_session=False)).rowcount:
+            values["uploaded_at"] = now
 
 
 ATTACHMENT_RULES = Rules(prepare_create=_prepare_create)
@@ -136,16 +143,16 @@ def purge(session: Session, *, older_than: datetime) -> dict[str, int]:
             gone += 1  # (purge_tombstones counts the tombstones it forgets as `attachment`)
     session.flush()
     named = sa.select(Attachment.sha256).where(Attachment.deleted.is_(False))
-    doomed = session.execute(sa.select(AttachmentBlob.sha256, AttachmentBlob.stored_at).where(
-        AttachmentBlob.updated_at < older_than, AttachmentBlob.sha256.not_in(named))
-        .order_by(AttachmentBlob.sha256)).all()
-    hashes = [sha256 for sha256, _ in doomed]
-    for start in range(0, len(hashes), 500):
-        chunk = hashes[start:start + 500]
-        session.execute(sa.delete(UploadChunk).where(UploadChunk.sha256.in_(chunk)))
-        session.execute(sa.delete(AttachmentBlob).where(AttachmentBlob.sha256.in_(chunk)))
-    for sha256, stored_at in doomed:
+    unnamed = sa.and_(AttachmentBlob.updated_at < older_than, AttachmentBlob.sha256.not_in(named))
+    session.execute(sa.delete(UploadChunk).where(UploadChunk.sha256.in_(sa.select(AttachmentBlob.sha256)
+                                                                        .where(unnamed))))
+    # The rows deleted say which objects go: bytes a new photo touched meanwhile are not among them
+    # (see _prepare_create).
+    doomed = session.execute(sa.delete(AttachmentBlob).where(unnamed)
+                             .returning(AttachmentBlob.sha256, AttachmentBlob.stored_at)
+                             .execution_options(synchronize_session=False)).all()
+    for sha256, stored_at in sorted(doomed):
         if stored_at is not None:
             for size in SIZES:
                 store().delete(f"{size}/{sha256}")
-    return {"attachment_orphans": gone, "attachment_bytes": len(hashes)}
+    return {"attachment_orphans": gone, "attachment_bytes": len(doomed)}

@@ -402,3 +402,20 @@ def test_purge_forgets_photos_of_purged_records_and_bytes_nobody_names(app, clie
     client.delete(f"/api/v1/attachments/{attach_id(session, sha(fresh))}", headers=auth(butler))
     assert runner.invoke(args=["sync-purge", "--days", "90"]).exit_code == 0
     assert f"full/{sha(fresh)}" in stored(app)
+
+
+def test_bytes_a_new_photo_names_again_outlive_the_purge(app, client, session, runner, place):
+    data = jpeg(seed=5)
+    first = attach(client, place["butler"], place, data).get_json()
+    upload(client, place["butler"], data)
+    client.delete(f"/api/v1/attachments/{first['id']}", headers=auth(place["butler"]))
+    session.execute(sa.update(AttachmentBlob).values(updated_at=utcnow() - timedelta(days=200)))
+    session.commit()
+    again = attach(client, place["butler"], place, data)  # the same photo, added again: nothing to send
+    assert again.status_code == 201 and again.get_json()["uploaded_at"] is not None
+    butler_id = place["butler"].id
+    assert runner.invoke(args=["sync-purge", "--days", "90"]).exit_code == 0
+    session.expire_all()
+    assert session.get(AttachmentBlob, sha(data)) is not None and f"full/{sha(data)}" in stored(app)
+    r = client.get(f"/api/v1/attachments/{again.get_json()['id']}/content", headers=auth(session.get(User, butler_id)))
+    assert r.status_code == 200 and r.data == data
