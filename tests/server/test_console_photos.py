@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from PIL import Image
 
 from server.audit.models import AuditEvent
-from tests.factories import make_community, make_grid, make_household, make_ticket, make_touchpoint, make_user, make_visit
+from tests.factories import (make_community, make_grid, make_household, make_ticket, make_touchpoint, make_user,
+                             make_visit)
 from tests.support.console import log_in, text
 from tests.support.photos import jpeg, photo
 
@@ -56,7 +57,8 @@ def test_a_ticket_shows_its_before_and_after_photos_and_one_still_uploading(clie
     html = text(client.get(f"/console/tickets/{world['ticket'].id}"))
     section = html.split('data-testid="ticket-photos"')[1].split("</section>")[0]
     groups = section.split('data-testid="photo-group"')[1:]
-    assert [group.split(">")[1].split("<")[0] for group in groups] == ["维修前（报修照片）", "维修后（完工照片）"]
+    headings = [group.split(">")[1].split("<")[0] for group in groups]
+    assert headings == ["维修前（报修照片）", "维修后（完工照片）"]
     assert photo_ids(groups[0], "photo") == [before["id"]]
     assert photo_ids(groups[1], "photo") == [after["id"]]
     # The photo whose bytes are not here: the placeholder, no thumbnail and no link.
