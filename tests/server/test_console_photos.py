@@ -122,13 +122,24 @@ def test_a_supervisor_of_another_community_gets_neither_the_bytes_nor_the_page(c
     assert reads_of(session, before["id"]) == []
 
 
+def test_an_admin_reads_any_community_s_photo_and_the_read_is_filed_under_its_household(client, session, world):
+    before = photo(client, world["resident"], **on(world, "ticket", role="before"))
+    admin = make_user("admin", name="总部管理员")
+    assert log_in(client, admin.username).status_code == 302
+    assert client.get(f"/console/photos/{before['id']}/thumb").status_code == 200
+    [read] = reads_of(session, before["id"])
+    assert (read.user_id, read.household_id, read.community_id) == (
+        admin.id, world["household"].id, world["household"].community_id)
+
+
 def test_no_login_no_photo(client, world):
     before = photo(client, world["resident"], **on(world, "ticket", role="before"))
     r = client.get(f"/console/photos/{before['id']}/thumb")
     assert r.status_code == 302 and r.headers["Location"].endswith("/console/login")
     # A butler (who sees the photo in the app) is not let into the console for it either.
-    assert log_in(client, world["butler"].username).status_code in (200, 403)
-    assert client.get(f"/console/photos/{before['id']}/thumb").status_code in (302, 403)
+    assert log_in(client, world["butler"].username).status_code == 403
+    r = client.get(f"/console/photos/{before['id']}/thumb")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/console/login")
 
 
 def test_the_household_page_shows_its_visits_and_touchpoints_with_their_photos(client, session, world):
