@@ -93,7 +93,9 @@ def household_grid(household_id: str):
 def _tickets_page(refused: dict | None = None):
     community = current_community()
     lang = language()
-    return render_page("console/tickets.html", refused, rows=queries.open_tickets(db.session, community, OPEN),
+    rows = queries.open_tickets(db.session, community, OPEN)
+    marks = queries.photo_marks(db.session, g.user, "ticket", [ticket.id for ticket, _ in rows])  # one query
+    return render_page("console/tickets.html", refused, rows=rows, photo_marks=marks,
                        # the back office's technicians too: the ticket goes to their team (tickets/handoff.py)
                        staff=queries.active_users(db.session, community, ("butler", "supervisor", "technician")),
                        users=queries.users_of(db.session, community),

@@ -9,12 +9,15 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from server.attachments.models import Attachment
+from server.auth import scopes
 from server.auth.models import Device, User
 from server.community.models import Community, Grid, Household
 from server.operations.models import WorkPlanItem
 from server.products.models import Product
 from server.syncing.models import SyncConflict
 from server.tickets.models import Ticket
+from server.visits.models import Touchpoint, Visit
 
 
 # ---- communities and people -----------------------------------------------------------------------
@@ -150,3 +153,34 @@ def plan_titles(session, ids: Iterable[str]) -> dict[str, str]:
     ids = set(ids)
     return dict(session.execute(sa.select(WorkPlanItem.id, WorkPlanItem.title)
                                 .where(WorkPlanItem.id.in_(ids))).all()) if ids else {}
+
+
+# ---- a household's visits and touchpoints, photos -------------------------------------------------
+
+def latest_of_household(session, user: User, model, rtype: str, household_id: str, when, limit: int) -> list:
+    """A household's latest live visits or touchpoints (`model`, ordered by its column `when`) that the
+    user sees, newest first."""
+    return list(session.scalars(sa.select(model).where(
+        model.household_id == household_id, model.deleted.is_(False), scopes.visible_filter(user, rtype, model))
+        .order_by(when.desc(), model.id).limit(limit)))
+
+
+def latest_visits(session, user: User, household_id: str, limit: int) -> list[Visit]:
+    return latest_of_household(session, user, Visit, "visit", household_id, Visit.visited_at, limit)
+
+
+def latest_touchpoints(session, user: User, household_id: str, limit: int) -> list[Touchpoint]:
+    return latest_of_household(session, user, Touchpoint, "touchpoint", household_id, Touchpoint.at, limit)
+
+
+def photo_marks(session, user: User, rtype: str, record_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """record id -> (its photos the user sees, how many of them still wait for their bytes), for the
+    records that have any: one grouped query for a whole list."""
+    ids = list(set(record_ids))
+    if not ids:
+        return {}
+    waiting = sa.func.sum(sa.case((Attachment.uploaded_at.is_(None), 1), else_=0))
+    rows = session.execute(sa.select(Attachment.record_id, sa.func.count(), waiting).where(
+        Attachment.record_type == rtype, Attachment.record_id.in_(ids), Attachment.deleted.is_(False),
+        scopes.visible_filter(user, "attachment", Attachment)).group_by(Attachment.record_id)).all()
+    return {record_id: (count, int(pending or 0)) for record_id, count, pending in rows}

@@ -1,8 +1,9 @@
-"""The console's page of one ticket: what was asked, a place for its photos, its one timeline (every
-status change, hand-off with its team and reason, rating and escalation: server/tickets/events.py
-writes it), the resident's and the butler's ratings, and who read or changed it (the audit trail,
-server/audit), with the way each came: the phone (sync), the API or the console. Opening the page is
-itself a read of the ticket, recorded in the trail. A supervisor sees only their community's tickets.
+"""The console's page of one ticket: what was asked, its photos (the fault's and the repair's: thumbnails
+linked to each photo's page, server/console/photos.py), its one timeline (every status change,
+hand-off with its team and reason, rating and escalation: server/tickets/events.py writes it), the
+resident's and the butler's ratings, and who read or changed it (the audit trail, server/audit), with
+the way each came: the phone (sync), the API or the console. Opening the page is itself a read of
+the ticket, recorded in the trail. A supervisor sees only their community's tickets.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from server import i18n
 from server.audit import service as audit
 from server.audit.models import AuditEvent
 from server.community.models import Household
-from server.console import queries
+from server.console import photos, queries
 from server.console.auth import console_login_required
 from server.console.pages import CATEGORIES, address, bp, language, render_page, zone_name
 from server.errors import NotFound
@@ -44,6 +45,7 @@ def ticket_detail(ticket_id: str):
     trail = list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "ticket",
                                                                 AuditEvent.record_id == ticket.id)
                                     .order_by(AuditEvent.id.desc()).limit(READERS)))
+    photo_groups = photos.ticket_groups(photos.of_records("ticket", [ticket.id]).get(ticket.id, []))
     follow_up = db.session.scalar(sa.select(FollowUp).where(FollowUp.ticket_id == ticket.id))
     people = {s.actor_id for s in steps} | {value for s in steps if s.kind in timeline.NAMES_PEOPLE
                                             for value in (s.from_value, s.to_value)} | {
@@ -51,7 +53,8 @@ def ticket_detail(ticket_id: str):
     people.discard(None)
     lang, zone = language(), ZoneInfo(zone_name())
     return render_page("console/ticket.html", ticket=ticket, household=household, address=address, steps=steps,
-                       trail=trail, follow_up=follow_up, teams=_team_names(steps), handoff_kinds=HANDOFF_KINDS,
+                       trail=trail, follow_up=follow_up, photo_groups=photo_groups, teams=_team_names(steps),
+                       handoff_kinds=HANDOFF_KINDS,
                        users=queries.users_by_id(db.session, people),
                        state=lambda code: i18n.pick(i18n.TICKET_STATES.get(code, (code or "", code or "")), lang),
                        category=lambda code: i18n.pick(CATEGORIES.get(code, (code, code)), lang),

@@ -493,7 +493,6 @@ FULFIL: Words = {
     "tk_description": ("描述", "Description"),
     "tk_resolution": ("处理说明", "Resolution"),
     "tk_photos": ("照片", "Photos"),
-    "tk_photos_later": ("照片功能即将上线。", "Photos will appear here."),
     "tk_ratings": ("评价", "Ratings"),
     "tk_resident_rating": ("住户评价", "Resident's rating"),
     "tk_backoffice_rating": ("后台能力评价", "Back-office rating"),
@@ -626,5 +625,47 @@ OWN_PASSWORD: Words = {
 }
 
 
+# Photos (photos.py): on a ticket, a household's visits and touchpoints (household.py), the tickets' list.
+PHOTOS: Words = {
+    "ph_uploading": ("照片上传中", "Photo uploading"),
+    "ph_none": ("没有照片。", "No photos."),
+    "ph_count": ("{n} 张照片", "{n} photos"),
+    "ph_role_before": ("维修前（报修照片）", "Before (the fault)"),
+    "ph_role_after": ("维修后（完工照片）", "After (the repair)"),
+    "ph_role_photo": ("其他照片", "Other photos"),
+    "ph_alt_ticket": ("工单照片 {n}：{role}", "Ticket photo {n}: {role}"),
+    "ph_alt_visit": ("走访照片 {n}：{item}", "Visit photo {n}: {item}"),
+    "ph_alt_touchpoint": ("触点照片 {n}", "Touchpoint photo {n}"),
+    "ph_visit_general": ("整体", "general"),
+    "ph_heading_ticket": ("工单照片：{role}", "Ticket photo: {role}"),
+    "ph_heading_visit": ("走访照片：{item}", "Visit photo: {item}"),
+    "ph_heading_touchpoint": ("触点照片", "Touchpoint photo"),
+    "ph_enlarge": ("点击查看大图", "Open the full-size photo"),
+    "ph_title": ("照片", "Photo"),
+    "ph_back_ticket": ("← 返回工单", "← Back to the ticket"),
+    "ph_back_household": ("← 返回住户", "← Back to the household"),
+    "ph_taken": ("拍摄时间", "Taken"),
+    "ph_author": ("拍摄人", "Taken by"),
+    "ph_open_full": ("在新页面打开原图", "Open the original in a page of its own"),
+    "hh_open": ("走访与照片", "Visits & photos"),
+    "hh_title": ("{address} · 走访与触点", "{address} · Visits and touchpoints"),
+    "hh_back": ("← 网格与住户", "← Grids & households"),
+    "hh_visits": ("最近走访", "Latest visits"),
+    "hh_touchpoints": ("最近触点", "Latest touchpoints"),
+    "hh_no_visits": ("还没有走访记录。", "No visits yet."),
+    "hh_no_touchpoints": ("还没有触点记录。", "No touchpoints yet."),
+    "hh_latest": ("最多显示最近 {n} 条。", "The latest {n} at most."),
+    "hh_when": ("时间", "When"),
+    "hh_kind": ("类型", "Kind"),
+    "hh_channel": ("渠道", "Channel"),
+    "hh_satisfaction": ("满意度", "Satisfaction"),
+    "hh_photos": ("照片", "Photos"),
+    "vk_routine": ("例行走访", "Routine visit"), "vk_new_owner": ("新业主", "New owner"),
+    "vk_follow_up": ("回访", "Follow-up"), "vk_complaint": ("投诉", "Complaint"), "vk_emergency": ("突发事件", "Emergency"),
+    "ch_lobby": ("大堂", "Lobby"), "ch_phone": ("电话", "Phone"), "ch_wechat": ("微信", "WeChat"),
+    "ch_visit": ("上门", "Visit"), "ch_other": ("其他", "Other"),
+}
+
+
 TEXT: Words = word_table(COMMON, NAV, ACTIONS, ATTENDANCE, AUDIT, CATALOGUE, CONFLICTS, OPERATIONS, SETUP,
-                         FULFIL, PEOPLE, OWN_PASSWORD)
+                         FULFIL, PEOPLE, OWN_PASSWORD, PHOTOS)
