@@ -62,8 +62,8 @@ PHOTO_GOALS = photos.GOALS
 PHOTO_FIGURES = (*PHOTO_GOALS, "photo_upload_cpu_over_network_with_postgres", "photo_upload_server_cpu_ms_per_mb",
                  "photo_upload_raw_cpu_ms_per_mb", "photo_upload_checked_cpu_ms_per_mb",
                  "photo_upload_postgres_cpu_ms_per_mb", "photo_upload_overhead_vs_raw",
-                 "photo_upload_overhead_vs_checked", "bootstrap_with_photos_records_ratio",
-                 "bootstrap_with_photos_bytes_ratio")
+                 "photo_upload_overhead_vs_checked", "bootstrap_with_photos_cpu_ratio",
+                 "bootstrap_with_photos_records_ratio", "bootstrap_with_photos_bytes_ratio")
 PARTS = ("sync", "notify", "console", "gridmove", "phone", "wire", "photos")
 # The pull's peak memory is "bounded by the page size" when doubling the grid leaves it within 25 %.
 MEMORY_GROWTH_LIMIT = 1.25
@@ -312,14 +312,17 @@ def run_photos(root: Path, sizes: Sizes) -> dict:
     say(f"  first sync without photos {boot['without']['seconds']:.3f} s ({boot['without']['records']} records, "
         f"{boot['without']['bytes_down'] / 1e6:.2f} MB down), with {boot['photos']} photos "
         f"{boot['with']['seconds']:.3f} s ({boot['with']['records']} records, {boot['with']['bytes_down'] / 1e6:.2f} MB) "
-        f"(median of {boot['reps']})")
+        f"(median of {boot['reps']}; runs without {', '.join(f'{x:.2f}' for x in boot['without']['runs'])}, with "
+        f"{', '.join(f'{x:.2f}' for x in boot['with']['runs'])}); gunicorn CPU "
+        f"{boot['without']['cpu_seconds']['gunicorn']:.2f} s without, {boot['with']['cpu_seconds']['gunicorn']:.2f} s with")
     say(f"  photo_upload_cpu_over_network = {f['photo_upload_cpu_over_network']:.3f} (goal <= "
         f"{PHOTO_GOALS['photo_upload_cpu_over_network']:g}; with PostgreSQL's "
         f"{f['photo_upload_cpu_over_network_with_postgres']:.3f}): "
         f"{'met' if f['met']['photo_upload_cpu_over_network'] else 'MISSED'}")
     say(f"  bootstrap_with_photos_ratio = {f['bootstrap_with_photos_ratio']:.3f} (goal <= "
         f"{PHOTO_GOALS['bootstrap_with_photos_ratio']:g}; records ×{f['bootstrap_with_photos_records_ratio']:.3f}, "
-        f"bytes ×{f['bootstrap_with_photos_bytes_ratio']:.3f}): "
+        f"bytes ×{f['bootstrap_with_photos_bytes_ratio']:.3f}, app-server CPU ×"
+        f"{f['bootstrap_with_photos_cpu_ratio'] or float('nan'):.3f}): "
         f"{'met' if f['met']['bootstrap_with_photos_ratio'] else 'MISSED'}   [{time.perf_counter() - started:.0f} s]")
     return f
 
@@ -423,7 +426,7 @@ def main() -> int:
         limits.update(WIRE_GOALS)
         say("  goals over the wire: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in over_wire["met"].items()))
     if with_photos:
-        summary.update({k: round(with_photos[k], 4) for k in PHOTO_FIGURES})
+        summary.update({k: None if with_photos[k] is None else round(with_photos[k], 4) for k in PHOTO_FIGURES})
         goals.update(with_photos["met"])
         limits.update(PHOTO_GOALS)
         say("  goals of photos: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in with_photos["met"].items()))

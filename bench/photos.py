@@ -32,8 +32,9 @@ is the phone, over keep-alive HTTP/1.1 connections.
   butler's phone makes the first sync of its grid (POST /api/v1/sync, pages of 1,000 while `more`),
   the two alternately; `bootstrap_with_photos_ratio` = the median with ÷ the median without. The
   bytes of photos are never in a pull (only the records: hash, size, type, dimensions, who, when),
-  so the ratio is the extra records' share, about 1 + 1/14 at one per 10 visits, and the bytes
-  down are reported beside.
+  so the ratio is the extra records' share, about 1 + 1/14 at one per 10 visits; the bytes down and
+  the app server's CPU for the same pulls, with ÷ without (steadier than wall time on a shared
+  machine), are reported beside.
 """
 from __future__ import annotations
 
@@ -309,7 +310,7 @@ def measure(url: str, pg_pid: int | None, sizes: Sizes, root: Path, *, log: Call
         log(f"  {len(shots)} photos made in {made:.0f} s; two grids seeded, {attachments} photos on one, in "
             f"{time.perf_counter() - started - made:.0f} s (PostgreSQL {settings['server_version']}, fsync "
             f"{settings['fsync']}, synchronous_commit {settings['synchronous_commit']}, "
-            f"{'Unix socket' if 'host=/' in url else 'TCP'})")
+            f"{'Unix socket' if str(sa.make_url(url).query.get('host', '')).startswith('/') else 'TCP'})")
         grid_records = sizes.grid_households + sizes.grid_people + sizes.grid_visits + catalogue
         with wire.app_servers({"main": main_url}, root / "servers") as running:
             process = running["main"]
@@ -401,9 +402,10 @@ def _check_stored(url: str, stored_expected: int, uploaded_expected: int) -> dic
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
-            uploaded = conn.exec_driver_sql("SELECT count(*) FROM attachment WHERE uploaded_at IS NOT NULL").scalar_one()
-            stored = conn.exec_driver_sql("SELECT count(*) FROM attachment_blob WHERE stored_at IS NOT NULL").scalar_one()
-            left = conn.exec_driver_sql("SELECT count(*) FROM attachment_chunk").scalar_one()
+            count = lambda sql: conn.exec_driver_sql(f"SELECT count(*) FROM {sql}").scalar_one()  # noqa: E731
+            uploaded = count("attachment WHERE uploaded_at IS NOT NULL")
+            stored = count("attachment_blob WHERE stored_at IS NOT NULL")
+            left = count("attachment_chunk")
     finally:
         engine.dispose()
     if stored != stored_expected or uploaded != uploaded_expected or left:
@@ -424,6 +426,7 @@ def figures(out: dict) -> dict:
     def network(r) -> float:
         return r["bytes"] * 8 / LINK_BITS_PER_SECOND
 
+    pull_cpu = {name: boot[name]["cpu_seconds"]["gunicorn"] for name in ("with", "without")}
     server = lambda r: r["cpu_seconds"]["gunicorn"]  # noqa: E731
     database = lambda r: r["cpu_seconds"].get("postgres", 0.0)  # noqa: E731
     figures = {
@@ -438,6 +441,8 @@ def figures(out: dict) -> dict:
         "photo_upload_overhead_vs_checked": per_rep(
             lambda r: server(r) / max(r["floors"]["checked_cpu_seconds"], 1e-6)),
         "bootstrap_with_photos_ratio": boot["with"]["seconds"] / boot["without"]["seconds"],
+        # The app server's CPU for the same pulls, with ÷ without: steadier than wall time on a shared machine.
+        "bootstrap_with_photos_cpu_ratio": pull_cpu["with"] / pull_cpu["without"] if pull_cpu["without"] else None,
         "bootstrap_with_photos_records_ratio": boot["with"]["records"] / boot["without"]["records"],
         "bootstrap_with_photos_bytes_ratio": boot["with"]["bytes_down"] / boot["without"]["bytes_down"],
     }
