@@ -56,6 +56,8 @@ test: install-load
 # The wire part (bench/wire.py; BENCH_ONLY=wire for it alone) times sync over HTTP against gunicorn as
 # `make run` starts it, on a durable throwaway PostgreSQL of its own, beside the PouchDB peer benchmark
 # (bench/pouchdb-peer, or BENCH_PEER; run with node after `npm ci`); without node, npm or the peer it fails.
+# The photos part (bench/photos.py; BENCH_ONLY=photos) uploads photos to gunicorn the same way, on a durable
+# throwaway PostgreSQL of its own: server CPU ÷ the bytes' time at 1 Mbit/s, a first sync with photos ÷ without.
 bench: install-test
 	@if [ -z "$$GUANJIA_TEST_POSTGRES_URL" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  eval "$$(scripts/throwaway-postgres start)" && \

@@ -5,7 +5,8 @@ latency and worker throughput), console (bench/console.py, the supervisors' dash
 (bench/gridmove.py, a file re-imported that moves every household to another grid) on each database;
 phone (bench/browser.py) once, on SQLite; wire (bench/wire.py, sync over HTTP against
 real gunicorn servers on a durable throwaway PostgreSQL, beside the PouchDB peer of bench/peer.py) once,
-on its own database server.
+on its own database server; photos (bench/photos.py, uploads' server CPU against the network time of
+their bytes, and a grid's first sync with photos ÷ without) once, the same way.
 
 Environment:
   BENCH_QUICK=1                  smaller sizes (about two minutes with both databases)
@@ -13,12 +14,13 @@ Environment:
   BENCH_DATABASES=sqlite         only these kinds (comma-separated: sqlite, postgresql)
   BENCH_BROWSER=0                skip the butler's phone in Chromium (bench/browser.py)
   BENCH_ONLY=notify              only these parts (comma-separated: sync, notify, console, gridmove, phone,
-                                 wire);
+                                 wire, photos);
                                  default all. sync = push, bootstrap and incremental pulls; notify =
                                  bench/notify.py; console = bench/console.py; gridmove = bench/gridmove.py;
                                  phone = bench/browser.py
                                  (BENCH_BROWSER=0 still skips it); wire = bench/wire.py, which needs
-                                 PostgreSQL's binaries, node and npm, and fails without them
+                                 PostgreSQL's binaries, node and npm, and fails without them; photos =
+                                 bench/photos.py, which needs PostgreSQL's binaries
   BENCH_PEER=bench/pouchdb-peer  the PouchDB peer benchmark's folder for the wire part (relative to the
                                  repository root; read-only: copied, then `npm ci` and `node bench.js`)
 """
@@ -34,7 +36,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import browser, console, gridmove, notify, pull, push, wire
+from bench import browser, console, gridmove, notify, photos, pull, push, wire
 from bench.harness import PostgresDatabase, Sizes, SqliteDatabase, environment_flag, temp_root
 
 GOALS = {"push_ratio": 2.0, "bootstrap_ratio": 2.0, "incremental_growth": 2.0}
@@ -54,7 +56,15 @@ GRIDMOVE_GOALS = gridmove.GOALS
 WIRE_GOALS = wire.GOALS
 WIRE_FIGURES = (*WIRE_GOALS, "postgres_cpu_us_per_pushed_mutation", "postgres_cpu_us_per_pulled_record",
                 "first_sync_bytes")
-PARTS = ("sync", "notify", "console", "gridmove", "phone", "wire")
+# Photos (bench/photos.py): an upload's app-server CPU ÷ its bytes' time at 1 Mbit/s; a grid's first
+# sync with an attachment record per 10 visits ÷ without.
+PHOTO_GOALS = photos.GOALS
+PHOTO_FIGURES = (*PHOTO_GOALS, "photo_upload_cpu_over_network_with_postgres", "photo_upload_server_cpu_ms_per_mb",
+                 "photo_upload_raw_cpu_ms_per_mb", "photo_upload_checked_cpu_ms_per_mb",
+                 "photo_upload_postgres_cpu_ms_per_mb", "photo_upload_overhead_vs_raw",
+                 "photo_upload_overhead_vs_checked", "bootstrap_with_photos_cpu_ratio",
+                 "bootstrap_with_photos_records_ratio", "bootstrap_with_photos_bytes_ratio")
+PARTS = ("sync", "notify", "console", "gridmove", "phone", "wire", "photos")
 # The pull's peak memory is "bounded by the page size" when doubling the grid leaves it within 25 %.
 MEMORY_GROWTH_LIMIT = 1.25
 ROOT = Path(__file__).resolve().parent.parent
@@ -279,6 +289,44 @@ def run_wire(root: Path, sizes: Sizes) -> dict:
     return w
 
 
+def run_photos(root: Path, sizes: Sizes) -> dict:
+    started = time.perf_counter()
+    say("\nphotos (gunicorn as `make run`, durable PostgreSQL, the default store: a folder):")
+    f = photos.run(sizes, root / "photos", log=say)
+    up, boot = f["details"]["upload"], f["details"]["bootstrap"]
+    rep = up["reps"][0]
+    say(f"  upload: {rep['photos']} photos per rep × {len(up['reps'])} reps, {up['edge']} px JPEGs of "
+        f"{up['photo_bytes']['min'] / 1e3:.0f}–{up['photo_bytes']['max'] / 1e3:.0f} KB, in pieces of "
+        f"{up['piece'] // 1024} KB ({rep['requests']} requests a rep; records synced first)")
+    for n, r in enumerate(up["reps"], 1):
+        kinds = ", ".join(f"{k} {v['gunicorn'] * 1000 / r['requests_by_kind'][k]:.0f} ms"
+                          for k, v in r["cpu_by_kind"].items())
+        say(f"    rep {n}: {r['bytes'] / 1e6:.2f} MB in {r['wall_seconds']:.2f} s; gunicorn CPU "
+            f"{r['cpu_seconds']['gunicorn']:.2f} s, PostgreSQL {r['cpu_seconds'].get('postgres', 0):.2f} s "
+            f"(per request: {kinds}); floors raw {r['floors']['raw_cpu_seconds'] * 1000:.0f} ms, "
+            f"checked {r['floors']['checked_cpu_seconds'] * 1000:.0f} ms")
+    say(f"  server CPU {f['photo_upload_server_cpu_ms_per_mb']:.0f} ms/MB (PostgreSQL "
+        f"{f['photo_upload_postgres_cpu_ms_per_mb']:.0f}); floors: raw {f['photo_upload_raw_cpu_ms_per_mb']:.1f} ms/MB "
+        f"(sha256 + store), checked {f['photo_upload_checked_cpu_ms_per_mb']:.0f} ms/MB (+ Pillow check, thumbnail); "
+        f"overhead ×{f['photo_upload_overhead_vs_raw']:.0f} raw, ×{f['photo_upload_overhead_vs_checked']:.2f} checked")
+    say(f"  first sync without photos {boot['without']['seconds']:.3f} s ({boot['without']['records']} records, "
+        f"{boot['without']['bytes_down'] / 1e6:.2f} MB down), with {boot['photos']} photos "
+        f"{boot['with']['seconds']:.3f} s ({boot['with']['records']} records, {boot['with']['bytes_down'] / 1e6:.2f} MB) "
+        f"(median of {boot['reps']}; runs without {', '.join(f'{x:.2f}' for x in boot['without']['runs'])}, with "
+        f"{', '.join(f'{x:.2f}' for x in boot['with']['runs'])}); gunicorn CPU "
+        f"{boot['without']['cpu_seconds']['gunicorn']:.2f} s without, {boot['with']['cpu_seconds']['gunicorn']:.2f} s with")
+    say(f"  photo_upload_cpu_over_network = {f['photo_upload_cpu_over_network']:.3f} (goal <= "
+        f"{PHOTO_GOALS['photo_upload_cpu_over_network']:g}; with PostgreSQL's "
+        f"{f['photo_upload_cpu_over_network_with_postgres']:.3f}): "
+        f"{'met' if f['met']['photo_upload_cpu_over_network'] else 'MISSED'}")
+    say(f"  bootstrap_with_photos_ratio = {f['bootstrap_with_photos_ratio']:.3f} (goal <= "
+        f"{PHOTO_GOALS['bootstrap_with_photos_ratio']:g}; records ×{f['bootstrap_with_photos_records_ratio']:.3f}, "
+        f"bytes ×{f['bootstrap_with_photos_bytes_ratio']:.3f}, app-server CPU ×"
+        f"{f['bootstrap_with_photos_cpu_ratio'] or float('nan'):.3f}): "
+        f"{'met' if f['met']['bootstrap_with_photos_ratio'] else 'MISSED'}   [{time.perf_counter() - started:.0f} s]")
+    return f
+
+
 def main() -> int:
     quick = environment_flag("BENCH_QUICK")
     only = parts()
@@ -299,9 +347,10 @@ def main() -> int:
                 database.close()
         phone = run_browser(root, sizes) if "phone" in only and os.environ.get("BENCH_BROWSER", "1") != "0" else None
         over_wire = run_wire(root, sizes) if "wire" in only else None
+        with_photos = run_photos(root, sizes) if "photos" in only else None
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    if not results and not phone and not over_wire:
+    if not results and not phone and not over_wire and not with_photos:
         say("no database to measure")
         return 1
 
@@ -376,11 +425,17 @@ def main() -> int:
         goals.update(over_wire["met"])
         limits.update(WIRE_GOALS)
         say("  goals over the wire: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in over_wire["met"].items()))
+    if with_photos:
+        summary.update({k: None if with_photos[k] is None else round(with_photos[k], 4) for k in PHOTO_FIGURES})
+        goals.update(with_photos["met"])
+        limits.update(PHOTO_GOALS)
+        say("  goals of photos: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in with_photos["met"].items()))
     if phone:
         say("  goals on the phone: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in phone["met"].items()))
     summary.update({
         **({"phone": phone} if phone else {}),
         **({"wire": over_wire} if over_wire else {}),
+        **({"photos": with_photos} if with_photos else {}),
         "headline_database": headline if results else None,
         "goals": {"limits": limits, "met": goals, "met_by_database": per_db_goals},
         "parts": list(only),

@@ -64,6 +64,11 @@ class Sizes:
     gridmove_people: int = 4_000
     gridmove_visits: int = 10_000
     gridmove_reps: int = 3
+    photo_uploads: int = 20  # bench/photos.py: photos uploaded per rep (4 more warm the server up first)
+    photo_reps: int = 2
+    photo_edge: int = 1920  # px on the long side, as the phone downsizes them
+    photo_piece: int = 256 * 1024  # bytes per PATCH
+    photo_every: int = 10  # the first sync with photos: an attachment record per this many visits
 
     @classmethod
     def quick(cls) -> "Sizes":
@@ -72,7 +77,7 @@ class Sizes:
                    incremental_reps=25, notify_latency_tickets=60, notify_browsers=10, notify_tickets=30,
                    console_households=1_000, console_visits=20_000, console_tickets=2_000, console_orders=400,
                    wire_push_reps=2, wire_incremental_reps=11, gridmove_households=400, gridmove_people=800,
-                   gridmove_visits=2_000, gridmove_reps=2)
+                   gridmove_visits=2_000, gridmove_reps=2, photo_uploads=8)
 
 
 # ---- databases ------------------------------------------------------------------------------------

@@ -103,14 +103,23 @@ class Phone:
             self.connection = None
 
     def post(self, path: str, body: bytes) -> bytes:
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token}",
-                   "Accept-Encoding": ACCEPT_ENCODING, "Accept-Language": "zh-CN"}
+        status, _, raw = self.request("POST", path, body)
+        if status != 200:
+            raise RuntimeError(f"POST {path} answered {status}: {raw[:500]!r}")
+        return raw
+
+    def request(self, method: str, path: str, body: bytes | None = None, *,
+                content_type: str = "application/json", headers: dict[str, str] | None = None,
+                ) -> tuple[int, http.client.HTTPResponse, bytes]:
+        """One request on the keep-alive connection: (status, response, decoded body)."""
+        headers = {"Content-Type": content_type, "Authorization": f"Bearer {self.token}",
+                   "Accept-Encoding": ACCEPT_ENCODING, "Accept-Language": "zh-CN", **(headers or {})}
         for attempt in (0, 1):
             fresh = self.connection is None
             if fresh:
                 self.connection = _Connection(self.host, self.port, timeout=600)
             try:
-                self.connection.request("POST", path, body, headers)
+                self.connection.request(method, path, body, headers)
                 response = self.connection.getresponse()
                 raw = response.read()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
@@ -127,9 +136,7 @@ class Phone:
             encoding = (response.getheader("Content-Encoding") or "identity").lower()
             if encoding != "identity":
                 raw = DECODERS[encoding](raw)
-            if response.status != 200:
-                raise RuntimeError(f"POST {path} answered {response.status}: {raw[:500]!r}")
-            return raw
+            return response.status, response, raw
         raise AssertionError("unreachable")
 
     @property
