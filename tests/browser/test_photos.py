@@ -1,0 +1,141 @@
+"""Photos on the phone in real Chromium against a live server: taken offline on a visit and on a
+resident's request, made small and clean on the phone, synced as records and uploaded by hash."""
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+import sqlalchemy as sa
+from flask import current_app
+from PIL import Image
+
+from server.attachments.models import Attachment, AttachmentBlob
+from server.tickets.models import Ticket
+from tests.browser.conftest import log_in, synced, wait_until_controlled
+from tests.factories import PASSWORD, make_community, make_grid, make_household, make_user
+
+pytestmark = pytest.mark.browser
+
+GPS_IFD, ORIENTATION = 0x8825, 0x0112
+
+
+def camera_jpeg(width: int = 4000, height: int = 3000, *, grain: int = 40, seed: int = 0) -> bytes:
+    """A picture as a phone's camera writes it: large, turned by its EXIF orientation (6: the phone was
+    held upright), with the place it was taken in its EXIF GPS. ~3 MB at the default size and grain."""
+    noise = [Image.effect_noise((width // 4, height // 4), grain).resize((width, height), Image.BILINEAR)
+             for _ in range(2)]
+    gradient = Image.linear_gradient("L").rotate(seed * 37 % 360).resize((width, height))
+    picture = Image.merge("RGB", (noise[0], gradient, noise[1]))
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    gps = exif.get_ifd(GPS_IFD)
+    gps.update({1: "N", 2: (31.0, 14.0, float(seed)), 3: "E", 4: (121.0, 28.0, 0.0)})
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=90, exif=exif)
+    return out.getvalue()
+
+
+def as_file(data: bytes, name: str) -> dict:
+    return {"name": name, "mimeType": "image/jpeg", "buffer": data}
+
+
+def stored_photo(sha256: str) -> bytes:
+    return current_app.extensions["attachment_store"].get(f"full/{sha256}")
+
+
+def assert_clean_and_small(data: bytes, sha256: str) -> Image.Image:
+    """The bytes are what their name says, a JPEG at most 1920 px long, upright, with no EXIF left."""
+    assert hashlib.sha256(data).hexdigest() == sha256
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "JPEG"
+    assert max(image.size) <= 1920
+    assert image.height > image.width  # turned upright by its orientation, not stored sideways
+    exif = image.getexif()
+    assert not exif.get_ifd(GPS_IFD) and ORIENTATION not in exif
+    return image
+
+
+@pytest.fixture
+def estate(session):
+    community = make_community(name="翠湖花园")
+    butler = make_user("butler", username="li", name="李管家", community_id=community.id)
+    grid = make_grid(community, butler)
+    home = make_household(community, grid, building="1栋", unit="1单元", room="101")
+    resident = make_user("resident", username="liu", name="刘女士", community_id=community.id, household_id=home.id)
+    return {"butler": butler, "home": home, "resident": resident}
+
+
+def test_a_butler_photographs_a_leak_offline_and_the_server_has_it_once_synced(phone, estate, session):
+    log_in(phone, "li", PASSWORD)
+    wait_until_controlled(phone)
+    synced(phone)
+    hid = estate["home"].id
+    phone.context.set_offline(True)
+    phone.evaluate("([hid]) => { location.hash = `#/visit/${hid}`; }", [hid])
+    leaks = phone.locator("[data-testid=check-item][data-key=leaks]")
+    leaks.locator("[data-testid=check-problem]").click()
+    leaks.locator("[data-testid=item-photo-camera]").set_input_files(as_file(camera_jpeg(seed=1), "leak.jpg"))
+    leaks.locator("[data-testid=form-photo]").wait_for()
+    phone.locator("[data-testid=visit-photo-gallery]").set_input_files(as_file(camera_jpeg(seed=2), "room.jpg"))
+    phone.locator("[data-testid=visit-photo-card] [data-testid=form-photo]").wait_for()
+    phone.click("[data-testid=save-visit]")
+    phone.wait_for_function("location.hash.startsWith('#/household/')")
+    photos = phone.evaluate("window.guanjia.store.all('attachment')")
+    assert sorted(p["item"] for p in photos) == ["", "leaks"]
+    assert phone.evaluate("window.guanjia.store.unsentCount()") == 3  # the visit, then its two photos
+
+    phone.context.set_offline(False)
+    synced(phone)
+    phone.wait_for_function("(() => { const p = window.guanjia.photos.progress(); return p.count === 2 && p.done === 2; })()",
+                            timeout=30000)
+    session.rollback()
+    visit_id = photos[0]["record_id"]
+    rows = session.scalars(sa.select(Attachment).where(Attachment.record_id == visit_id)).all()
+    assert sorted(r.item for r in rows) == ["", "leaks"]
+    for row in rows:
+        assert row.uploaded_at is not None and row.author_id == estate["butler"].id
+        data = stored_photo(row.sha256)
+        assert len(data) == row.size
+        image = assert_clean_and_small(data, row.sha256)
+        assert (row.width, row.height) == image.size == (1440, 1920)
+    # Uploaded: the phone keeps the thumbnail and lets the full-size bytes go.
+    kept = phone.evaluate("(hashes) => hashes.map((s) => window.guanjia.photos.keptPhoto(s))", [r.sha256 for r in rows])
+    assert all(k["uploaded"] and not k["hasFull"] and k["hasThumb"] for k in kept)
+    # The visit shows them, and a tap shows one large.
+    phone.click(f"[data-testid=visit][data-id='{visit_id}']")
+    phone.locator("[data-testid=saved-photos] [data-testid=photo][data-state=done] img").first.wait_for()
+    phone.locator("[data-testid=saved-photos] [data-testid=photo] button").first.click()
+    phone.locator("[data-testid=photo-full]").wait_for()
+    phone.click("[data-testid=photo-close]")
+
+
+def test_a_residents_photo_of_her_request_shows_on_the_butlers_ticket(new_phone, estate, session):
+    resident = new_phone()
+    log_in(resident, "liu", PASSWORD)
+    resident.context.set_offline(True)
+    resident.evaluate("location.hash = '#/report'")
+    resident.click("[data-testid=report-category][data-value=repair]")
+    resident.fill("[data-testid=report-description]", "厨房水龙头一直滴水")
+    resident.locator("[data-testid=report-photo-camera]").set_input_files(as_file(camera_jpeg(seed=3), "tap.jpg"))
+    resident.locator("[data-testid=form-photo]").wait_for()
+    resident.click("[data-testid=report-submit]")
+    resident.locator("[data-testid=request] [data-testid=request-photos] [data-testid=photo]").wait_for()
+    resident.context.set_offline(False)
+    synced(resident)
+    resident.wait_for_function("window.guanjia.photos.progress().done === 1", timeout=30000)
+    session.rollback()
+    ticket = session.scalars(sa.select(Ticket).where(Ticket.description == "厨房水龙头一直滴水")).one()
+    attachment = session.scalars(sa.select(Attachment).where(Attachment.record_id == ticket.id)).one()
+    assert attachment.household_id == estate["home"].id and attachment.uploaded_at is not None
+    assert_clean_and_small(stored_photo(attachment.sha256), attachment.sha256)
+
+    butler = new_phone()
+    log_in(butler, "li", PASSWORD)
+    synced(butler)
+    butler.evaluate("([id]) => { location.hash = `#/ticket/${id}`; }", [ticket.id])
+    thumb = butler.locator("[data-testid=ticket-photos-photo] [data-testid=photo][data-state=done] img")
+    thumb.wait_for()
+    # Fetched once with the butler's token and kept on the phone: it shows offline too.
+    assert butler.evaluate("([s]) => window.guanjia.photos.keptPhoto(s)", [attachment.sha256])["hasThumb"]
+    assert butler.evaluate("(img) => img.naturalWidth", thumb.element_handle()) == 240  # the server's 320 px thumb
