@@ -139,3 +139,123 @@ def test_a_residents_photo_of_her_request_shows_on_the_butlers_ticket(new_phone,
     # Fetched once with the butler's token and kept on the phone: it shows offline too.
     assert butler.evaluate("([s]) => window.guanjia.photos.keptPhoto(s)", [attachment.sha256])["hasThumb"]
     assert butler.evaluate("(img) => img.naturalWidth", thumb.element_handle()) == 240  # the server's 320 px thumb
+
+
+# ---- twenty photos offline, then a slow link that drops twice ------------------------------------
+
+class UploadLog:
+    """WSGI middleware: every upload request the server saw, with its answer (sha256, method,
+    Upload-Offset sent, status, Upload-Offset answered)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.seen: list[dict] = []
+
+    def __call__(self, environ, start_response):
+        path = environ["PATH_INFO"]
+        if not path.startswith("/api/v1/uploads/"):
+            return self.app(environ, start_response)
+        entry = {"sha": path.rsplit("/", 1)[-1], "method": environ["REQUEST_METHOD"],
+                 "offset": environ.get("HTTP_UPLOAD_OFFSET"), "status": None, "reached": None, "length": None}
+
+        def start(status, headers, exc_info=None):
+            entry["status"] = int(status.split()[0])
+            entry["reached"] = dict(headers).get("Upload-Offset")
+            entry["length"] = dict(headers).get("Upload-Length")
+            self.seen.append(entry)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
+    def patches(self, sha=None, offset=None, status=None):
+        return [e for e in self.seen if e["method"] == "PATCH" and (sha is None or e["sha"] == sha)
+                and (offset is None or e["offset"] == str(offset)) and (status is None or e["status"] == status)]
+
+
+ONE_MBIT = 1_000_000 // 8  # bytes per second
+OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+SLOW = {"offline": False, "latency": 150, "downloadThroughput": 2 * ONE_MBIT, "uploadThroughput": ONE_MBIT}
+
+
+def test_twenty_photos_taken_offline_reach_the_server_once_over_a_slow_link_that_drops_twice(
+        chromium, served, estate, session, tmp_path):
+    """Twenty photos of a repair taken with no signal (two from ~3 MB camera pictures that come out at
+    ~600 KB, three pieces each; eighteen smaller ones), then a 1 Mbit/s uplink that drops twice under
+    way: each photo arrives whole, checked by its hash, and no upload starts over from zero."""
+    from tests.factories import make_ticket
+
+    ticket = make_ticket(estate["home"], status="accepted", assignee_id=estate["butler"].id)
+    log = UploadLog(served.app)
+    served.deploy(log)
+    sources = []
+    for i in range(20):
+        big = i < 2
+        data = camera_jpeg(grain=40, seed=i) if big else camera_jpeg(1600, 1200, grain=3, seed=i)
+        path = tmp_path / f"repair-{i:02d}.jpg"
+        path.write_bytes(data)
+        sources.append(path)
+    # No service worker: the emulated link is the page's own (a worker's fetches are not throttled).
+    context = chromium.new_context(base_url=served.url, viewport={"width": 360, "height": 640}, locale="zh-CN",
+                                   service_workers="block")
+    try:
+        phone = context.new_page()
+        log_in(phone, "li", PASSWORD)
+        synced(phone)
+        cdp = context.new_cdp_session(phone)
+        cdp.send("Network.enable")
+        link = lambda conditions: cdp.send("Network.emulateNetworkConditions", conditions)  # noqa: E731
+        link(OFFLINE)
+        phone.wait_for_function("!navigator.onLine")
+        phone.evaluate("([id]) => { location.hash = `#/ticket/${id}`; }", [ticket.id])
+        phone.locator("[data-testid=ticket-before-gallery]").set_input_files([str(p) for p in sources])
+        phone.wait_for_function("window.guanjia.store.all('attachment').length === 20", timeout=120000)
+        assert log.seen == []
+        sizes = phone.evaluate("window.guanjia.store.all('attachment').map((a) => a.size)")
+        big = [a for a in phone.evaluate("window.guanjia.store.all('attachment')") if a["size"] > 2 * 262144]
+        assert len(big) == 2, sizes
+
+        link(SLOW)
+        # First drop: as soon as a large photo's first piece is in, before its next one.
+        wait_until(phone, lambda: any(log.patches(sha=a["sha256"], offset=0, status=200) for a in big))
+        link(OFFLINE)
+        phone.wait_for_timeout(1500)
+        link(SLOW)
+        # Second drop: half-way through the twenty.
+        wait_until(phone, lambda: len(complete(log)) >= 10)
+        link(OFFLINE)
+        phone.wait_for_timeout(1500)
+        link(SLOW)
+        phone.wait_for_function("window.guanjia.photos.progress().done === 20", timeout=180000, polling=500)
+        phone.evaluate("location.hash = '#/sync'")
+        assert phone.text_content("[data-testid=photo-line]") == "照片 20/20 · 100%"
+    finally:
+        context.close()
+
+    session.rollback()
+    rows = session.scalars(sa.select(Attachment).where(Attachment.record_id == ticket.id)).all()
+    assert len(rows) == 20 and all(r.role == "before" and r.uploaded_at is not None for r in rows)
+    for row in rows:
+        assert_clean_and_small(stored_photo(row.sha256), row.sha256)
+        assert session.get(AttachmentBlob, row.sha256).received == row.size
+        # Exactly one piece at offset 0 reached the server per photo: none started over from zero.
+        assert len(log.patches(sha=row.sha256, offset=0)) == 1, log.patches(sha=row.sha256)
+    for photo in big:  # the large ones went in pieces, each taken once
+        taken = [int(e["offset"]) for e in log.patches(sha=photo["sha256"], status=200)]
+        assert taken == [0, 262144, 524288][:len(taken)] and len(taken) == -(-photo["size"] // 262144)
+    print(f"\nphotos: {sum(sizes)} bytes in all, largest {max(sizes)}, smallest {min(sizes)}; "
+          f"PATCH requests {len(log.patches())} (409: {len(log.patches(status=409))}), "
+          f"GET {sum(1 for e in log.seen if e['method'] == 'GET')}")
+
+
+def complete(log: UploadLog) -> set[str]:
+    """The photos whose last piece the server took (its answer's offset reached the whole length)."""
+    return {e["sha"] for e in log.seen if e["status"] == 200 and e["reached"] and e["reached"] == e["length"]}
+
+
+def wait_until(page, condition, timeout_s: float = 120) -> None:
+    """Poll a condition on the test's side (the server's log), letting the page run meanwhile."""
+    for _ in range(int(timeout_s * 10)):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the condition was not met in time")
