@@ -63,7 +63,7 @@ def estate(session):
     grid = make_grid(community, butler)
     home = make_household(community, grid, building="1栋", unit="1单元", room="101")
     resident = make_user("resident", username="liu", name="刘女士", community_id=community.id, household_id=home.id)
-    return {"butler": butler, "home": home, "resident": resident}
+    return {"community": community, "butler": butler, "home": home, "resident": resident}
 
 
 def test_a_butler_photographs_a_leak_offline_and_the_server_has_it_once_synced(phone, estate, session):
@@ -139,6 +139,85 @@ def test_a_residents_photo_of_her_request_shows_on_the_butlers_ticket(new_phone,
     # Fetched once with the butler's token and kept on the phone: it shows offline too.
     assert butler.evaluate("([s]) => window.guanjia.photos.keptPhoto(s)", [attachment.sha256])["hasThumb"]
     assert butler.evaluate("(img) => img.naturalWidth", thumb.element_handle()) == 240  # the server's 320 px thumb
+
+
+def test_a_photo_the_server_refuses_stays_on_the_phone_with_the_reason(chromium, served, estate, session):
+    """A 422 at the last piece (here: the server says the bytes do not match their hash) marks the photo
+    refused on the ticket and on 同步, in words, and its bytes stay on the phone; the Sync screen also
+    tells the storage used and asks once for persistent storage."""
+    from tests.factories import make_ticket
+
+    ticket = make_ticket(estate["home"], status="accepted", assignee_id=estate["butler"].id)
+    # No service worker: the page's own requests are the ones Playwright can answer in the server's place.
+    context = chromium.new_context(base_url=served.url, viewport={"width": 360, "height": 640}, locale="zh-CN",
+                                   service_workers="block")
+    try:
+        phone = context.new_page()
+        refusal = {"error": "validation_failed", "message": "照片校验失败",
+                   "details": {"errors": [{"field": "content", "code": "hash_mismatch", "message": "不一致"}]}}
+        phone.route("**/api/v1/uploads/*", lambda route: route.fulfill(status=422, json=refusal)
+                    if route.request.method == "PATCH" else route.continue_())
+        log_in(phone, "li", PASSWORD)
+        phone.evaluate("([id]) => { location.hash = `#/ticket/${id}`; }", [ticket.id])
+        phone.locator("[data-testid=ticket-after-camera]").set_input_files(as_file(camera_jpeg(1600, 1200, grain=3), "a.jpg"))
+        refused = phone.locator("[data-testid=ticket-photos-after] [data-testid=photo][data-state=refused]")
+        refused.wait_for(timeout=30000)
+        assert "照片在传送中损坏了" in refused.text_content()
+        sha = refused.get_attribute("data-sha")
+        kept = phone.evaluate("([s]) => window.guanjia.photos.keptPhoto(s)", [sha])
+        assert kept["refused"] == "hash_mismatch" and kept["hasFull"]  # nothing the user made is lost
+        phone.evaluate("location.hash = '#/sync'")
+        row = phone.locator(f"[data-testid=photo-upload][data-sha='{sha}']")
+        assert row.get_attribute("data-state") == "refused" and "被拒收" in row.text_content()
+        phone.locator("[data-testid=storage-line]").wait_for()
+        assert "已用" in phone.text_content("[data-testid=storage-line]")
+        assert phone.evaluate("window.guanjia.store.meta.persistAsked") is True
+    finally:
+        context.close()
+    session.rollback()
+    assert session.scalars(sa.select(Attachment).where(Attachment.record_id == ticket.id)).one().uploaded_at is None
+
+
+PHOTO_STORE_KEYS = """async () => {
+    const db = await new Promise((resolve, reject) => {
+        const req = indexedDB.open("guanjia");
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+    });
+    const keys = await new Promise((resolve) => {
+        const req = db.transaction("photos").objectStore("photos").getAllKeys();
+        req.onsuccess = () => resolve(req.result);
+    });
+    db.close();
+    return keys;
+}"""
+
+
+def test_a_touchpoints_photo_leaves_the_phone_with_its_household(phone, estate, session, client):
+    from tests.factories import auth
+
+    log_in(phone, "li", PASSWORD)
+    hid = estate["home"].id
+    phone.evaluate("([hid]) => { location.hash = `#/touchpoint/${hid}`; }", [hid])
+    phone.locator("[data-testid=touchpoint-photo-gallery]").set_input_files(as_file(camera_jpeg(1600, 1200, grain=3), "lobby.jpg"))
+    phone.locator("[data-testid=touchpoint-photos] [data-testid=form-photo]").wait_for()
+    phone.click("[data-testid=channel][data-value=lobby]")
+    phone.wait_for_function("location.hash.startsWith('#/household/')")
+    phone.locator("[data-testid=touchpoint] [data-testid=photo] img").wait_for()  # under the touchpoint, at once
+    synced(phone)
+    phone.wait_for_function("window.guanjia.photos.progress().done === 1", timeout=30000)
+    sha = phone.evaluate("window.guanjia.store.all('attachment')[0].sha256")
+    assert phone.evaluate(PHOTO_STORE_KEYS) == [sha]
+
+    community = estate["community"]
+    supervisor = make_user("supervisor", community_id=community.id)
+    elsewhere = make_grid(community, make_user("butler", community_id=community.id))
+    answer = client.patch(f"/api/v1/households/{hid}", json={"grid_id": elsewhere.id}, headers=auth(supervisor))
+    assert answer.status_code == 200
+    synced(phone)
+    phone.wait_for_function("([s]) => window.guanjia.photos.keptPhoto(s) === null", arg=[sha])
+    assert phone.evaluate("window.guanjia.store.all('attachment')") == []
+    assert phone.evaluate(PHOTO_STORE_KEYS) == []
 
 
 # ---- twenty photos offline, then a slow link that drops twice ------------------------------------
@@ -230,6 +309,7 @@ def test_twenty_photos_taken_offline_reach_the_server_once_over_a_slow_link_that
         assert phone.text_content("[data-testid=photo-line]") == "照片 20/20 · 100%"
     finally:
         context.close()
+        served.deploy(log.app)  # the Flask app again, whose open long polls the teardown releases
 
     session.rollback()
     rows = session.scalars(sa.select(Attachment).where(Attachment.record_id == ticket.id)).all()
