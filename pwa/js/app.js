@@ -7,6 +7,7 @@ import * as session from "./session.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import * as live from "./live.js";
+import * as photos from "./photos.js";
 import { refreshMe } from "./joining.js";
 import { routes } from "./views/index.js";
 import { RESIDENT_TABS, residentRoute } from "./views/resident-logic.js";
@@ -104,7 +105,9 @@ async function boot() {
   onLang(languageChanged);
   window.addEventListener("hashchange", render);
   await store.load();
+  await photos.load();
   store.subscribe(() => renderNav(parseRoute().name));
+  store.subscribe(() => { if (!store.meta.token) photos.clear(); }); // logged out: the database went
   render();
   // Not while the password must change: the server would refuse it (the outbox waits, kept).
   if (store.meta.token && !mustChange(store.meta.user)) startSync();
@@ -180,5 +183,5 @@ window.addEventListener("offline", showNetwork);
 onLang(showNetwork);
 showNetwork();
 
-window.guanjia = { store, sync, session, go }; // for the browser tests and for support on a phone
+window.guanjia = { store, sync, session, photos, go }; // for the browser tests and for support on a phone
 boot();

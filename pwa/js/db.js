@@ -8,10 +8,14 @@
 // chunks at once, in the same transaction that records it.
 //
 // Stores: meta (key -> value), chunks (auto key -> {records}), local (the user's unsent or refused
-// versions of records, by "type/id"), outbox (unsent mutations, by n: their order), rejected (by mid).
+// versions of records, by "type/id"), outbox (unsent mutations, by n: their order), rejected (by mid),
+// photos (by sha256: a photo's bytes and thumbnail as Blobs, and how far its upload is; photos.js).
+//
+// Versions: 1 the first five stores; 2 adds photos. Each step runs only from the version the phone
+// had, so a phone upgraded from 1 keeps its records and outbox.
 
 const NAME = "guanjia";
-const VERSION = 1;
+const VERSION = 2;
 export const CHUNK = 1000;
 
 let db = null;
@@ -37,13 +41,16 @@ function done(tx) {
 export async function open() {
   if (db) return db;
   const req = indexedDB.open(NAME, VERSION);
-  req.onupgradeneeded = () => {
+  req.onupgradeneeded = (event) => {
     const d = req.result;
-    d.createObjectStore("meta", { keyPath: "key" });
-    d.createObjectStore("chunks", { autoIncrement: true });
-    d.createObjectStore("local", { keyPath: "key" });
-    d.createObjectStore("outbox", { keyPath: "n", autoIncrement: true });
-    d.createObjectStore("rejected", { keyPath: "mid" });
+    if (event.oldVersion < 1) {
+      d.createObjectStore("meta", { keyPath: "key" });
+      d.createObjectStore("chunks", { autoIncrement: true });
+      d.createObjectStore("local", { keyPath: "key" });
+      d.createObjectStore("outbox", { keyPath: "n", autoIncrement: true });
+      d.createObjectStore("rejected", { keyPath: "mid" });
+    }
+    if (event.oldVersion < 2) d.createObjectStore("photos", { keyPath: "sha256" });
   };
   db = await request(req);
   // Another tab deleting the database (a logout there) must not be blocked by this one.
@@ -177,6 +184,45 @@ export async function compact(serverRecords) {
     const id = await request(chunks.add({ records }));
     for (const r of records) noteCopy(`${r.type}/${r.id}`, id);
   }
+  await done(tx);
+}
+
+// ---- photos' bytes (photos.js) ---------------------------------------------------------------------
+/** One kept photo by its sha256, or null. */
+export async function getPhoto(sha256) {
+  const d = await open();
+  return (await request(d.transaction("photos", "readonly").objectStore("photos").get(sha256))) ?? null;
+}
+
+/** Every kept photo without its Blobs' bytes being read (a Blob in IndexedDB is read only when used). */
+export async function allPhotos() {
+  const d = await open();
+  return request(d.transaction("photos", "readonly").objectStore("photos").getAll());
+}
+
+export async function putPhoto(entry) {
+  const d = await open();
+  const tx = d.transaction("photos", "readwrite");
+  tx.objectStore("photos").put(entry);
+  await done(tx);
+}
+
+/** Change some fields of a kept photo (none if it is gone meanwhile). */
+export async function updatePhoto(sha256, fields) {
+  const d = await open();
+  const tx = d.transaction("photos", "readwrite");
+  const store = tx.objectStore("photos");
+  const entry = await request(store.get(sha256));
+  if (entry) store.put({ ...entry, ...fields });
+  await done(tx);
+  return entry ? { ...entry, ...fields } : null;
+}
+
+export async function deletePhotos(hashes) {
+  if (!hashes.length) return;
+  const d = await open();
+  const tx = d.transaction("photos", "readwrite");
+  for (const sha256 of hashes) tx.objectStore("photos").delete(sha256);
   await done(tx);
 }
 

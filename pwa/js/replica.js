@@ -6,7 +6,7 @@
 export const key = (type, id) => `${type}/${id}`;
 
 /** Types whose records hang on a household (a household evict takes them along). */
-export const HOUSEHOLD_CHILDREN = new Set(["person", "visit", "touchpoint", "ticket", "order", "conflict"]);
+export const HOUSEHOLD_CHILDREN = new Set(["person", "visit", "touchpoint", "ticket", "order", "conflict", "attachment"]);
 
 export class Replica {
   constructor() {

@@ -3,6 +3,7 @@
 
 import * as api from "./api.js";
 import { forgetSubscription } from "./push.js";
+import * as photos from "./photos.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
@@ -100,9 +101,11 @@ export async function passwordRequired() {
   }
 }
 
-/** Unsent work on this phone: queued changes and refused ones waiting for a fix. */
+/** Unsent work on this phone: queued changes, refused ones waiting for a fix, and photos whose bytes
+ * the server does not have yet. */
 export function unsent() {
-  return store.unsentCount() + store.rejected().length;
+  const progress = photos.progress();
+  return store.unsentCount() + store.rejected().length + (progress.count - progress.done) + progress.refused;
 }
 
 /**
@@ -112,6 +115,7 @@ export function unsent() {
 export async function logout({ force = false } = {}) {
   if (store.unsentCount()) await sync.syncNow();
   await syncIdle(); // a round in flight is counted, not left to write after the wipe
+  await photos.uploadAll(); // photos' bytes too, while there is signal (one under way already: counted)
   const left = unsent();
   if (left && !force) return { unsent: left };
   forgetSubscription(); // no pushes to a logged-out phone; not awaited (the server drops them at logout too)

@@ -1,9 +1,11 @@
 // The sync client: speaks docs/sync-protocol.md (push + paged pull in one POST), retries with
 // backoff, resends idempotently (the same mid), and runs whenever there may be something to do:
 // on open, when the app becomes visible, when the network comes back, after each save, on a timer,
-// from Background Sync and when a push arrives (both through the service worker's message).
+// from Background Sync and when a push arrives (both through the service worker's message). After
+// each sync, photos whose records the server now has send their bytes (photos.js).
 
 import * as api from "./api.js";
+import * as photos from "./photos.js";
 import * as store from "./store.js";
 
 export const SCHEMA = 1;
@@ -57,6 +59,8 @@ export async function syncNow() {
     status.running = false;
     tell();
   }
+  // Not awaited: a sync is through when its records are; the bytes follow at the link's own pace.
+  photos.uploadAll();
   return ok;
 }
 

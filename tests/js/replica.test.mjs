@@ -102,6 +102,15 @@ test("a household evict takes everything that hangs on it off the phone", () => 
   assert.ok(plan.removed.includes(key("person", "p1")));
 });
 
+test("a household evict takes its photos' records along (their bytes follow: photos.js prunes them)", () => {
+  const photo = (id, hid) => ({ type: "attachment", id, version: 1,
+                                data: { id, household_id: hid, record_type: "visit", record_id: "v1", sha256: id.repeat(64) } });
+  const r = withServer(household("h1"), household("h2"), photo("a", "h1"), photo("b", "h2"));
+  r.commit(r.plan([], [], [{ type: "household", id: "h1", op: "evict" }]));
+  assert.equal(r.get("attachment", "a"), null);
+  assert.deepEqual(r.all("attachment").map((a) => a.id), ["b"]);
+});
+
 test("an evicted record with an unsent change stays in the outbox (work before a reassignment is sent)", () => {
   const r = withServer(household("h1"), person("p1", "h1"));
   saved(r, r.change("person", "p1", { name: "改" }, ids()));

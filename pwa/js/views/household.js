@@ -4,7 +4,10 @@
 
 import { h } from "../dom.js";
 import { extend, t } from "../i18n.js";
+import * as photos from "../photos.js";
 import * as store from "../store.js";
+import { photoStrip } from "./photos.js";
+import { photosOf } from "../photos-logic.js";
 import {
   HOUSEHOLD_STATUSES, RELATIONS, addressLabel, changed, dateLabel, dueMark, label, lastVisitOf, notFound,
   peopleOf, phoneField, productCode, productName, syncMark, tagEditor, tagList, toast, visitDue,
@@ -234,7 +237,8 @@ export function householdView(root, route, app) {
       h("ul", { class: "history", "data-testid": "touchpoints" }, touchpoints.map((tp) => h("li", { "data-testid": "touchpoint" },
         h("span", { class: "title-row" }, h("time", { datetime: tp.at }, dateLabel(tp.at)), h("strong", {}, label("channel", tp.channel)),
           syncMark("touchpoint", tp.id)),
-        tp.summary ? h("span", { class: "excerpt" }, excerpt(tp.summary)) : null))));
+        tp.summary ? h("span", { class: "excerpt" }, excerpt(tp.summary)) : null,
+        photoStrip(photosOf(photos.of("touchpoint", tp.id), { recordType: "touchpoint", recordId: tp.id }))))));
   }
 
   function ticketsCard() {

@@ -4,11 +4,13 @@
 
 import { h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";
+import * as photos from "../photos.js";
 import * as push from "../push.js";
 import * as session from "../session.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 import { membersLink } from "./joining.js";
+import { refusal } from "./photos.js";
 import "./password.js"; // its words: the account card links to it
 import {
   changeFields, choiceOptions, conflictsInOrder, conflictsSignature, editText, editorKind, fieldErrors, generalErrors,
@@ -38,6 +40,13 @@ extend({
       in_force: "当前生效", choose: "选这个", chosen_wait: "已选择“{value}”，等待同步。",
       settle_refused: "选择没有被接受，原因见上方“被拒绝的修改”。",
       account: "账户",
+      photos: "照片", photos_line: "照片 {done}/{count} · {percent}%", photos_none: "没有要上传的照片。",
+      photos_all: "照片已全部上传", photos_uploading: "照片上传中", photos_waiting: "照片等待上传（有网络时自动上传）",
+      photos_refused: "{n} 张照片被拒收（照片仍保存在本机）", photo_row: "照片 {n}",
+      photo_state: { uploading: "上传中 {percent}%", waiting: "等待上传", done: "已上传", refused: "被拒收" },
+      storage: "本机存储", storage_line: "已用 {used}，可用 {quota}", storage_unknown: "这台手机不告诉我们存储空间。",
+      storage_kept: "已申请长期保存：手机空间紧张时也不会自动清除。",
+      storage_not_kept: "手机空间紧张时，浏览器可能清除本机数据；请尽早同步。",
     },
   },
   en: {
@@ -63,6 +72,15 @@ extend({
       in_force: "in force now", choose: "Choose this", chosen_wait: "Chose “{value}”; waiting to sync.",
       settle_refused: "The choice was not accepted; see Refused changes above.",
       account: "Account",
+      photos: "Photos", photos_line: "Photos {done}/{count} · {percent}%", photos_none: "No photos to upload.",
+      photos_all: "All photos uploaded", photos_uploading: "Photos uploading",
+      photos_waiting: "Photos waiting to upload (they go by themselves when online)",
+      photos_refused: "{n} photos refused (still kept on this phone)", photo_row: "Photo {n}",
+      photo_state: { uploading: "Uploading {percent}%", waiting: "Waiting", done: "Uploaded", refused: "Refused" },
+      storage: "Storage on this phone", storage_line: "{used} used of {quota} available",
+      storage_unknown: "This phone does not tell us its storage.",
+      storage_kept: "Kept for good: the browser will not clear it when the phone runs short of space.",
+      storage_not_kept: "When the phone runs short of space the browser may clear this app's data; sync soon.",
     },
   },
 });
@@ -71,10 +89,13 @@ export function syncView(root, _route, { rerender }) {
   const statusBox = h("section", { class: "card", "data-testid": "sync-status" });
   const rejectedBox = h("div", { "data-testid": "rejected-list" });
   const conflictBox = h("div", { "data-testid": "conflict-list" });
+  const photoBox = h("section", { class: "card", "data-testid": "photo-uploads" });
+  const storageBox = h("section", { class: "card", "data-testid": "storage" });
   const pushBox = h("section", { class: "card", "data-testid": "push" });
   const accountBox = h("section", { class: "card account", "data-testid": "account" });
   root.replaceChildren(h("div", { class: "ts-screen" },
-    h("h2", { class: "screen-title" }, t("outbox.title")), statusBox, rejectedBox, conflictBox, pushBox, accountBox));
+    h("h2", { class: "screen-title" }, t("outbox.title")), statusBox, photoBox, rejectedBox, conflictBox, storageBox,
+    pushBox, accountBox));
 
   // Lists are redrawn only when what they show changed: a sync finishing must not wipe a half-typed fix.
   const seen = { rejected: null, conflicts: null };
@@ -216,6 +237,55 @@ export function syncView(root, _route, { rerender }) {
       state === "rejected" ? h("p", { class: "error" }, t("outbox.settle_refused")) : null);
   }
 
+  // Photos: how many of the phone's own are through and how far the bytes are (照片 2/5 · 60%), each
+  // one's state, and those the server refused with its reason (the photo stays on the phone).
+  function drawPhotos() {
+    const p = photos.progress();
+    if (!p.photos.length) {
+      photoBox.replaceChildren(h("h3", {}, t("outbox.photos")), h("p", { class: "muted", "data-testid": "photo-line" }, t("outbox.photos_none")));
+      return;
+    }
+    const through = p.done === p.count;
+    const headline = p.refused && through ? t("outbox.photos_refused", { n: p.refused })
+      : through ? t("outbox.photos_all") : navigator.onLine ? t("outbox.photos_uploading") : t("outbox.photos_waiting");
+    const rows = p.photos.map((ph, i) => {
+      const state = ph.refused ? "refused" : ph.uploaded ? "done" : p.running || ph.offset ? "uploading" : "waiting";
+      const percent = ph.size ? Math.floor((Math.min(ph.offset, ph.size) * 100) / ph.size) : 0;
+      return h("li", { "data-testid": "photo-upload", "data-sha": ph.sha256, "data-state": state },
+        t("outbox.photo_row", { n: i + 1 }), " · ", t(`outbox.photo_state.${state}`, { percent }),
+        ph.refused ? h("span", { class: "error", "data-code": ph.refused }, " ", refusal(ph.refused)) : null);
+    });
+    photoBox.replaceChildren(h("h3", {}, t("outbox.photos")),
+      h("p", { class: "big", "data-testid": "photo-line", "data-done": p.done, "data-count": p.count, "data-percent": p.percent },
+        t("outbox.photos_line", p)),
+      h("p", { role: "status" }, headline),
+      h("progress", { max: 100, value: p.percent, "aria-label": t("outbox.photos") }),
+      h("details", {}, h("summary", {}, t("outbox.photos")), h("ul", { class: "photo-progress" }, rows)));
+  }
+
+  // Storage: what this app uses of what the browser allows, and (once) the ask to keep it for good,
+  // so that photos and the outbox are not cleared when the phone runs short of space.
+  async function drawStorage() {
+    const mb = (n) => `${(n / 1048576).toFixed(n < 10 * 1048576 ? 1 : 0)} MB`;
+    let line = t("outbox.storage_unknown");
+    let persisted = null;
+    try {
+      const estimate = await navigator.storage?.estimate?.();
+      if (estimate?.quota) line = t("outbox.storage_line", { used: mb(estimate.usage ?? 0), quota: mb(estimate.quota) });
+      persisted = await navigator.storage?.persisted?.();
+      if (persisted === false && !store.meta.persistAsked && navigator.storage?.persist) {
+        await store.setMeta({ persistAsked: true }); // asked once: the browser remembers its answer
+        persisted = await navigator.storage.persist();
+      }
+    } catch {
+      // No storage manager here: the line says so.
+    }
+    storageBox.replaceChildren(h("h3", {}, t("outbox.storage")),
+      h("p", { "data-testid": "storage-line" }, line),
+      persisted === null ? null : h("p", { class: "muted", "data-testid": "storage-persisted", "data-persisted": String(persisted) },
+        t(persisted ? "outbox.storage_kept" : "outbox.storage_not_kept")));
+  }
+
   // Push notifications: the state in words and one button. Off or not, live.js tells of news while
   // the app is open.
   let pushBusy = false;
@@ -296,14 +366,19 @@ export function syncView(root, _route, { rerender }) {
     drawStatus();
     drawRejected();
     drawConflicts();
+    drawPhotos();
   });
+  const offPhotos = photos.subscribe(drawPhotos);
   drawStatus();
+  drawPhotos();
+  drawStorage();
   drawRejected(true);
   drawConflicts(true);
   drawPush();
   drawAccount();
   return () => {
     offStore();
+    offPhotos();
     offStatus();
     clearInterval(clock);
     window.removeEventListener("online", onNetwork);

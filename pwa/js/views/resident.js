@@ -9,7 +9,10 @@
 
 import { h } from "../dom.js";
 import { day, extend, t } from "../i18n.js";
+import * as photos from "../photos.js";
 import * as store from "../store.js";
+import { formStrip, photoPicker, photoStrip } from "./photos.js";
+import { photosOf } from "../photos-logic.js";
 import { CATEGORIES, HINTS as CATEGORY_HINTS } from "../ticket-categories.js";
 import { categoryLabel, reason, when } from "./wording.js";
 import { addressLabel, label, productCode, productName, unitName } from "./common.js";
@@ -24,7 +27,7 @@ extend({
       hello: "您好，{name}", home_hint: "家里有什么问题，点下面的大按钮告诉我们。", report: "报事报修",
       mine: "我的报修", none: "您还没有报修记录。", open_n: "{n} 件进行中", latest_notice: "新公告",
       back_mine: "‹ 返回我的报修", report_title: "报事报修", pick_category: "第一步：请选择是什么事",
-      describe: "第二步：请说说具体情况（可以不写）", describe_hint: "例如：厨房水龙头一直滴水",
+      describe: "第二步：请说说具体情况（可以不写）", add_photo: "拍张照片给管家看（可以不拍）", describe_hint: "例如：厨房水龙头一直滴水",
       submit: "提交报修", cancel_form: "不报了，返回", raised: "报修已保存。", need_category: "请先选择是什么事。",
       category_hint: CATEGORY_HINTS["zh-CN"], // the server's list (ticket-categories.js)
       status: {
@@ -65,7 +68,7 @@ extend({
       hello: "Hello, {name}", home_hint: "Something wrong at home? Tap the big button and tell us.",
       report: "Report a problem", mine: "My requests", none: "You have no requests yet.", open_n: "{n} open",
       latest_notice: "New notice", back_mine: "‹ Back to my requests", report_title: "Report a problem",
-      pick_category: "Step 1: what is it about?", describe: "Step 2: tell us more (optional)",
+      pick_category: "Step 1: what is it about?", describe: "Step 2: tell us more (optional)", add_photo: "Show your butler a photo (optional)",
       describe_hint: "e.g. the kitchen tap keeps dripping", submit: "Send", cancel_form: "Never mind, go back",
       need_category: "First choose what it is about.",
       raised: "Your request is saved.",
@@ -222,10 +225,21 @@ export function residentReportView(root, _route, { go }) {
   const description = h("textarea", { name: "description", rows: 4, maxlength: 2000, placeholder: r("describe_hint"),
                                       "data-testid": "report-description", oninput: keep });
   description.value = kept.description ?? "";
+  // Photos of the problem, taken before sending: named by the request once it is saved.
+  let taken = [...(kept.photos ?? [])];
+  const photoBox = h("div", { class: "card rs-field", "data-testid": "report-photos" });
+  const drawPhotos = () => photoBox.replaceChildren(h("span", {}, r("add_photo")),
+    formStrip(taken, { onRemove: (sha) => { taken = taken.filter((x) => x !== sha); photos.discardUnattached(sha); drawPhotos(); keep(); } }),
+    photoPicker({ testid: "report-photo", onPicked: (photo) => {
+      if (!taken.includes(photo.sha256)) taken = [...taken, photo.sha256];
+      drawPhotos();
+      keep();
+    } }));
+  drawPhotos();
   const submitButton = h("button", { type: "submit", class: "big-action", "data-testid": "report-submit" }, r("submit"));
 
   function keep() {
-    store.saveDraft(DRAFT, { category, description: description.value });
+    store.saveDraft(DRAFT, { category, description: description.value, photos: taken });
   }
 
   function drawTiles() {
@@ -247,6 +261,9 @@ export function residentReportView(root, _route, { go }) {
     // No household_id: the server files a resident's request under their own household (and
     // dispatches it to that grid's butler), so one raised before a move still lands at home.
     const ticket = await store.create("ticket", { category, description: description.value.trim() });
+    // The photo names the household the server will file the request under: the resident's own.
+    const household = store.meta.user?.household_id;
+    for (const sha of household ? taken : []) await photos.attach(sha, { type: "ticket", id: ticket.id, household_id: household });
     await store.dropDraft(DRAFT);
     flash = { type: "ticket", id: ticket.id, text: r("raised") };
     go(`request/${encodeURIComponent(ticket.id)}`);
@@ -258,6 +275,7 @@ export function residentReportView(root, _route, { go }) {
     h("h2", {}, r("report_title")),
     h("fieldset", { class: "card" }, h("legend", {}, r("pick_category")), tiles),
     h("label", { class: "card rs-field" }, h("span", {}, r("describe")), description),
+    photoBox,
     error,
     submitButton,
     h("a", { class: "button secondary wide", href: "#/mine", onclick: () => store.dropDraft(DRAFT) }, r("cancel_form"))));
@@ -364,7 +382,8 @@ export function residentRequestView(root, route) {
   const draw = () => {
     const ticket = id ? store.get("ticket", id) : null;
     const state = id ? store.state("ticket", id) : "synced";
-    const next = JSON.stringify([ticket, state, store.rejected().filter((m) => m.id === id), navigator.onLine, flash]);
+    const next = JSON.stringify([ticket, state, store.rejected().filter((m) => m.id === id), navigator.onLine, flash,
+                                 photos.of("ticket", id).map((a) => [a.id, photos.stateOf(a).state])]);
     if (next === signature) return; // a sync that changed nothing here must not wipe a half-typed comment
     signature = next;
     const back = h("a", { class: "back", href: "#/mine" }, r("back_mine"));
@@ -384,7 +403,9 @@ export function residentRequestView(root, route) {
         ticket.description ? h("p", { class: "rs-text" }, h("strong", {}, r("your_words")), " ", ticket.description) : null,
         ticket.resolution_note ? h("p", { class: "rs-text", "data-testid": "request-resolution" },
           h("strong", {}, r("resolution")), " ", ticket.resolution_note) : null,
-        state === "pending" && !flash ? h("p", { class: "rs-mark pending" }, syncLine("ticket", ticket.id)) : null),
+        state === "pending" && !flash ? h("p", { class: "rs-mark pending" }, syncLine("ticket", ticket.id)) : null,
+        photoStrip(photosOf(photos.of("ticket", ticket.id), { recordType: "ticket", recordId: ticket.id }),
+                   { testid: "request-photos" })),
       refusals(ticket),
       requestActions(ticket),
       h("section", { class: "card" }, h("h3", {}, r("progress")), progressList(ticket))));
@@ -392,7 +413,8 @@ export function residentRequestView(root, route) {
   };
   draw();
   const stop = live(draw);
-  return () => { stop(); flash = null; };
+  const offPhotos = photos.subscribe(() => draw());
+  return () => { stop(); offPhotos(); flash = null; };
 }
 
 // ---- 服务 Services and my orders ---------------------------------------------------------------------------

@@ -7,11 +7,14 @@
 
 import { h } from "../dom.js";
 import { extend, t } from "../i18n.js";
+import * as photos from "../photos.js";
 import * as store from "../store.js";
 import { CATEGORIES } from "../ticket-categories.js";
 import { addressOf, ago, categoryLabel, householdAddress, reason, stateMark, statusLabel, when } from "./wording.js";
 import { isOpenTicket } from "./common.js";
 import { HANDABLE, handoffSteps, teamOf, techActions } from "./backoffice-logic.js";
+import { photoPicker, photoStrip } from "./photos.js";
+import { photosOf } from "../photos-logic.js";
 
 extend({
   "zh-CN": {
@@ -377,6 +380,25 @@ function rating(ticket, save) {
       }))));
 }
 
+/** The ticket's photos: the fault as reported (the resident's or the butler's), then before and after
+ * the repair, each with 拍照 / 从相册选 while the ticket is open. A photo is saved at once, offline. */
+function photoCard(ticket) {
+  const all = photos.of("ticket", ticket.id);
+  const open = !FINISHED.has(ticket.status);
+  const group = (role) => {
+    const shown = photosOf(all, { recordType: "ticket", recordId: ticket.id, role });
+    const picker = role === "photo" || !open ? null : photoPicker({ testid: `ticket-${role}`, onPicked: (photo) =>
+      photos.attach(photo.sha256, { type: "ticket", id: ticket.id, household_id: ticket.household_id }, { role }) });
+    if (!shown.length && !picker) return null;
+    return h("div", { class: "photo-group", "data-role": role },
+      h("h4", {}, t(`photos.${role}`)), photoStrip(shown, { testid: `ticket-photos-${role}` }), picker);
+  };
+  return h("section", { class: "card", "data-testid": "ticket-photos" }, h("h3", {}, t("photos.title")),
+    group("photo"), group("before"), group("after"));
+}
+
+const photoSignature = (id) => photos.of("ticket", id).map((a) => [a.id, photos.stateOf(a).state]);
+
 /** #/ticket/<id> */
 export function ticketView(root, route) {
   const id = route.args?.[0];
@@ -384,7 +406,7 @@ export function ticketView(root, route) {
   const draw = (force = false) => {
     const ticket = id ? store.get("ticket", id) : null;
     const state = store.state("ticket", id);
-    const next = JSON.stringify([ticket, state, refusedOf(id)]);
+    const next = JSON.stringify([ticket, state, refusedOf(id), photoSignature(id)]);
     if (!force && next === signature) return; // keep what is being typed, and the focus
     signature = next;
     const back = h("a", { class: "back", href: isTechnician() ? "#/jobs" : "#/tickets" }, t("tickets.back"));
@@ -405,10 +427,13 @@ export function ticketView(root, route) {
         resolution,
         state === "pending" ? h("p", { class: "muted", "data-testid": "ticket-pending" }, t("tickets.pending")) : null),
       refusals(ticket, () => draw(true)),
+      photoCard(ticket),
       h("section", { class: "card" }, h("h3", {}, t("tickets.timeline")), timeline(ticket)),
       h("section", { class: "card", "data-testid": "ticket-actions" }, actions(ticket))));
     if (typing) root.querySelector("textarea[name=resolution_note]")?.focus();
   };
   draw(true);
-  return store.subscribe(() => draw());
+  const offStore = store.subscribe(() => draw());
+  const offPhotos = photos.subscribe(() => draw());
+  return () => { offStore(); offPhotos(); };
 }

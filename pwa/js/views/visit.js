@@ -4,6 +4,7 @@
 
 import { h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";
+import * as photos from "../photos.js";
 import * as store from "../store.js";
 import {
   VISIT_KINDS, changed, chip, dateLabel, householdHeader, label, notFound, productCode, productName, tagEditor, toast,
@@ -12,6 +13,8 @@ import {
   NOTE_MAX, restAllOk, answerItem, checklistItems, initialForm, itemLabel as nameOfItem, needSuggestions,
   newVisitFields, notedKeys, offeredProducts, productChipCodes, tapStar, toggleProduct, usableDraft, visitFields,
 } from "./visit-logic.js";
+import { formStrip, photoPicker, photoStrip } from "./photos.js";
+import { photosOf } from "../photos-logic.js";
 
 extend({
   "zh-CN": {
@@ -48,6 +51,27 @@ export function visitView(root, route, app) {
   const start = draft ?? before;
   const id = draft?.id ?? (before ? vid : store.uuid()); // chosen once: a second Save updates, never duplicates
   const form = initialForm(start);
+  // Photos taken on this form, by checklist item ("" for the visit's own): named by attachment records
+  // only when the visit is saved (a photo's record must follow its visit to the server).
+  form.photos = { ...(draft?.photos ?? {}) };
+  const savedPhotos = (item) => (before ? photosOf(photos.of("visit", id), { recordType: "visit", recordId: id, item }) : []);
+  function photoBox(item, redraw) {
+    const taken = form.photos[item] ?? [];
+    return h("div", { class: "visit-photos", "data-testid": "visit-photos", "data-item": item },
+      photoStrip(savedPhotos(item), { testid: "saved-photos" }),
+      formStrip(taken, { onRemove: (sha) => {
+        form.photos[item] = (form.photos[item] ?? []).filter((x) => x !== sha);
+        photos.discardUnattached(sha);
+        redraw();
+        keepDraft();
+      } }),
+      photoPicker({ testid: item ? "item-photo" : "visit-photo", onPicked: (photo) => {
+        const list = form.photos[item] ?? [];
+        if (!list.includes(photo.sha256)) form.photos[item] = [...list, photo.sha256];
+        redraw();
+        keepDraft();
+      } }));
+  }
 
   // The community's checklist (else the default), and items this visit holds that it no longer has.
   const items = checklistItems(store.meta.visitTemplate?.items, form.checklist);
@@ -89,7 +113,8 @@ export function visitView(root, route, app) {
                         onclick: () => setItem(item.key, false) }, t("visit.problem"))),
         note,
         entry && !note ? h("button", { type: "button", class: "link-dark small", onclick: () => { showNote.add(item.key); drawChecklist(item.key); } },
-          t("visit.add_note")) : null);
+          t("visit.add_note")) : null,
+        entry?.ok === false || form.photos[item.key]?.length ? photoBox(item.key, () => drawChecklist()) : null);
       if (note && focusKey === item.key) requestAnimationFrame(() => note.focus());
       return row;
     }));
@@ -128,6 +153,10 @@ export function visitView(root, route, app) {
   };
   drawProducts();
 
+  const visitPhotos = h("div", {});
+  const drawVisitPhotos = () => visitPhotos.replaceChildren(photoBox("", drawVisitPhotos));
+  drawVisitPhotos();
+
   const notes = h("textarea", { name: "notes", rows: 4, maxlength: 10000, "data-testid": "visit-notes" }, start?.notes ?? "");
   const followUp = h("input", { type: "date", name: "follow_up_at", value: start?.follow_up_at ?? "", "data-testid": "follow-up" });
   const saveButton = h("button", { type: "submit", class: "primary", "data-testid": "save-visit" }, t("visit.save"));
@@ -144,6 +173,13 @@ export function visitView(root, route, app) {
       } else {
         await store.save("visit", id, { household_id: hid, visited_at: store.nowWithOffset(), ...newVisitFields(fields) });
       }
+      // After the visit: in the outbox, the photos' records follow their visit.
+      for (const [item, hashes] of Object.entries(form.photos)) {
+        for (const sha of hashes) {
+          await photos.attach(sha, { type: "visit", id, household_id: hid }, { item: item && form.checklist[item] ? item : "" });
+        }
+      }
+      form.photos = {};
     } catch (error) {
       saveButton.disabled = false;
       saveButton.textContent = t("visit.save");
@@ -161,6 +197,7 @@ export function visitView(root, route, app) {
     draftTimer = setTimeout(() => store.saveDraft(draftName, {
       id, version: before?.version ?? null, kind: form.kind, checklist: form.checklist, satisfaction: form.satisfaction,
       products_interest: form.products, needs: needs.value(), notes: notes.value, follow_up_at: followUp.value || null,
+      photos: form.photos,
     }), 300);
   }
 
@@ -174,6 +211,7 @@ export function visitView(root, route, app) {
     h("div", { class: "card" }, needs.el),
     h("fieldset", { class: "card" }, h("legend", {}, t("visit.satisfaction")), stars),
     catalogue.length || form.products.length ? h("fieldset", { class: "card" }, h("legend", {}, t("visit.products")), products) : null,
+    h("fieldset", { class: "card", "data-testid": "visit-photo-card" }, h("legend", {}, t("photos.title")), visitPhotos),
     h("div", { class: "card" },
       h("label", {}, h("span", {}, t("visit.notes")), notes),
       h("label", {}, h("span", {}, t("visit.follow_up")), followUp)),
