@@ -15,6 +15,7 @@ _ENV_KEYS: dict[str, type] = {
     "SECRET_KEY": str,
     "DATA_KEY": str,
     "MAX_CONTENT_LENGTH": int,
+    "JSON_MAX_BYTES": int,
     "LOGIN_MAX_FAILURES": int,
     "LOGIN_FAILURE_WINDOW_SECONDS": int,
     "DEFAULT_LANGUAGE": str,
@@ -49,6 +50,8 @@ def defaults(instance_path: str) -> dict:
         "DATA_KEY": None,  # read from instance/data.key when not set
         # A sync batch may carry up to 4 MB; a little headroom for the envelope.
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        # Any other JSON body (one record, a login, a subscription) is far smaller: 413 past this.
+        "JSON_MAX_BYTES": 1024 * 1024,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
         "DEFAULT_LANGUAGE": "zh-CN",

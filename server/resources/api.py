@@ -6,7 +6,7 @@ from flask import Blueprint, g, jsonify
 from server.audit import service as audit
 from server.errors import FieldError, NotFound, ValidationFailed
 from server.extensions import db
-from server.http import json_body, query_args
+from server.http import int_arg, json_body, query_args, text_arg, version_arg
 from server.resources import service
 from server.resources.registry import by_plural, registry
 
@@ -35,25 +35,16 @@ def _sent(rtype: str, items: list[dict]):
         db.session.commit()
 
 
-def _int_arg(args: dict[str, str], name: str, default: int | None) -> int | None:
-    raw = args.get(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationFailed([FieldError(name, "invalid_type")]) from None
-
-
 @bp.get("/<plural>")
 def list_records(plural: str):
     """Records of one type in the caller's scope, paged by id."""
     rtype = _type(plural)
     args = query_args("limit", "after", *registry()[rtype].filters)
     filters = {k: v for k, v in args.items() if k not in ("limit", "after")}
-    limit = _int_arg(args, "limit", 100)
+    limit = int_arg(args, "limit", 100, low=1, high=service.MAX_PAGE)
+    after = text_arg(args, "after", max_length=service.MAX_ID_LENGTH)
     records, next_after = service.list_records(db.session, user=g.user, rtype=rtype, filters=filters,
-                                               limit=limit, after=args.get("after"))
+                                               limit=limit, after=after)
     items = [service.dump(g.user, rtype, r) for r in records]
     _sent(rtype, items)
     return jsonify(items=items, next=next_after)
@@ -101,6 +92,6 @@ def delete_record(plural: str, record_id: str):
     """Delete a record (kept as a tombstone for the phones)."""
     rtype = _type(plural)
     service.delete(db.session, user=g.user, rtype=rtype, record_id=record_id,
-                   expected_version=_int_arg(query_args("version"), "version", None), via=_via())
+                   expected_version=version_arg(query_args("version")), via=_via())
     db.session.commit()
     return "", 204

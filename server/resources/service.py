@@ -30,6 +30,7 @@ from sync.merge import stamp
 from sync.protocol import is_canonical_uuid
 
 MAX_PAGE = 500
+MAX_ID_LENGTH = 36  # a UUID, or a product's code
 SERVER_CLIENT = "server"  # the client id of writes not made through sync (REST, console)
 
 
@@ -250,7 +251,7 @@ def _checked_id(rtype: str, record_id: Any) -> str:
             raise ValidationFailed([FieldError(key, "required")])
         return new_id()
     if key != "id":
-        if not isinstance(record_id, str) or not 1 <= len(record_id) <= 36:
+        if not isinstance(record_id, str) or not 1 <= len(record_id) <= MAX_ID_LENGTH:
             raise ValidationFailed([FieldError(key, "invalid_type")])
         return record_id
     # The canonical form, in the client's own case: its next put must find the same record.

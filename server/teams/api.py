@@ -7,8 +7,7 @@ from flask import Blueprint, g, jsonify
 
 from server.audit import service as audit
 from server.extensions import db
-from server.errors import FieldError, ValidationFailed
-from server.http import json_body, query_args
+from server.http import json_body, query_args, version_arg
 from server.teams import people, schemas
 
 bp = Blueprint("team_people", __name__)
@@ -22,11 +21,7 @@ def _via() -> audit.Via:
 def deactivate_team(record_id: str):
     """Delete (deactivate) a team, as the record API does, but only an empty one: nobody in it and no
     open job waiting in it (422 `team_not_empty`)."""
-    raw = query_args("version").get("version")
-    try:
-        version = int(raw) if raw is not None else None
-    except ValueError:
-        raise ValidationFailed([FieldError("version", "invalid_type")]) from None
+    version = version_arg(query_args("version"))
     people.deactivate_team(db.session, actor=g.user, team_id=record_id, via=_via(), expected_version=version)
     db.session.commit()
     return "", 204
