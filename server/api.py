@@ -41,7 +41,7 @@ def _authenticate():
 @api.before_request
 def _refuse_nul():
     """A path or query value holding U+0000 is refused as the caller's mistake (422), as text fields
-    are (sync/wire.py NoNul): PostgreSQL cannot even compare with it, so it would end as a 500."""
+    are (sync/wire.py WellFormedText): PostgreSQL cannot even compare with it, so it would end as a 500."""
     named = [*(request.view_args or {}).items(), *request.args.items(multi=True)]
     bad = sorted({name for name, value in named if isinstance(value, str) and "\x00" in value}
                  | {name for name in request.args if "\x00" in name})

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from sync import cursor as cursors
-from sync.errors import Problem, Rejected, RetryCarefully
+from sync.errors import Problem, Rejected, RetryCarefully, Unstorable
 from sync.merge import changed_by_others_since, plan_put, stamp
 from sync.protocol import Limits, Mutation, SyncRequest, parse_request
 from sync.store import Page, Store
+from sync.wire import EARLIEST_YEAR, LATEST_YEAR, is_sane_time
 
 # (code, field, params, language) -> a message for people
 Messages = Callable[[str, str | None, dict, str], str]
@@ -61,15 +62,23 @@ class Engine:
 
     def _apply(self, store: Store, user: Any, client_id: str, m: Mutation) -> dict:
         """The result as kept for resends: errors as codes and parameters, worded per answer."""
-        try:
-            with store.savepoint(m):
-                return {"mid": m.mid, **self._apply_one(store, user, client_id, m)}
-        except Rejected as rejected:
+        for attempt in (1, 2):
+            try:
+                with store.savepoint(m):
+                    return {"mid": m.mid, **self._apply_one(store, user, client_id, m)}
+            except Rejected as rejected:
+                problems = rejected.problems
+            except Unstorable as failure:
+                if failure.transient and attempt == 1:
+                    continue  # met another request's write of the record: read it again, once
+                problems = [Problem(None, "not_storable")]
             return {"mid": m.mid, "status": "rejected",
-                    "errors": [{"field": p.field, "code": p.code, "params": dict(p.params)}
-                               for p in rejected.problems]}
+                    "errors": [{"field": p.field, "code": p.code, "params": dict(p.params)} for p in problems]}
+        raise AssertionError("unreachable")
 
     def _apply_one(self, store: Store, user: Any, client_id: str, m: Mutation) -> dict:
+        if not is_sane_time(m.at):  # before anything compares it or converts it to UTC
+            raise Rejected([Problem("at", "out_of_range", {"min": str(EARLIEST_YEAR), "max": str(LATEST_YEAR)})])
         if m.type == "conflict":
             if m.op != "put":
                 raise Rejected([Problem("op", "invalid_choice", {"choices": "put"})])

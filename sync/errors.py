@@ -36,3 +36,13 @@ class Rejected(Exception):
 class RetryCarefully(Exception):
     """The store's fast way through a batch failed at its end; nothing was kept. The engine
     runs the batch again with one savepoint per mutation."""
+
+
+class Unstorable(Exception):
+    """The store could not write one mutation (a database error, undone by the mutation's savepoint):
+    it is rejected alone and the batch goes on. `transient` when a second try may pass (another
+    request's write of the same record met this one's, and has committed since)."""
+
+    def __init__(self, *, transient: bool = False):
+        super().__init__("not_storable")
+        self.transient = transient

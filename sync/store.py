@@ -48,7 +48,8 @@ class Store(Protocol):
         store may take a fast way and raise RetryCarefully at the end (nothing kept)."""
 
     def savepoint(self, mutation: Any) -> AbstractContextManager[None]:
-        """Undo one mutation's writes if it fails, leaving the batch's others."""
+        """Undo one mutation's writes if it fails, leaving the batch's others. A failure of storage
+        itself on this mutation's values (not of the whole store) is raised as Unstorable."""
 
     # ---- exactly once -------------------------------------------------------------------------
     def recorded_result(self, user: Any, mid: str) -> dict | None: ...

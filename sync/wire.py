@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, missing, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
@@ -27,8 +27,9 @@ _FIELD_CODES = {
 
 
 class WireSchema(Schema):
-    """Rejects unknown keys (marshmallow's default) with the code `unknown_field`, and text holding
-    a NUL character with `invalid_character`."""
+    """Rejects unknown keys (marshmallow's default) with the code `unknown_field`; text holding a NUL
+    character with `invalid_character`, or a lone surrogate with `invalid_unicode`; a time outside
+    2000–2100 with `out_of_range`; and takes integers only as JSON integers (not "4", not 4.0)."""
 
     error_messages = {"unknown": "unknown_field", "type": "invalid_type"}
 
@@ -36,26 +37,64 @@ class WireSchema(Schema):
         _code_errors(field_obj)
 
 
-class NoNul(validate.Validator):
+# U+0000, and the halves of a surrogate pair standing alone: a JSON escape (`"\ud800"`) can name one,
+# the standard library's parser reads it into a str, and it then fails as a server error where the
+# text is encoded (UTF-8 cannot hold it). A pair that belongs together is one code point in a str.
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+class WellFormedText(validate.Validator):
     """Text may not hold U+0000: PostgreSQL cannot store it (in text or in JSON), so it would fail
     there as a server error instead of as the caller's mistake, and SQLite would keep what
-    PostgreSQL refuses. No one types it; it is refused on every text field, on both databases."""
-
-    error = "invalid_character"
+    PostgreSQL refuses. No one types it; it is refused on every text field, on both databases.
+    Nor may it hold a lone surrogate: not Unicode text at all (a phone that cut an emoji in half)."""
 
     def __call__(self, value):
-        if isinstance(value, str) and "\x00" in value:
+        if isinstance(value, str) and (bad := _NOT_TEXT.search(value)) is not None:
+            raise ValidationError("invalid_character" if bad.group() == "\x00" else "invalid_unicode")
+        return value
+
+
+WELL_FORMED = WellFormedText()
+
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+class SaneTime(validate.Validator):
+    """A time (or date) from 2000 to 2100, which a time with an offset is also in UTC: a phone's
+    clock or a typing slip can say year 1 or 9999, which no one meant and which overflows where it
+    is converted to UTC (a server error, for the whole sync batch)."""
+
+    error = f"out_of_range|min={EARLIEST_YEAR}|max={LATEST_YEAR}"
+
+    def __call__(self, value):
+        if not is_sane_time(value):
             raise ValidationError(self.error)
         return value
 
 
-NO_NUL = NoNul()
+def is_sane_time(value) -> bool:
+    """Whether a date, or a datetime (in UTC when it has an offset), lies in 2000–2100."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        try:
+            value = value.astimezone(timezone.utc)
+        except OverflowError:
+            return False
+    return EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
+SANE_TIME = SaneTime()
 
 
 def _code_errors(field_obj: fields.Field) -> None:
     field_obj.error_messages = {key: _FIELD_CODES.get(key, "invalid_type") for key in field_obj.error_messages}
-    if isinstance(field_obj, fields.String) and NO_NUL not in field_obj.validators:
-        field_obj.validators = [*field_obj.validators, NO_NUL]
+    if isinstance(field_obj, fields.String) and WELL_FORMED not in field_obj.validators:
+        field_obj.validators = [*field_obj.validators, WELL_FORMED]
+    if isinstance(field_obj, fields.Integer):
+        field_obj.strict = True  # "4" and 4.0 are a client's mistake, not a number to guess at
+    if (isinstance(field_obj, (fields.DateTime, fields.Date)) and SANE_TIME not in field_obj.validators
+            and not field_obj.metadata.get("any_year")):
+        field_obj.validators = [*field_obj.validators, SANE_TIME]
     for inner in (getattr(field_obj, "inner", None), getattr(field_obj, "value_field", None),
                   getattr(field_obj, "key_field", None)):
         if isinstance(inner, fields.Field):
@@ -254,8 +293,9 @@ def _check_of(validator):
     are decided in a comparison or two; any other is called (a refusal sends the value to marshmallow,
     which words the error)."""
     kind = type(validator)
-    if validator is NO_NUL:
-        return lambda value: "\x00" not in value
+    if validator is WELL_FORMED:
+        search = _NOT_TEXT.search
+        return lambda value: search(value) is None
     if kind is validate.Length:
         low, high, equal = validator.min, validator.max, validator.equal
         if equal is not None:

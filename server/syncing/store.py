@@ -2,6 +2,7 @@
 so sync obeys exactly the scope rules and domain rules that the REST API does."""
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import contextmanager
 from functools import cache, lru_cache
@@ -25,16 +26,18 @@ from server.jsonio import JsonText
 from server.notify import outbox
 from server.records import among, dialect_name, utcnow
 from server.resources import kept_wire, service
-from server.resources.batch import Batch, BatchInvalid, prefetch
+from server.resources.batch import Batch, prefetch
 from server.resources.registry import registry, types
 from server.syncing import bookkeeping
 from server.syncing import changes as change_order
 from server.syncing.models import SyncConflict, SyncEviction, SyncMutation
 from server.wire import compile_row_dumper
 from sync.cursor import Cursor
-from sync.errors import Problem, Rejected, RetryCarefully
+from sync.errors import Problem, Rejected, RetryCarefully, Unstorable
 from sync.merge import Collision, FieldMeta, stamp
 from sync.store import Change, Page, Stored
+
+log = logging.getLogger(__name__)
 
 # How long a pull waits for a running writer to end when the user's changes are committed behind it.
 PENDING_WAIT_SECONDS = 2.0
@@ -61,6 +64,12 @@ def _commit_keeping(session: Session, user: User) -> None:
     for obj in [state.obj() for state in real.identity_map.all_states()]:
         if obj is not None and obj is not user:
             real.expire(obj)
+
+
+def _whole_store_failed(error: Exception) -> bool:
+    """Whether an error is the database's own (gone, restarted, out of connections: every write
+    would fail, answered 503 by server/errors.py) rather than one write's values."""
+    return isinstance(error, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError))
 
 
 def _problems(error: ApiError) -> list[Problem]:
@@ -124,9 +133,13 @@ class SqlStore:
             audit.flush_deferred(self.session)  # the fast writes' audit events, in one statement
             self._pushed_seq = change_order.taken_transaction_seq(self.session)
             _commit_keeping(self.session, user)
-        except (BatchInvalid, IntegrityError) as exc:
+        except Exception as exc:
+            # The fast way failed at its end: its deferred checks (BatchInvalid), another writer's row
+            # (IntegrityError), or a value the database or a column's conversion refused in the
+            # set-based writes (COPY converts each value itself). The careful way redoes the batch
+            # one savepoint per mutation, and rejects such a mutation alone (savepoint, below).
             self.session.rollback()
-            if careful:
+            if careful or _whole_store_failed(exc):
                 raise
             raise RetryCarefully() from exc
         except BaseException:
@@ -180,6 +193,15 @@ class SqlStore:
         try:
             with self.session.begin_nested():
                 yield
+        except sa.exc.StatementError as error:
+            change_order.drop_block(self.session)  # numbers reserved inside may have been undone
+            if _whole_store_failed(error):
+                raise
+            # Undone by the savepoint: this mutation alone is refused, the batch goes on. The type
+            # only in the log: the message would carry the values, which may be personal data.
+            log.warning("a %s mutation failed in the database (%s): rejected alone", mutation.type,
+                        type(getattr(error, "orig", None) or error).__name__)
+            raise Unstorable(transient=isinstance(error, IntegrityError)) from None
         except BaseException:
             change_order.drop_block(self.session)  # numbers reserved inside may have been undone
             raise
