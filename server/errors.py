@@ -6,6 +6,7 @@ Domain code raises ApiError subclasses; only this module turns them into HTTP.
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Flask, g, jsonify, request
 from marshmallow import INCLUDE, Schema, ValidationError, fields
@@ -113,6 +114,9 @@ class Busy(ApiError):
     RETRY_AFTER_SECONDS = 5
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class FieldError:
     """One field's problem: a machine code, and parameters for its message."""
 
@@ -122,8 +126,11 @@ class FieldError:
         self.field, self.code, self.params = field, code, params
 
     def as_dict(self, language: str) -> dict:
-        return {"field": self.field, "code": self.code,
-                "message": i18n.field_error_message(self.code, self.field, language, **self.params)}
+        # The field's path can be the caller's own key (an unknown one), lone surrogate and all:
+        # named with U+FFFD in its place, for an answer must be UTF-8.
+        field = _LONE_SURROGATE.sub("\ufffd", self.field)
+        return {"field": field, "code": self.code,
+                "message": i18n.field_error_message(self.code, field, language, **self.params)}
 
     def __repr__(self) -> str:
         return f"FieldError({self.field!r}, {self.code!r})"

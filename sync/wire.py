@@ -29,7 +29,8 @@ _FIELD_CODES = {
 class WireSchema(Schema):
     """Rejects unknown keys (marshmallow's default) with the code `unknown_field`; text holding a NUL
     character with `invalid_character`, or a lone surrogate with `invalid_unicode`; a time outside
-    2000–2100 with `out_of_range`; and takes integers only as JSON integers (not "4", not 4.0)."""
+    2000–2100 with `out_of_range`; and takes numbers and yes/no only as JSON numbers and booleans
+    (not "4", not 4.0 for an integer)."""
 
     error_messages = {"unknown": "unknown_field", "type": "invalid_type"}
 
@@ -90,8 +91,14 @@ def _code_errors(field_obj: fields.Field) -> None:
     field_obj.error_messages = {key: _FIELD_CODES.get(key, "invalid_type") for key in field_obj.error_messages}
     if isinstance(field_obj, fields.String) and WELL_FORMED not in field_obj.validators:
         field_obj.validators = [*field_obj.validators, WELL_FORMED]
+    # Numbers and yes/no as JSON has them: "4", 4.0 for an integer, "1.5" for a number, "true" or 1 for
+    # a yes/no are a client's mistake, not a value to guess at. (marshmallow refuses true as a number.)
     if isinstance(field_obj, fields.Integer):
-        field_obj.strict = True  # "4" and 4.0 are a client's mistake, not a number to guess at
+        field_obj.strict = True
+    elif isinstance(field_obj, fields.Float):
+        _only_types(field_obj, (int, float))
+    elif isinstance(field_obj, fields.Boolean):
+        _only_types(field_obj, (bool,))
     if (isinstance(field_obj, (fields.DateTime, fields.Date)) and SANE_TIME not in field_obj.validators
             and not field_obj.metadata.get("any_year")):
         field_obj.validators = [*field_obj.validators, SANE_TIME]
@@ -99,6 +106,18 @@ def _code_errors(field_obj: fields.Field) -> None:
                   getattr(field_obj, "key_field", None)):
         if isinstance(inner, fields.Field):
             _code_errors(inner)
+
+
+def _only_types(field_obj: fields.Field, kinds: tuple[type, ...]) -> None:
+    """The field reads only values of exactly these Python types (as JSON parsers make them)."""
+    deserialize = type(field_obj)._deserialize.__get__(field_obj)
+
+    def strictly(value, attr, data, **kwargs):
+        if type(value) not in kinds:
+            raise field_obj.make_error("invalid")
+        return deserialize(value, attr, data, **kwargs)
+
+    field_obj._deserialize = strictly
 
 
 def one_of(choices) -> validate.OneOf:

@@ -31,6 +31,7 @@ from sync.protocol import is_canonical_uuid
 
 MAX_PAGE = 500
 MAX_ID_LENGTH = 36  # a UUID, or a product's code
+MAX_FILTER_LENGTH = 100
 SERVER_CLIENT = "server"  # the client id of writes not made through sync (REST, console)
 
 
@@ -90,6 +91,9 @@ def _filter_values(res: Resource, filters: dict[str, str]) -> dict[str, Any]:
     for name, value in filters.items():
         if name not in res.filters:
             errors.append(FieldError(name, "unknown_field"))
+            continue
+        if len(value) > MAX_FILTER_LENGTH:  # an id, a code, a building's name: nothing filtered on is longer
+            errors.append(FieldError(name, "too_long", max=MAX_FILTER_LENGTH))
             continue
         try:
             values[name] = res.wire.fields[name].deserialize(value)
