@@ -3,6 +3,8 @@
 // and what the server refused (rejected). Pure logic, no IndexedDB and no DOM, so that Node's test
 // runner checks it (tests/js). db.js persists what this module decides; store.js joins the two.
 
+import { wellFormed } from "./text.js";
+
 export const key = (type, id) => `${type}/${id}`;
 
 /** Types whose records hang on a household (a household evict takes them along). */
@@ -65,7 +67,8 @@ export class Replica {
    * A change the user made: the mutation to queue and the local record to keep, which db.js writes
    * in one transaction. `base` is the server version the user last saw (null for a new record).
    */
-  change(type, id, fields, { mid, at, n }) {
+  change(type, id, typed, { mid, at, n }) {
+    const fields = wellFormed(typed); // no lone surrogate leaves the phone: the server would refuse it
     const k = key(type, id);
     const before = this.get(type, id);
     const base = this.server.get(k)?.version ?? null;

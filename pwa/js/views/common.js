@@ -4,6 +4,7 @@
 import { h } from "../dom.js";
 import { day, extend, lang, t } from "../i18n.js";
 import * as store from "../store.js";
+import { cut } from "../text.js";
 import { NAMES as CATEGORY_NAMES } from "../ticket-categories.js";
 
 extend({
@@ -249,7 +250,7 @@ export function tagEditor({ values = [], suggestions = [], legend, testid, maxLe
   };
   function addTyped() {
     for (const part of input.value.split(/[,，、;；]/)) {
-      const value = part.trim().slice(0, maxLength);
+      const value = cut(part.trim(), maxLength);
       if (value && !chosen.includes(value)) chosen.push(value);
     }
     input.value = "";

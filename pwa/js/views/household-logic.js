@@ -3,6 +3,8 @@
 // order of the history lists. No DOM, no store, no words (the view adds those), so that Node's test
 // runner checks it (tests/js).
 
+import { cut } from "../text.js";
+
 export const PHONE = /^\+?[0-9][0-9 -]{4,19}$/; // the server's rule (server/community/schemas.py)
 export const PERSON_TAGS = ["行动不便", "独居老人", "有小孩", "孕妇", "养宠物"];
 export const HOUSEHOLD_TAGS = ["独居老人", "有小孩", "养宠物", "空巢", "租户"];
@@ -11,7 +13,7 @@ export const CYCLE_DAYS = { min: 1, max: 730, default: 90 }; // a household's vi
 export const FIRST_BIRTH_YEAR = 1900;
 
 /** The start of a long text, cut at n characters with "…". */
-export const excerpt = (text, n = 40) => (text && text.length > n ? `${text.slice(0, n)}…` : text ?? "");
+export const excerpt = (text, n = 40) => (text && cut(text, n) !== text ? `${cut(text, n)}…` : text ?? "");
 
 /** Tag suggestions as the tag editor takes them. */
 export const suggestions = (values) => values.map((value) => ({ value, label: value }));

@@ -2,6 +2,8 @@
 // state, the checklist's items and answers, the product chips, and the fields a save sends. No DOM, no
 // store, no words (the view adds those), so that Node's test runner checks it (tests/js).
 
+import { cut } from "../text.js";
+
 // server/visits/models.py DEFAULT_CHECKLIST: used until the community's own has been fetched.
 export const DEFAULT_CHECKLIST = [
   { key: "utilities", zh: "水电气", en: "Water, power, gas" },
@@ -98,7 +100,7 @@ export function toggleProduct(chosen, code) {
 export function visitFields(form, { needs, notes, followUp }) {
   const checklist = {};
   for (const [key, entry] of Object.entries(form.checklist)) {
-    checklist[key] = { ok: entry.ok, note: String(entry.note ?? "").trim().slice(0, NOTE_MAX) };
+    checklist[key] = { ok: entry.ok, note: cut(String(entry.note ?? "").trim(), NOTE_MAX) };
   }
   return { kind: form.kind, checklist, needs, satisfaction: form.satisfaction, products_interest: form.products,
            notes, follow_up_at: followUp || null };
