@@ -6,6 +6,7 @@
 
 import * as api from "./api.js";
 import * as photos from "./photos.js";
+import { afterFailure, afterSuccess, calm } from "./push-split.js";
 import * as store from "./store.js";
 
 export const SCHEMA = 1;
@@ -19,6 +20,7 @@ const status = { running: false, again: false, failures: 0, lastError: null, ret
 const statusListeners = new Set();
 let retryTimer = null;
 let batchSize = BATCH;
+let pushFaults = calm(); // a push that keeps failing on the server: see push-split.js
 let onOutdated = () => {};
 let onUnauthorized = () => {};
 let onPasswordRequired = () => {};
@@ -95,8 +97,11 @@ async function rounds() {
       await store.applyRound(sent, answer);
       status.failures = 0;
       status.lastError = null;
-      batchSize = BATCH;
+      if (sent.length) pushFaults = afterSuccess(pushFaults);
+      if (!pushFaults.splitting) batchSize = BATCH; // while looking for a change at fault, halves go on
       if (!answer.more && store.replica.outbox.length === 0) {
+        pushFaults = calm();
+        batchSize = BATCH;
         await refreshTemplate();
         return true;
       }
@@ -126,6 +131,23 @@ async function rounds() {
       // Nothing was taken in and nothing is dropped: the outbox waits until the password is the user's own.
       onPasswordRequired(error);
       return failed(new Error(error.message || "password_change_required"), { retry: false });
+    }
+    const fault = afterFailure(pushFaults, response.status, sent.length);
+    pushFaults = fault.state;
+    if (fault.action.kind === "split") {
+      batchSize = fault.action.batch;
+      continue;
+    }
+    if (fault.action.kind === "set_aside") {
+      batchSize = BATCH;
+      // Only if the server answers without it: a server failing on every request is no change's fault.
+      const without = await request([]).catch(() => null);
+      if (without?.status === 200) {
+        // The server failed on this change alone, again and again: keep it aside, shown with why.
+        await store.setAside(sent, [{ field: null, code: error.error || "internal_error",
+                                      message: error.message || `HTTP ${response.status}` }]);
+        continue;
+      }
     }
     const retryAfter = Number(response.headers.get("Retry-After"));
     return failed(new Error(error.message || `HTTP ${response.status}`), { after: retryAfter > 0 ? retryAfter * 1000 : null });
