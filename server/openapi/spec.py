@@ -27,7 +27,7 @@ from server.joining import schemas as joining
 from server.teams import schemas as team_people
 from server.notify.schemas import EventSchema, PushSubscriptionSchema
 from server.resources.registry import Resource, registry
-from server.resources.service import MAX_PAGE
+from server.resources.service import MAX_ID_LENGTH, MAX_PAGE
 from server.tickets.models import FOLLOW_UP_STATES
 from server.tickets.schemas import FollowUpSchema, TicketStepSchema
 from server.visits.schemas import ChecklistTemplateSchema
@@ -577,9 +577,10 @@ def _collection(spec: APISpec, res: Resource) -> None:
         "get": _op(f"列出 {res.plural}（按 id 分页）/ list, paged by id", tag,
                    {"200": _json(page, "一页记录 / one page")},
                    params=[*filters,
-                           _query("limit", {"type": "integer"}, f"每页条数（1–{MAX_PAGE}，默认 100）/ page size "
-                                                                f"(clamped to 1–{MAX_PAGE}, default 100)"),
-                           _query("after", {"type": "string"}, "上一页的 `next` / the `next` of the last page")],
+                           _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                                  f"每页条数（1–{MAX_PAGE}，默认 100）/ page size (1–{MAX_PAGE}, default 100)"),
+                           _query("after", {"type": "string", "maxLength": MAX_ID_LENGTH},
+                                  "上一页的 `next` / the `next` of the last page")],
                    errors=(422,), description="其他查询参数一律 422 / any other query parameter is a 422."),
         "post": _op(f"新建 {res.type} / create one", tag, {"201": _json(name, "新记录 / the new record")},
                     body=_body(f"{name}New"), errors=(403, 404, 409))})
@@ -590,7 +591,7 @@ def _collection(spec: APISpec, res: Resource) -> None:
                      body=_body(f"{name}Changes"), params=[id_param], errors=(403, 404, 409)),
         "delete": _op(f"删除 {res.type}（留下墓碑）/ delete (a tombstone stays for the phones)", tag,
                       {"204": NO_CONTENT},
-                      params=[id_param, _query("version", {"type": "integer"}, "给出时，若记录已被他人改过则 409 / "
+                      params=[id_param, _query("version", {"type": "integer", "minimum": 0}, "给出时，若记录已被他人改过则 409 / "
                                                                                "with it, 409 when changed since")],
                       errors=(403, 404, 409, 422))})
 
