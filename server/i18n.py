@@ -34,6 +34,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "too_large": ("请求内容过大。", "The request is too large."),
     "validation_failed": ("提交的内容有误，请检查后重试。", "Some fields are not valid; please check them."),
     "db_unavailable": ("数据库暂时不可用，请稍后再试。", "The database is unavailable; try again later."),
+    "storage_full": ("服务器存储空间已满，数据未保存；手机会保留并稍后重发，请联系管理员。",
+                     "The server's storage is full; nothing was saved. The phone keeps it and sends it again later; tell the administrator."),
     "server_busy": ("服务器繁忙，请稍后再试；未发送的内容会自动重发。",
                     "The server is busy; try again shortly. Nothing unsent is lost."),
     "internal_error": ("服务器出错了，请稍后再试。", "Something went wrong on the server; try again later."),

@@ -205,6 +205,24 @@ def empty_postgres_database():
 
 
 @contextlib.contextmanager
+def copied_postgres_database(request, prefix: str):
+    """A PostgreSQL database of its own, copied from the migrated template (for servers started as
+    processes, which cannot share the per-test database); yields its URL and drops it after."""
+    need(bool(POSTGRES_URL), "GUANJIA_TEST_POSTGRES_URL is not set (no PostgreSQL server)")
+    template = request.getfixturevalue("postgres_template")
+    admin = sa.create_engine(sa.make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@contextlib.contextmanager
 def statements_sent(app):
     """Every SQL statement the app's engine sends inside the block, as text (whitespace folded)."""
     with app.app_context():
