@@ -237,8 +237,10 @@ export function visitView(root, route, app) {
   }
 
   let draftTimer = null;
+  let cancelled = false; // 取消: the click bubbling to the form must not keep a draft again
   function keepDraft() {
     clearTimeout(draftTimer);
+    if (cancelled) return;
     draftTimer = setTimeout(() => store.saveDraft(draftName, {
       id, version: before?.version ?? null, kind: form.kind, checklist: form.checklist, satisfaction: form.satisfaction,
       products_interest: form.products, needs: needs.value(), notes: notes.value, follow_up_at: followUp.value || null,
@@ -262,7 +264,7 @@ export function visitView(root, route, app) {
       h("label", {}, h("span", {}, t("visit.follow_up")), followUp)),
     h("div", { class: "action-bar" },
       h("a", { class: "button", href: `#/household/${encodeURIComponent(hid)}`,
-               onclick: () => { clearTimeout(draftTimer); store.dropDraft(draftName); } }, t("common.cancel")),
+               onclick: () => { cancelled = true; clearTimeout(draftTimer); store.dropDraft(draftName); } }, t("common.cancel")),
       saveButton)));
   return () => { open = false; offPhotos(); offStore(); };
 }
