@@ -58,8 +58,9 @@ def attachment_rows(session, record_id: str) -> list[Attachment]:
 
 
 def saved_visit_with_an_item_photo(page, estate) -> tuple[str, dict]:
-    """A visit whose 渗漏 item had a problem when photographed and was then answered 正常; saved and
-    synced, its photo uploaded. Returns the visit id and the photo's record."""
+    """A visit whose 渗漏 item had a problem when photographed and was then answered 正常; saved offline
+    (the household's visit list shows the photo small, 照片上传中), then synced and its photo uploaded.
+    Returns the visit id and the photo's record."""
     log_in(page, "li", PASSWORD)
     hid = estate["home"].id
     open_visit(page, hid)
@@ -69,12 +70,21 @@ def saved_visit_with_an_item_photo(page, estate) -> tuple[str, dict]:
     leaks.locator("[data-testid=form-photo]").wait_for()
     leaks.locator("[data-testid=check-ok]").click()  # fixed on the spot: the photo stays under the item
     assert leaks.locator("[data-testid=form-photo]").count() == 1
+    page.context.set_offline(True)
     page.click("[data-testid=save-visit]")
     page.wait_for_function("location.hash.startsWith('#/household/')")
-    synced(page)
-    page.wait_for_function("window.guanjia.photos.progress().done === 1", timeout=30000)
     [photo] = page.evaluate("window.guanjia.store.all('attachment')")
     assert photo["item"] == "leaks"
+    # In the household's visit list at once, marked 照片上传中 while its bytes are only on this phone.
+    row = page.locator(f"[data-testid=visit][data-id='{photo['record_id']}']")
+    row.scroll_into_view_if_needed()
+    row.locator("[data-testid=visit-thumbs] [data-testid=thumb] img").wait_for()
+    assert row.locator("[data-testid=thumbs-badge]").text_content() == "照片上传中"
+    page.context.set_offline(False)
+    synced(page)
+    page.wait_for_function("window.guanjia.photos.progress().done === 1", timeout=30000)
+    synced(page)  # the server's uploaded_at comes back: the badge goes
+    row.locator("[data-testid=thumbs-badge]").wait_for(state="detached")
     return photo["record_id"], photo
 
 
@@ -118,11 +128,6 @@ def test_a_photo_taken_on_a_form_goes_with_two_taps_before_the_save(phone, estat
 def test_a_cancelled_visit_form_keeps_the_photo_deleted_on_it(phone, estate, session):
     vid, photo = saved_visit_with_an_item_photo(phone, estate)
     hid = estate["home"].id
-    # The household's visit list shows the visit's photo, small, read from the phone.
-    row = phone.locator(f"[data-testid=visit][data-id='{vid}']")
-    row.scroll_into_view_if_needed()
-    row.locator("[data-testid=visit-thumbs] [data-testid=thumb] img").wait_for()
-
     open_visit(phone, hid, vid)
     leaks = phone.locator("[data-testid=check-item][data-key=leaks]")
     assert leaks.locator("[data-testid=check-ok]").get_attribute("aria-pressed") == "true"
