@@ -405,7 +405,7 @@ export function residentRequestView(root, route) {
           h("strong", {}, r("resolution")), " ", ticket.resolution_note) : null,
         state === "pending" && !flash ? h("p", { class: "rs-mark pending" }, syncLine("ticket", ticket.id)) : null,
         photoStrip(photosOf(photos.of("ticket", ticket.id), { recordType: "ticket", recordId: ticket.id }),
-                   { testid: "request-photos" })),
+                   { testid: "request-photos", onDelete: isOpenRequest(ticket) ? photos.remove : null, retake: true })),
       refusals(ticket),
       requestActions(ticket),
       h("section", { class: "card" }, h("h3", {}, r("progress")), progressList(ticket))));

@@ -381,7 +381,9 @@ function rating(ticket, save) {
 }
 
 /** The ticket's photos: the fault as reported (the resident's or the butler's), then before and after
- * the repair, each with 拍照 / 从相册选 while the ticket is open. A photo is saved at once, offline. */
+ * the repair, each with 拍照 / 从相册选 while the ticket is open. A photo is saved at once, offline, and
+ * taken away at once (删除 → 确定删除, one's own, while the ticket is open); a refused one of one's own
+ * has 重新拍摄. */
 function photoCard(ticket) {
   const all = photos.of("ticket", ticket.id);
   const open = !FINISHED.has(ticket.status);
@@ -391,7 +393,8 @@ function photoCard(ticket) {
       photos.attach(photo.sha256, { type: "ticket", id: ticket.id, household_id: ticket.household_id }, { role }) });
     if (!shown.length && !picker) return null;
     return h("div", { class: "photo-group", "data-role": role },
-      h("h4", {}, t(`photos.${role}`)), photoStrip(shown, { testid: `ticket-photos-${role}` }), picker);
+      h("h4", {}, t(`photos.${role}`)),
+      photoStrip(shown, { testid: `ticket-photos-${role}`, onDelete: open ? photos.remove : null, retake: true }), picker);
   };
   return h("section", { class: "card", "data-testid": "ticket-photos" }, h("h3", {}, t("photos.title")),
     group("photo"), group("before"), group("after"));
