@@ -24,6 +24,8 @@ _ENV_KEYS: dict[str, type] = {
     "SYNC_GRACE_DAYS": int,
     "SLA_ACCEPT_MINUTES": int,
     "SLA_RESOLVE_HOURS": str,
+    "SLA_URGENT_ACCEPT_MINUTES": int,
+    "SLA_URGENT_RESOLVE_HOURS": int,
     "VAPID_PRIVATE_KEY": str,
     "VAPID_SUBJECT": str,
     "PUSH_ALLOWED_HOSTS": str,
@@ -76,6 +78,8 @@ def defaults(instance_path: str) -> dict:
         # category, as "repair=24,complaint=72" (categories left out keep their default).
         "SLA_ACCEPT_MINUTES": 15,
         "SLA_RESOLVE_HOURS": "",
+        "SLA_URGENT_ACCEPT_MINUTES": 5,  # an urgent ticket (紧急)
+        "SLA_URGENT_RESOLVE_HOURS": 4,
         # Notifications (docs/notifications.md). The VAPID key: a PEM here, else instance/vapid_private.pem
         # (made by `flask --app server vapid-keys`). The subject is the contact push services see:
         # set a real mailto: or https: address in production (Apple refuses placeholders).

@@ -88,6 +88,7 @@ ACTIONS: Words = {
     "category": ("类别", "Category"),
     "assignee": ("处理人", "Assignee"),
     "escalated": ("已升级", "Escalated"),
+    "urgent": ("紧急", "Urgent"),
     "reassign": ("改派", "Reassign"),
     "escalate": ("升级", "Escalate"),
     "stage_accept": ("接单超时", "Not accepted in time"),

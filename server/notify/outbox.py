@@ -29,8 +29,10 @@ TOGETHER = "guanjia.outbox_together"  # session.info key: events kept to be writ
 
 
 def ticket_title(household: Household | None, ticket: Ticket) -> str:
-    """"报修 · 3栋2单元": a category and where, never who (push services and group chats read it)."""
-    return f"{CATEGORY_TITLES.get(ticket.category, ticket.category)} · {where(household)}".strip(" ·")
+    """"报修 · 3栋2单元" ("紧急 · 报修 · 3栋2单元" when urgent): a category and where, never who (push
+    services and group chats read it)."""
+    title = f"{CATEGORY_TITLES.get(ticket.category, ticket.category)} · {where(household)}".strip(" ·")
+    return f"紧急 · {title}" if ticket.priority == "urgent" else title
 
 
 def supervisors(session: Session, community_id: str | None) -> list[str]:
