@@ -26,15 +26,17 @@ from server.console.auth import console_login_required
 from server.console.pages import address, bp, community_query, error_page, language, render_page, t
 from server.errors import Forbidden, NotFound
 from server.extensions import db
+from server.operations.models import InspectionPhoto
 from server.resources import service
 from server.visits import service as visits
 
 
 @dataclass(frozen=True)
 class Shown:
-    """A photo as a page shows it: the record, and the words that name it (its alt text)."""
+    """A photo as a page shows it: the record (a record's Attachment, or an InspectionPhoto), and the
+    words that name it (its alt text)."""
 
-    photo: Attachment
+    photo: Attachment | InspectionPhoto
     alt: str
 
 
@@ -124,7 +126,9 @@ def photo_view(attachment_id: str):
             heading = t("ph_heading_touchpoint")
     zone = ZoneInfo(queries.community_timezone(db.session, household.community_id) or DEFAULT_TIMEZONE)
     author = queries.users_by_id(db.session, [photo.author_id]).get(photo.author_id)
-    return render_page("console/photo.html", photo=photo, household=household, address=address(household),
-                       heading=heading, back=url_for(back, **back_args, **community_query()), back_word=back_word,
+    return render_page("console/photo.html", heading=heading, subject=address(household),
+                       full=url_for("console.photo_content", attachment_id=photo.id, size="full"),
+                       ready=photo.uploaded_at is not None, width=photo.width, height=photo.height,
+                       back=url_for(back, **back_args, **community_query()), back_word=back_word,
                        author=author.name if author else "",
                        taken=photo.taken_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if photo.taken_at else "")
