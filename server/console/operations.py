@@ -268,9 +268,17 @@ def _files(category: str) -> dict[str, list[photos.Upload]]:
     """The photos sent, by checklist key ("" for the whole inspection's); a file input left empty
     sends a part with no name, which is no photo."""
     keys = [photos.WHOLE] + [entry["key"] for entry in checklist(category)]
-    return {key: [photos.Upload(upload.filename[:200], upload.stream.read(MAX_BYTES + 1))
-                  for upload in request.files.getlist(f"photos_{key}" if key else "photos") if upload.filename]
+    return {key: [_read(upload) for upload in request.files.getlist(f"photos_{key}" if key else "photos")
+                  if upload.filename]
             for key in keys}
+
+
+def _read(upload) -> photos.Upload:
+    """A file's name and bytes (no more than one past the limit: that is enough to refuse it)."""
+    try:
+        return photos.Upload(upload.filename[:200], upload.stream.read(MAX_BYTES + 1))
+    finally:
+        upload.close()
 
 
 @bp.post("/inspections")
@@ -315,9 +323,9 @@ def _shown_photos(inspections) -> dict[str, dict[str, list[Shown]]]:
     found = photos.of_inspections(db.session, [inspection.id for inspection in inspections])
     shown: dict[str, dict[str, list[Shown]]] = {}
     for inspection in inspections:
-        for n, photo in enumerate(found.get(inspection.id, []), 1):
-            shown.setdefault(inspection.id, {}).setdefault(photo.item, []).append(
-                Shown(photo, t("op_photo_alt", n=n, item=_photo_item(inspection, photo.item))))
+        for photo in found.get(inspection.id, []):
+            mine = shown.setdefault(inspection.id, {}).setdefault(photo.item, [])  # numbered per item
+            mine.append(Shown(photo, t("op_photo_alt", n=len(mine) + 1, item=_photo_item(inspection, photo.item))))
     return shown
 
 
