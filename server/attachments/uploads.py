@@ -9,7 +9,10 @@ bytes and a thumbnail, and marks every photo with that hash uploaded. Bytes alre
 never sent again: the first answer says `complete`.
 
 Nothing is kept of a refused upload: a wrong hash or a file that is not an image forgets the
-pieces, and the phone must take or pick the photo again."""
+pieces, and the phone must take or pick the photo again.
+
+`prepare` (check and thumbnail) and `keep` (store and tell) are every way in for a photo's bytes: the
+last piece of an upload here, and the console's photos of an inspection (server/operations/photos.py)."""
 from __future__ import annotations
 
 import hashlib

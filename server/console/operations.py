@@ -3,7 +3,9 @@
 /console/plan?month=YYYY-MM lists the month's plan items (清洁, 消杀, 绿化, 化粪池…) with forms to
 add, mark done, reopen, delete and copy last month's plan; /console/inspections?month=YYYY-MM (or
 ?start=&end=) lists inspections with their scores and pass rates by category, and records a new one
-against its category's checklist (?category= picks the checklist). As in actions.py: writes go
+against its category's checklist (?category= picks the checklist), with photos of its items or of
+the whole (server/operations/photos.py), shown as thumbnails that open each photo's page at
+/console/inspections/<id>/photos/<photo id>. As in actions.py: writes go
 through server.operations.service; success redirects with a message, a refusal renders the page
 again with the message beside the form and what was sent kept.
 """
@@ -11,16 +13,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, g, request, url_for
+from flask import abort, g, request, url_for
 
 from server import i18n, months
+from server.attachments.models import MAX_BYTES
 from server.console import queries
 from server.console.auth import console_login_required
 from server.console.pages import (BadDates, bp, community_query, current_community, date_range, done, failed,
                                   language, month_arg, render_page, t, today)
-from server.console.photos import Shown
+from server.console.photos import Shown, photo_response
 from server.console.words import TEXT
-from server.attachments.models import MAX_BYTES
 from server.errors import ApiError, NotFound
 from server.extensions import db
 from server.operations import photos, service
@@ -229,7 +231,8 @@ def _inspections_page(refused: dict | None = None, category: str | None = None):
         return render_page("console/inspections.html", refused, **context)[0], 200
     inspections = service.list_inspections(db.session, community_id=community, start=start, end=end)
     linked = {i.plan_item_id for i in inspections if i.plan_item_id}
-    context.update(inspections=inspections, photos=_shown_photos(inspections), plan_titles=queries.plan_titles(db.session, linked), users=queries.users_of(db.session, community),
+    context.update(inspections=inspections, photos=_shown_photos(inspections),
+                   plan_titles=queries.plan_titles(db.session, linked), users=queries.users_of(db.session, community),
                    rates=service.pass_rates(db.session, community_id=community, start=start, end=end),
                    plan_items=service.month_items(db.session, community_id=community, month=link_month,
                                                   category=category) if category else [])
@@ -345,8 +348,7 @@ def inspection_photo_content(inspection_id: str, photo_id: str, size: str):
                                             photo_id=photo_id, size=size)
     except NotFound:
         abort(404)
-    return Response(data, mimetype=content_type, headers={
-        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Content-Disposition": "inline"})
+    return photo_response(data, content_type)
 
 
 @bp.get("/inspections/<inspection_id>/photos/<photo_id>")

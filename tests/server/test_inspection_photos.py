@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import struct
-import zlib
 from datetime import timedelta
 
 import pytest
@@ -16,13 +14,13 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from server.attachments.models import MAX_BYTES, AttachmentBlob
+from server.attachments.models import MAX_BYTES, Attachment, AttachmentBlob
 from server.operations import checklists
 from server.operations.models import Inspection, InspectionPhoto
 from server.records import utcnow
-from tests.factories import make_community, make_user
+from tests.factories import make_community, make_grid, make_household, make_user, make_visit
 from tests.support.console import csrf_of, log_in, text
-from tests.support.photos import jpeg, sha
+from tests.support.photos import attach, jpeg, piece, png_declaring, sha
 
 PAGE = "/console/inspections"
 
@@ -58,15 +56,6 @@ def png(width=200, height=100) -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", (width, height), (0, 128, 0, 128)).save(out, "PNG")
     return out.getvalue()
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A small PNG whose header declares `width` × `height` pixels (a decompression bomb's shape)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
 
 
 def camera_jpeg(width=2400, height=1800) -> bytes:
@@ -248,3 +237,27 @@ def test_the_purge_keeps_bytes_an_inspection_photo_names(app, console, session, 
     assert stored(app) == {f"full/{sha(kept)}", f"thumb/{sha(kept)}"}
     photo = session.scalar(sa.select(InspectionPhoto))
     assert console.get(f"/console/inspections/{photo.inspection_id}/photos/{photo.id}/full").data == kept
+
+
+# ---- bytes shared with a phone's photos ----------------------------------------------------------------
+
+def test_bytes_a_phone_is_still_uploading_are_completed_by_the_console_and_then_shared(app, client, console,
+                                                                                        session, world):
+    butler = make_user("butler", community_id=world["community"].id)
+    household = make_household(world["community"], make_grid(world["community"], butler))
+    visit = make_visit(household, butler)
+    data = jpeg(seed=6)
+    where = {"household_id": household.id, "record_type": "visit", "record_id": visit.id}
+    phone_photo = attach(client, butler, data, **where).get_json()
+    assert piece(client, butler, sha(data), 0, len(data), data[:1000]).status_code == 200  # under way
+
+    assert send(console, {"photos": [(data, "a.jpg")]}).status_code == 302
+    session.expire_all()
+    blob = session.get(AttachmentBlob, sha(data))
+    assert blob.stored_at is not None and blob.received == blob.length == len(data)
+    assert session.get(Attachment, phone_photo["id"]).uploaded_at is not None  # 照片上传中 no more
+    assert piece(client, butler, sha(data), 1000, len(data), data[1000:]).get_json()["complete"] is True
+
+    assert send(console, {"photos": [(data, "again.jpg")]}, place="5栋").status_code == 302  # the same bytes again
+    assert session.scalar(sa.select(sa.func.count()).select_from(AttachmentBlob)) == 1
+    assert stored(app) == {f"full/{sha(data)}", f"thumb/{sha(data)}"}
