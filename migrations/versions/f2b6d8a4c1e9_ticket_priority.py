@@ -1,7 +1,7 @@
 """tickets carry a priority: normal, or urgent (紧急) on shorter service-level clocks
 
 Revision ID: f2b6d8a4c1e9
-Revises: d4a8c2e6f1b3
+Revises: 5986b9d14fa2
 Create Date: 2026-12-06 19:00:00
 
 Every ticket there is becomes normal. Tickets' kept wire forms are dropped (set to NULL): they were
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'f2b6d8a4c1e9'
-down_revision = 'd4a8c2e6f1b3'
+down_revision = '5986b9d14fa2'
 branch_labels = None
 depends_on = None
 
