@@ -105,14 +105,14 @@ def refuse_if_over(session: Session, limits: list[Limit], *, window: int) -> Non
 def reserve(session: Session, limits: list[Limit], *, window: int) -> Attempt:
     """Lock the subjects, refuse (429) if any must wait, else write one row per subject: the attempt
     is counted before it is judged. The caller commits (which releases the locks)."""
-    lock_subjects(session, [limit.subject for limit in limits])
+    subjects = list(dict.fromkeys(limit.subject for limit in limits))
+    lock_subjects(session, subjects)
     refuse_if_over(session, limits, window=window)
     now = utcnow()
-    subjects = list(dict.fromkeys(limit.subject for limit in limits))
+    # What has left the window no longer counts: these subjects' rows stay few.
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.subject.in_(subjects),
+                                                  LoginFailure.at <= now - timedelta(seconds=window)))
     ids = session.scalars(sa.insert(LoginFailure).returning(LoginFailure.id, sort_by_parameter_order=True),
                           [{"subject": s, "at": now} for s in subjects]).all()
     return Attempt(dict(zip(subjects, ids)))
 
-
-def count_in_window(session: Session, subject: str, *, window: int) -> int:
-    return counts(session, [subject], window=window, now=utcnow()).get(subject, (0,))[0]
