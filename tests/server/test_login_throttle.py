@@ -15,6 +15,7 @@ from server.notify.live import Hub, release_waiters
 from server.records import utcnow
 from tests.factories import PASSWORD, auth, make_community, make_grid, make_household, make_user
 from tests.server.test_push_api import wait_until, waiters_of
+from tests.support.console import csrf_of, log_in
 from tests.support.phone import Phone, put, results
 
 
@@ -49,6 +50,17 @@ def test_guesses_from_anywhere_do_not_keep_the_owner_s_known_device_out(app, cli
     assert refused.status_code == 429 and refused.get_json()["error"] == "too_many_attempts"
     assert login(owner, supervisor.username).status_code == 200  # the owner's own browser goes in
     assert login(owner, supervisor.username, "wrong").status_code == 401
+
+
+def test_the_console_s_browser_is_a_known_device_too(app, client):
+    supervisor = make_user("supervisor", community_id=make_community().id)
+    browser = app.test_client()
+    assert log_in(browser, supervisor.username).status_code == 302
+    browser.post("/console/logout", data={"csrf_token": csrf_of(browser, "/console/")})
+    fail(client, supervisor.username, app.config["LOGIN_MAX_FAILURES"])
+    assert log_in(app.test_client(), supervisor.username).status_code == 429
+    answer = log_in(browser, supervisor.username)
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/console/")
 
 
 def test_a_token_the_device_still_holds_vouches_for_it_unless_the_phone_was_reported_lost(app, client, session):
