@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from server.audit import service as audit
 from server.auth import throttle
-from server.auth.models import Device, LoginFailure, User
+from server.auth.models import Device, User
 from server.auth.throttle import keyed_subject
 from server.errors import FieldError, NotFound, Unauthorized, ValidationFailed
 from server.notify.subscriptions import forget_device
@@ -43,19 +43,6 @@ def _verify_password(password_hash: str | None, password: str) -> bool:
 def hash_token(token: str) -> str:
     """Tokens are 256 random bits, so one SHA-256 is enough; no salt or stretching needed."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def check_attempts(session: Session, limits: list[tuple[str, int]], *, window: int,
-                   code: str = "too_many_attempts") -> None:
-    """429 with Retry-After when any subject has `limit` attempts noted within the window."""
-    throttle.refuse_if_over(session, [throttle.Limit(subject, limit, code=code) for subject, limit in limits],
-                            window=window)
-
-
-def note_attempts(session: Session, subjects: list[str]) -> None:
-    """Count one attempt against each subject (the caller commits)."""
-    now = utcnow()
-    session.add_all([LoginFailure(subject=s, at=now) for s in subjects])
 
 
 @dataclass(frozen=True)
