@@ -16,6 +16,7 @@ from server.auth import throttle
 from server.auth.models import Device, User
 from server.auth.throttle import keyed_subject
 from server.errors import FieldError, NotFound, Unauthorized, ValidationFailed
+from server.notify import outbox
 from server.notify.subscriptions import forget_device
 from server.records import utcnow
 
@@ -130,6 +131,9 @@ def login(session: Session, *, username: str, password: str, device_name: str = 
     session.commit()  # counted, and no lock held through the password check
     if not _verify_password(stored, password) or not active:
         attempt.forget(session, [limit.subject for limit in logins])
+        if user_id is not None and known_device is None and attempt.places[failures[0].subject] == policy.max_failures:
+            # This failure starts the account's waits (decided under the lock: once per window).
+            outbox.record_account_notice(session, event="login.failed", user=session.get(User, user_id))
         session.commit()
         raise Unauthorized("invalid_credentials")
     rehashed = hash_password(password) if _hasher.check_needs_rehash(stored) else None
@@ -145,7 +149,8 @@ def login(session: Session, *, username: str, password: str, device_name: str = 
 def open_device(session: Session, user: User, *, device_name: str = "", client_id: str | None = None,
                 max_devices: int | None = None) -> str:
     """Register a device for a user who has just proved who they are; its token, shown once (the
-    caller commits). Past `max_devices` live devices the longest idle ones are revoked."""
+    caller commits). Past `max_devices` live devices the longest idle ones are revoked, and the user
+    told."""
     if max_devices is not None:
         _make_room(session, user, max_devices - 1)
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -165,6 +170,8 @@ def _make_room(session: Session, user: User, keep: int) -> None:
     for device in extra:
         device.revoked_at, device.revoke_reason = now, "device_limit"
         forget_device(session, device.id)
+    if extra:
+        outbox.record_account_notice(session, event="device.revoked", user=user, staff_too=False)
 
 
 def authenticate(session: Session, token: str | None) -> tuple[User, Device]:

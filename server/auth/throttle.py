@@ -47,9 +47,11 @@ class Limit:
 
 @dataclass
 class Attempt:
-    """The rows written for one attempt, by subject (to delete those its outcome proves wrong)."""
+    """The rows written for one attempt, by subject (to delete those its outcome proves wrong), and
+    its place among each subject's attempts in the window (1: the first)."""
 
     rows: dict[str, int] = field(default_factory=dict)
+    places: dict[str, int] = field(default_factory=dict)
 
     def forget(self, session: Session, subjects) -> None:
         """Delete this attempt's rows for `subjects` (the caller commits)."""
@@ -91,8 +93,9 @@ def counts(session: Session, subjects, *, window: int, now) -> dict[str, tuple[i
     return {subject: (count, oldest, newest) for subject, count, oldest, newest in rows}
 
 
-def refuse_if_over(session: Session, limits: list[Limit], *, window: int) -> None:
-    """429 with Retry-After (and the code of the limit that waits longest) when any subject must wait."""
+def refuse_if_over(session: Session, limits: list[Limit], *, window: int) -> dict[str, int]:
+    """429 with Retry-After (and the code of the limit that waits longest) when any subject must
+    wait; else each subject's attempts in the window."""
     now = utcnow()
     found = counts(session, [limit.subject for limit in limits], window=window, now=now)
     wait, code = max(((wait_needed(*found[limit.subject], limit, window=window, now=now), limit.code)
@@ -100,6 +103,7 @@ def refuse_if_over(session: Session, limits: list[Limit], *, window: int) -> Non
     if wait:
         raise TooManyRequests(code, headers={"Retry-After": wait}, retry_after=wait,
                               details={"retry_after": wait})
+    return {subject: count for subject, (count, _oldest, _newest) in found.items()}
 
 
 def reserve(session: Session, limits: list[Limit], *, window: int) -> Attempt:
@@ -107,12 +111,13 @@ def reserve(session: Session, limits: list[Limit], *, window: int) -> Attempt:
     is counted before it is judged. The caller commits (which releases the locks)."""
     subjects = list(dict.fromkeys(limit.subject for limit in limits))
     lock_subjects(session, subjects)
-    refuse_if_over(session, limits, window=window)
+    before = refuse_if_over(session, limits, window=window)
     now = utcnow()
     # What has left the window no longer counts: these subjects' rows stay few.
     session.execute(sa.delete(LoginFailure).where(LoginFailure.subject.in_(subjects),
                                                   LoginFailure.at <= now - timedelta(seconds=window)))
     ids = session.scalars(sa.insert(LoginFailure).returning(LoginFailure.id, sort_by_parameter_order=True),
                           [{"subject": s, "at": now} for s in subjects]).all()
-    return Attempt(dict(zip(subjects, ids)))
+    return Attempt(dict(zip(subjects, ids)), {s: before.get(s, 0) + 1 for s in subjects})
+
 

@@ -262,3 +262,52 @@ def test_a_new_long_poll_past_the_cap_ends_the_user_s_oldest_which_answers_at_on
     for thread in (second, third, someone_else):
         thread.join(timeout=10)
     assert Hub.of(app).waiting == 0
+
+
+# ---- the owner hears of it ------------------------------------------------------------------------
+
+def account_notices(session, event):
+    from server.notify.models import Notification, Recipient
+
+    return [(n.title, n.ticket_id, sorted(session.scalars(sa.select(Recipient.user_id)
+                                                           .where(Recipient.notification_id == n.id))))
+            for n in session.scalars(sa.select(Notification).where(Notification.event == event))]
+
+
+def test_repeated_failures_tell_the_user_and_for_staff_their_supervisors_once(app, client, session):
+    community = make_community()
+    butler = make_user("butler", community_id=community.id, name="李管家", username="li.guanjia")
+    supervisor = make_user("supervisor", community_id=community.id)
+    make_user("supervisor", community_id=make_community().id)  # another community's: not told
+    fail(client, butler.username, app.config["LOGIN_MAX_FAILURES"] - 1)
+    assert account_notices(session, "login.failed") == []
+    fail(client, butler.username, 1)
+    told, = account_notices(session, "login.failed")
+    assert told == ("账号多次登录失败", butler.id, sorted([butler.id, supervisor.id]))
+    assert "李" not in told[0] and "li.guanjia" not in told[0]
+    age_attempts(session, 120)
+    fail(client, butler.username, 1)  # the waits go on; the user has been told already
+    assert len(account_notices(session, "login.failed")) == 1
+
+
+def test_a_resident_s_failures_tell_only_the_resident_and_a_known_device_s_none(app, client, session):
+    resident = make_user("resident")
+    known = app.test_client()
+    assert login(known, resident.username).status_code == 200
+    fail(known, resident.username, app.config["LOGIN_MAX_FAILURES"])
+    assert account_notices(session, "login.failed") == []  # the owner's own typos on their own phone
+    fail(client, resident.username, app.config["LOGIN_MAX_FAILURES"])
+    assert account_notices(session, "login.failed") == [("账号多次登录失败", resident.id, [resident.id])]
+
+
+def test_a_device_logged_out_to_make_room_is_told_to_its_user(app, client, session):
+    app.config["MAX_DEVICES_PER_USER"] = 2
+    community = make_community()
+    butler = make_user("butler", community_id=community.id)
+    make_user("supervisor", community_id=community.id)
+    for _ in range(2):
+        assert login(client, butler.username).status_code == 200
+    assert account_notices(session, "device.revoked") == []
+    assert login(client, butler.username).status_code == 200
+    assert account_notices(session, "device.revoked") == [(
+        "设备数量已满，最久未用的设备已退出登录", butler.id, [butler.id])]
