@@ -17,6 +17,11 @@ _ENV_KEYS: dict[str, type] = {
     "MAX_CONTENT_LENGTH": int,
     "LOGIN_MAX_FAILURES": int,
     "LOGIN_FAILURE_WINDOW_SECONDS": int,
+    "LOGIN_BACKOFF_SECONDS": float,
+    "LOGIN_MAX_PER_USER": int,
+    "LOGIN_MAX_PER_ADDRESS": int,
+    "MAX_DEVICES_PER_USER": int,
+    "LONG_POLLS_PER_USER": int,
     "DEFAULT_LANGUAGE": str,
     "SYNC_MAX_MUTATIONS": int,
     "SYNC_MAX_BYTES": int,
@@ -53,6 +58,14 @@ def defaults(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+        # Past the free failures (above; four times as many per address), each further attempt waits
+        # this long after the last, doubling each time (docs/logins.md).
+        "LOGIN_BACKOFF_SECONDS": 1.0,
+        # Successful logins per user and per address within the window, and live devices per user
+        # (a login past it logs out the longest idle one).
+        "LOGIN_MAX_PER_USER": 10,
+        "LOGIN_MAX_PER_ADDRESS": 100,
+        "MAX_DEVICES_PER_USER": 10,
         "DEFAULT_LANGUAGE": "zh-CN",
         # Sync (the contract's limits): mutations and bytes per request, changes per answer, and
         # how long after losing a household a butler's offline visits to it are still accepted.
@@ -98,6 +111,8 @@ def defaults(instance_path: str) -> dict:
         "ESCALATE_EVERY_SECONDS": 30.0,
         # How long an open app's GET /notifications waits for news at most.
         "LONG_POLL_SECONDS": 25.0,
+        # Long polls one user may hold open on one app server: a new one ends the oldest.
+        "LONG_POLLS_PER_USER": 4,
         # Load balancers in front of the app servers whose X-Forwarded-For/-Proto to believe (0: none,
         # the client is the peer). Behind one balancer, 1: else every login shares its address.
         "TRUSTED_PROXIES": 0,

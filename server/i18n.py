@@ -15,6 +15,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "invalid_credentials": ("用户名或密码不正确。", "Wrong username or password."),
     "too_many_attempts": ("登录失败次数过多，请 {retry_after} 秒后再试。",
                           "Too many failed logins; try again in {retry_after} seconds."),
+    "too_many_logins": ("登录过于频繁，请 {retry_after} 秒后再试。",
+                        "Too many logins; try again in {retry_after} seconds."),
     "too_many_password_attempts": ("密码输错次数过多，请 {retry_after} 秒后再试。",
                                    "Too many wrong passwords; try again in {retry_after} seconds."),
     "invite_invalid": ("邀请码无效或已失效。请核对后重试，或向您的管家索取新的邀请码。",

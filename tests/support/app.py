@@ -43,7 +43,10 @@ def _every_change_is_booked(session, flush_context, instances):
 def base_config(tmp_path: Path, url: str) -> dict:
     return {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
             "DATA_KEY": TEST_DATA_KEY, "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SYNC_CHECK_KEPT_WIRE": True}
+            "SYNC_CHECK_KEPT_WIRE": True,
+            # Past the free failed logins the first wait is a minute, not a second: a slow test
+            # machine must not outlast it between two requests (tests of the doubling set their own).
+            "LOGIN_BACKOFF_SECONDS": 60.0}
 
 
 def migrate_to_head(app) -> None:
