@@ -7,29 +7,27 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app server
 
-.PHONY: run test bench load install install-test install-load migrate clean
+.PHONY: run test bench load install install-test migrate clean
 
-# The venv is rebuilt when pyproject.toml changes.
-$(BIN)/.installed: pyproject.toml
+# The venv is installed from the hashed lock files (requirements/, written by scripts/lock from
+# pyproject.toml), so every machine runs the same, verified packages; it is brought up to date when
+# they change.
+$(BIN)/.installed: pyproject.toml requirements/app.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --require-hashes -r requirements/app.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(BIN)/.installed-test: $(BIN)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+# The test and load extras too: pytest, Playwright, Locust (make load), uv (scripts/lock).
+$(BIN)/.installed-test: $(BIN)/.installed requirements/dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
 	touch $@
 
 install: $(BIN)/.installed
 
 install-test: $(BIN)/.installed-test
-
-$(BIN)/.installed-load: $(BIN)/.installed-test
-	$(BIN)/pip install --quiet -e '.[test,load]'
-	touch $@
-
-install-load: $(BIN)/.installed-load
 
 migrate: install
 	$(FLASK) db upgrade
@@ -44,8 +42,8 @@ run: migrate
 	$(FLASK) notify-worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) 'server:create_app()'
 
-# install-load: the load harness's smoke test (tests/server/test_load_smoke.py) needs Locust.
-test: install-load
+# The load harness's smoke test (tests/server/test_load_smoke.py) needs Locust, from the test install.
+test: install-test
 	node --test tests/js/
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -70,7 +68,7 @@ bench: install-test
 # Many phones at once against real gunicorn servers on a throwaway durable PostgreSQL (bench/load,
 # docs/benchmarks.md#load). Traffic only to 127.0.0.1; bounded by LOAD_SECONDS and LOAD_MAX_REQUESTS.
 # LOAD_SERVERS=2 for two app servers, LOAD_COMPARE=1 for one then two; the last line printed is JSON.
-load: install-load
+load: install-test
 	$(BIN)/python -m bench.load
 
 clean:

@@ -24,7 +24,8 @@ const SYNC_TAG = "guanjia-sync";
 // A push message's title by its event (the worker has no i18n.js: the notification speaks Chinese).
 const PUSH_TITLES = { "ticket.created": "新工单", "ticket.updated": "工单有更新", "ticket.escalated": "工单已超时",
                       "order.created": "新订单", "order.updated": "订单有更新", "notice.published": "新公告",
-                      "join_request.created": "新的入住申请" };
+                      "join_request.created": "新的入住申请", "login.failed": "账号安全提醒",
+                      "device.revoked": "设备已退出登录" };
 const PUSH_ICON = "/icons/icon-192.png";
 
 // install: this version counts as installed only once its cache holds the whole shell. It does not
@@ -99,6 +100,7 @@ async function openTicket(id, about = "") {
   const subject = String(about).split(".")[0];
   const path = subject === "order" ? "/#/orders" : subject === "join_request" ? "/#/join-requests"
     : subject === "notice" ? (id ? `/#/notice/${encodeURIComponent(id)}` : "/")
+    : subject === "login" || subject === "device" ? "/"  // the account's own: its id is no ticket
     : id ? `/#/ticket/${encodeURIComponent(id)}` : "/";
   const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   const page = pages.find((p) => p.focused) ?? pages[0];

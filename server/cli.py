@@ -1,6 +1,8 @@
 """Command-line tasks: `flask --app server <command>`."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 
@@ -164,3 +166,35 @@ def register(app: Flask) -> None:
         path = PWA_DIR / categories.PWA_MODULE
         path.write_text(categories.pwa_module(), encoding="utf-8")
         click.echo(f"wrote {path}")
+
+    @app.cli.command("backup")
+    @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+    def backup(target: Path) -> None:
+        """Write the database, the keys that must travel with it and the photos' bytes to one new
+        file (docs/backup.md). Safe while the app runs."""
+        from server.backup.service import BackupError, make_backup
+
+        try:
+            summary = make_backup(app, target)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"备份已写入 Backup written: {target} ({summary.database}, {summary.photos} photos)")
+        click.echo("注意：备份含数据密钥和推送密钥，请像保管数据库一样妥善保管此文件。\n"
+                   "Warning: the backup holds the data key and the push key: keep the file as safe as the "
+                   "database itself.", err=True)
+
+    @app.cli.command("restore")
+    @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Replace a database that holds data already (all of it is lost).")
+    def restore(source: Path, force: bool) -> None:
+        """Put a backup back: into an empty database (a fresh instance), with its keys and photos.
+        Stop every app server and notification worker first; start them again after."""
+        from server.backup.service import BackupError, restore as restore_backup
+
+        try:
+            summary = restore_backup(app, source, force=force)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"已恢复 Restored: {source} ({summary.database}, {summary.photos} photos, "
+                   f"keys: {', '.join(summary.keys)}). 手机下次同步时将重新下载全部数据。"
+                   "Phones fetch everything again at their next sync.")

@@ -18,6 +18,11 @@ _ENV_KEYS: dict[str, type] = {
     "JSON_MAX_BYTES": int,
     "LOGIN_MAX_FAILURES": int,
     "LOGIN_FAILURE_WINDOW_SECONDS": int,
+    "LOGIN_BACKOFF_SECONDS": float,
+    "LOGIN_MAX_PER_USER": int,
+    "LOGIN_MAX_PER_ADDRESS": int,
+    "MAX_DEVICES_PER_USER": int,
+    "LONG_POLLS_PER_USER": int,
     "DEFAULT_LANGUAGE": str,
     "SYNC_MAX_MUTATIONS": int,
     "SYNC_MAX_BYTES": int,
@@ -25,6 +30,8 @@ _ENV_KEYS: dict[str, type] = {
     "SYNC_GRACE_DAYS": int,
     "SLA_ACCEPT_MINUTES": int,
     "SLA_RESOLVE_HOURS": str,
+    "SLA_URGENT_ACCEPT_MINUTES": int,
+    "SLA_URGENT_RESOLVE_HOURS": int,
     "VAPID_PRIVATE_KEY": str,
     "VAPID_SUBJECT": str,
     "PUSH_ALLOWED_HOSTS": str,
@@ -54,6 +61,14 @@ def defaults(instance_path: str) -> dict:
         "JSON_MAX_BYTES": 1024 * 1024,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+        # Past the free failures (above; four times as many per address), each further attempt waits
+        # this long after the last, doubling each time (docs/logins.md).
+        "LOGIN_BACKOFF_SECONDS": 1.0,
+        # Successful logins per user and per address within the window, and live devices per user
+        # (a login past it logs out the longest idle one).
+        "LOGIN_MAX_PER_USER": 10,
+        "LOGIN_MAX_PER_ADDRESS": 100,
+        "MAX_DEVICES_PER_USER": 10,
         "DEFAULT_LANGUAGE": "zh-CN",
         # Sync (the contract's limits): mutations and bytes per request, changes per answer, and
         # how long after losing a household a butler's offline visits to it are still accepted.
@@ -79,6 +94,8 @@ def defaults(instance_path: str) -> dict:
         # category, as "repair=24,complaint=72" (categories left out keep their default).
         "SLA_ACCEPT_MINUTES": 15,
         "SLA_RESOLVE_HOURS": "",
+        "SLA_URGENT_ACCEPT_MINUTES": 5,  # an urgent ticket (紧急)
+        "SLA_URGENT_RESOLVE_HOURS": 4,
         # Notifications (docs/notifications.md). The VAPID key: a PEM here, else instance/vapid_private.pem
         # (made by `flask --app server vapid-keys`). The subject is the contact push services see:
         # set a real mailto: or https: address in production (Apple refuses placeholders).
@@ -97,6 +114,8 @@ def defaults(instance_path: str) -> dict:
         "ESCALATE_EVERY_SECONDS": 30.0,
         # How long an open app's GET /notifications waits for news at most.
         "LONG_POLL_SECONDS": 25.0,
+        # Long polls one user may hold open on one app server: a new one ends the oldest.
+        "LONG_POLLS_PER_USER": 4,
         # Load balancers in front of the app servers whose X-Forwarded-For/-Proto to believe (0: none,
         # the client is the peer). Behind one balancer, 1: else every login shares its address.
         "TRUSTED_PROXIES": 0,

@@ -106,6 +106,13 @@ class Unavailable(ApiError):
     status, code = 503, "db_unavailable"
 
 
+class StorageFull(ApiError):
+    """The database's disk is full: nothing of the request was kept; the phone keeps it and sends
+    it again later, and whoever runs the server must free space."""
+
+    status, code = 503, "storage_full"
+
+
 class Busy(ApiError):
     """Every database connection of this process stayed taken for the pool's whole timeout: the
     server is past what it can do. The app tries again later, keeping what it has not sent."""
@@ -218,6 +225,9 @@ def register(app: Flask) -> None:
         return error_response(generic)
 
     def _database_gone(error):
+        if _storage_full(error):
+            log.critical("the database's storage is full: writes fail until space is freed")
+            return error_response(StorageFull())
         log.error("database unavailable: %s", type(error).__name__)
         return error_response(Unavailable())
 
@@ -236,3 +246,10 @@ def register(app: Flask) -> None:
         generic = ApiError("internal_error")
         generic.status = 500
         return error_response(generic)
+
+
+def _storage_full(error) -> bool:
+    """SQLite's SQLITE_FULL (13) or PostgreSQL's disk_full (SQLSTATE 53100)."""
+    orig = getattr(error, "orig", None)
+    code = getattr(orig, "sqlite_errorcode", None)
+    return (code is not None and code & 0xFF == 13) or getattr(orig, "sqlstate", None) == "53100"

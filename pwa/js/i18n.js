@@ -15,7 +15,8 @@ const STRINGS = {
     // notifications (push.js, live.js, the sync screen)
     live_created: "新工单：{title}", live_updated: "工单有更新：{title}", live_escalated: "工单已超时：{title}",
     live_order_created: "新订单：{title}", live_order_updated: "订单有更新：{title}", live_notice_published: "新公告：{title}",
-    live_join_request_created: "新的入住申请：{title}",
+    live_join_request_created: "新的入住申请：{title}", live_login_failed: "账号安全提醒：{title}",
+    live_device_revoked: "{title}",
     live_other: "睿管家 通知：{title}", push_title: "推送通知", push_on: "已开启", push_off: "未开启",
     push_unsupported: "此设备不支持推送，已改用应用内提醒", push_unavailable: "推送服务不可用（如网络屏蔽），已改用应用内提醒",
     push_denied: "已被拒绝，请在系统设置中允许", push_enable: "开启推送", push_disable: "关闭推送", push_busy: "请稍候…",
@@ -38,6 +39,7 @@ const STRINGS = {
     live_created: "New ticket: {title}", live_updated: "Ticket updated: {title}", live_escalated: "Ticket overdue: {title}",
     live_order_created: "New order: {title}", live_order_updated: "Order updated: {title}",
     live_notice_published: "New notice: {title}", live_join_request_created: "New request to join: {title}",
+    live_login_failed: "Several failed logins to your account", live_device_revoked: "Your longest-idle device was logged out to make room",
     live_other: "Guanjia: {title}", push_title: "Push notifications", push_on: "On", push_off: "Off",
     push_unsupported: "This device cannot get push notifications; in-app alerts are used instead",
     push_unavailable: "The push service is out of reach (blocked network?); in-app alerts are used instead",

@@ -117,3 +117,39 @@ export function photosOf(attachments, { recordType, recordId, role = null, item 
     .sort((a, b) => String(a.taken_at ?? a.created_at ?? "").localeCompare(String(b.taken_at ?? b.created_at ?? ""))
       || String(a.id).localeCompare(String(b.id)));
 }
+
+/** Whether `user` may take a photo away (the server's rule, server/attachments/resources.py): its
+ * author or a supervisor. A photo this phone made and the server has not answered yet carries no
+ * `author_id`: it is the user's own. */
+export function mayDelete(attachment, user) {
+  if (!attachment || !user) return false;
+  if (user.role === "supervisor") return true;
+  return !attachment.author_id || attachment.author_id === user.id;
+}
+
+/** Whether another visible photo than those of `goneIds` still names the bytes `sha256` (then they
+ * stay on the phone, and their upload goes on). */
+export function hashStillNamed(sha256, attachments, goneIds = []) {
+  const gone = new Set(goneIds);
+  return attachments.some((a) => a.sha256 === sha256 && !gone.has(a.id));
+}
+
+/** What a photo taken again in place of a refused one is attached to: the same record, role and
+ * checklist item. */
+export function retakeOf(attachment) {
+  return {
+    record: { type: attachment.record_type, id: attachment.record_id, household_id: attachment.household_id },
+    role: attachment.role ?? "photo",
+    item: attachment.item ?? "",
+  };
+}
+
+/** The two-tap delete (删除, then 确定删除 or 不删; no window.confirm): the control's next step after a
+ * tap. Steps: "idle" (删除 shown), "confirm" (确定删除 and 不删 shown), "deleted". Taps: "delete", "yes",
+ * "no". A tap that does not belong to the step changes nothing. */
+export function deleteStep(step, tap) {
+  if (step === "idle" && tap === "delete") return "confirm";
+  if (step === "confirm" && tap === "yes") return "deleted";
+  if (step === "confirm" && tap === "no") return "idle";
+  return step;
+}

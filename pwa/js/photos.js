@@ -7,7 +7,8 @@ import * as db from "./db.js";
 import { lang } from "./i18n.js";
 import * as store from "./store.js";
 import {
-  MAX_BYTES, MAX_EDGE, QUALITY, THUMB_EDGE, afterAnswer, fitWithin, hex, nextPiece, photoState, prunable, uploadProgress,
+  MAX_BYTES, MAX_EDGE, QUALITY, THUMB_EDGE, afterAnswer, fitWithin, hashStillNamed, hex, nextPiece, photoState, prunable,
+  retakeOf, uploadProgress,
 } from "./photos-logic.js";
 
 const TYPE = "image/jpeg"; // every browser encodes it; re-encoding drops EXIF (the place, the phone)
@@ -21,6 +22,7 @@ const fetching = new Map(); // sha256 -> the fetch of someone else's thumbnail u
 const listeners = new Set();
 let retryTimer = null;
 let kept = new Map(); // sha256 -> the phone's entry without its Blobs (for the screens, synchronously)
+let inFlight = null; // {sha256, controller}: the upload request under way (a deleted photo's is stopped)
 
 /** Called whenever a photo's state changes (a piece sent, an upload done or refused). */
 export function subscribe(listener) {
@@ -126,6 +128,38 @@ export async function discardUnattached(sha256) {
   forget([sha256]);
 }
 
+/** Take a saved photo away: a delete of its `attachment` record through the outbox (the server lets
+ * its author or a supervisor). Unless another photo names the same bytes, their upload under way
+ * stops and they leave the phone at once. */
+export async function remove(attachment) {
+  await store.remove("attachment", attachment.id);
+  await release(attachment.sha256);
+}
+
+async function release(sha256) {
+  if (hashStillNamed(sha256, store.all("attachment"))) return;
+  forget([sha256]); // first: the upload loop sees it gone when its aborted request returns
+  if (inFlight?.sha256 === sha256) inFlight.controller.abort();
+  await db.deletePhotos([sha256]);
+}
+
+/** A photo taken again in place of one whose bytes the server refused (`summary` from prepare()): it is
+ * attached to the same record, role and checklist item, then the refused one is taken away. The same
+ * bytes again (the refusal was of their transfer) are simply sent once more. */
+export async function retake(refused, summary) {
+  if (summary.sha256 === refused.sha256) {
+    const after = await db.updatePhoto(refused.sha256, { refused: null });
+    if (after) kept.set(refused.sha256, summaryOf(after));
+    tell();
+    uploadAll();
+    return refused;
+  }
+  const { record, role, item } = retakeOf(refused);
+  const fresh = await attach(summary.sha256, record, { role, item });
+  await remove(refused);
+  return fresh;
+}
+
 // ---- reading ---------------------------------------------------------------------------------------
 /** A record's photos (attachment records), as the user sees them. */
 export function of(type, id) {
@@ -215,6 +249,7 @@ export function progress() {
 async function call(method, sha256, body = undefined, extra = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), PIECE_TIMEOUT_MS);
+  inFlight = { sha256, controller };
   try {
     const response = await fetch(`/api/v1/uploads/${sha256}`, {
       method, body, headers: headers(extra), signal: controller.signal, cache: "no-store",
@@ -225,16 +260,19 @@ async function call(method, sha256, body = undefined, extra = {}) {
     return { status: 0, body: null }; // offline, or the link dropped under way
   } finally {
     clearTimeout(timer);
+    inFlight = null;
   }
 }
 
-/** Send one photo's bytes from where the server stands. Returns done | refused | wait | stop. */
+/** Send one photo's bytes from where the server stands. Returns done | refused | wait | stop | gone
+ * (its photo was deleted meanwhile: nothing more is sent). */
 async function uploadOne(sha256) {
   const entry = await db.getPhoto(sha256);
   if (!entry?.full || entry.uploaded || entry.refused) return "done";
   let answer = await call("GET", sha256); // always the server's offset first: never from zero on our own
   for (;;) {
     if (!store.meta.token) return "stop";
+    if (!kept.has(sha256)) return "gone";
     const step = afterAnswer(answer);
     if (step.action === "done") {
       offsets.set(sha256, entry.size);

@@ -6,6 +6,7 @@ import { forgetSubscription } from "./push.js";
 import * as photos from "./photos.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
+import { cut } from "./text.js";
 
 export class LoginError extends Error {}
 
@@ -145,5 +146,5 @@ function syncIdle() {
 export function deviceName() {
   const ua = navigator.userAgent;
   const model = /\(([^)]+)\)/.exec(ua)?.[1] ?? "browser";
-  return model.slice(0, 100);
+  return cut(model, 100); // the device name the server keeps (at most 100 characters)
 }

@@ -130,6 +130,7 @@ def purge(session: Session, *, older_than: datetime) -> dict[str, int]:
     A photo of a record deleted or purged becomes a tombstone (phones pull it and drop the photo;
     the next purges forget it as any tombstone): removed outright, it would stay on every phone
     that holds it. Its bytes go in the same run if nobody touched them for the period."""
+    from server.operations.models import InspectionPhoto
     from server.syncing import bookkeeping
 
     gone = 0
@@ -142,7 +143,9 @@ def purge(session: Session, *, older_than: datetime) -> dict[str, int]:
             bookkeeping.changed(session, "attachment", attachment)
             gone += 1  # (purge_tombstones counts the tombstones it forgets as `attachment`)
     session.flush()
-    named = sa.select(Attachment.sha256).where(Attachment.deleted.is_(False))
+    # Bytes a live photo names stay: a record's, or an inspection's (the console's, server/operations/photos.py).
+    named = sa.union(sa.select(Attachment.sha256).where(Attachment.deleted.is_(False)),
+                     sa.select(InspectionPhoto.sha256))
     unnamed = sa.and_(AttachmentBlob.updated_at < older_than, AttachmentBlob.sha256.not_in(named))
     session.execute(sa.delete(UploadChunk).where(UploadChunk.sha256.in_(sa.select(AttachmentBlob.sha256)
                                                                         .where(unnamed))))

@@ -9,10 +9,14 @@ bytes and a thumbnail, and marks every photo with that hash uploaded. Bytes alre
 never sent again: the first answer says `complete`.
 
 Nothing is kept of a refused upload: a wrong hash or a file that is not an image forgets the
-pieces, and the phone must take or pick the photo again."""
+pieces, and the phone must take or pick the photo again.
+
+`prepare` (check and thumbnail) and `keep` (store and tell) are every way in for a photo's bytes: the
+last piece of an upload here, and the console's photos of an inspection (server/operations/photos.py)."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -61,7 +65,7 @@ def receive(session: Session, *, user: User, sha256: str, offset: int, length: i
         raise ValidationFailed([FieldError("Upload-Length", "length_mismatch")])
     blob = session.get(AttachmentBlob, sha256)
     if blob is None:
-        blob = _start(session, user, sha256, length)
+        blob = _start(session, user.id, sha256, length)
     if blob.stored_at is not None:
         return state(blob, sha256)  # here already: a resend is free
     if blob.length != length:
@@ -91,38 +95,74 @@ def receive(session: Session, *, user: User, sha256: str, offset: int, length: i
     return state(blob, sha256)
 
 
-def _start(session: Session, user: User, sha256: str, length: int) -> AttachmentBlob:
+def _start(session: Session, started_by: str | None, sha256: str, length: int) -> AttachmentBlob:
     """The blob's row, made by the first piece (or found, if another server made it meanwhile)."""
     try:
         with session.begin_nested():
-            session.add(AttachmentBlob(sha256=sha256, length=length, received=0, started_by=user.id))
+            session.add(AttachmentBlob(sha256=sha256, length=length, received=0, started_by=started_by))
     except sa.exc.IntegrityError:
         pass
     return session.get(AttachmentBlob, sha256, populate_existing=True)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Bytes checked and thumbnailed, nothing written yet (see `keep`)."""
+
+    data: bytes
+    sha256: str
+    checked: images.Checked
+    thumb: bytes
+
+
+def prepare(data: bytes) -> Prepared:
+    """Check the image and make its thumbnail; 422 on `content` (see images.check), nothing written."""
+    checked = images.check(data)
+    return Prepared(data, hashlib.sha256(data).hexdigest(), checked, images.thumbnail(data))
+
+
+def keep(session: Session, prepared: Prepared, *, by: str | None = None) -> AttachmentBlob:
+    """Store checked bytes and their thumbnail, and tell the photos' readers; the caller commits.
+
+    Every way bytes come in ends here: the last piece of a phone's upload (its row made by the first
+    piece), or the console's photos of an inspection (a row made now, or found: the same bytes may be
+    here already, or on their way from a phone, whose upload this completes)."""
+    sha256, now = prepared.sha256, utcnow()
+    blob = session.get(AttachmentBlob, sha256) or _start(session, by, sha256, len(prepared.data))
+    # Touched in the same statement that finds them stored: a purge deleting them now either went
+    # first (then they are stored again below) or waits for this row and, finding it touched, keeps them.
+    if session.execute(sa.update(AttachmentBlob).where(AttachmentBlob.sha256 == sha256,
+                                                       AttachmentBlob.stored_at.is_not(None))
+                       .values(updated_at=now).execution_options(synchronize_session=False)).rowcount:
+        session.refresh(blob)
+        return blob
+    store().put(f"full/{sha256}", prepared.data, prepared.checked.content_type)
+    store().put(f"thumb/{sha256}", prepared.thumb, "image/jpeg")
+    checked = prepared.checked
+    blob.content_type, blob.width, blob.height = checked.content_type, checked.width, checked.height
+    blob.length = blob.received = len(prepared.data)
+    blob.thumb_size, blob.stored_at, blob.updated_at = len(prepared.thumb), now, now
+    session.execute(sa.delete(UploadChunk).where(UploadChunk.sha256 == sha256))
+    for attachment in session.scalars(sa.select(Attachment).where(Attachment.sha256 == sha256,
+                                                                  Attachment.uploaded_at.is_(None))):
+        attachment.uploaded_at = now  # 照片上传中 no more; the phones pull it
+        bookkeeping.changed(session, "attachment", attachment, now=now)
+    session.flush()
+    return blob
+
+
 def _finish(session: Session, blob: AttachmentBlob) -> None:
-    """The whole file is here: check it, store it and its thumbnail, and tell the photos' readers."""
+    """The whole file is here: check it, then keep it."""
     data = b"".join(session.scalars(sa.select(UploadChunk.data).where(UploadChunk.sha256 == blob.sha256)
                                     .order_by(UploadChunk.offset)))
     try:
         if len(data) != blob.length or hashlib.sha256(data).hexdigest() != blob.sha256:
             raise ValidationFailed([FieldError("sha256", "hash_mismatch")])
-        checked = images.check(data)
+        prepared = prepare(data)
     except ValidationFailed:
         _forget(session, blob.sha256)
         raise
-    thumb = images.thumbnail(data)
-    store().put(f"full/{blob.sha256}", data, checked.content_type)
-    store().put(f"thumb/{blob.sha256}", thumb, "image/jpeg")
-    now = utcnow()
-    blob.content_type, blob.width, blob.height = checked.content_type, checked.width, checked.height
-    blob.thumb_size, blob.stored_at, blob.updated_at = len(thumb), now, now
-    session.execute(sa.delete(UploadChunk).where(UploadChunk.sha256 == blob.sha256))
-    for attachment in session.scalars(sa.select(Attachment).where(Attachment.sha256 == blob.sha256,
-                                                                  Attachment.uploaded_at.is_(None))):
-        attachment.uploaded_at = now  # 照片上传中 no more; the phones pull it
-        bookkeeping.changed(session, "attachment", attachment, now=now)
+    keep(session, prepared)
 
 
 def _forget(session: Session, sha256: str) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 
 from server.audit import service as audit
-from server.auth import service
+from server.auth import known, service
 from server.auth.schemas import DeviceSchema, LoginSchema, PasswordChangeSchema, ResidenceSchema, UserSchema
 from server.community import service as community_service
 from server.extensions import db
-from server.http import json_body, public
+from server.http import bearer_token, json_body, public
 
 bp = Blueprint("auth", __name__)
 
@@ -16,16 +16,17 @@ bp = Blueprint("auth", __name__)
 @bp.post("/auth/login")
 @public
 def login():
-    """Exchange a username and password for a device token."""
+    """Exchange a username and password for a device token. A device that logged in as this user
+    before (its device cookie, or a token it still holds) is not held back by failures elsewhere."""
     data = LoginSchema().load(json_body())
+    policy = service.LoginPolicy.of(current_app.config)
     token, user = service.login(
         db.session, username=data["username"], password=data["password"],
         device_name=data.get("device_name", ""), client_id=data.get("client_id"),
-        remote_addr=request.remote_addr, secret_key=current_app.config["SECRET_KEY"],
-        max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-        window=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"],
+        remote_addr=request.remote_addr, policy=policy,
+        known=known.of_request(request, policy, bearer_token()),
     )
-    return jsonify(token=token, user=UserSchema().dump(user))
+    return known.remember(jsonify(token=token, user=UserSchema().dump(user)), request, policy, data["username"])
 
 
 @bp.post("/auth/logout")
@@ -55,12 +56,10 @@ def update_me():
 def change_password():
     """Set the user's own password: every other device of theirs is logged out, this one stays."""
     data = PasswordChangeSchema().load(json_body())
-    config = current_app.config
     user = service.change_password(
         db.session, user=g.user, device=g.device, current_password=data["current_password"],
-        new_password=data["new_password"], remote_addr=request.remote_addr, secret_key=config["SECRET_KEY"],
-        max_failures=config["LOGIN_MAX_FAILURES"], window=config["LOGIN_FAILURE_WINDOW_SECONDS"],
-        via=audit.Via("api", g.device.id))
+        new_password=data["new_password"], remote_addr=request.remote_addr,
+        policy=service.LoginPolicy.of(current_app.config), via=audit.Via("api", g.device.id))
     return jsonify(UserSchema().dump(user))
 
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -12,8 +12,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session, joinedload
 
 from server.audit import service as audit
-from server.auth.models import Device, LoginFailure, User
-from server.errors import FieldError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from server.auth import throttle
+from server.auth.models import Device, User
+from server.auth.throttle import keyed_subject
+from server.errors import FieldError, NotFound, Unauthorized, ValidationFailed
+from server.notify import outbox
 from server.notify.subscriptions import forget_device
 from server.records import utcnow
 
@@ -29,9 +32,11 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _verify_password(user: User | None, password: str) -> bool:
+def _verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether `password` matches `password_hash` (None: no such user, at the same cost). Slow on
+    purpose: never called inside a write transaction (see server/auth/throttle.py)."""
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -41,76 +46,132 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def keyed_subject(secret_key: str, kind: str, value: str) -> str:
-    """A throttling subject: a keyed hash of what is counted (a username, an address, a code),
-    so the failure table never holds it readably."""
-    return hmac.new(secret_key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How logins are throttled and how many devices a user keeps (docs/logins.md)."""
+
+    secret_key: str
+    max_failures: int  # failures of one account (or one known device) before the waits start
+    window: int  # seconds an attempt counts for
+    backoff: float = 1.0  # the first wait past the free failures; it doubles with each further one
+    max_logins: int = 10  # successful logins of one user per window
+    max_address_logins: int = 100  # successful logins from one address per window (an office's NAT)
+    max_devices: int = 10  # live devices per user: a new login past it revokes the longest idle
+
+    @classmethod
+    def of(cls, config) -> "LoginPolicy":
+        return cls(secret_key=config["SECRET_KEY"], max_failures=config["LOGIN_MAX_FAILURES"],
+                   window=config["LOGIN_FAILURE_WINDOW_SECONDS"], backoff=config["LOGIN_BACKOFF_SECONDS"],
+                   max_logins=config["LOGIN_MAX_PER_USER"], max_address_logins=config["LOGIN_MAX_PER_ADDRESS"],
+                   max_devices=config["MAX_DEVICES_PER_USER"])
+
+    def subject(self, kind: str, value: str) -> str:
+        return keyed_subject(self.secret_key, kind, value)
+
+    def user_subject(self, username: str) -> str:
+        return self.subject("user", username.strip().lower())
+
+    def failure_limits(self, username: str, remote_addr: str | None, *, known_device: str | None = None,
+                       code: str = "too_many_attempts") -> list[throttle.Limit]:
+        """Failures count against the account — or, from a device the user already logged in on,
+        against that device instead, so a guesser elsewhere never keeps the owner out — and against
+        the address, which may fail more often (several people share an office's NAT)."""
+        first = (throttle.Limit(self.subject("known", known_device), self.max_failures, self.backoff, code)
+                 if known_device else throttle.Limit(self.user_subject(username), self.max_failures, self.backoff, code))
+        if not remote_addr:
+            return [first]
+        return [first, throttle.Limit(self.subject("addr", remote_addr), self.max_failures * 4, self.backoff, code)]
+
+    def login_limits(self, username: str, remote_addr: str | None) -> list[throttle.Limit]:
+        """Successful logins: a loop of right passwords must not flood the database with devices."""
+        limits = [throttle.Limit(self.subject("login-user", username.strip().lower()), self.max_logins,
+                                 code="too_many_logins")]
+        if remote_addr:
+            limits.append(throttle.Limit(self.subject("login-addr", remote_addr), self.max_address_logins,
+                                         code="too_many_logins"))
+        return limits
 
 
-def _throttle_subjects(secret_key: str, username: str, remote_addr: str | None) -> list[str]:
-    """Keyed hashes of the username and of the address: throttled separately, stored unreadably."""
-    subjects = [keyed_subject(secret_key, "user", username.strip().lower())]
-    if remote_addr:
-        subjects.append(keyed_subject(secret_key, "addr", remote_addr))
-    return subjects
+@dataclass(frozen=True)
+class KnownDevice:
+    """What a login request shows of the devices it came from: the browser's device cookie (its own
+    subject and the users it has logged in as, server/auth/known.py) and a token it still holds."""
 
+    subject: str | None = None
+    users: frozenset[str] = frozenset()
+    token: str | None = None
 
-def _check_throttle(session: Session, subjects: list[str], *, max_failures: int, window: int,
-                    code: str = "too_many_attempts") -> None:
-    # The address may fail more often than one username: several people share an office NAT.
-    limits = [max_failures] + [max_failures * 4] * (len(subjects) - 1)
-    check_attempts(session, list(zip(subjects, limits)), window=window, code=code)
-
-
-def check_attempts(session: Session, limits: list[tuple[str, int]], *, window: int,
-                   code: str = "too_many_attempts") -> None:
-    """429 with Retry-After when any subject has `limit` attempts noted within the window."""
-    since = utcnow() - timedelta(seconds=window)
-    for subject, limit in limits:
-        rows = session.execute(
-            sa.select(sa.func.count(), sa.func.min(LoginFailure.at))
-            .where(LoginFailure.subject == subject, LoginFailure.at > since)
-        ).one()
-        count, oldest = rows
-        if count >= limit:
-            retry_after = max(1, int((oldest + timedelta(seconds=window) - utcnow()).total_seconds()) + 1)
-            raise TooManyRequests(code, headers={"Retry-After": retry_after}, retry_after=retry_after,
-                                  details={"retry_after": retry_after})
-
-
-def note_attempts(session: Session, subjects: list[str]) -> None:
-    """Count one attempt against each subject (the caller commits)."""
-    now = utcnow()
-    session.add_all([LoginFailure(subject=s, at=now) for s in subjects])
+    def vouches_for(self, session: Session, policy: LoginPolicy, user: User | None, username: str) -> str | None:
+        """The device's subject when it has logged in as this user before, else None."""
+        if user is None:
+            return None
+        if self.subject and policy.user_subject(username) in self.users:
+            return self.subject
+        if self.token:
+            device = session.scalar(sa.select(Device).where(Device.token_hash == hash_token(self.token)))
+            # A phone reported lost ("revoked") proves nothing: whoever holds it now is not the owner.
+            if device is not None and device.user_id == user.id and device.revoke_reason != "revoked":
+                return "token:" + device.id
+        return None
 
 
 def login(session: Session, *, username: str, password: str, device_name: str = "",
-          client_id: str | None = None, remote_addr: str | None, secret_key: str,
-          max_failures: int, window: int) -> tuple[str, User]:
-    """Check a password and register a device; returns the device's new token (shown once)."""
-    subjects = _throttle_subjects(secret_key, username, remote_addr)
-    _check_throttle(session, subjects, max_failures=max_failures, window=window)
+          client_id: str | None = None, remote_addr: str | None, policy: LoginPolicy,
+          known: KnownDevice = KnownDevice()) -> tuple[str, User]:
+    """Check a password and register a device; returns the device's new token (shown once).
+
+    The attempt is counted first (throttle.reserve, one short transaction), the password checked
+    with no transaction open, and the outcome written in a second one."""
     user = session.scalar(sa.select(User).where(User.username == username.strip()))
-    if not _verify_password(user, password) or not user.active:
-        now = utcnow()
-        session.add_all([LoginFailure(subject=s, at=now) for s in subjects])
+    known_device = known.vouches_for(session, policy, user, username)
+    failures = policy.failure_limits(username, remote_addr, known_device=known_device)
+    logins = policy.login_limits(username, remote_addr)
+    attempt = throttle.reserve(session, failures + logins, window=policy.window)
+    stored, active, user_id = (user.password_hash, user.active, user.id) if user else (None, False, None)
+    session.commit()  # counted, and no lock held through the password check
+    if not _verify_password(stored, password) or not active:
+        attempt.forget(session, [limit.subject for limit in logins])
+        if user_id is not None and known_device is None and attempt.places[failures[0].subject] == policy.max_failures:
+            # This failure starts the account's waits (decided under the lock: once per window).
+            outbox.record_account_notice(session, event="login.failed", user=session.get(User, user_id))
         session.commit()
         raise Unauthorized("invalid_credentials")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    session.execute(sa.delete(LoginFailure).where(LoginFailure.subject == subjects[0]))
-    token = open_device(session, user, device_name=device_name, client_id=client_id)
+    rehashed = hash_password(password) if _hasher.check_needs_rehash(stored) else None
+    attempt.forget(session, [limit.subject for limit in failures])
+    user = session.get(User, user_id)
+    if rehashed:
+        user.password_hash = rehashed
+    token = open_device(session, user, device_name=device_name, client_id=client_id, max_devices=policy.max_devices)
     session.commit()
     return token, user
 
 
-def open_device(session: Session, user: User, *, device_name: str = "", client_id: str | None = None) -> str:
+def open_device(session: Session, user: User, *, device_name: str = "", client_id: str | None = None,
+                max_devices: int | None = None) -> str:
     """Register a device for a user who has just proved who they are; its token, shown once (the
-    caller commits)."""
+    caller commits). Past `max_devices` live devices the longest idle ones are revoked, and the user
+    told."""
+    if max_devices is not None:
+        _make_room(session, user, max_devices - 1)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session.add(Device(user_id=user.id, token_hash=hash_token(token), name=device_name,
                        client_id=client_id, last_seen_at=utcnow()))
     return token
+
+
+def _make_room(session: Session, user: User, keep: int) -> None:
+    """Revoke the user's longest-idle live devices beyond `keep` ("device_limit": log in again; what
+    a phone has not sent stays on it)."""
+    live = list(session.scalars(
+        sa.select(Device).where(Device.user_id == user.id, Device.revoked_at.is_(None))
+        .order_by(sa.func.coalesce(Device.last_seen_at, Device.created_at), Device.created_at, Device.id)))
+    extra = live[:max(0, len(live) - keep)]
+    now = utcnow()
+    for device in extra:
+        device.revoked_at, device.revoke_reason = now, "device_limit"
+        forget_device(session, device.id)
+    if extra:
+        outbox.record_account_notice(session, event="device.revoked", user=user, staff_too=False)
 
 
 def authenticate(session: Session, token: str | None) -> tuple[User, Device]:
@@ -199,25 +260,28 @@ def _checked_password(password: str, field: str = "password") -> str:
 
 
 def change_password(session: Session, *, user: User, device: Device, current_password: str,
-                    new_password: str, remote_addr: str | None, secret_key: str, max_failures: int,
-                    window: int, via: audit.Via) -> User:
+                    new_password: str, remote_addr: str | None, policy: LoginPolicy, via: audit.Via) -> User:
     """The user sets their own password, proving the current one (a wrong one counts as a failed
     login, against the same throttle). Every other device of theirs is logged out and keeps what it
-    has not sent; this one stays logged in. Clears `must_change_password`. Commits."""
-    subjects = _throttle_subjects(secret_key, user.username, remote_addr)
-    _check_throttle(session, subjects, max_failures=max_failures, window=window,
-                    code="too_many_password_attempts")
-    if not _verify_password(user, current_password):
-        note_attempts(session, subjects)
-        session.commit()  # counted even though the answer is an error (which rolls back)
+    has not sent; this one stays logged in. Clears `must_change_password`. Commits.
+
+    As at login, the attempt is counted and committed before any password is hashed or checked."""
+    limits = policy.failure_limits(user.username, remote_addr, code="too_many_password_attempts")
+    stored, user_id = user.password_hash, user.id
+    attempt = throttle.reserve(session, limits, window=policy.window)
+    session.commit()  # counted even though the answer may be an error (which rolls back)
+    if not _verify_password(stored, current_password):
         raise ValidationFailed([FieldError("current_password", "wrong_password")])
+    attempt.forget(session, [limit.subject for limit in limits])  # the right password: no failure
+    session.commit()
     _checked_password(new_password, "new_password")
-    if _verify_password(user, new_password):
+    if _verify_password(stored, new_password):
         raise ValidationFailed([FieldError("new_password", "unchanged")])
-    user.password_hash = hash_password(new_password)
+    new_hash = hash_password(new_password)
+    user, device = session.get(User, user_id), session.get(Device, device.id)
+    user.password_hash = new_hash
     user.must_change_password = False
     end_sessions(session, user, "password_changed", keep=device)
-    session.execute(sa.delete(LoginFailure).where(LoginFailure.subject == subjects[0]))
     audit.record_account_action(session, actor=user, action="update", record_type="user", record_id=user.id,
                                 community_id=user.community_id, fields=("password",), via=via)
     session.commit()

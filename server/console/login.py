@@ -6,7 +6,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 
 from server import i18n
 from server.audit import service as audit
-from server.auth import service
+from server.auth import known, service
 from server.console.auth import CONSOLE_ROLES, check_csrf, console_login_required, current_login, end_session, start_session
 from server.console.pages import bp, done, error_text, language, render_page, t
 from server.errors import TooManyRequests, Unauthorized, ValidationFailed
@@ -24,12 +24,11 @@ def login():
     check_csrf()
     username = request.form.get("username", "")
     password = request.form.get("password", "")
-    config = current_app.config
+    policy = service.LoginPolicy.of(current_app.config)
     try:
         token, user = service.login(
             db.session, username=username, password=password, device_name="console",
-            remote_addr=request.remote_addr, secret_key=config["SECRET_KEY"],
-            max_failures=config["LOGIN_MAX_FAILURES"], window=config["LOGIN_FAILURE_WINDOW_SECONDS"])
+            remote_addr=request.remote_addr, policy=policy, known=known.of_request(request, policy))
     except TooManyRequests as refused:
         message = i18n.error_message(refused.code, language(), **refused.params)
         return (render_template("console/login.html", username=username, error=message), 429,
@@ -45,7 +44,7 @@ def login():
         end_session()
         return render_template("console/refused.html"), 403
     start_session(token)
-    return redirect(url_for("console.dashboard"))
+    return known.remember(redirect(url_for("console.dashboard")), request, policy, username)
 
 
 @bp.post("/logout")
@@ -69,12 +68,10 @@ def own_password():
     if new != request.form.get("repeat_password", ""):
         return render_page("console/password.html", errors={"repeat_password": t("err_repeat_differs")},
                            status=422)
-    config = current_app.config
     try:
         service.change_password(
             db.session, user=g.user, device=g.device, current_password=current, new_password=new,
-            remote_addr=request.remote_addr, secret_key=config["SECRET_KEY"],
-            max_failures=config["LOGIN_MAX_FAILURES"], window=config["LOGIN_FAILURE_WINDOW_SECONDS"],
+            remote_addr=request.remote_addr, policy=service.LoginPolicy.of(current_app.config),
             via=audit.Via("console", g.device.id))
     except TooManyRequests as refused:
         db.session.rollback()

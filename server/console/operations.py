@@ -3,7 +3,9 @@
 /console/plan?month=YYYY-MM lists the month's plan items (清洁, 消杀, 绿化, 化粪池…) with forms to
 add, mark done, reopen, delete and copy last month's plan; /console/inspections?month=YYYY-MM (or
 ?start=&end=) lists inspections with their scores and pass rates by category, and records a new one
-against its category's checklist (?category= picks the checklist). As in actions.py: writes go
+against its category's checklist (?category= picks the checklist), with photos of its items or of
+the whole (server/operations/photos.py), shown as thumbnails that open each photo's page at
+/console/inspections/<id>/photos/<photo id>. As in actions.py: writes go
 through server.operations.service; success redirects with a message, a refusal renders the page
 again with the message beside the form and what was sent kept.
 """
@@ -11,17 +13,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import g, request
+from flask import abort, g, request, url_for
 
 from server import i18n, months
+from server.attachments.models import MAX_BYTES
 from server.console import queries
 from server.console.auth import console_login_required
-from server.console.pages import (BadDates, bp, current_community, date_range, done, failed, language,
-                                  month_arg, render_page, t, today)
+from server.console.pages import (BadDates, bp, community_query, current_community, date_range, done, failed,
+                                  language, month_arg, render_page, t, today)
+from server.console.photos import Shown, photo_response
 from server.console.words import TEXT
-from server.errors import ApiError
+from server.errors import ApiError, NotFound
 from server.extensions import db
-from server.operations import service
+from server.operations import photos, service
 from server.operations.checklists import CATEGORIES, checklist
 
 RESULTS = {"pass": True, "fail": False}
@@ -43,6 +47,12 @@ def _label(field: str) -> str:
     return i18n.pick(own, language()) if own else i18n.label(field, language())
 
 
+def _photos_label(field: str, names: dict[str, str]) -> str:
+    """`photos` (the whole inspection's) or `photos.<key>` (an item's) as people read it."""
+    key = field.partition(".")[2]
+    return t("op_photos_of_item", item=names.get(key, key)) if key else t("op_photos_whole")
+
+
 def _error_text(error: ApiError, category: str | None = None) -> str:
     """The refusal in the page's language; unanswered checklist items named together in one sentence."""
     lang = language()
@@ -51,13 +61,15 @@ def _error_text(error: ApiError, category: str | None = None) -> str:
     names = {entry["key"]: item_name(entry) for entry in checklist(category or "")}
     texts, by_code = [], {}
     for field_error in error.errors:
-        if field_error.field.startswith("items.") and field_error.code in ("unanswered", "unknown_item"):
+        if field_error.field.startswith(("items.", "photos.")) and field_error.code in ("unanswered", "unknown_item"):
             key = field_error.field.split(".", 1)[1]
             by_code.setdefault(field_error.code, []).append(names.get(key, key))
             continue
         template = TEXT.get(f"op_err_{field_error.code}") or i18n.FIELD_ERRORS.get(field_error.code) \
             or i18n.FIELD_ERRORS["invalid"]
-        texts.append(i18n.fill_in(i18n.pick(template, lang), {"label": _label(field_error.field),
+        label = _photos_label(field_error.field, names) if field_error.field.split(".")[0] == "photos" \
+            else _label(field_error.field)
+        texts.append(i18n.fill_in(i18n.pick(template, lang), {"label": label,
                                                                "field": field_error.field, **field_error.params}))
     separator = "、" if lang != "en" else ", "
     for code, items in by_code.items():
@@ -212,13 +224,15 @@ def _inspections_page(refused: dict | None = None, category: str | None = None):
                "bad": bad, "categories": CATEGORIES,
                "category": category, "checklist": checklist(category), "category_name": category_name,
                "item_name": item_name, "default_day": default_day.isoformat(), "inspections": [], "rates": [],
-               "users": {}, "plan_items": [], "plan_titles": {}}
+               "users": {}, "plan_items": [], "plan_titles": {}, "photos": {},
+               "photo_hint": t("op_photos_hint", max=photos.MAX_PHOTOS, max_mb=MAX_BYTES // (1024 * 1024))}
     if community is None:
         context["bad"] = t("no_community")
         return render_page("console/inspections.html", refused, **context)[0], 200
     inspections = service.list_inspections(db.session, community_id=community, start=start, end=end)
     linked = {i.plan_item_id for i in inspections if i.plan_item_id}
-    context.update(inspections=inspections, plan_titles=queries.plan_titles(db.session, linked), users=queries.users_of(db.session, community),
+    context.update(inspections=inspections, photos=_shown_photos(inspections),
+                   plan_titles=queries.plan_titles(db.session, linked), users=queries.users_of(db.session, community),
                    rates=service.pass_rates(db.session, community_id=community, start=start, end=end),
                    plan_items=service.month_items(db.session, community_id=community, month=link_month,
                                                   category=category) if category else [])
@@ -242,24 +256,112 @@ def inspections():
     return _inspections_page()
 
 
+# Room for an inspection's photos: MAX_PHOTOS files of MAX_BYTES each, and the form around them.
+# Only this form: every other request keeps MAX_CONTENT_LENGTH.
+INSPECTION_FORM_BYTES = photos.MAX_PHOTOS * MAX_BYTES + 1024 * 1024
+
+
+@bp.before_request
+def _room_for_photos():
+    if request.endpoint == "console.inspection_add":
+        request.max_content_length = INSPECTION_FORM_BYTES
+
+
+def _files(category: str) -> dict[str, list[photos.Upload]]:
+    """The photos sent, by checklist key ("" for the whole inspection's); a file input left empty
+    sends a part with no name, which is no photo."""
+    keys = [photos.WHOLE] + [entry["key"] for entry in checklist(category)]
+    return {key: [_read(upload) for upload in request.files.getlist(f"photos_{key}" if key else "photos")
+                  if upload.filename]
+            for key in keys}
+
+
+def _read(upload) -> photos.Upload:
+    """A file's name and bytes (no more than one past the limit: that is enough to refuse it)."""
+    try:
+        return photos.Upload(upload.filename[:200], upload.stream.read(MAX_BYTES + 1))
+    finally:
+        upload.close()
+
+
 @bp.post("/inspections")
 @console_login_required
 def inspection_add():
-    """Record an inspection against its category's checklist."""
+    """Record an inspection against its category's checklist, with its photos."""
     form = request.form
     answers, sent_answers = _answers(form)
     values = {name: form.get(name, "") for name in ("category", "place", "inspected_on", "plan_item_id", "notes")}
     values["answers"] = sent_answers
+    files = _files(values["category"])
     try:
-        inspection = service.record_inspection(
-            db.session, actor=g.user, community_id=current_community(), category=values["category"],
+        inspection = photos.record_with_photos(
+            db.session, actor=g.user, community_id=current_community(), category=values["category"], files=files,
             place=values["place"], inspected_on=months.parse_date(values["inspected_on"], "inspected_on"),
             answers=answers, today=today(), plan_item_id=values["plan_item_id"] or None,
             notes=values["notes"])
         db.session.commit()
     except ApiError as error:
         category = values["category"] if values["category"] in CATEGORIES else ""
-        return _inspections_page(_failed(error, "inspection", None, values, category), category=category)
+        refused = _failed(error, "inspection", None, values, category)
+        if any(files.values()):  # a browser cannot be given the files again
+            refused["message"] += " " + t("op_photos_again")
+        return _inspections_page(refused, category=category)
     return done(t("op_done_inspection", place=inspection.place, category=category_name(inspection.category),
                   passed=inspection.passed, total=inspection.total),
                 "console.inspections", month=months.month_text(inspection.inspected_on))
+
+
+# ---- an inspection's photos -------------------------------------------------------------------
+
+def _photo_item(inspection, item: str) -> str:
+    """The checklist item a photo is of, in the page's language (as the inspection stored it)."""
+    if not item:
+        return t("ph_visit_general")
+    answer = next((entry for entry in inspection.items if entry.get("key") == item), {"key": item})
+    return item_name(answer)
+
+
+def _shown_photos(inspections) -> dict[str, dict[str, list[Shown]]]:
+    """The inspections' photos as the page shows them: by inspection id, then by item ("" for the whole)."""
+    found = photos.of_inspections(db.session, [inspection.id for inspection in inspections])
+    shown: dict[str, dict[str, list[Shown]]] = {}
+    for inspection in inspections:
+        for photo in found.get(inspection.id, []):
+            mine = shown.setdefault(inspection.id, {}).setdefault(photo.item, [])  # numbered per item
+            mine.append(Shown(photo, t("op_photo_alt", n=len(mine) + 1, item=_photo_item(inspection, photo.item))))
+    return shown
+
+
+def _inspection_photo(inspection_id: str, photo_id: str):
+    try:
+        return photos.get(db.session, user=g.user, inspection_id=inspection_id, photo_id=photo_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/inspections/<inspection_id>/photos/<photo_id>/<size>")
+@console_login_required
+def inspection_photo_content(inspection_id: str, photo_id: str, size: str):
+    """An inspection photo's bytes (`thumb`, a 320 px JPEG, or `full`), for whoever sees its community."""
+    try:
+        data, content_type = photos.content(db.session, user=g.user, inspection_id=inspection_id,
+                                            photo_id=photo_id, size=size)
+    except NotFound:
+        abort(404)
+    return photo_response(data, content_type)
+
+
+@bp.get("/inspections/<inspection_id>/photos/<photo_id>")
+@console_login_required
+def inspection_photo_view(inspection_id: str, photo_id: str):
+    """One inspection photo at full size, with what it shows and a way back (the thumbnails link here)."""
+    inspection, photo = _inspection_photo(inspection_id, photo_id)
+    heading = t("op_photo_heading", item=_photo_item(inspection, photo.item))
+    users = queries.users_by_id(db.session, [photo.author_id])
+    return render_page(
+        "console/photo.html", heading=heading, subject=f"{inspection.place} · {inspection.inspected_on.isoformat()}",
+        full=url_for("console.inspection_photo_content", inspection_id=inspection.id, photo_id=photo.id, size="full"),
+        ready=True, width=photo.width, height=photo.height, taken="",
+        author=users[photo.author_id].name if photo.author_id in users else "", back_word="op_photo_back",
+        back=url_for("console.inspections", month=months.month_text(inspection.inspected_on),
+                     **({"community": inspection.community_id} if community_query() else {})))

@@ -26,15 +26,17 @@ from server.console.auth import console_login_required
 from server.console.pages import address, bp, community_query, error_page, language, render_page, t
 from server.errors import Forbidden, NotFound
 from server.extensions import db
+from server.operations.models import InspectionPhoto
 from server.resources import service
 from server.visits import service as visits
 
 
 @dataclass(frozen=True)
 class Shown:
-    """A photo as a page shows it: the record, and the words that name it (its alt text)."""
+    """A photo as a page shows it: the record (a record's Attachment, or an InspectionPhoto), and the
+    words that name it (its alt text)."""
 
-    photo: Attachment
+    photo: Attachment | InspectionPhoto
     alt: str
 
 
@@ -100,7 +102,12 @@ def photo_content(attachment_id: str, size: str):
     except NotFound:
         abort(404)
     db.session.commit()
-    return Response(content.data, mimetype=content.content_type, headers={
+    return photo_response(content.data, content.content_type)
+
+
+def photo_response(data: bytes, content_type: str) -> Response:
+    """A photo's bytes as the console answers them: never kept by a browser or proxy, never sniffed."""
+    return Response(data, mimetype=content_type, headers={
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Content-Disposition": "inline"})
 
 
@@ -124,7 +131,9 @@ def photo_view(attachment_id: str):
             heading = t("ph_heading_touchpoint")
     zone = ZoneInfo(queries.community_timezone(db.session, household.community_id) or DEFAULT_TIMEZONE)
     author = queries.users_by_id(db.session, [photo.author_id]).get(photo.author_id)
-    return render_page("console/photo.html", photo=photo, household=household, address=address(household),
-                       heading=heading, back=url_for(back, **back_args, **community_query()), back_word=back_word,
+    return render_page("console/photo.html", heading=heading, subject=address(household),
+                       full=url_for("console.photo_content", attachment_id=photo.id, size="full"),
+                       ready=photo.uploaded_at is not None, width=photo.width, height=photo.height,
+                       back=url_for(back, **back_args, **community_query()), back_word=back_word,
                        author=author.name if author else "",
                        taken=photo.taken_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if photo.taken_at else "")

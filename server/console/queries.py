@@ -116,11 +116,12 @@ def households_by_id(session, ids: Iterable[str]) -> dict[str, Household]:
 # ---- tickets, conflicts, the catalogue, the plan -----------------------------------------------------
 
 def open_tickets(session, community: str | None, statuses: Iterable[str]) -> list:
-    """(Ticket, Household) rows of the community's tickets in those statuses, oldest first."""
+    """(Ticket, Household) rows of the community's tickets in those statuses: urgent ones (紧急) first,
+    then oldest first."""
     return session.execute(
         sa.select(Ticket, Household).join(Household, Household.id == Ticket.household_id)
         .where(Household.community_id == community, Ticket.deleted.is_(False), Ticket.status.in_(tuple(statuses)))
-        .order_by(Ticket.created_at, Ticket.id)).all()
+        .order_by((Ticket.priority == "urgent").desc(), Ticket.created_at, Ticket.id)).all()
 
 
 def ticket_to_change(session, ticket_id: str) -> Ticket:

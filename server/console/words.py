@@ -88,6 +88,7 @@ ACTIONS: Words = {
     "category": ("类别", "Category"),
     "assignee": ("处理人", "Assignee"),
     "escalated": ("已升级", "Escalated"),
+    "urgent": ("紧急", "Urgent"),
     "reassign": ("改派", "Reassign"),
     "escalate": ("升级", "Escalate"),
     "stage_accept": ("接单超时", "Not accepted in time"),
@@ -331,6 +332,29 @@ OPERATIONS: Words = {
     "op_err_unknown_item": ("提交了检查表以外的检查项：{items}。", "Answers were sent for items not on the checklist: {items}."),
     "op_err_already_done": ("该事项已标记完成。", "This item is already marked done."),
     "op_err_not_done": ("该事项尚未完成，无需重新打开。", "This item is not done; there is nothing to reopen."),
+    # Photos of an inspection (photos.py of server/operations).
+    "op_photos": ("照片", "Photos"),
+    "op_photos_whole": ("整体照片", "Photos of the whole inspection"),
+    "op_photos_of_item": ("“{item}”的照片", "Photos of “{item}”"),
+    "op_photos_hint": ("不合格项可附照片；每次检查最多 {max} 张，每张不超过 {max_mb} MB（JPEG、WebP、PNG）。"
+                       "位置等拍摄信息会被去除，大图会缩小到 1920 像素。",
+                       "Add photos to failed items if you wish: at most {max} per inspection, {max_mb} MB each "
+                       "(JPEG, WebP, PNG). Location and camera details are removed; large photos are reduced to "
+                       "1,920 pixels."),
+    "op_photos_again": ("检查记录未保存，照片也没有保存：填写的内容已保留，请重新选择照片。",
+                        "Nothing was saved, photos included: what you typed is kept; choose the photos again."),
+    "op_photo_alt": ("检查照片 {n}：{item}", "Inspection photo {n}: {item}"),
+    "op_photo_heading": ("检查照片：{item}", "Inspection photo: {item}"),
+    "op_photo_back": ("← 返回品质检查", "← Back to the inspections"),
+    "op_err_too_many_photos": ("照片太多：每次检查最多 {max} 张。", "Too many photos: at most {max} per inspection."),
+    "op_err_photo_too_large": ("{label}中的“{name}”太大（每张最多 {max_mb} MB）。",
+                               "{label}: {name} is too large (at most {max_mb} MB each)."),
+    "op_err_photo_not_an_image": ("{label}中的“{name}”不是可以接收的图片（只收 JPEG、WebP、PNG）。",
+                                  "{label}: {name} is not an image the server takes (JPEG, WebP or PNG only)."),
+    "op_err_photo_image_too_large": ("{label}中的“{name}”像素过多（最多 {max} 像素）。",
+                                     "{label}: {name} has too many pixels (at most {max})."),
+    "op_err_photo_image_has_location": ("{label}中的“{name}”带有拍摄位置信息。",
+                                        "{label}: {name} still carries its location."),
 }
 
 

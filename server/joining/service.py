@@ -18,6 +18,7 @@ from server.audit import service as audit
 from server.auth import scopes
 from server.auth import service as auth
 from server.auth.models import User
+from server.auth.throttle import Limit, reserve
 from server.community.models import Community, Household
 from server.community.service import set_residence
 from server.errors import FieldError, Forbidden, NotFound, StaleVersion, ValidationFailed
@@ -119,12 +120,15 @@ def join(session: Session, *, code: str, account: NewAccount, throttle: Throttle
     Every code that cannot be used (unknown, expired, used, revoked, malformed) gets the same 404
     `invite_invalid`; failures are counted per address and per code, as failed logins are."""
     normalized = rules.normalize_code(code)
-    subjects = [auth.keyed_subject(throttle.secret_key, "join-code", normalized)]
-    limits = [(subjects[0], throttle.max_failures)]
+    limits = [Limit(auth.keyed_subject(throttle.secret_key, "join-code", normalized), throttle.max_failures,
+                    code="too_many_join_attempts")]
     if throttle.remote_addr:
-        subjects.append(auth.keyed_subject(throttle.secret_key, "join-addr", throttle.remote_addr))
-        limits.append((subjects[1], throttle.max_failures * 4))
-    auth.check_attempts(session, limits, window=throttle.window, code="too_many_join_attempts")
+        limits.append(Limit(auth.keyed_subject(throttle.secret_key, "join-addr", throttle.remote_addr),
+                            throttle.max_failures * 4, code="too_many_join_attempts"))
+    # Counted before it is judged (atomically, as a login is), and forgotten if it succeeds.
+    attempt = reserve(session, limits, window=throttle.window)
+    session.commit()
+    password_hash = _hashed(account)  # with no transaction open: argon2 holds no write lock
     invite = None
     if rules.is_well_formed(normalized):
         invite = session.scalar(sa.select(Invite).where(Invite.code_hash == rules.hash_code(throttle.secret_key,
@@ -135,13 +139,9 @@ def join(session: Session, *, code: str, account: NewAccount, throttle: Throttle
     if (invite is None or household is None or household.deleted
             or rules.invite_state(expires_at=invite.expires_at, used_at=invite.used_at,
                                   revoked_at=invite.revoked_at, now=now) != "active"):
-        _failed(session, subjects)
         raise NotFound("invite_invalid")
-    try:
-        user = _new_resident(session, account, community_id=household.community_id)
-    except ValidationFailed:
-        _failed(session, subjects)
-        raise
+    user = _new_resident(session, account, community_id=household.community_id, password_hash=password_hash)
+    attempt.forget(session, [limit.subject for limit in limits])
     invite.used_at, invite.used_by = now, user.id
     set_residence(session, user, household.id, invite.household_role)
     token = auth.open_device(session, user, device_name=account.device_name, client_id=account.client_id)
@@ -151,13 +151,13 @@ def join(session: Session, *, code: str, account: NewAccount, throttle: Throttle
     return token, user
 
 
-def _failed(session: Session, subjects: list[str]) -> None:
-    session.rollback()
-    auth.note_attempts(session, subjects)
-    session.commit()
+def _hashed(account: NewAccount) -> str | None:
+    """The new account's password hash, made before any write transaction (None when too short: the
+    account is refused anyway)."""
+    return auth.hash_password(account.password) if len(account.password) >= auth.MIN_PASSWORD_LENGTH else None
 
 
-def _new_resident(session: Session, account: NewAccount, *, community_id: str) -> User:
+def _new_resident(session: Session, account: NewAccount, *, community_id: str, password_hash: str | None) -> User:
     """A resident account from what the person chose, checked as the console checks a butler's."""
     username, name = account.username.strip(), account.name.strip()
     errors = [FieldError(field, "required") for field, value in (("username", username), ("name", name))
@@ -169,7 +169,7 @@ def _new_resident(session: Session, account: NewAccount, *, community_id: str) -
     if errors:
         raise ValidationFailed(errors)
     user = User(username=username, name=name, role="resident", community_id=community_id,
-                password_hash=auth.hash_password(account.password))
+                password_hash=password_hash)
     session.add(user)
     session.flush()
     return user
@@ -211,10 +211,9 @@ def request_to_join(session: Session, *, community_id: str, building: str, unit:
     """A new resident account waiting for the household's butler; logged in, it sees only its
     request until the butler approves it. Counted per address, every request (not only failures)."""
     subject = auth.keyed_subject(throttle.secret_key, "join-request-addr", throttle.remote_addr or "")
-    auth.check_attempts(session, [(subject, throttle.max_failures)], window=throttle.window,
-                        code="too_many_join_attempts")
-    auth.note_attempts(session, [subject])
+    reserve(session, [Limit(subject, throttle.max_failures, code="too_many_join_attempts")], window=throttle.window)
     session.commit()
+    password_hash = _hashed(account)  # with no transaction open: argon2 holds no write lock
     owner_name = owner_name.strip()
     household = session.scalar(sa.select(Household).where(
         Household.community_id == community_id, Household.building == building, Household.unit == unit,
@@ -223,7 +222,8 @@ def request_to_join(session: Session, *, community_id: str, building: str, unit:
     if not owner_name:
         errors.append(FieldError("owner_name", "required"))
     try:
-        user = _new_resident(session, account, community_id=community_id) if not errors else None
+        user = (_new_resident(session, account, community_id=community_id, password_hash=password_hash)
+                if not errors else None)
     except ValidationFailed as refused:
         errors += refused.errors
     if errors:

@@ -149,13 +149,14 @@ def notifications():
     deadline = time.monotonic() + wait
     found, cursor = [], after
     with hub.serving(), hub.listening(user_id) as waiter:
-        # Once the app is shutting down, answer "nothing yet" without the database; the phone asks again.
-        while not hub.closed:
+        # Once the app is shutting down, or a newer poll of the same user took this one's place,
+        # answer "nothing yet" without the database; the phone asks again.
+        while not hub.closed and not waiter.ended:
             waiter.news.clear()  # before reading: a wake during the reading is kept for the wait
             found, cursor = _read(user_id, cursor)
             remaining = deadline - time.monotonic()
             if found or remaining <= 0:
                 break
-            if not waiter.news.wait(remaining):
+            if not waiter.news.wait(remaining) or waiter.ended:
                 break  # not woken: the hub found nothing for this user, so there is nothing to read
     return jsonify(cursor=_text(cursor), events=EventSchema(many=True).dump(found))

@@ -58,11 +58,12 @@ def announce(session: Session) -> None:
 class Waiter:
     """One waiting long poll."""
 
-    __slots__ = ("user_id", "news")
+    __slots__ = ("user_id", "news", "ended")
 
     def __init__(self, user_id: str):
         self.user_id = user_id
         self.news = threading.Event()  # set when the user may have news (or the hub closes)
+        self.ended = False  # a newer poll of the same user took its place: answer now
 
 
 class Hub:
@@ -75,9 +76,11 @@ class Hub:
 
     def __init__(self, app: Flask):
         self.url = app.config["LIVE_DATABASE_URI"]
+        self.per_user = app.config["LONG_POLLS_PER_USER"]
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
-        self.waiters: dict[str, set[Waiter]] = {}
+        # Each user's waiters, oldest first (a dict keeps the order they came in).
+        self.waiters: dict[str, dict[Waiter, None]] = {}
         self.waiting = 0
         self.polls = 0  # long polls between their first reading and their answer
         self.closed = False
@@ -110,10 +113,18 @@ class Hub:
 
     @contextlib.contextmanager
     def listening(self, user_id: str):
-        """Register a waiter for `user_id` (before its first reading: see the module's notes)."""
+        """Register a waiter for `user_id` (before its first reading: see the module's notes). A
+        user holds at most `per_user` waiters here: a new one ends the oldest, which answers at once
+        in the usual shape (its app asks again), so that one account cannot hold the server's
+        connections for everyone else."""
         waiter = Waiter(user_id)
         with self.lock:
-            self.waiters.setdefault(user_id, set()).add(waiter)
+            mine = self.waiters.setdefault(user_id, {})
+            for oldest in list(mine)[:max(0, len(mine) - self.per_user + 1)]:
+                oldest.ended = True
+                oldest.news.set()
+                del mine[oldest]
+            mine[waiter] = None
             self.waiting += 1
             if self.closed:
                 waiter.news.set()
@@ -126,7 +137,7 @@ class Hub:
             with self.lock:
                 mine = self.waiters.get(user_id)
                 if mine is not None:
-                    mine.discard(waiter)
+                    mine.pop(waiter, None)
                     if not mine:
                         del self.waiters[user_id]
                 self.waiting -= 1

@@ -29,8 +29,10 @@ TOGETHER = "guanjia.outbox_together"  # session.info key: events kept to be writ
 
 
 def ticket_title(household: Household | None, ticket: Ticket) -> str:
-    """"报修 · 3栋2单元": a category and where, never who (push services and group chats read it)."""
-    return f"{CATEGORY_TITLES.get(ticket.category, ticket.category)} · {where(household)}".strip(" ·")
+    """"报修 · 3栋2单元" ("紧急 · 报修 · 3栋2单元" when urgent): a category and where, never who (push
+    services and group chats read it)."""
+    title = f"{CATEGORY_TITLES.get(ticket.category, ticket.category)} · {where(household)}".strip(" ·")
+    return f"紧急 · {title}" if ticket.priority == "urgent" else title
 
 
 def supervisors(session: Session, community_id: str | None) -> list[str]:
@@ -91,6 +93,21 @@ def record_join_request(session: Session, *, join_request, recipients: Iterable[
     return record_about(session, event="join_request.created", subject_id=join_request.id,
                         community_id=household.community_id if household is not None else None,
                         title=f"入住申请 · {where(household)}".strip(" ·"), recipients=recipients)
+
+
+# An account's own events: what they say names no one (the id is the account's, for the app and console).
+ACCOUNT_TITLES = {"login.failed": "账号多次登录失败", "device.revoked": "设备数量已满，最久未用的设备已退出登录"}
+STAFF_ROLES = frozenset({"butler", "technician", "supervisor"})
+
+
+def record_account_notice(session: Session, *, event: str, user: User, staff_too: bool = True) -> Notification | None:
+    """Tell a user about their account (repeated failed logins, a device logged out to make room);
+    for a staff account, with `staff_too`, its community's supervisors hear it as well."""
+    recipients = [user.id]
+    if staff_too and user.role in STAFF_ROLES:
+        recipients += supervisors(session, user.community_id)
+    return record_about(session, event=event, subject_id=user.id, community_id=user.community_id,
+                        title=ACCOUNT_TITLES[event], recipients=recipients)
 
 
 def record_about(session: Session, *, event: str, subject_id: str, community_id: str | None, title: str,

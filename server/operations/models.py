@@ -69,3 +69,23 @@ class Inspection(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     __table_args__ = (sa.Index("ix_quality_inspection_community_date", "community_id", "inspected_on"),)
+
+
+class InspectionPhoto(db.Model):
+    """A photo of an inspection: of one checklist item (`item`, its key; a failed one, as a rule) or of
+    the whole inspection (`item` ""). Its bytes are the attachments' (attachment_blob and the store, by
+    SHA-256): taken in by the console (server/operations/photos.py), read only through the console,
+    through the inspection's community, and kept by `sync-purge` while a photo names them."""
+
+    __tablename__ = "quality_inspection_photo"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    inspection_id: Mapped[str] = mapped_column(sa.ForeignKey("quality_inspection.id"), nullable=False, index=True)
+    item: Mapped[str] = mapped_column(sa.String(50), nullable=False, default="")
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
+    content_type: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    size: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    width: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    height: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    author_id: Mapped[str] = mapped_column(sa.ForeignKey("user_account.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -131,6 +131,42 @@ def horizon_and_high_water(session: Executor) -> tuple[int, int]:
     return tuple(session.execute(sa.select(SyncCounter.horizon, safe).where(SyncCounter.id == COUNTER_ID)).one())
 
 
+# A restore starts numbering this far past every number in the restored data: more changes than
+# any deployment makes between a backup and its restore, so every cursor from before is below it.
+TIMELINE_GAP = 1 << 32
+
+
+def new_timeline(session: Session) -> int:
+    """After a restore from backup: number every later change past anything a phone may have seen
+    before (the lost writes after the backup included), and raise the horizon to there, so that
+    every cursor from before the restore is answered with a full resend. On PostgreSQL the
+    restored cluster's transaction ids have nothing to do with the old ones: the offset is set
+    again from the current one. Returns the first number of the new timeline."""
+    numbered = _numbered_tables()
+    restored = max([session.execute(sa.select(sa.func.max(t.c.seq))).scalar() or 0 for t in numbered]
+                   + list(session.execute(sa.select(SyncCounter.value, SyncCounter.horizon)
+                                          .where(SyncCounter.id == COUNTER_ID)).one()))
+    start = restored + TIMELINE_GAP
+    if by_transaction(session):
+        # Numbers are xid + offset: this transaction (which numbers no change) gets `start`, every
+        # later one more.
+        xid = session.execute(sa.text("SELECT pg_current_xact_id()::text::bigint")).scalar_one()
+        values = {"xid_offset": start - xid}
+    else:
+        values = {}
+    session.execute(sa.update(SyncCounter).where(SyncCounter.id == COUNTER_ID)
+                    .values(value=start, horizon=start, **values))
+    session.info.pop(TRANSACTION_SEQ, None)
+    return start
+
+
+def _numbered_tables() -> list[sa.Table]:
+    """Every table whose rows carry a place in the change order."""
+    from server.extensions import db
+
+    return [table for table in db.metadata.sorted_tables if "seq" in table.c]
+
+
 # ---- scope changes ------------------------------------------------------------------------------
 
 def audience(session: Session, household_ids: Iterable[str]) -> set[tuple[str, str]]:

@@ -38,9 +38,15 @@ def ticket_written(session: Session, user: User, ticket: Ticket, previous: dict,
     if created:
         recipients = [ticket.assignee_id] if ticket.assignee_id else outbox.supervisors(
             session, _community_id(session, ticket))
+        if ticket.priority == "urgent" and ticket.assignee_id:  # the supervisors hear of an urgent one at once
+            recipients = [*recipients, *outbox.supervisors(session, _community_id(session, ticket))]
         outbox.record(session, event="ticket.created", ticket=ticket, recipients=recipients, urgent=True,
                       exclude=user.id)
         return
+    if "priority" in previous and previous["priority"] != ticket.priority == "urgent":
+        outbox.record(session, event="ticket.updated", ticket=ticket, recipients=[
+            ticket.assignee_id, *outbox.supervisors(session, _community_id(session, ticket))], urgent=True,
+            exclude=user.id)
     if "assignee_id" in previous and ticket.assignee_id not in (None, previous["assignee_id"]):
         outbox.record(session, event="ticket.updated", ticket=ticket, recipients=[ticket.assignee_id],
                       urgent=True, exclude=user.id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from server.tickets.models import CATEGORIES, FOLLOW_UP_STATES, STATUSES
+from server.tickets.models import CATEGORIES, FOLLOW_UP_STATES, PRIORITIES, STATUSES
 from server.wire import RecordSchema, WireSchema, in_range, max_length, one_of
 
 
@@ -12,6 +12,7 @@ class TicketSchema(RecordSchema):
     raised_by = fields.String(dump_only=True)
     category = fields.String(required=True, validate=one_of(CATEGORIES))
     description = fields.String(validate=max_length(2000))
+    priority = fields.String(validate=one_of(PRIORITIES))  # normal (default) or urgent (紧急)
     status = fields.String(validate=one_of(STATUSES))
     assignee_id = fields.String(allow_none=True)
     team_id = fields.String(allow_none=True)  # a back-office team (server/teams); null: none

@@ -34,30 +34,41 @@ class Sla:
     accept: timedelta = timedelta(minutes=15)
     resolve: dict[str, timedelta] = field(default_factory=lambda: {
         category: timedelta(hours=hours) for category, hours in DEFAULT_RESOLVE_HOURS.items()})
+    # An urgent ticket (紧急), whatever its category: accepted within minutes, resolved within hours.
+    urgent_accept: timedelta = timedelta(minutes=5)
+    urgent_resolve: timedelta = timedelta(hours=4)
 
     @classmethod
     def from_config(cls, config) -> "Sla":
-        """SLA_ACCEPT_MINUTES (int) and SLA_RESOLVE_HOURS ("repair=24,complaint=72": those named change)."""
+        """SLA_ACCEPT_MINUTES (int) and SLA_RESOLVE_HOURS ("repair=24,complaint=72": those named
+        change); for urgent tickets SLA_URGENT_ACCEPT_MINUTES and SLA_URGENT_RESOLVE_HOURS."""
         resolve = dict(DEFAULT_RESOLVE_HOURS)
         for part in filter(None, (config.get("SLA_RESOLVE_HOURS") or "").split(",")):
             category, _, hours = part.partition("=")
             if category.strip() not in CATEGORIES or not hours.strip().isdigit() or int(hours) <= 0:
                 raise ValueError(f"GUANJIA_SLA_RESOLVE_HOURS: {part!r} is not <category>=<hours>")
             resolve[category.strip()] = int(hours)
-        minutes = int(config.get("SLA_ACCEPT_MINUTES") or 15)
-        if minutes <= 0:
-            raise ValueError("GUANJIA_SLA_ACCEPT_MINUTES must be positive")
+        minutes, urgent_minutes, urgent_hours = (
+            _positive(config, "SLA_ACCEPT_MINUTES", 15), _positive(config, "SLA_URGENT_ACCEPT_MINUTES", 5),
+            _positive(config, "SLA_URGENT_RESOLVE_HOURS", 4))
         return cls(accept=timedelta(minutes=minutes),
-                   resolve={category: timedelta(hours=hours) for category, hours in resolve.items()})
+                   resolve={category: timedelta(hours=hours) for category, hours in resolve.items()},
+                   urgent_accept=timedelta(minutes=urgent_minutes), urgent_resolve=timedelta(hours=urgent_hours))
+
+    def to_accept(self, ticket: Ticket) -> timedelta:
+        return self.urgent_accept if ticket.priority == "urgent" else self.accept
+
+    def to_resolve(self, ticket: Ticket) -> timedelta:
+        return self.urgent_resolve if ticket.priority == "urgent" else self.resolve[ticket.category]
 
     def deadline(self, ticket: Ticket) -> tuple[str, datetime] | None:
         """The stage the ticket is in ("accept" or "resolve") and when it is due; None when neither."""
         start = ticket.reopened_at or ticket.created_at  # a reopened ticket's clock starts again
         if ticket.status in WAITING:
             return "accept", max((at for at in (ticket.handed_at, ticket.reopened_at) if at is not None),
-                                 default=ticket.created_at) + self.accept
+                                 default=ticket.created_at) + self.to_accept(ticket)
         if ticket.status in IN_HAND:
-            return "resolve", start + self.resolve[ticket.category]
+            return "resolve", start + self.to_resolve(ticket)
         return None
 
 
@@ -69,12 +80,16 @@ def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None)
     """
     now = now or utcnow()
     waiting_since = sa.func.coalesce(Ticket.handed_at, Ticket.created_at)
-    late = [sa.and_(Ticket.status.in_(WAITING), waiting_since < now - sla.accept,
-                    Ticket.escalated.is_(None))]
+    in_hand_since = sa.func.coalesce(Ticket.reopened_at, Ticket.created_at)
+    normal, urgent = Ticket.priority == "normal", Ticket.priority == "urgent"
+    not_yet_for_resolve = sa.or_(Ticket.escalated.is_(None), Ticket.escalated == "accept")
+    late = [sa.and_(Ticket.status.in_(WAITING), Ticket.escalated.is_(None), sa.or_(
+                sa.and_(normal, waiting_since < now - sla.accept),
+                sa.and_(urgent, waiting_since < now - sla.urgent_accept))),
+            sa.and_(urgent, Ticket.status.in_(IN_HAND), in_hand_since < now - sla.urgent_resolve, not_yet_for_resolve)]
     for category, allowed in sla.resolve.items():
-        late.append(sa.and_(Ticket.category == category, Ticket.status.in_(IN_HAND),
-                            sa.func.coalesce(Ticket.reopened_at, Ticket.created_at) < now - allowed,
-                            sa.or_(Ticket.escalated.is_(None), Ticket.escalated == "accept")))
+        late.append(sa.and_(normal, Ticket.category == category, Ticket.status.in_(IN_HAND),
+                            in_hand_since < now - allowed, not_yet_for_resolve))
     tickets = list(session.scalars(sa.select(Ticket).where(Ticket.deleted.is_(False), sa.or_(*late))
                                    .order_by(Ticket.created_at, Ticket.id).with_for_update()))
     if not tickets:
@@ -92,6 +107,14 @@ def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None)
     for ticket in tickets:
         ticket_escalated(session, ticket)
     return tickets
+
+
+def _positive(config, name: str, default: int) -> int:
+    given = config.get(name)
+    value = default if given in (None, "") else int(given)
+    if value <= 0:
+        raise ValueError(f"GUANJIA_{name} must be positive")
+    return value
 
 
 ESCALATION_STAGES = ("accept", "resolve")

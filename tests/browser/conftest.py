@@ -171,6 +171,19 @@ def new_desk(chromium, served):
         context.close()
 
 
+@pytest.fixture
+def estate(session):
+    """A community with a butler's grid, one household in it and its resident (the photo tests')."""
+    from tests.factories import make_community, make_grid, make_household, make_user
+
+    community = make_community(name="翠湖花园")
+    butler = make_user("butler", username="li", name="李管家", community_id=community.id)
+    grid = make_grid(community, butler)
+    home = make_household(community, grid, building="1栋", unit="1单元", room="101")
+    resident = make_user("resident", username="liu", name="刘女士", community_id=community.id, household_id=home.id)
+    return {"community": community, "butler": butler, "home": home, "resident": resident}
+
+
 def log_in(page, username: str, password: str) -> None:
     """Log in through the form and wait for the first sync to finish."""
     page.goto("/")

@@ -13,7 +13,7 @@ from PIL import Image
 from server.attachments.models import Attachment, AttachmentBlob
 from server.tickets.models import Ticket
 from tests.browser.conftest import log_in, synced, wait_until_controlled
-from tests.factories import PASSWORD, make_community, make_grid, make_household, make_user
+from tests.factories import PASSWORD, make_grid, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -54,16 +54,6 @@ def assert_clean_and_small(data: bytes, sha256: str) -> Image.Image:
     exif = image.getexif()
     assert not exif.get_ifd(GPS_IFD) and ORIENTATION not in exif
     return image
-
-
-@pytest.fixture
-def estate(session):
-    community = make_community(name="翠湖花园")
-    butler = make_user("butler", username="li", name="李管家", community_id=community.id)
-    grid = make_grid(community, butler)
-    home = make_household(community, grid, building="1栋", unit="1单元", room="101")
-    resident = make_user("resident", username="liu", name="刘女士", community_id=community.id, household_id=home.id)
-    return {"community": community, "butler": butler, "home": home, "resident": resident}
 
 
 def test_a_butler_photographs_a_leak_offline_and_the_server_has_it_once_synced(phone, estate, session):

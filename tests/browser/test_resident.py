@@ -133,6 +133,30 @@ def test_a_request_raised_offline_reaches_the_server_once_and_the_butlers_ticket
     expect(mine).to_contain_text("派给我")
 
 
+def test_an_urgent_request_is_marked_on_both_phones_and_comes_first_in_the_butlers_list(phone, new_phone, estate,
+                                                                                        session):
+    log_in(phone, "liu", PASSWORD)
+    synced(phone)
+    phone.click("[data-testid=report-button]")
+    phone.click("[data-testid=report-category][data-value=repair]")
+    phone.fill("[data-testid=report-description]", "楼上漏水，水流到邻居家")
+    phone.check("[data-testid=report-urgent]")
+    phone.click("[data-testid=report-submit]")
+    tid = phone.locator("[data-testid=request]").get_attribute("data-id")
+    synced(phone)
+    assert fresh(session).get(Ticket, tid).priority == "urgent"
+    phone.goto("/#/mine")
+    expect(phone.locator(f"[data-testid=request-row][data-id='{tid}'] [data-testid=request-urgent]")).to_have_text("紧急")
+
+    butler = new_phone()
+    log_in(butler, "li", PASSWORD)
+    butler.click("#nav a[href='#/tickets']")
+    rows = butler.locator("[data-testid=tickets-new] [data-testid=ticket-row]")
+    expect(rows.first).to_have_attribute("data-id", tid)  # before the neighbour's older, normal one
+    expect(rows.first.locator("[data-testid=ticket-urgent]")).to_have_text("紧急")
+    assert rows.nth(1).locator("[data-testid=ticket-urgent]").count() == 0
+
+
 def test_the_resident_sees_only_their_own_households_requests_and_nothing_internal(phone, estate):
     log_in(phone, "liu", PASSWORD)
     rows = phone.locator("[data-testid=request-row]")

@@ -6,7 +6,7 @@ import { test } from "node:test";
 
 import {
   cycleDays, excerpt, newPersonRelation, ordersNewestFirst, personFields, personProblem, problemCount,
-  recentTouchpoints, suggestions, ticketsNewestFirst, visitsNewestFirst,
+  recentTouchpoints, suggestions, ticketsNewestFirst, visitThumbs, visitsNewestFirst,
 } from "../../pwa/js/views/household-logic.js";
 
 test("long texts are cut at 40 characters with an ellipsis", () => {
@@ -91,4 +91,19 @@ test("history lists are newest first; touchpoints only the latest five", () => {
 test("a visit's problems are the checklist items answered 有问题", () => {
   assert.equal(problemCount({ checklist: { a: { ok: false }, b: { ok: true }, c: null, d: { ok: false, note: "x" } } }), 2);
   assert.equal(problemCount({}), 0);
+});
+
+test("a visit's row shows its first four photos, oldest first, and counts the rest", () => {
+  const photo = (id, at, extra = {}) => ({ id, record_type: "visit", record_id: "v", taken_at: at, ...extra });
+  const all = [
+    photo("p3", "2026-12-06T09:03:00+08:00", { item: "leaks" }), photo("p1", "2026-12-06T09:01:00+08:00"),
+    photo("p2", "2026-12-06T09:02:00+08:00"), photo("p5", "2026-12-06T09:05:00+08:00"),
+    photo("p4", "2026-12-06T09:04:00+08:00"), photo("p6", "2026-12-06T09:06:00+08:00"),
+    { id: "x", record_type: "visit", record_id: "other" }, { id: "t", record_type: "touchpoint", record_id: "v" },
+  ];
+  const { shown, more } = visitThumbs(all, "v");
+  assert.deepEqual(shown.map((a) => a.id), ["p1", "p2", "p3", "p4"]); // the checklist item's too
+  assert.equal(more, 2);
+  assert.deepEqual(visitThumbs(all, "none"), { shown: [], more: 0 });
+  assert.equal(visitThumbs(all, "v", 10).more, 0);
 });

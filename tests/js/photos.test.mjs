@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  MAX_EDGE, PIECE, THUMB_EDGE, afterAnswer, fitWithin, hex, nextPiece, photoState, photosOf, planPieces, prunable,
-  uploadProgress,
+  MAX_EDGE, PIECE, THUMB_EDGE, afterAnswer, deleteStep, fitWithin, hashStillNamed, hex, mayDelete, nextPiece, photoState,
+  photosOf, planPieces, prunable, retakeOf, uploadProgress,
 } from "../../pwa/js/photos-logic.js";
 
 test("a photo is scaled so that its long edge is at most 1920 px, keeping its shape, never enlarged", () => {
@@ -109,4 +109,40 @@ test("a record's photos of one role or checklist item, oldest first", () => {
   assert.deepEqual(photosOf(all, { recordType: "visit", recordId: "v" }).map((a) => a.id), ["1", "2", "3"]);
   assert.deepEqual(photosOf(all, { recordType: "ticket", recordId: "v", role: "after" }).map((a) => a.id), ["5"]);
   assert.deepEqual(photosOf(all, { recordType: "ticket", recordId: "v", role: "before" }), []);
+});
+
+test("a photo may be taken away by its author or a supervisor, and one not yet answered is the user's own", () => {
+  const butler = { id: "u1", role: "butler" };
+  assert.equal(mayDelete({ id: "a", author_id: "u1" }, butler), true);
+  assert.equal(mayDelete({ id: "a", author_id: "u2" }, butler), false); // the resident's photo on the butler's ticket
+  assert.equal(mayDelete({ id: "a" }, butler), true); // made on this phone, the server has not set its author yet
+  assert.equal(mayDelete({ id: "a", author_id: "u2" }, { id: "s", role: "supervisor" }), true);
+  assert.equal(mayDelete({ id: "a", author_id: "u1" }, { id: "u1", role: "resident" }), true);
+  assert.equal(mayDelete({ id: "a", author_id: "u1" }, null), false); // logged out
+});
+
+test("deleted photos' bytes stay while another photo names the same hash", () => {
+  const all = [{ id: "a", sha256: "s1" }, { id: "b", sha256: "s1" }, { id: "c", sha256: "s2" }];
+  assert.equal(hashStillNamed("s1", all, ["a"]), true); // b still shows these bytes
+  assert.equal(hashStillNamed("s1", all, ["a", "b"]), false);
+  assert.equal(hashStillNamed("s2", all.filter((x) => x.id !== "c")), false); // c already gone from the replica
+  assert.equal(hashStillNamed("s3", all), false);
+});
+
+test("a photo taken again replaces the refused one on the same record, role and checklist item", () => {
+  const refused = { id: "a", household_id: "h", record_type: "visit", record_id: "v", role: "photo", item: "leaks",
+                    sha256: "s" };
+  assert.deepEqual(retakeOf(refused), { record: { type: "visit", id: "v", household_id: "h" }, role: "photo", item: "leaks" });
+  assert.deepEqual(retakeOf({ household_id: "h", record_type: "ticket", record_id: "t", role: "after" }),
+    { record: { type: "ticket", id: "t", household_id: "h" }, role: "after", item: "" });
+  assert.equal(retakeOf({ record_type: "ticket", record_id: "t" }).role, "photo"); // no role: the record's own
+});
+
+test("deleting takes two taps: 删除, then 确定删除; 不删 goes back and deletes nothing", () => {
+  assert.equal(deleteStep("idle", "delete"), "confirm");
+  assert.equal(deleteStep("confirm", "yes"), "deleted");
+  assert.equal(deleteStep("confirm", "no"), "idle");
+  assert.equal(deleteStep("idle", "yes"), "idle"); // one tap never deletes
+  assert.equal(deleteStep("confirm", "delete"), "confirm");
+  assert.equal(deleteStep("deleted", "no"), "deleted"); // gone is gone: the outbox has it
 });

@@ -6,7 +6,8 @@ import { test } from "node:test";
 
 import {
   DEFAULT_CHECKLIST, NOTE_MAX, checklistItems, initialForm, itemLabel, needSuggestions, newVisitFields, notedKeys,
-  offeredProducts, productChipCodes, restAllOk, answerItem, tapStar, toggleProduct, usableDraft, visitFields,
+  offeredProducts, productChipCodes, restAllOk, answerItem, showsItemPhotos, tapStar, toggleProduct, usableDraft, visitFields,
+  withoutRemoved,
 } from "../../pwa/js/views/visit-logic.js";
 
 test("a draft comes back unless the visit has another version on the phone now", () => {
@@ -106,4 +107,19 @@ test("a new visit leaves out what was left empty (no rating, no follow-up date)"
   assert.deepEqual(newVisitFields(fields), { kind: "routine", notes: "" });
   assert.deepEqual(newVisitFields({ satisfaction: 5, follow_up_at: "2026-12-01" }), { satisfaction: 5, follow_up_at: "2026-12-01" });
   assert.equal(fields.satisfaction, null); // the fields given are left as they were
+});
+
+test("a checklist item shows its photos whatever its answer, and its camera when it has a problem", () => {
+  assert.equal(showsItemPhotos({ ok: false, note: "" }), true); // a problem: take a photo of it
+  assert.equal(showsItemPhotos({ ok: true, note: "" }), false);
+  assert.equal(showsItemPhotos(undefined), false);
+  assert.equal(showsItemPhotos({ ok: true, note: "" }, { saved: 1 }), true); // fixed since, the photo still shows
+  assert.equal(showsItemPhotos(undefined, { taken: 2 }), true); // taken, then the answer cleared
+});
+
+test("a saved photo deleted on the form is hidden until the save takes it away", () => {
+  const saved = [{ id: "a" }, { id: "b" }, { id: "c" }];
+  assert.deepEqual(withoutRemoved(saved, ["b"]).map((a) => a.id), ["a", "c"]);
+  assert.deepEqual(withoutRemoved(saved, []), saved);
+  assert.deepEqual(withoutRemoved(saved, undefined), saved); // a draft from before this form kept deletions
 });

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import struct
 import uuid
-import zlib
 from datetime import timedelta
 
 import boto3
@@ -30,6 +28,7 @@ from server.syncing import bookkeeping
 from server.visits.models import Visit
 from tests.factories import auth, make_community, make_grid, make_household, make_person, make_user, make_visit
 from tests.support.app import base_config
+from tests.support.photos import png_declaring
 
 S3_KEY, S3_SECRET = "guanjia-test", "guanjia-test-secret"
 
@@ -121,15 +120,6 @@ def piece(client, user, digest, offset, length, data, **headers):
 
 def errors(response) -> list[tuple[str, str]]:
     return [(e["field"], e["code"]) for e in response.get_json()["details"]["errors"]]
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A small PNG file whose header declares `width` × `height` pixels (a decompression bomb's shape)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
 
 
 def jpeg_with_location() -> bytes:

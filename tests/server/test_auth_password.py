@@ -196,7 +196,8 @@ def test_a_resident_who_joins_chose_their_own_password(session, place):
     from server.joining import service as joining
 
     account = joining.NewAccount(username="wang.fang", password="her own words", name="王芳")
-    user = joining._new_resident(session, account, community_id=place["community"].id)
+    user = joining._new_resident(session, account, community_id=place["community"].id,
+                                 password_hash=joining._hashed(account))
     assert user.must_change_password is False
 
 

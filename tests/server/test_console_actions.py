@@ -62,6 +62,14 @@ def test_the_pages_list_the_community_only_and_are_linked_from_the_nav(console, 
     assert "Grids &amp; households" in text(console.get("/console/grids?lang=en"))
 
 
+def test_urgent_tickets_are_marked_and_listed_first(console, world):
+    urgent = make_ticket(world["h2"], status="new", priority="urgent", description="电梯困人")
+    html = text(console.get("/console/tickets"))
+    assert html.index(urgent.id) < html.index(world["ticket"].id)  # though raised after it
+    assert html.count('data-testid="ticket-urgent"') == 1 and "紧急" in html
+    assert 'data-testid="ticket-urgent"' in text(console.get(f"/console/tickets/{urgent.id}"))
+
+
 def test_the_action_pages_need_a_login(client, world):
     for path in ("/console/grids", "/console/tickets", "/console/butlers"):
         r = client.get(path)

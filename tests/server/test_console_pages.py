@@ -67,7 +67,7 @@ def test_a_supervisor_logs_in_and_sees_the_dashboard(client, session, community)
     assert r.headers["Location"].endswith("/console/")
     token = session_token(client)
     assert token and token not in r.headers["Location"]
-    cookie = r.headers["Set-Cookie"]
+    cookie, = [c for c in r.headers.getlist("Set-Cookie") if c.startswith("session=")]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     device = session.scalar(sa.select(Device).where(Device.user_id == community["supervisor"].id))
     assert device.name == "console" and device.revoked_at is None

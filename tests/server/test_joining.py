@@ -287,3 +287,21 @@ def test_a_removed_family_member_s_phone_drops_the_household_at_its_next_sync(cl
     client.delete(f"/api/v1/me/household/residents/{family.id}", headers=auth(owner))
     assert ids(phone.pull_all(), op="evict") >= {place["household"].id, ticket.id}
     assert ids(Phone(client, owner).pull_all(), op="evict") == set()  # the owner keeps it
+
+
+def test_joining_hashes_the_new_password_with_no_transaction_open(client, place, monkeypatch):
+    """argon2 is slow on purpose: on SQLite a write request holds the write lock for its whole
+    transaction, so the hash is made between the throttle's count and the account's write."""
+    from server.auth import service as auth_service
+    from server.extensions import db
+
+    code = issue(client, place["butler"], place["household"]).get_json()["code"]
+    real, seen = auth_service.hash_password, []
+
+    def watched(password):
+        seen.append(db.session().in_transaction())
+        return real(password)
+
+    monkeypatch.setattr(auth_service, "hash_password", watched)
+    assert join(client, code).status_code == 200
+    assert seen == [False]

@@ -92,3 +92,24 @@ def test_the_cli_escalates_and_phones_see_the_flag(session, household, runner, c
     grid = session.get(Grid, butler.grid_id)
     body = client.get(f"/api/v1/tickets/{late.id}", headers=auth(session.get(User, grid.butler_id))).get_json()
     assert body["escalated"] == "accept" and body["escalated_at"]
+
+
+# ---- urgent tickets (紧急): shorter clocks ----------------------------------------------------------
+
+def test_an_urgent_ticket_is_escalated_after_five_minutes_unaccepted_and_four_hours_unresolved(session, household):
+    waiting = ticket(household, age=timedelta(minutes=6), status="dispatched", priority="urgent")
+    waiting_normal = ticket(household, age=timedelta(minutes=6), status="dispatched")
+    in_hand = ticket(household, age=timedelta(hours=5), status="in_progress", category="complaint", priority="urgent")
+    in_hand_normal = ticket(household, age=timedelta(hours=5), status="in_progress", category="complaint")
+    assert escalated(session) == {waiting.id: "accept", in_hand.id: "resolve"}
+    assert waiting_normal.escalated is None and in_hand_normal.escalated is None
+    assert Sla().deadline(waiting) == ("accept", waiting.created_at + timedelta(minutes=5))
+    assert Sla().deadline(in_hand) == ("resolve", in_hand.created_at + timedelta(hours=4))
+
+
+def test_the_urgent_clocks_are_configurable_and_checked_at_start(session, household):
+    sla = Sla.from_config({"SLA_URGENT_ACCEPT_MINUTES": 2, "SLA_URGENT_RESOLVE_HOURS": 1})
+    late = ticket(household, age=timedelta(minutes=3), status="new", priority="urgent")
+    assert escalated(session, sla=sla) == {late.id: "accept"}
+    with pytest.raises(ValueError, match="SLA_URGENT_ACCEPT_MINUTES"):
+        Sla.from_config({"SLA_URGENT_ACCEPT_MINUTES": 0})

@@ -197,3 +197,49 @@ def test_two_butlers_accepting_at_once_one_wins_the_other_is_told_already_claime
     session.expire_all()
     stored = session.get(Ticket, ticket_id)
     assert (stored.status, stored.assignee_id) == ("accepted", winner)
+
+
+# ---- priority: urgent (紧急) or normal ------------------------------------------------------------
+
+def told(session, ticket_id: str) -> dict[str, set[str]]:
+    """Who each event about the ticket was for, by event."""
+    import sqlalchemy as sa
+
+    from server.notify.models import Notification, Recipient
+
+    rows = session.execute(sa.select(Notification.event, Notification.title, Recipient.user_id)
+                           .join(Recipient, Recipient.notification_id == Notification.id)
+                           .where(Notification.ticket_id == ticket_id)).all()
+    found: dict[str, set[str]] = {}
+    for event, title, user_id in rows:
+        found.setdefault(f"{event} {title.split(' · ')[0]}", set()).add(user_id)
+    return found
+
+
+def test_a_ticket_is_normal_unless_marked_urgent_and_an_urgent_one_reaches_the_supervisors_at_once(client, place,
+                                                                                                    session):
+    normal = client.post("/api/v1/tickets", json={"category": "repair"}, headers=auth(place["resident"])).get_json()
+    urgent = client.post("/api/v1/tickets", json={"category": "repair", "description": "楼上漏水到我家",
+                                                  "priority": "urgent"}, headers=auth(place["resident"])).get_json()
+    assert (normal["priority"], urgent["priority"]) == ("normal", "urgent")
+    assert urgent["assignee_id"] == place["butler"].id  # dispatched to the grid's butler as ever...
+    assert told(session, urgent["id"]) == {"ticket.created 紧急": {place["butler"].id, place["supervisor"].id}}
+    assert told(session, normal["id"]) == {"ticket.created 报修": {place["butler"].id}}  # ...and the supervisors too
+    listed = client.get("/api/v1/tickets?priority=urgent", headers=auth(place["supervisor"])).get_json()
+    assert [t["id"] for t in listed["items"]] == [urgent["id"]]
+
+
+def test_a_butler_may_mark_a_ticket_urgent_later_and_the_supervisors_are_told(client, place, session):
+    ticket = make_ticket(place["household"], status="dispatched", assignee_id=place["butler"].id)
+    r = move(client, place["butler"], ticket.id, priority="urgent")
+    assert r.status_code == 200 and r.get_json()["priority"] == "urgent"
+    assert told(session, ticket.id) == {"ticket.updated 紧急": {place["supervisor"].id}}
+
+
+def test_a_resident_may_not_change_the_priority_afterwards_and_a_bogus_one_is_refused(client, place):
+    mine = client.post("/api/v1/tickets", json={"category": "repair"}, headers=auth(place["resident"])).get_json()
+    r = move(client, place["resident"], mine["id"], priority="urgent")
+    assert r.status_code in (403, 422) and ("priority" in str(r.get_json()))
+    bogus = client.post("/api/v1/tickets", json={"category": "repair", "priority": "panic"},
+                        headers=auth(place["resident"]))
+    assert bogus.status_code == 422 and errors(bogus) == [("priority", "invalid_choice")]

@@ -20,8 +20,7 @@ import requests
 import sqlalchemy as sa
 
 from bench.load import servers, world
-from tests.support.app import POSTGRES_URL, TEST_DATA_KEY, base_config
-from tests.support.needs import need
+from tests.support.app import TEST_DATA_KEY, base_config, copied_postgres_database
 
 pytestmark = pytest.mark.postgres
 CHINA = timezone(timedelta(hours=8))
@@ -31,14 +30,7 @@ TIMEOUT = 30
 @pytest.fixture
 def two_servers(request, tmp_path):
     """A fresh database from the migrated template, a tiny world in it, and two gunicorns on it."""
-    need(bool(POSTGRES_URL), "GUANJIA_TEST_POSTGRES_URL is not set (no PostgreSQL server)")
-    template = request.getfixturevalue("postgres_template")
-    admin = sa.create_engine(sa.make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    name = f"guanjia_two_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    try:
+    with copied_postgres_database(request, "guanjia_two") as url:
         from server import create_app
 
         app = create_app(base_config(tmp_path / "seed", url))
@@ -55,10 +47,6 @@ def two_servers(request, tmp_path):
                 yield running.urls, seeded, engine
             finally:
                 engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 class Phone:

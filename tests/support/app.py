@@ -43,7 +43,10 @@ def _every_change_is_booked(session, flush_context, instances):
 def base_config(tmp_path: Path, url: str) -> dict:
     return {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
             "DATA_KEY": TEST_DATA_KEY, "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SYNC_CHECK_KEPT_WIRE": True}
+            "SYNC_CHECK_KEPT_WIRE": True,
+            # Past the free failed logins the first wait is a minute, not a second: a slow test
+            # machine must not outlast it between two requests (tests of the doubling set their own).
+            "LOGIN_BACKOFF_SECONDS": 60.0}
 
 
 def migrate_to_head(app) -> None:
@@ -198,6 +201,24 @@ def empty_postgres_database():
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
         yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def copied_postgres_database(request, prefix: str):
+    """A PostgreSQL database of its own, copied from the migrated template (for servers started as
+    processes, which cannot share the per-test database); yields its URL and drops it after."""
+    need(bool(POSTGRES_URL), "GUANJIA_TEST_POSTGRES_URL is not set (no PostgreSQL server)")
+    template = request.getfixturevalue("postgres_template")
+    admin = sa.create_engine(sa.make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

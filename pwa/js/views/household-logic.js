@@ -3,6 +3,7 @@
 // order of the history lists. No DOM, no store, no words (the view adds those), so that Node's test
 // runner checks it (tests/js).
 
+import { photosOf } from "../photos-logic.js";
 import { cut } from "../text.js";
 
 export const PHONE = /^\+?[0-9][0-9 -]{4,19}$/; // the server's rule (server/community/schemas.py)
@@ -70,3 +71,12 @@ export const ordersNewestFirst = (orders) =>
 
 /** How many checklist items of a visit had a problem. */
 export const problemCount = (visit) => Object.values(visit.checklist ?? {}).filter((item) => item && item.ok === false).length;
+
+export const VISIT_THUMBS = 4; // thumbnails in a visit's row of the list; the rest are counted (+2)
+
+/** A visit's photos for its row in the list (the visit's own and its checklist items', oldest first):
+ * {shown, more}. */
+export function visitThumbs(attachments, visitId, max = VISIT_THUMBS) {
+  const all = photosOf(attachments, { recordType: "visit", recordId: visitId });
+  return { shown: all.slice(0, max), more: Math.max(0, all.length - max) };
+}

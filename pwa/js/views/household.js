@@ -6,7 +6,7 @@ import { h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
-import { photoStrip } from "./photos.js";
+import { photoStrip, thumbRow } from "./photos.js";
 import { photosOf } from "../photos-logic.js";
 import {
   HOUSEHOLD_STATUSES, RELATIONS, addressLabel, changed, dateLabel, dueMark, label, lastVisitOf, notFound,
@@ -14,7 +14,8 @@ import {
 } from "./common.js";
 import {
   CYCLE_DAYS, FIRST_BIRTH_YEAR, HOUSEHOLD_TAGS, PERSON_TAGS, cycleDays, excerpt, newPersonRelation, ordersNewestFirst,
-  personFields, personProblem, problemCount, recentTouchpoints, suggestions, ticketsNewestFirst, visitsNewestFirst,
+  personFields, personProblem, problemCount, recentTouchpoints, suggestions, ticketsNewestFirst, visitThumbs,
+  visitsNewestFirst,
 } from "./household-logic.js";
 
 extend({
@@ -226,8 +227,15 @@ export function householdView(root, route, app) {
             v.satisfaction ? h("span", { class: "sat", "aria-label": t("household.satisfaction", { n: v.satisfaction }) }, `★${v.satisfaction}`) : null,
             problems ? h("span", { class: "flag overdue" }, t("household.problems", { n: problems })) : null,
             syncMark("visit", v.id)),
-          v.notes ? h("span", { class: "excerpt" }, excerpt(v.notes)) : null));
+          v.notes ? h("span", { class: "excerpt" }, excerpt(v.notes)) : null,
+          visitPhotos(v)));
       })) : h("p", {}, t("household.no_visits")));
+  }
+
+  /** A visit's photos, small, in its row (the row opens the visit, where they show large). */
+  function visitPhotos(v) {
+    const { shown, more } = visitThumbs(photos.of("visit", v.id), v.id);
+    return thumbRow(shown, { more, testid: "visit-thumbs" });
   }
 
   function touchpointsCard() {
@@ -238,7 +246,8 @@ export function householdView(root, route, app) {
         h("span", { class: "title-row" }, h("time", { datetime: tp.at }, dateLabel(tp.at)), h("strong", {}, label("channel", tp.channel)),
           syncMark("touchpoint", tp.id)),
         tp.summary ? h("span", { class: "excerpt" }, excerpt(tp.summary)) : null,
-        photoStrip(photosOf(photos.of("touchpoint", tp.id), { recordType: "touchpoint", recordId: tp.id }))))));
+        photoStrip(photosOf(photos.of("touchpoint", tp.id), { recordType: "touchpoint", recordId: tp.id }),
+                   { onDelete: photos.remove, retake: true })))));
   }
 
   function ticketsCard() {

@@ -29,6 +29,8 @@ extend({
       back_mine: "‹ 返回我的报修", report_title: "报事报修", pick_category: "第一步：请选择是什么事",
       describe: "第二步：请说说具体情况（可以不写）", add_photo: "拍张照片给管家看（可以不拍）", describe_hint: "例如：厨房水龙头一直滴水",
       submit: "提交报修", cancel_form: "不报了，返回", raised: "报修已保存。", need_category: "请先选择是什么事。",
+      urgent_choice: "这是紧急情况（例如漏水到邻居家、有人被困电梯、闻到煤气味）", urgent_hint: "紧急报修会马上通知管家和主管。",
+      urgent: "紧急",
       category_hint: CATEGORY_HINTS["zh-CN"], // the server's list (ticket-categories.js)
       status: {
         new: "已提交", dispatched: "已派单", accepted: "已接单", in_progress: "处理中", resolved: "已解决",
@@ -71,6 +73,8 @@ extend({
       pick_category: "Step 1: what is it about?", describe: "Step 2: tell us more (optional)", add_photo: "Show your butler a photo (optional)",
       describe_hint: "e.g. the kitchen tap keeps dripping", submit: "Send", cancel_form: "Never mind, go back",
       need_category: "First choose what it is about.",
+      urgent_choice: "This is urgent (water leaking to the neighbours, someone stuck in a lift, a smell of gas)",
+      urgent_hint: "An urgent request goes to your butler and the supervisors at once.", urgent: "Urgent",
       raised: "Your request is saved.",
       category_hint: CATEGORY_HINTS.en,
       status: {
@@ -177,6 +181,7 @@ function requestRow(ticket) {
     h("a", { class: "rs-row", href: `#/request/${encodeURIComponent(ticket.id)}`, "data-testid": "request-row",
              "data-id": ticket.id, "data-status": ticket.status ?? "new" },
       h("span", { class: "rs-row-main" },
+        ticket.priority === "urgent" ? h("span", { class: "mark urgent", "data-testid": "request-urgent" }, r("urgent")) : null,
         h("strong", {}, categoryLabel(ticket.category)),
         h("span", { class: `rs-status status-${ticket.status ?? "new"}`, "data-testid": "request-status" },
           statusWord(ticket.status))),
@@ -225,6 +230,9 @@ export function residentReportView(root, _route, { go }) {
   const description = h("textarea", { name: "description", rows: 4, maxlength: 2000, placeholder: r("describe_hint"),
                                       "data-testid": "report-description", oninput: keep });
   description.value = kept.description ?? "";
+  const urgent = h("input", { type: "checkbox", name: "urgent", "data-testid": "report-urgent", onchange: keep,
+                              "aria-describedby": "report-urgent-hint" });
+  urgent.checked = Boolean(kept.urgent);
   // Photos of the problem, taken before sending: named by the request once it is saved.
   let taken = [...(kept.photos ?? [])];
   const photoBox = h("div", { class: "card rs-field", "data-testid": "report-photos" });
@@ -239,7 +247,7 @@ export function residentReportView(root, _route, { go }) {
   const submitButton = h("button", { type: "submit", class: "big-action", "data-testid": "report-submit" }, r("submit"));
 
   function keep() {
-    store.saveDraft(DRAFT, { category, description: description.value, photos: taken });
+    store.saveDraft(DRAFT, { category, description: description.value, photos: taken, urgent: urgent.checked });
   }
 
   function drawTiles() {
@@ -260,7 +268,8 @@ export function residentReportView(root, _route, { go }) {
     submitButton.disabled = true; // one tap, one request
     // No household_id: the server files a resident's request under their own household (and
     // dispatches it to that grid's butler), so one raised before a move still lands at home.
-    const ticket = await store.create("ticket", { category, description: description.value.trim() });
+    const ticket = await store.create("ticket", { category, description: description.value.trim(),
+                                                  priority: urgent.checked ? "urgent" : "normal" });
     // The photo names the household the server will file the request under: the resident's own.
     const household = store.meta.user?.household_id;
     for (const sha of household ? taken : []) await photos.attach(sha, { type: "ticket", id: ticket.id, household_id: household });
@@ -275,6 +284,9 @@ export function residentReportView(root, _route, { go }) {
     h("h2", {}, r("report_title")),
     h("fieldset", { class: "card" }, h("legend", {}, r("pick_category")), tiles),
     h("label", { class: "card rs-field" }, h("span", {}, r("describe")), description),
+    h("div", { class: "card" },
+      h("label", { class: "rs-urgent" }, urgent, h("span", {}, r("urgent_choice"))),
+      h("p", { class: "rs-hint", id: "report-urgent-hint" }, r("urgent_hint"))),
     photoBox,
     error,
     submitButton,
@@ -405,7 +417,7 @@ export function residentRequestView(root, route) {
           h("strong", {}, r("resolution")), " ", ticket.resolution_note) : null,
         state === "pending" && !flash ? h("p", { class: "rs-mark pending" }, syncLine("ticket", ticket.id)) : null,
         photoStrip(photosOf(photos.of("ticket", ticket.id), { recordType: "ticket", recordId: ticket.id }),
-                   { testid: "request-photos" })),
+                   { testid: "request-photos", onDelete: isOpenRequest(ticket) ? photos.remove : null, retake: true })),
       refusals(ticket),
       requestActions(ticket),
       h("section", { class: "card" }, h("h3", {}, r("progress")), progressList(ticket))));

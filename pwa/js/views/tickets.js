@@ -20,6 +20,7 @@ extend({
   "zh-CN": {
     tickets: {
       escalated_accept: "超时未接单", escalated_resolve: "超时未解决",
+      urgent: "紧急", urgent_choice: "紧急（如漏水殃及邻居、有人被困电梯）",
       mine: "我的工单", new: "新工单", none_mine: "没有进行中的工单。",
       none_new: "没有等待接单的工单。", to_me: "派给我", raise: "新建工单",
       raise_title: "为住户新建工单", household: "住户", pick_household: "请选择住户",
@@ -50,6 +51,7 @@ extend({
   en: {
     tickets: {
       escalated_accept: "Not accepted in time", escalated_resolve: "Not resolved in time",
+      urgent: "Urgent", urgent_choice: "Urgent (a leak reaching the neighbours, someone stuck in a lift)",
       mine: "My tickets", new: "New tickets", none_mine: "No tickets in progress.",
       none_new: "No tickets waiting to be taken.", to_me: "Sent to me", raise: "New ticket",
       raise_title: "Raise a ticket for a household", household: "Household",
@@ -116,6 +118,8 @@ export function isMine(ticket) {
 
 const refusedOf = (id) => store.rejected().filter((m) => m.type === "ticket" && m.id === id);
 const byAge = (a, b) => String(a.created_at ?? "\uffff").localeCompare(String(b.created_at ?? "\uffff"));
+// Urgent tickets (紧急) first, then the oldest.
+const urgentFirst = (a, b) => (b.priority === "urgent") - (a.priority === "urgent") || byAge(a, b);
 
 function statusChip(status) {
   return h("span", { class: `status-chip status-${status}`, "data-testid": "ticket-status" }, statusLabel(status));
@@ -136,12 +140,17 @@ export function ticketRow(ticket) {
     h("a", { class: "tk-row", href: `#/ticket/${encodeURIComponent(ticket.id)}`, "data-testid": "ticket-row",
              "data-id": ticket.id },
       h("span", { class: "tk-main" },
+        ticket.priority === "urgent" ? urgentMark() : null,
         h("strong", {}, categoryLabel(ticket.category)), " ", statusChip(ticket.status),
         sentToMe ? h("span", { class: "mark" }, t("tickets.to_me")) : null,
         ticket.escalated && isOpenTicket(ticket)
           ? h("span", { class: "mark rejected", "data-testid": "ticket-escalated" }, t(`tickets.escalated_${ticket.escalated}`)) : null,
         stateMark("ticket", ticket.id)),
       h("span", { class: "tk-sub" }, whereOf(ticket), " · ", ago(ticket.handed_at ?? ticket.created_at))));
+}
+
+export function urgentMark() {
+  return h("span", { class: "mark urgent", "data-testid": "ticket-urgent" }, t("tickets.urgent"));
 }
 
 export function ticketList(testid, title, tickets, empty) {
@@ -157,9 +166,9 @@ export function ticketsView(root, route, { go }) {
 
   const draw = (force = false) => {
     const tickets = store.all("ticket");
-    const mine = tickets.filter(isMine).sort(byAge);
-    const fresh = tickets.filter(isNew).sort(byAge);
-    const handed = tickets.filter((x) => !isMine(x) && isWithBackOffice(x)).sort(byAge);
+    const mine = tickets.filter(isMine).sort(urgentFirst);
+    const fresh = tickets.filter(isNew).sort(urgentFirst);
+    const handed = tickets.filter((x) => !isMine(x) && isWithBackOffice(x)).sort(urgentFirst);
     const next = JSON.stringify([raising, mine.map((x) => [x, store.state("ticket", x.id)]), fresh, handed]);
     if (!force && next === signature) return; // a sync must not wipe a half-filled form
     signature = next;
@@ -189,6 +198,8 @@ export function ticketsView(root, route, { go }) {
           CATEGORIES.map((c) => h("option", { value: c }, categoryLabel(c))))),
       h("label", {}, h("span", {}, t("tickets.description")),
         h("textarea", { name: "description", rows: 3, maxlength: 2000, placeholder: t("tickets.description_hint") })),
+      h("label", { class: "check tk-urgent" }, h("input", { type: "checkbox", name: "urgent", "data-testid": "ticket-urgent-choice" }),
+        h("span", {}, t("tickets.urgent_choice"))),
       error,
       h("div", { class: "btn-row" },
         h("button", { type: "submit", "data-testid": "ticket-create" }, t("tickets.create")),
@@ -206,6 +217,7 @@ export function ticketsView(root, route, { go }) {
       const ticket = await store.create("ticket", {
         household_id: householdId, category: String(data.get("category")),
         description: String(data.get("description") ?? "").trim(),
+        priority: data.get("urgent") ? "urgent" : "normal",
       });
       raising = false;
       go(`ticket/${encodeURIComponent(ticket.id)}`);
@@ -381,7 +393,9 @@ function rating(ticket, save) {
 }
 
 /** The ticket's photos: the fault as reported (the resident's or the butler's), then before and after
- * the repair, each with 拍照 / 从相册选 while the ticket is open. A photo is saved at once, offline. */
+ * the repair, each with 拍照 / 从相册选 while the ticket is open. A photo is saved at once, offline, and
+ * taken away at once (删除 → 确定删除, one's own, while the ticket is open); a refused one of one's own
+ * has 重新拍摄. */
 function photoCard(ticket) {
   const all = photos.of("ticket", ticket.id);
   const open = !FINISHED.has(ticket.status);
@@ -391,7 +405,8 @@ function photoCard(ticket) {
       photos.attach(photo.sha256, { type: "ticket", id: ticket.id, household_id: ticket.household_id }, { role }) });
     if (!shown.length && !picker) return null;
     return h("div", { class: "photo-group", "data-role": role },
-      h("h4", {}, t(`photos.${role}`)), photoStrip(shown, { testid: `ticket-photos-${role}` }), picker);
+      h("h4", {}, t(`photos.${role}`)),
+      photoStrip(shown, { testid: `ticket-photos-${role}`, onDelete: open ? photos.remove : null, retake: true }), picker);
   };
   return h("section", { class: "card", "data-testid": "ticket-photos" }, h("h3", {}, t("photos.title")),
     group("photo"), group("before"), group("after"));
@@ -420,7 +435,8 @@ export function ticketView(root, route) {
       ? h("p", { class: "resolution" }, h("strong", {}, t("tickets.resolution_label")), " ", ticket.resolution_note) : null;
     root.replaceChildren(h("div", { class: "ts-screen" }, back,
       h("article", { class: "card ticket", "data-testid": "ticket", "data-id": ticket.id },
-        h("h2", {}, categoryLabel(ticket.category), " ", statusChip(ticket.status), stateMark("ticket", ticket.id)),
+        h("h2", {}, ticket.priority === "urgent" ? urgentMark() : null, categoryLabel(ticket.category), " ",
+          statusChip(ticket.status), stateMark("ticket", ticket.id)),
         h("p", { class: "address", "data-testid": "ticket-address" }, whereOf(ticket)),
         ticket.description
           ? h("p", { class: "description", "data-testid": "ticket-description" }, ticket.description) : null,

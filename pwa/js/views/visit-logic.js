@@ -113,3 +113,16 @@ export function newVisitFields(fields) {
   if (out.follow_up_at === null) delete out.follow_up_at;
   return out;
 }
+
+/** Whether a checklist item shows its photos (and the buttons to take more): when it has a problem, and
+ * always when it has photos, taken on this form or saved, whatever its answer. */
+export function showsItemPhotos(entry, { taken = 0, saved = 0 } = {}) {
+  return entry?.ok === false || taken > 0 || saved > 0;
+}
+
+/** The saved photos still shown on the form: those the user has not deleted on it (the deletes go with
+ * the save; a cancel keeps every photo). */
+export function withoutRemoved(attachments, removingIds) {
+  const removing = new Set(removingIds ?? []);
+  return attachments.filter((a) => !removing.has(a.id));
+}

@@ -11,7 +11,8 @@ import {
 } from "./common.js";
 import {
   NOTE_MAX, restAllOk, answerItem, checklistItems, initialForm, itemLabel as nameOfItem, needSuggestions,
-  newVisitFields, notedKeys, offeredProducts, productChipCodes, tapStar, toggleProduct, usableDraft, visitFields,
+  newVisitFields, notedKeys, offeredProducts, productChipCodes, showsItemPhotos, tapStar, toggleProduct, usableDraft,
+  visitFields, withoutRemoved,
 } from "./visit-logic.js";
 import { formStrip, photoPicker, photoStrip } from "./photos.js";
 import { photosOf } from "../photos-logic.js";
@@ -53,12 +54,20 @@ export function visitView(root, route, app) {
   const form = initialForm(start);
   // Photos taken on this form, by checklist item ("" for the visit's own): named by attachment records
   // only when the visit is saved (a photo's record must follow its visit to the server).
+  // Saved photos the butler deleted here (by attachment id) go only when the visit is saved: a cancel
+  // keeps them. A refused one retaken is replaced at once (nothing is lost either way).
   form.photos = { ...(draft?.photos ?? {}) };
-  const savedPhotos = (item) => (before ? photosOf(photos.of("visit", id), { recordType: "visit", recordId: id, item }) : []);
+  form.removing = [...(draft?.removing ?? [])];
+  const savedPhotos = (item) => (before
+    ? withoutRemoved(photosOf(photos.of("visit", id), { recordType: "visit", recordId: id, item }), form.removing) : []);
   function photoBox(item, redraw) {
     const taken = form.photos[item] ?? [];
     return h("div", { class: "visit-photos", "data-testid": "visit-photos", "data-item": item },
-      photoStrip(savedPhotos(item), { testid: "saved-photos" }),
+      photoStrip(savedPhotos(item), { testid: "saved-photos", retake: true, onDelete: (a) => {
+        form.removing = [...form.removing, a.id];
+        redrawPhotos();
+        keepDraft();
+      } }),
       formStrip(taken, { onRemove: (sha) => {
         form.photos[item] = (form.photos[item] ?? []).filter((x) => x !== sha);
         photos.discardUnattached(sha);
@@ -114,7 +123,8 @@ export function visitView(root, route, app) {
         note,
         entry && !note ? h("button", { type: "button", class: "link-dark small", onclick: () => { showNote.add(item.key); drawChecklist(item.key); } },
           t("visit.add_note")) : null,
-        entry?.ok === false || form.photos[item.key]?.length ? photoBox(item.key, () => drawChecklist()) : null);
+        showsItemPhotos(entry, { taken: form.photos[item.key]?.length, saved: savedPhotos(item.key).length })
+          ? photoBox(item.key, () => drawChecklist()) : null);
       if (note && focusKey === item.key) requestAnimationFrame(() => note.focus());
       return row;
     }));
@@ -156,6 +166,35 @@ export function visitView(root, route, app) {
   const visitPhotos = h("div", {});
   const drawVisitPhotos = () => visitPhotos.replaceChildren(photoBox("", drawVisitPhotos));
   drawVisitPhotos();
+  // 照片将在保存后删除, with 撤销: what a save will take away, shown until then.
+  const removing = h("p", { class: "notice photo-removing", role: "status", "data-testid": "photos-removing", hidden: true });
+  function drawRemoving() {
+    removing.hidden = !form.removing.length;
+    removing.replaceChildren(t("photos.removing", { n: form.removing.length }), " ",
+      h("button", { type: "button", class: "secondary", "data-testid": "photos-removing-undo", onclick: () => {
+        form.removing = [];
+        redrawPhotos();
+        keepDraft();
+      } }, t("photos.undo")));
+  }
+  function redrawPhotos() {
+    drawChecklist();
+    drawVisitPhotos();
+    drawRemoving();
+  }
+  drawRemoving();
+  // A refused photo retaken here is saved at once, and uploads end: the strips follow, redrawn only when
+  // this visit's photos changed (a sync must not take the focus from a note being typed).
+  const photoSignature = () => JSON.stringify(photos.of("visit", id).map((a) => [a.id, photos.stateOf(a).state]));
+  let shownPhotos = photoSignature();
+  const follow = () => {
+    const next = photoSignature();
+    if (!open || next === shownPhotos) return;
+    shownPhotos = next;
+    redrawPhotos();
+  };
+  const offPhotos = photos.subscribe(follow);
+  const offStore = store.subscribe(follow);
 
   const notes = h("textarea", { name: "notes", rows: 4, maxlength: 10000, "data-testid": "visit-notes" }, start?.notes ?? "");
   const followUp = h("input", { type: "date", name: "follow_up_at", value: start?.follow_up_at ?? "", "data-testid": "follow-up" });
@@ -180,6 +219,12 @@ export function visitView(root, route, app) {
         }
       }
       form.photos = {};
+      // Then the saved photos the butler deleted on this form (a delete of each record, in the outbox).
+      for (const aid of form.removing) {
+        const attachment = store.get("attachment", aid);
+        if (attachment) await photos.remove(attachment);
+      }
+      form.removing = [];
     } catch (error) {
       saveButton.disabled = false;
       saveButton.textContent = t("visit.save");
@@ -192,12 +237,14 @@ export function visitView(root, route, app) {
   }
 
   let draftTimer = null;
+  let cancelled = false; // 取消: the click bubbling to the form must not keep a draft again
   function keepDraft() {
     clearTimeout(draftTimer);
+    if (cancelled) return;
     draftTimer = setTimeout(() => store.saveDraft(draftName, {
       id, version: before?.version ?? null, kind: form.kind, checklist: form.checklist, satisfaction: form.satisfaction,
       products_interest: form.products, needs: needs.value(), notes: notes.value, follow_up_at: followUp.value || null,
-      photos: form.photos,
+      photos: form.photos, removing: form.removing,
     }), 300);
   }
 
@@ -211,13 +258,13 @@ export function visitView(root, route, app) {
     h("div", { class: "card" }, needs.el),
     h("fieldset", { class: "card" }, h("legend", {}, t("visit.satisfaction")), stars),
     catalogue.length || form.products.length ? h("fieldset", { class: "card" }, h("legend", {}, t("visit.products")), products) : null,
-    h("fieldset", { class: "card", "data-testid": "visit-photo-card" }, h("legend", {}, t("photos.title")), visitPhotos),
+    h("fieldset", { class: "card", "data-testid": "visit-photo-card" }, h("legend", {}, t("photos.title")), visitPhotos, removing),
     h("div", { class: "card" },
       h("label", {}, h("span", {}, t("visit.notes")), notes),
       h("label", {}, h("span", {}, t("visit.follow_up")), followUp)),
     h("div", { class: "action-bar" },
       h("a", { class: "button", href: `#/household/${encodeURIComponent(hid)}`,
-               onclick: () => { clearTimeout(draftTimer); store.dropDraft(draftName); } }, t("common.cancel")),
+               onclick: () => { cancelled = true; clearTimeout(draftTimer); store.dropDraft(draftName); } }, t("common.cancel")),
       saveButton)));
-  return () => { open = false; };
+  return () => { open = false; offPhotos(); offStore(); };
 }
