@@ -39,6 +39,7 @@ _ENV_KEYS: dict[str, type | Callable[[str], object]] = {
     "VAPID_PRIVATE_KEY": str,
     "VAPID_SUBJECT": str,
     "PUSH_ALLOWED_HOSTS": str,
+    "WEBHOOK_ALLOWED_HOSTS": str,
     "PUSH_TTL_SECONDS": int,
     "PUSH_TIMEOUT_SECONDS": float,
     "NOTIFY_POLL_SECONDS": float,
@@ -98,6 +99,8 @@ def defaults(instance_path: str) -> dict:
         "VAPID_SUBJECT": "mailto:admin@guanjia.example.com",
         # Hosts push endpoints may be on (and their subdomains); None: the public push services.
         "PUSH_ALLOWED_HOSTS": None,
+        # Hosts webhooks may be on, the same way; None: WeCom's group robots (qyapi.weixin.qq.com).
+        "WEBHOOK_ALLOWED_HOSTS": None,
         "PUSH_TTL_SECONDS": 24 * 3600,
         "PUSH_TIMEOUT_SECONDS": 10.0,
         # The worker: how often it looks for due deliveries, how long a claim holds, how many at once.
