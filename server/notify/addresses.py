@@ -46,3 +46,9 @@ def problem(url: str, hosts: tuple[str, ...]) -> str | None:
     if port not in (None, DEFAULT_PORTS["https"]):
         return "port_not_allowed"
     return None
+
+
+def field_error(url: str, hosts: tuple[str, ...], channel: str) -> str | None:
+    """problem() as the field error code of a channel ("push", "webhook"): push_port_not_allowed …"""
+    found = problem(url, hosts)
+    return None if found is None else "invalid_type" if found == "invalid" else f"{channel}_{found}"

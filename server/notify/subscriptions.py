@@ -30,8 +30,7 @@ def allowed_hosts(config) -> tuple[str, ...]:
 
 def endpoint_problem(endpoint: str, hosts: tuple[str, ...]) -> str | None:
     """Why an endpoint may not be sent to (a field error code), or None when it may."""
-    found = addresses.problem(endpoint, hosts)
-    return None if found is None else "invalid_type" if found == "invalid" else f"push_{found}"
+    return addresses.field_error(endpoint, hosts, "push")
 
 
 def _b64(value: str) -> bytes | None:

@@ -26,8 +26,7 @@ def allowed_hosts(config) -> tuple[str, ...]:
 
 def url_problem(url: str, hosts: tuple[str, ...]) -> str | None:
     """Why a webhook may not be posted to (a field error code), or None when it may."""
-    found = addresses.problem(url, hosts)
-    return None if found is None else "invalid_type" if found == "invalid" else f"webhook_{found}"
+    return addresses.field_error(url, hosts, "webhook")
 
 
 def add(session: Session, *, community_id: str, url: str, kind: str, hosts: tuple[str, ...]) -> Webhook:

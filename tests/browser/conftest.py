@@ -77,6 +77,15 @@ def page(chromium, live_server):
     context.close()
 
 
+@pytest.fixture
+def desk(chromium, live_server):
+    """A desktop-sized page in a fresh context (the console)."""
+    context = chromium.new_context(base_url=live_server, viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
 # ---- the installable, offline app ---------------------------------------------------------------
 
 class Site:

@@ -56,14 +56,6 @@ def test_the_app_shell_and_its_service_worker_run_under_the_policy(phone, served
     assert violations(phone) == [] and refused == []
 
 
-@pytest.fixture
-def desk(chromium, live_server):
-    context = chromium.new_context(base_url=live_server, viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def test_console_pages_render_under_their_policy(desk, place):
     refused = watched(desk)
     desk.goto("/console/login")

@@ -253,7 +253,21 @@ def test_two_workers_claiming_at_once_never_take_the_same_delivery(app, session,
 
 # ---- webhooks ---------------------------------------------------------------------------------
 
-class Robot:
+class LocalServer:
+    """An HTTP server on a loopback address, in a thread, until close()."""
+
+    def serve(self, host: str, handler: type[BaseHTTPRequestHandler]) -> str:
+        self.server = ThreadingHTTPServer((host, 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+        return f"http://{host}:{self.server.server_port}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Robot(LocalServer):
     """A stand-in of a WeCom group robot: takes {"msgtype": "text", ...}, answers {"errcode": n}."""
 
     def __init__(self):
@@ -274,14 +288,7 @@ class Robot:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/cgi-bin/webhook/send?key=secret"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.url = self.serve("127.0.0.1", Handler) + "/cgi-bin/webhook/send?key=secret"
 
 
 @pytest.fixture
@@ -349,7 +356,7 @@ def test_a_webhook_whose_host_is_no_longer_listed_fails_without_a_request(robot)
 
 # ---- redirects are never followed -------------------------------------------------------------
 
-class Answering:
+class Answering(LocalServer):
     """A local HTTP server that logs every request's method and path and answers `status` with
     `headers` (a redirect's Location)."""
 
@@ -372,14 +379,7 @@ class Answering:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer((host, 0), Handler)
-        self.url = f"http://{host}:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.url = self.serve(host, Handler)
 
 
 @pytest.fixture
