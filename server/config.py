@@ -19,6 +19,7 @@ def flag(raw: str) -> bool:
         return False
     raise ValueError(f"not a yes/no value: {raw!r}")
 
+
 # Keys read from the environment (without the prefix) and how to parse them.
 _ENV_KEYS: dict[str, type | Callable[[str], object]] = {
     "DATABASE_URL": str,
