@@ -35,6 +35,10 @@ migrate: install
 # The notification worker runs beside the web server and stops with it. How gunicorn serves (gevent
 # workers: an open app's long poll is a greenlet, a socket and not a thread; workers, access log) is
 # in gunicorn.conf.py, which the load test reads too (docs/notifications.md).
+# Plain http on this machine: the console's session cookie may not be Secure there (a browser would
+# not send it back). Served on any other address, the cookie stays Secure: serve that over HTTPS.
+LOOPBACK_HOST := $(filter 127.% localhost ::1,$(HOST))
+run: export GUANJIA_SESSION_COOKIE_SECURE ?= $(if $(LOOPBACK_HOST),0,1)
 run: migrate
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) vapid-keys

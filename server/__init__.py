@@ -60,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["attachment_store"] = open_store(app.config["ATTACHMENT_STORE"], app.instance_path)
 
-    from server import errors
+    from server import errors, headers
     from server.api import api
     from server.console import bp as console_bp
     from server.pwa import bp as pwa_bp
@@ -77,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(console_bp)
     app.register_blueprint(pwa_bp)
     errors.register(app)
+    headers.register(app)
 
     from server import cli
 

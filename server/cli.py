@@ -111,10 +111,13 @@ def register(app: Flask) -> None:
     @click.argument("url")
     @click.option("--kind", type=click.Choice(["wecom", "json"]), default="wecom", show_default=True)
     def webhook_add(community_id: str, url: str, kind: str) -> None:
-        from server.notify.webhooks import add
+        from server.errors import ValidationFailed
+        from server.notify.webhooks import add, allowed_hosts, explain
 
         try:
-            hook = add(db.session, community_id=community_id, url=url, kind=kind)
+            hook = add(db.session, community_id=community_id, url=url, kind=kind, hosts=allowed_hosts(app.config))
+        except ValidationFailed as exc:
+            raise click.ClickException(explain(exc)) from None
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
         db.session.commit()

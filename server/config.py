@@ -3,17 +3,30 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 from server import jsonio
 
 PREFIX = "GUANJIA_"
 
+
+def flag(raw: str) -> bool:
+    """A yes/no setting: 1/true/yes/on or 0/false/no/off (any case)."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not a yes/no value: {raw!r}")
+
+
 # Keys read from the environment (without the prefix) and how to parse them.
-_ENV_KEYS: dict[str, type] = {
+_ENV_KEYS: dict[str, type | Callable[[str], object]] = {
     "DATABASE_URL": str,
     "LIVE_DATABASE_URL": str,
     "SECRET_KEY": str,
     "DATA_KEY": str,
+    "SESSION_COOKIE_SECURE": flag,
     "MAX_CONTENT_LENGTH": int,
     "JSON_MAX_BYTES": int,
     "LOGIN_MAX_FAILURES": int,
@@ -35,6 +48,7 @@ _ENV_KEYS: dict[str, type] = {
     "VAPID_PRIVATE_KEY": str,
     "VAPID_SUBJECT": str,
     "PUSH_ALLOWED_HOSTS": str,
+    "WEBHOOK_ALLOWED_HOSTS": str,
     "PUSH_TTL_SECONDS": int,
     "PUSH_TIMEOUT_SECONDS": float,
     "NOTIFY_POLL_SECONDS": float,
@@ -55,6 +69,9 @@ def defaults(instance_path: str) -> dict:
         "DATABASE_URL": "sqlite:///" + str(Path(instance_path) / "guanjia.sqlite3"),
         "SECRET_KEY": None,  # read from instance/secret.key when not set
         "DATA_KEY": None,  # read from instance/data.key when not set
+        # The console's session cookie is sent over HTTPS only. `make run` turns this off while it
+        # serves plain http on a loopback address; anywhere else the console is served over HTTPS.
+        "SESSION_COOKIE_SECURE": True,
         # A sync batch may carry up to 4 MB; a little headroom for the envelope.
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         # Any other JSON body (one record, a login, a subscription) is far smaller: 413 past this.
@@ -103,6 +120,8 @@ def defaults(instance_path: str) -> dict:
         "VAPID_SUBJECT": "mailto:admin@guanjia.example.com",
         # Hosts push endpoints may be on (and their subdomains); None: the public push services.
         "PUSH_ALLOWED_HOSTS": None,
+        # Hosts webhooks may be on, the same way; None: WeCom's group robots (qyapi.weixin.qq.com).
+        "WEBHOOK_ALLOWED_HOSTS": None,
         "PUSH_TTL_SECONDS": 24 * 3600,
         "PUSH_TIMEOUT_SECONDS": 10.0,
         # The worker: how often it looks for due deliveries, how long a claim holds, how many at once.

@@ -56,6 +56,10 @@ ERRORS: dict[str, tuple[str, str]] = {
                                 "Send the photo's bytes as application/offset+octet-stream."),
 }
 
+# Addresses the server posts to (push endpoints, webhooks).
+HTTPS_REQUIRED = ("{label}必须使用 https。", "{label} must use https.")
+DEFAULT_PORT_ONLY = ("{label}只能使用默认端口（https 为 443）。", "{label} must use the default port (443 for https).")
+
 # Problems with one field: code -> (zh-CN, en); {label} is the field's name in that language.
 FIELD_ERRORS: dict[str, tuple[str, str]] = {
     "required": ("{label}为必填项。", "{label} is required."),
@@ -65,7 +69,12 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
     "invalid_choice": ("{label}必须是以下之一：{choices}。", "{label} must be one of: {choices}."),
     "out_of_range": ("{label}必须在 {min}–{max} 之间。", "{label} must be between {min} and {max}."),
     "push_host_not_allowed": ("{label}不是允许的推送服务地址。", "{label} is not on an allowed push service."),
-    "push_https_required": ("{label}必须使用 https。", "{label} must use https."),
+    "push_https_required": HTTPS_REQUIRED,
+    "push_port_not_allowed": DEFAULT_PORT_ONLY,
+    "webhook_host_not_allowed": ("{label}的主机不在允许的 webhook 主机之列（GUANJIA_WEBHOOK_ALLOWED_HOSTS）。",
+                                 "{label} is not on a host allowed for webhooks (GUANJIA_WEBHOOK_ALLOWED_HOSTS)."),
+    "webhook_https_required": HTTPS_REQUIRED,
+    "webhook_port_not_allowed": DEFAULT_PORT_ONLY,
     "invalid_push_key": ("{label}不是有效的推送密钥。", "{label} is not a valid push key."),
     "wrong_password": ("当前密码不正确。", "The current password is not correct."),
     "unchanged": ("新密码不能与当前密码相同。", "The new password must differ from the current one."),
@@ -173,6 +182,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "published_at": ("发布时间", "Published"),
     "timezone": ("时区", "Time zone"),
     "endpoint": ("推送地址", "Push endpoint"),
+    "url": ("网址", "URL"),
     "keys": ("推送密钥", "Push keys"),
     "keys.p256dh": ("推送公钥", "Push public key"),
     "keys.auth": ("推送认证密钥", "Push auth secret"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, timedelta
 
-from flask import (Blueprint, Response, flash, g, get_flashed_messages, redirect, render_template, request,
+from flask import (Blueprint, flash, g, get_flashed_messages, redirect, render_template, request,
                    session, url_for)
 from werkzeug.exceptions import HTTPException
 
@@ -83,7 +83,8 @@ def address(household) -> str:
 @bp.record_once
 def _cookie_defaults(state) -> None:
     # The console's session cookie carries a device token: not readable by scripts (Flask's default),
-    # and not sent on cross-site requests. Secure is left to the deployment (SESSION_COOKIE_SECURE).
+    # and not sent on cross-site requests; over HTTPS only unless SESSION_COOKIE_SECURE is off
+    # (server/config.py: `make run` on a loopback address).
     config = state.app.config
     config["SESSION_COOKIE_HTTPONLY"] = True
     if not config.get("SESSION_COOKIE_SAMESITE"):
@@ -95,19 +96,6 @@ def _choose_language():
     chosen = request.args.get("lang")
     if chosen in i18n.LANGUAGES:
         session["lang"] = chosen
-
-
-@bp.after_request
-def _headers(response: Response) -> Response:
-    # No script at all: the console is forms, tables and inline SVG.
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers["Cache-Control"] = "no-store"  # household names and addresses: never kept by a proxy
-    return response
 
 
 @bp.app_template_global("switch_language_url")

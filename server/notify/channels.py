@@ -5,6 +5,8 @@ Each send returns an Outcome; the worker records it. What a push service's answe
 - 201/202: sent.  404/410: the subscription is gone: delete it.
 - 429/503 (and other 5xx, timeouts, refused connections): retry later, after Retry-After if given.
 - 400/401/403/413: our request or VAPID key is wrong: retrying the same bytes will not help.
+- 3xx: failed, never followed: the addresses were checked against the allowed hosts
+  (addresses.py), and a Location could point anywhere, this machine's own services included.
 """
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import requests
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 from server.notify.subscriptions import endpoint_problem
+from server.notify.webhooks import url_problem
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,12 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
-def outcome_of_status(status: int, retry_after_header: str | None) -> Outcome:
+def outcome_of_status(status: int, retry_after_header: str | None, location: str | None = None) -> Outcome:
     if status in (200, 201, 202, 204):
         return SENT
+    if 300 <= status < 400:
+        where = _host(location)
+        return Outcome("failed", (f"redirect {status} not followed" + (f" (to {where})" if where else ""))[:200])
     if status in (404, 410):
         return Outcome("gone", f"http {status}")
     if status in RETRY_STATUSES or status >= 500:
@@ -64,11 +71,33 @@ def outcome_of_status(status: int, retry_after_header: str | None) -> Outcome:
     return Outcome("failed", f"http {status}")
 
 
+def _host(url: str | None) -> str | None:
+    try:
+        return urlsplit(url or "").hostname
+    except ValueError:
+        return None
+
+
+def answered(response: requests.Response) -> Outcome:
+    """The outcome of a push service's or webhook's answer."""
+    return outcome_of_status(response.status_code, response.headers.get("Retry-After"),
+                             response.headers.get("Location"))
+
+
+class NoRedirects(requests.Session):
+    """A session that answers a redirect with the 3xx itself instead of following it. pywebpush
+    posts through the session it is given and has no option of its own for redirects."""
+
+    def request(self, method, url, **kwargs):
+        kwargs["allow_redirects"] = False
+        return super().request(method, url, **kwargs)
+
+
 class Sessions(threading.local):
     """One HTTP connection pool per sending thread: a push service is called many times in a row."""
 
     def __init__(self):
-        self.session = requests.Session()
+        self.session = NoRedirects()
 
 
 @dataclass
@@ -83,8 +112,8 @@ class WebPush:
         self._sessions = Sessions()
 
     def send(self, subscription: dict, payload: dict, *, urgent: bool, topic: str) -> Outcome:
-        if endpoint_problem(subscription["endpoint"], self.hosts):  # the allowed hosts may have changed
-            return Outcome("gone", "host not allowed")
+        if problem := endpoint_problem(subscription["endpoint"], self.hosts):  # the rules or hosts changed
+            return Outcome("gone", problem)
         headers = {"Urgency": "high" if urgent else "normal", "Topic": topic}
         try:
             webpush(subscription, json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
@@ -96,7 +125,7 @@ class WebPush:
             response = exc.response
             if response is None:
                 return Outcome("retry", "no answer")
-            return outcome_of_status(response.status_code, response.headers.get("Retry-After"))
+            return answered(response)
         except requests.RequestException as exc:  # timeout, refused, reset
             return Outcome("retry", type(exc).__name__)
         return SENT
@@ -108,11 +137,14 @@ class Webhooks:
     {"errcode": 0} (45009: too often, retry); any other URL gets the poke as JSON."""
 
     timeout: float
+    hosts: tuple[str, ...]
 
     def __post_init__(self):
         self._sessions = Sessions()
 
     def send(self, kind: str, url: str, payload: dict) -> Outcome:
+        if problem := url_problem(url, self.hosts):  # added before the rules, or the list changed
+            return Outcome("failed", problem)
         if kind == "wecom":
             body = {"msgtype": "text", "text": {"content": f"【睿管家】{EVENT_WORDS.get(payload['event'], '通知')}：{payload['title']}"}}
         else:
@@ -122,7 +154,7 @@ class Webhooks:
                                                    timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout))
         except requests.RequestException as exc:
             return Outcome("retry", type(exc).__name__)
-        outcome = outcome_of_status(response.status_code, response.headers.get("Retry-After"))
+        outcome = answered(response)
         if outcome.state == "gone":
             outcome = Outcome("failed", outcome.error)  # a webhook is configured, not subscribed: keep it
         if outcome is SENT and kind == "wecom":

@@ -1,50 +1,36 @@
 """Push subscriptions: which push-service addresses the server may send to, and who owns which.
 
 The server POSTs to whatever endpoint a browser hands it, so an endpoint is accepted only on a host
-of a known push service (PUSH_ALLOWED_HOSTS: a name matches itself and its subdomains) over https;
-plain http only to loopback hosts that are listed (tests' stand-ins). Anything else could make the
-server call an arbitrary address (SSRF).
+of a known push service (PUSH_ALLOWED_HOSTS: a name matches itself and its subdomains) over https
+on its default port; plain http only to loopback hosts that are listed (tests' stand-ins). The rules,
+shared with webhooks, are in addresses.py.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import hashlib
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.auth.models import Device, User
 from server.errors import FieldError, NotFound, ValidationFailed
+from server.notify import addresses
 from server.notify.models import Delivery, PushSubscription
 from server.records import utcnow
 
-LOOPBACK = frozenset({"127.0.0.1", "localhost"})
 # The public push services of Google (Chrome, Edge on Android), Mozilla, Microsoft and Apple.
 DEFAULT_ALLOWED_HOSTS = "fcm.googleapis.com,push.services.mozilla.com,notify.windows.com,push.apple.com"
 
 
 def allowed_hosts(config) -> tuple[str, ...]:
-    raw = config.get("PUSH_ALLOWED_HOSTS") or DEFAULT_ALLOWED_HOSTS
-    return tuple(name.strip().lower().rstrip(".") for name in raw.split(",") if name.strip())
+    return addresses.host_list(config.get("PUSH_ALLOWED_HOSTS"), DEFAULT_ALLOWED_HOSTS)
 
 
 def endpoint_problem(endpoint: str, hosts: tuple[str, ...]) -> str | None:
     """Why an endpoint may not be sent to (a field error code), or None when it may."""
-    try:
-        parts = urlsplit(endpoint)
-        host = (parts.hostname or "").lower().rstrip(".")
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
-        return "invalid_type"
-    if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
-        return "invalid_type"
-    if not any(host == name or host.endswith("." + name) for name in hosts):
-        return "push_host_not_allowed"
-    if parts.scheme == "http" and host not in LOOPBACK:
-        return "push_https_required"
-    return None
+    return addresses.field_error(endpoint, hosts, "push")
 
 
 def _b64(value: str) -> bytes | None:

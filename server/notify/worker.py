@@ -158,15 +158,16 @@ class Worker:
     @classmethod
     def from_app(cls, app, **kwargs) -> "Worker":
         from server.notify import vapid
-        from server.notify.subscriptions import allowed_hosts
+        from server.notify import subscriptions, webhooks
 
         config = app.config
         key = vapid.of(app)
-        webpush = WebPush(key, config["VAPID_SUBJECT"], int(config["PUSH_TTL_SECONDS"]),
-                          float(config["PUSH_TIMEOUT_SECONDS"]), allowed_hosts(config)) if key else None
+        timeout = float(config["PUSH_TIMEOUT_SECONDS"])
+        webpush = WebPush(key, config["VAPID_SUBJECT"], int(config["PUSH_TTL_SECONDS"]), timeout,
+                          subscriptions.allowed_hosts(config)) if key else None
         kwargs.setdefault("poll", float(config["NOTIFY_POLL_SECONDS"]))
         kwargs.setdefault("escalate_every", float(config["ESCALATE_EVERY_SECONDS"]))
-        return cls(app, webpush=webpush, webhooks=Webhooks(float(config["PUSH_TIMEOUT_SECONDS"])),
+        return cls(app, webpush=webpush, webhooks=Webhooks(timeout, webhooks.allowed_hosts(config)),
                    settings=Settings.from_config(config), **kwargs)
 
     def _send(self, job: Job) -> Outcome:

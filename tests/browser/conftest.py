@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,38 @@ from tests.support.needs import need
 from tests.factories import PASSWORD
 
 CHROMIUM = os.environ.get("GUANJIA_CHROMIUM", "/usr/bin/chromium")
+
+
+def _wait_for_function(page, expression: str, *, arg=None, timeout: float | None = None, polling=None):
+    """Page.wait_for_function, polled through page.evaluate.
+
+    The app's pages forbid eval (Content-Security-Policy script-src 'self', server/headers.py), and
+    Playwright's own wait_for_function evals its predicate inside the page, so under the real policy
+    it could never run. evaluate goes through the DevTools protocol, outside the page's policy:
+    the tests keep the app's real policy (a photo's blob: image, a QR code's data: image) instead of
+    bypassing it. Same contract: the predicate's first truthy value, as a handle; TimeoutError."""
+    from playwright.sync_api import Error, TimeoutError
+
+    interval = (polling if isinstance(polling, (int, float)) else 100) / 1000
+    deadline = time.monotonic() + (30000 if timeout is None else timeout) / 1000
+    while True:
+        try:
+            handle = page.evaluate_handle(expression, arg)
+            if handle.evaluate("(value) => !!value"):
+                return handle
+            handle.dispose()
+        except Error as exc:  # a navigation between two looks: look again in the new document
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"wait_for_function: {expression!r} was not true within {timeout or 30000} ms")
+        time.sleep(interval)
+
+
+def _poll_without_eval() -> None:
+    from playwright.sync_api import Page
+
+    Page.wait_for_function = _wait_for_function
 # Facts from docs/platform-facts.md: root needs --no-sandbox; the rest stop Chromium calling home.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -27,6 +60,7 @@ def chromium():
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - the test extras install it
         need(False, "the playwright package is not installed")
+    _poll_without_eval()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
@@ -38,6 +72,15 @@ def page(chromium, live_server):
     """A phone-sized page in a fresh context (no shared storage between tests)."""
     context = chromium.new_context(base_url=live_server, viewport={"width": 360, "height": 640},
                                    locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desk(chromium, live_server):
+    """A desktop-sized page in a fresh context (the console)."""
+    context = chromium.new_context(base_url=live_server, viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = context.new_page()
     yield page
     context.close()

@@ -11,15 +11,6 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def desk(chromium, live_server):
-    """A desktop-sized page in a fresh context."""
-    context = chromium.new_context(base_url=live_server, viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-@pytest.fixture
 def community(session):
     community = make_community(name="翠湖花园")
     butler = make_user("butler", name="李管家", community_id=community.id)

@@ -11,8 +11,10 @@ import pytest
 import sqlalchemy as sa
 from py_vapid import Vapid
 
-from server.notify import vapid
-from server.notify.models import Delivery, Notification, PushSubscription
+from server.errors import ValidationFailed
+from server.notify import vapid, webhooks
+from server.notify.channels import Outcome, Webhooks
+from server.notify.models import Delivery, Notification, PushSubscription, Webhook
 from server.notify.worker import Settings, Worker, claim
 from server.notify.webhooks import add as add_webhook
 from tests.factories import auth, make_community, make_grid, make_household, make_user
@@ -36,7 +38,7 @@ class Clock:
 
 @pytest.fixture
 def key(app, vapid_key):
-    app.config.update(PUSH_ALLOWED_HOSTS="127.0.0.1", PUSH_TIMEOUT_SECONDS=2.0)
+    app.config.update(PUSH_ALLOWED_HOSTS="127.0.0.1", WEBHOOK_ALLOWED_HOSTS="127.0.0.1", PUSH_TIMEOUT_SECONDS=2.0)
     return vapid_key
 
 
@@ -251,7 +253,21 @@ def test_two_workers_claiming_at_once_never_take_the_same_delivery(app, session,
 
 # ---- webhooks ---------------------------------------------------------------------------------
 
-class Robot:
+class LocalServer:
+    """An HTTP server on a loopback address, in a thread, until close()."""
+
+    def serve(self, host: str, handler: type[BaseHTTPRequestHandler]) -> str:
+        self.server = ThreadingHTTPServer((host, 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+        return f"http://{host}:{self.server.server_port}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Robot(LocalServer):
     """A stand-in of a WeCom group robot: takes {"msgtype": "text", ...}, answers {"errcode": n}."""
 
     def __init__(self):
@@ -272,14 +288,7 @@ class Robot:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/cgi-bin/webhook/send?key=secret"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.url = self.serve("127.0.0.1", Handler) + "/cgi-bin/webhook/send?key=secret"
 
 
 @pytest.fixture
@@ -291,7 +300,7 @@ def robot():
 
 def test_a_community_s_group_robot_hears_of_new_tickets_without_personal_data(client, session, place, worker,
                                                                              robot, clock):
-    add_webhook(session, community_id=place["community"].id, url=robot.url, kind="wecom")
+    add_webhook(session, community_id=place["community"].id, url=robot.url, kind="wecom", hosts=("127.0.0.1",))
     session.commit()
     robot.errcodes = [45009]  # WeCom's "too often"
     raise_ticket(client, place["resident"])
@@ -303,9 +312,116 @@ def test_a_community_s_group_robot_hears_of_new_tickets_without_personal_data(cl
     assert "secret" not in session.execute(sa.text("SELECT url FROM notification_webhook")).scalar()
 
 
-def test_a_webhook_must_be_https_except_on_this_machine(session, place):
-    with pytest.raises(ValueError):
-        add_webhook(session, community_id=place["community"].id, url="http://example.com/hook", kind="json")
+@pytest.mark.parametrize("url, code", [
+    ("http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", "webhook_https_required"),
+    ("https://qyapi.weixin.qq.com:6379/cgi-bin/webhook/send?key=k", "webhook_port_not_allowed"),
+    ("https://example.com/hook", "webhook_host_not_allowed"),
+    ("https://qyapi.weixin.qq.com.evil.example/hook", "webhook_host_not_allowed"),
+    ("http://127.0.0.1:8080/hook", "webhook_host_not_allowed"),  # loopback only when it is listed
+    ("https://user:pw@qyapi.weixin.qq.com/hook", "invalid_type"),
+    ("ftp://qyapi.weixin.qq.com/hook", "invalid_type"),
+])
+def test_a_webhook_off_the_rules_is_refused_when_added(session, app, place, url, code):
+    with pytest.raises(ValidationFailed) as refused:
+        add_webhook(session, community_id=place["community"].id, url=url, kind="json",
+                    hosts=webhooks.allowed_hosts(app.config))
+    assert [(error.field, error.code) for error in refused.value.errors] == [("url", code)]
+    assert session.scalar(sa.select(sa.func.count()).select_from(Webhook)) == 0
+
+
+def test_the_default_webhook_hosts_are_wecom_s_robots_on_https_s_port(session, app, place):
+    for url in ("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+                "https://qyapi.weixin.qq.com:443/cgi-bin/webhook/send?key=k"):
+        add_webhook(session, community_id=place["community"].id, url=url, kind="wecom",
+                    hosts=webhooks.allowed_hosts(app.config))
+    assert session.scalar(sa.select(sa.func.count()).select_from(Webhook)) == 2
+
+
+def test_the_command_line_explains_a_refused_webhook_in_both_languages(runner, session, place):
+    result = runner.invoke(args=["webhook", "add", place["community"].id,
+                                 "https://qyapi.weixin.qq.com:8443/cgi-bin/webhook/send?key=k"])
+    assert result.exit_code != 0
+    assert "网址只能使用默认端口（https 为 443）。 / URL must use the default port (443 for https)." in result.output
+    result = runner.invoke(args=["webhook", "add", place["community"].id, "https://hooks.example.com/x", "--kind", "json"])
+    assert result.exit_code != 0 and "GUANJIA_WEBHOOK_ALLOWED_HOSTS" in result.output
+    assert session.scalar(sa.select(sa.func.count()).select_from(Webhook)) == 0
+
+
+def test_a_webhook_whose_host_is_no_longer_listed_fails_without_a_request(robot):
+    outcome = Webhooks(2.0, ("qyapi.weixin.qq.com",)).send("wecom", robot.url, {"event": "ticket.created",
+                                                                               "title": "报修 · 5栋1单元"})
+    assert outcome == Outcome("failed", "webhook_host_not_allowed")
+    assert robot.received == []
+
+
+# ---- redirects are never followed -------------------------------------------------------------
+
+class Answering(LocalServer):
+    """A local HTTP server that logs every request's method and path and answers `status` with
+    `headers` (a redirect's Location)."""
+
+    def __init__(self, host: str = "127.0.0.1", status: int = 201, headers: dict | None = None):
+        self.requests: list[str] = []
+        answering = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                answering.requests.append(f"{self.command} {self.path}")
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_POST = do_GET = _answer  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        self.url = self.serve(host, Handler)
+
+
+@pytest.fixture
+def elsewhere():
+    """Where a redirect points: another loopback address, off every allowed list."""
+    server = Answering("127.0.0.2")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def redirector(elsewhere):
+    """An allowed host (127.0.0.1) whose every answer is 307 to `elsewhere`."""
+    server = Answering("127.0.0.1", 307, {"Location": f"{elsewhere.url}/collect"})
+    yield server
+    server.close()
+
+
+def test_a_push_service_answering_a_redirect_is_not_followed(client, session, place, push_service, key, worker,
+                                                            redirector, elsewhere):
+    subscriber = push_service.subscribe(application_server_key=vapid.public_key(key))
+    body = {**subscriber.to_json(), "endpoint": f"{redirector.url}/push/moved"}
+    assert client.post("/api/v1/push/subscriptions", json=body, headers=auth(place["butler"])).status_code == 201
+    raise_ticket(client, place["resident"])
+    assert worker.run_once() == {"failed": 1}
+    assert redirector.requests == ["POST /push/moved"]
+    assert elsewhere.requests == []  # no second request
+    row = delivery(session)
+    assert (row.status, row.last_error) == ("failed", "redirect 307 not followed (to 127.0.0.2)")
+    assert session.scalar(sa.select(sa.func.count()).select_from(PushSubscription)) == 1  # kept: not a 404/410
+
+
+def test_a_webhook_answering_a_redirect_is_not_followed(client, session, place, key, worker, redirector, elsewhere):
+    add_webhook(session, community_id=place["community"].id, url=f"{redirector.url}/hook?key=k", kind="json",
+                hosts=("127.0.0.1",))
+    session.commit()
+    raise_ticket(client, place["resident"])
+    assert worker.run_once() == {"failed": 1}
+    assert redirector.requests == ["POST /hook?key=k"]
+    assert elsewhere.requests == []
+    row = delivery(session)
+    assert (row.status, row.last_error) == ("failed", "redirect 307 not followed (to 127.0.0.2)")
 
 
 # ---- the real command, killed -----------------------------------------------------------------

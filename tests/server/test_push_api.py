@@ -95,6 +95,8 @@ def test_endpoint_and_keys_are_stored_encrypted(client, session, place):
     ("https://fcm.googleapis.com.evil.example/x", "push_host_not_allowed"),
     ("https://notfcm.googleapis.com/x", "push_host_not_allowed"),
     ("http://fcm.googleapis.com/x", "push_https_required"),
+    ("https://fcm.googleapis.com:6379/x", "push_port_not_allowed"),  # another service of that machine
+    ("https://fcm.googleapis.com:8443/x", "push_port_not_allowed"),
     ("http://127.0.0.1:9/x", "push_host_not_allowed"),  # loopback only when it is listed
     ("https://user:pw@fcm.googleapis.com/x", "invalid_type"),
     ("ftp://fcm.googleapis.com/x", "invalid_type"),
