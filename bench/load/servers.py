@@ -33,8 +33,10 @@ def free_port() -> int:
 def app_env(url: str, instance: Path, secret_key: str, data_key: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUANJIA_") or k in (
         "GUANJIA_WORKER_CLASS", "GUANJIA_WORKERS", "GUANJIA_THREADS", "GUANJIA_WORKER_CONNECTIONS")}
+    # Plain http on 127.0.0.1, as `make run` on a loopback host: the console's cookie is not Secure.
     env.update({"GUANJIA_DATABASE_URL": url, "GUANJIA_INSTANCE_PATH": str(instance),
-                "GUANJIA_SECRET_KEY": secret_key, "GUANJIA_DATA_KEY": data_key, "PYTHONUNBUFFERED": "1", **extra})
+                "GUANJIA_SECRET_KEY": secret_key, "GUANJIA_DATA_KEY": data_key, "GUANJIA_SESSION_COOKIE_SECURE": "0",
+                "PYTHONUNBUFFERED": "1", **extra})
     return env
 
 
