@@ -93,6 +93,9 @@ def fuzzed(app, role, vapid_key):
     """The app on a fresh database with the community, and the role's token from a real login; it
     holds a push key, as `make run` makes one (without, GET /push/key is 503 by design)."""
     app.config["LONG_POLL_SECONDS"] = 0.05  # the long poll answers at once: the fuzzer waits for nobody
+    # Each logout case logs in afresh (its own token to revoke): more logins than a person makes, which
+    # the login limits would refuse (tests/server/test_login_throttle.py is where they are tested).
+    app.config.update(LOGIN_MAX_PER_USER=10_000, LOGIN_MAX_PER_ADDRESS=10_000, MAX_DEVICES_PER_USER=10_000)
     users = _community()
     client = app.test_client()
     username = users[role].username
