@@ -3,13 +3,14 @@ this user before, so that failures elsewhere never keep the owner out (docs/logi
 
 Set by every successful login (API and console) and signed with the secret key: a random id of
 the device, and the keyed hashes of the usernames it logged in as (never a username readably).
-HttpOnly, SameSite=Strict, Secure over HTTPS; a year long.
+HttpOnly, SameSite=Strict, a year long; Secure by the same rule as the console's session cookie
+(SESSION_COOKIE_SECURE, on unless `make run` serves plain http on loopback), and always over HTTPS.
 """
 from __future__ import annotations
 
 import secrets
 
-from flask import Request, Response
+from flask import Request, Response, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from server.auth.service import KnownDevice, LoginPolicy
@@ -51,5 +52,5 @@ def remember(response: Response, request: Request, policy: LoginPolicy, username
     users = ([u for u in users if u != subject] + [subject])[-MAX_USERS:]
     value = _serializer(policy.secret_key).dumps({"d": device or secrets.token_urlsafe(16), "u": users})
     response.set_cookie(COOKIE, value, max_age=MAX_AGE, httponly=True, samesite="Strict",
-                        secure=request.is_secure)
+                        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]) or request.is_secure)
     return response

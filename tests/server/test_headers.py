@@ -189,3 +189,15 @@ def test_the_inline_check_finds_what_it_looks_for():
     parser.feed('<script>alert(1)</script><a onclick="x()" style="color:red">a</a><style>p{}</style>'
                 '<script src="/ok.js"></script>')
     assert sorted(parser.found) == ["<style>", "a onclick=", "a style=", "inline <script>"]
+
+
+def device_cookie(response) -> str:
+    (cookie,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("guanjia_device=")]
+    return cookie
+
+
+@pytest.mark.parametrize("secure", [True, False])
+def test_the_known_device_cookie_is_secure_by_the_session_cookie_s_rule(client, app, supervisor, secure):
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    cookie = device_cookie(log_in(client, supervisor.username))
+    assert ("Secure" in cookie) is secure and "HttpOnly" in cookie and "SameSite=Strict" in cookie
