@@ -84,6 +84,19 @@ def fault_after_visits_written(monkeypatch, fault):
         monkeypatch.setattr(bulk, "insert_rows", original)
 
 
+def sync_through_fault(phone: Phone, batch: list[dict], monkeypatch, fault) -> None:
+    """Send `batch` while `fault` strikes the database once its visits are written: the phone gets the
+    503 a connection lost mid-transaction gives, nothing of the batch is kept, and sending it again
+    (until the server answers) applies every mutation."""
+    with fault_after_visits_written(monkeypatch, fault) as fired:
+        r = phone.sync(*batch)
+    assert fired
+    assert r.status_code == 503 and r.get_json()["error"] == "db_unavailable"
+    assert stored(batch) == 0  # the half-done transaction died with the connection
+    answered = resend_until_answered(phone, batch)
+    assert [x["status"] for x in results(answered)] == ["applied"] * len(batch)
+
+
 # ---- PostgreSQL: the database restarted, a connection killed ---------------------------------------
 
 @pytest.fixture(scope="module")
@@ -116,14 +129,7 @@ def test_the_database_restarted_mid_sync_is_a_503_and_the_resend_applies_once(re
         subprocess.run([str(ROOT / "scripts" / "throwaway-postgres"), "restart", directory], check=True,
                        capture_output=True, timeout=60)
 
-    with fault_after_visits_written(monkeypatch, restart) as fired:
-        r = phone.sync(*batch)
-    assert fired
-    assert r.status_code == 503 and r.get_json()["error"] == "db_unavailable"
-    assert stored(batch) == 0  # the half-done transaction died with the connection
-
-    answered = resend_until_answered(phone, batch)
-    assert [x["status"] for x in results(answered)] == ["applied"] * 30
+    sync_through_fault(phone, batch, monkeypatch, restart)
     again = phone.sync(*batch)  # the answer was lost too: sent once more
     assert [x["status"] for x in results(again)] == ["applied"] * 30
     assert stored(batch) == 30
@@ -143,15 +149,9 @@ def test_a_connection_killed_mid_transaction_is_a_503_and_the_resend_applies_onc
             other.execute(sa.text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid})
 
     try:
-        with fault_after_visits_written(monkeypatch, terminate) as fired:
-            r = phone.sync(*batch)
+        sync_through_fault(phone, batch, monkeypatch, terminate)
     finally:
         admin.dispose()
-    assert fired
-    assert r.status_code == 503 and r.get_json()["error"] == "db_unavailable"
-    assert stored(batch) == 0
-    answered = resend_until_answered(phone, batch)
-    assert [x["status"] for x in results(answered)] == ["applied"] * 12
     assert stored(batch) == 12
 
 
