@@ -72,6 +72,33 @@ class Sla:
         return None
 
 
+def late_to_accept(sla: Sla, now: datetime):
+    """SQL: the ticket waits for acceptance past its time (`Sla.deadline`'s "accept" stage)."""
+    def waiting_since_before(cutoff: datetime):  # the latest of creation, hand-off and reopening
+        return sa.and_(Ticket.created_at < cutoff, sa.or_(Ticket.handed_at.is_(None), Ticket.handed_at < cutoff),
+                       sa.or_(Ticket.reopened_at.is_(None), Ticket.reopened_at < cutoff))
+
+    return sa.and_(Ticket.status.in_(WAITING), sa.or_(
+        sa.and_(Ticket.priority == "normal", waiting_since_before(now - sla.accept)),
+        sa.and_(Ticket.priority == "urgent", waiting_since_before(now - sla.urgent_accept))))
+
+
+def late_to_resolve(sla: Sla, now: datetime):
+    """SQL: the ticket is in hand past its time to resolve (one term per category: no date arithmetic
+    in SQL, so SQLite and PostgreSQL read it alike)."""
+    since = sa.func.coalesce(Ticket.reopened_at, Ticket.created_at)
+    normal = Ticket.priority == "normal"
+    return sa.and_(Ticket.status.in_(IN_HAND), sa.or_(
+        sa.and_(Ticket.priority == "urgent", since < now - sla.urgent_resolve),
+        *(sa.and_(normal, Ticket.category == category, since < now - allowed)
+          for category, allowed in sla.resolve.items())))
+
+
+def overdue(sla: Sla, now: datetime):
+    """SQL: the ticket is past the time of the stage it is in."""
+    return sa.or_(late_to_accept(sla, now), late_to_resolve(sla, now))
+
+
 def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None) -> list[Ticket]:
     """Flag every ticket past its time that is not yet escalated for its stage; returns them.
 
@@ -79,17 +106,9 @@ def escalate_overdue(session: Session, *, sla: Sla, now: datetime | None = None)
     a few indexed queries; calling it again escalates nothing twice.
     """
     now = now or utcnow()
-    waiting_since = sa.func.coalesce(Ticket.handed_at, Ticket.created_at)
-    in_hand_since = sa.func.coalesce(Ticket.reopened_at, Ticket.created_at)
-    normal, urgent = Ticket.priority == "normal", Ticket.priority == "urgent"
     not_yet_for_resolve = sa.or_(Ticket.escalated.is_(None), Ticket.escalated == "accept")
-    late = [sa.and_(Ticket.status.in_(WAITING), Ticket.escalated.is_(None), sa.or_(
-                sa.and_(normal, waiting_since < now - sla.accept),
-                sa.and_(urgent, waiting_since < now - sla.urgent_accept))),
-            sa.and_(urgent, Ticket.status.in_(IN_HAND), in_hand_since < now - sla.urgent_resolve, not_yet_for_resolve)]
-    for category, allowed in sla.resolve.items():
-        late.append(sa.and_(normal, Ticket.category == category, Ticket.status.in_(IN_HAND),
-                            in_hand_since < now - allowed, not_yet_for_resolve))
+    late = [sa.and_(late_to_accept(sla, now), Ticket.escalated.is_(None)),
+            sa.and_(late_to_resolve(sla, now), not_yet_for_resolve)]
     tickets = list(session.scalars(sa.select(Ticket).where(Ticket.deleted.is_(False), sa.or_(*late))
                                    .order_by(Ticket.created_at, Ticket.id).with_for_update()))
     if not tickets:

@@ -58,6 +58,14 @@ def test_a_ticket_escalated_for_acceptance_is_escalated_again_for_resolution(ses
     assert escalated(session, now=NOW + timedelta(hours=24)) == {late.id: "resolve"}
 
 
+def test_a_reopened_ticket_waits_for_acceptance_on_a_clock_from_its_reopening(session, household):
+    reopened = ticket(household, age=timedelta(days=2), status="dispatched",
+                      reopened_at=NOW - timedelta(minutes=10))
+    assert Sla().deadline(reopened) == ("accept", NOW + timedelta(minutes=5))
+    assert escalated(session) == {}
+    assert escalated(session, now=NOW + timedelta(minutes=6)) == {reopened.id: "accept"}
+
+
 @pytest.mark.parametrize("status", ["resolved", "closed", "cancelled"])
 def test_finished_tickets_are_never_escalated(session, household, status):
     ticket(household, age=timedelta(days=10), status=status)
