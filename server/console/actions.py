@@ -10,21 +10,18 @@ from __future__ import annotations
 
 from flask import g, request
 
-from server import i18n
 from server.audit import service as audit
 from server.auth import service as auth_service
 from server.auth.models import User
 from server.community.models import Grid
 from server.console import queries
 from server.console.auth import console_login_required
-from server.console.pages import (CATEGORIES, address, bp, current_community, done, failed, language,
-                                  render_page, t)
+from server.console.pages import address, bp, current_community, done, failed, render_page, t
+from server.console.ticket import ticket_page
 from server.errors import ApiError, FieldError, ValidationFailed
 from server.extensions import db
 from server.resources import service
 from server.tickets import sla
-
-OPEN = sla.WAITING + sla.IN_HAND
 
 
 def _name(user: User | None) -> str:
@@ -90,26 +87,6 @@ def household_grid(household_id: str):
 
 # ---- tickets ----------------------------------------------------------------------------------
 
-def _tickets_page(refused: dict | None = None):
-    community = current_community()
-    lang = language()
-    rows = queries.open_tickets(db.session, community, OPEN)
-    marks = queries.photo_marks(db.session, g.user, "ticket", [ticket.id for ticket, _ in rows])  # one query
-    return render_page("console/tickets.html", refused, rows=rows, photo_marks=marks,
-                       # the back office's technicians too: the ticket goes to their team (tickets/handoff.py)
-                       staff=queries.active_users(db.session, community, ("butler", "supervisor", "technician")),
-                       users=queries.users_of(db.session, community),
-                       status_name=lambda code: i18n.pick(i18n.TICKET_STATES[code], lang),
-                       category_name=lambda code: i18n.pick(CATEGORIES[code], lang), address=address)
-
-
-@bp.get("/tickets")
-@console_login_required
-def tickets():
-    """The community's open tickets."""
-    return _tickets_page()
-
-
 @bp.post("/tickets/<ticket_id>/assignee")
 @console_login_required
 def ticket_assignee(ticket_id: str):
@@ -123,7 +100,7 @@ def ticket_assignee(ticket_id: str):
         assignee = db.session.get(User, ticket.assignee_id)
         db.session.commit()
     except ApiError as error:
-        return _tickets_page(failed(error, "assignee", ticket_id, {"assignee_id": assignee_id}))
+        return ticket_page(ticket_id, failed(error, "assignee", ticket_id, {"assignee_id": assignee_id}))
     return done(t("done_reassign", user=_name(assignee)), "console.tickets")
 
 
@@ -141,7 +118,7 @@ def ticket_escalate(ticket_id: str):
                                                      via=audit.Via("console", g.device.id))])
         db.session.commit()
     except ApiError as error:
-        return _tickets_page(failed(error, "escalate", ticket_id, {"stage": stage}))
+        return ticket_page(ticket_id, failed(error, "escalate", ticket_id, {"stage": stage}))
     return done(t("done_escalate"), "console.tickets")
 
 

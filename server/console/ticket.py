@@ -23,16 +23,22 @@ from server.errors import NotFound
 from server.extensions import db
 from server.resources import service
 from server.teams.models import Team
-from server.tickets import timeline
+from server.tickets import sla, timeline
 from server.tickets.models import HANDOFF_KINDS, FollowUp
 
 READERS = 100  # the latest audit events shown
+HOLDERS = ("butler", "supervisor", "technician")  # who may be given a ticket
 
 
 @bp.get("/tickets/<ticket_id>")
 @console_login_required
 def ticket_detail(ticket_id: str):
     """One ticket, whole."""
+    return ticket_page(ticket_id)
+
+
+def ticket_page(ticket_id: str, refused: dict | None = None):
+    """The ticket's page, with a refused reassignment or escalation shown beside its form."""
     ticket = service.get(db.session, user=g.user, rtype="ticket", record_id=ticket_id)  # scope: 403/404
     household = db.session.get(Household, ticket.household_id)
     if household is None:
@@ -52,7 +58,10 @@ def ticket_detail(ticket_id: str):
         e.user_id for e in trail} | {ticket.assignee_id, ticket.raised_by}
     people.discard(None)
     lang, zone = language(), ZoneInfo(zone_name())
-    return render_page("console/ticket.html", ticket=ticket, household=household, address=address, steps=steps,
+    return render_page("console/ticket.html", refused, ticket=ticket,
+                       # the back office's technicians too: the ticket goes to their team (tickets/handoff.py)
+                       staff=queries.active_users(db.session, household.community_id, HOLDERS),
+                       open=ticket.status in sla.WAITING + sla.IN_HAND, household=household, address=address, steps=steps,
                        trail=trail, follow_up=follow_up, photo_groups=photo_groups, teams=_team_names(steps),
                        handoff_kinds=HANDOFF_KINDS,
                        users=queries.users_by_id(db.session, people),
