@@ -23,6 +23,7 @@ from server.notices.models import Notice
 from server.operations.checklists import checklist
 from server.operations.models import Inspection, WorkPlanItem
 from server.products.models import Order, Product
+from server.records import utcnow
 from server.teams.models import Team
 from server.tickets.handoff import address_of, entry
 from server.tickets.events import history_of
@@ -129,6 +130,9 @@ def seed(session: Session, *, today: date | None = None) -> bool:
                            expires_at=now + timedelta(days=5), revoked_at=revoked))
 
     technicians = _back_office(session, hired)
+    # Open tickets are minutes and hours old when the demo is seeded, as in a community being looked
+    # after (a seed for a given day, as tests ask, stays the same whatever the hour).
+    ticket_clock = now if today else max(now, utcnow().replace(second=0, microsecond=0))
     tickets: list[Ticket] = []
     products = {p.id for p in session.scalars(sa.select(Product))}
     for household in households:
@@ -136,7 +140,7 @@ def seed(session: Session, *, today: date | None = None) -> bool:
         session.add_all(_people(rng, household, now))
         session.add_all(_visits(rng, household, butler_id, now, products))
         session.add_all(_touchpoints(rng, household, butler_id, now))
-        tickets += _tickets(rng, household, butler_id, now, residents)
+        tickets += _tickets(rng, household, butler_id, ticket_clock, residents)
         session.add_all(_orders(rng, household, butler_id, now, products))
     _hand_to_back_office(tickets, households, technicians)
     session.add_all(tickets)
@@ -351,16 +355,29 @@ def _touchpoints(rng, household, butler_id, now) -> list[Touchpoint]:
             for i in range(rng.choice([0, 0, 1, 2]))]
 
 
+def _age(rng, status: str) -> timedelta:
+    """How long ago a demo ticket was raised, as in a community that is being looked after: an open
+    ticket is mostly within its service level (minutes to be accepted, hours to be resolved) and now
+    and then late; a finished one is from the last two months (its later steps before now)."""
+    late = rng.random() < 0.15
+    if status in ("new", "dispatched"):
+        return timedelta(minutes=rng.randint(20, 180) if late else rng.randint(3, 12))  # handed on at 2
+    if status in ("accepted", "in_progress"):
+        return timedelta(hours=rng.randint(26, 60) if late else rng.randint(1, 20), minutes=rng.randint(0, 59))
+    return timedelta(days=rng.randint(3, 60), hours=rng.randint(0, 20))  # resolved and closed before now
+
+
 def _tickets(rng, household, butler_id, now, residents) -> list[Ticket]:
     tickets = []
     raised_by = next((r.id for r in residents if r.household_id == household.id), None)
     for i in range(1 if rng.random() < 0.3 else 0):
         category = rng.choices(list(_TICKET_TEXT), weights=[45, 15, 15, 15, 5, 5])[0]
-        created = now - timedelta(days=rng.randint(0, 60), hours=rng.randint(0, 20))
         status = rng.choices(["new", "dispatched", "accepted", "in_progress", "resolved", "closed", "cancelled"],
                              weights=[4, 6, 5, 5, 15, 60, 5])[0]
+        created = now - _age(rng, status)
         ticket = Ticket(id=demo_id("ticket", household.id, i), household_id=household.id, raised_by=raised_by,
                         category=category, description=rng.choice(_TICKET_TEXT[category]), status=status,
+                        priority="urgent" if category == "repair" and rng.random() < 0.08 else "normal",
                         created_at=created, updated_at=created)
         if status not in ("new", "cancelled"):
             ticket.assignee_id = butler_id

@@ -216,7 +216,7 @@ def test_ticket_counts_and_times_by_category_and_butler(demo):
     # Counted by plain SQL.
     counts = dict(demo.execute(sa.text(
         "SELECT t.status, COUNT(*) FROM ticket t JOIN household h ON h.id = t.household_id "
-        "WHERE h.community_id = :c AND t.deleted = :no AND t.created_at >= :since AND t.created_at < :until "
+        "WHERE h.community_id = :c AND h.deleted = :no AND t.deleted = :no AND t.created_at >= :since AND t.created_at < :until "
         "GROUP BY t.status").bindparams(sa.bindparam("since", type_=UTCDateTime),
                                         sa.bindparam("until", type_=UTCDateTime)),
         {"c": COMMUNITY_ID, "no": False, "since": SINCE, "until": UNTIL}).all())
