@@ -224,6 +224,9 @@ def run_console(database, sizes: Sizes, root: Path) -> dict:
         say(f"    {s['ms']:.0f} ms  {s['sql']}")
     say(f"  dashboard {c['dashboard_seconds'] * 1000:.0f} ms (goal < {CONSOLE_GOALS['dashboard_seconds'] * 1000:.0f})   "
         f"[{time.perf_counter() - started:.0f} s]")
+    say(f"  console ticket list, first page of {c['tickets']} tickets: median {c['ticket_list_seconds'] * 1000:.0f} ms "
+        f"(goal < {CONSOLE_GOALS['ticket_list_seconds'] * 1000:.0f}); its query alone "
+        f"{c['ticket_list_query_seconds'] * 1000:.1f} ms (page ÷ query {c['ticket_list_ratio_to_query']:.1f})")
     return c
 
 
@@ -403,10 +406,15 @@ def main() -> int:
         c = h["console"]
         summary["console_dashboard_seconds"] = round(c["dashboard_seconds"], 4)
         goals["console_dashboard_seconds"] = c["goals"]["met"]["dashboard_seconds"]
+        summary["console_ticket_list_seconds"] = round(c["ticket_list_seconds"], 4)
+        goals["console_ticket_list_seconds"] = c["goals"]["met"]["ticket_list_seconds"]
         for kind, r in results.items():
             per_db_goals[kind]["console_dashboard_seconds"] = r["console"]["goals"]["met"]["dashboard_seconds"]
-        limits.update({"console_dashboard_seconds": CONSOLE_GOALS["dashboard_seconds"]})  # strictly below
-        headline_line.append(f"supervisors' dashboard {c['dashboard_seconds'] * 1000:.0f} ms")
+            per_db_goals[kind]["console_ticket_list_seconds"] = r["console"]["goals"]["met"]["ticket_list_seconds"]
+        limits.update({"console_dashboard_seconds": CONSOLE_GOALS["dashboard_seconds"],  # strictly below
+                       "console_ticket_list_seconds": CONSOLE_GOALS["ticket_list_seconds"]})
+        headline_line.append(f"supervisors' dashboard {c['dashboard_seconds'] * 1000:.0f} ms, "
+                             f"ticket list {c['ticket_list_seconds'] * 1000:.0f} ms")
     if "gridmove" in h:
         m = h["gridmove"]
         summary["gridmove_ratio"] = round(m["ratio"], 2)
