@@ -15,29 +15,17 @@ from server.auth.service import authenticate
 from server.errors import Unauthorized
 from server.notify.models import Notification
 from server.tickets.models import Ticket
-from tests.factories import (PASSWORD, make_community, make_grid, make_household, make_ticket, make_user,
-                             token_for)
-from tests.support.console import log_in, post, text
+from tests.factories import PASSWORD, make_ticket, token_for
+from tests.support.console import log_in, post, text, two_grids_and_a_neighbour
 from tests.support.phone import Phone, ids
 
 
 @pytest.fixture
 def world(session):
-    community = make_community(name="翠湖花园")
-    b1 = make_user("butler", name="李管家", community_id=community.id)
-    b2 = make_user("butler", name="张管家", community_id=community.id)
-    supervisor = make_user("supervisor", name="王主管", community_id=community.id)
-    g1, g2 = make_grid(community, b1, name="一号网格"), make_grid(community, b2, name="二号网格")
-    h1 = make_household(community, g1, building="1栋", unit="1单元", room="301")
-    h2 = make_household(community, g2, building="2栋", unit="1单元", room="1203")
-    ticket = make_ticket(h1, status="dispatched", assignee_id=b1.id)
-    other = make_community(name="别的小区")
-    ob = make_user("butler", name="外管家", community_id=other.id)
-    og = make_grid(other, ob, name="外网格")
-    oh = make_household(other, og, building="9栋", room="901")
-    oticket = make_ticket(oh, status="dispatched", assignee_id=ob.id)
-    return {"community": community, "b1": b1, "b2": b2, "supervisor": supervisor, "g1": g1, "g2": g2, "h1": h1,
-            "h2": h2, "ticket": ticket, "other": other, "ob": ob, "og": og, "oh": oh, "oticket": oticket}
+    world = two_grids_and_a_neighbour()
+    ticket = make_ticket(world["h1"], status="dispatched", assignee_id=world["b1"].id)
+    oticket = make_ticket(world["oh"], status="dispatched", assignee_id=world["ob"].id)
+    return {**world, "ticket": ticket, "oticket": oticket}
 
 
 @pytest.fixture

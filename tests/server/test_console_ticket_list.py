@@ -13,26 +13,15 @@ from server.records import utcnow
 from server.tickets import listing
 from server.tickets.models import Ticket
 from server.tickets.sla import Sla
-from tests.factories import make_community, make_grid, make_household, make_ticket, make_user
-from tests.support.console import log_in, post, text
+from tests.factories import make_ticket
+from tests.support.console import log_in, post, text, two_grids_and_a_neighbour
 
 ROW = re.compile(r'data-testid="ticket-row" data-id="([^"]+)"')
 
 
 @pytest.fixture
 def place(session):
-    community = make_community(name="翠湖花园")
-    b1 = make_user("butler", name="李管家", community_id=community.id)
-    b2 = make_user("butler", name="张管家", community_id=community.id)
-    supervisor = make_user("supervisor", name="王主管", community_id=community.id)
-    g1, g2 = make_grid(community, b1, name="一号网格"), make_grid(community, b2, name="二号网格")
-    h1 = make_household(community, g1, building="1栋", unit="1单元", room="301")
-    h2 = make_household(community, g2, building="2栋", unit="1单元", room="1203")
-    other = make_community(name="别的小区")
-    ob = make_user("butler", name="外管家", community_id=other.id)
-    oh = make_household(other, make_grid(other, ob, name="外网格"), building="9栋", room="901")
-    return {"community": community, "b1": b1, "b2": b2, "supervisor": supervisor, "g1": g1, "g2": g2,
-            "h1": h1, "h2": h2, "ob": ob, "oh": oh}
+    return two_grids_and_a_neighbour()
 
 
 def aged(household, minutes: float, **fields) -> Ticket:
