@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from playwright.sync_api import expect
 import sqlalchemy as sa
 
 from server.community.models import Person
@@ -122,6 +123,11 @@ def test_a_day_recorded_offline_through_the_screens_reaches_the_server_once(phon
     phone.fill("[data-testid=visit-notes]", "老人身体不错")
     phone.click("[data-testid=save-visit]")
     phone.locator("[data-testid=household]").wait_for()
+    # What is true now, where it covers none of the buttons: kept on the phone, waiting for signal.
+    toast = phone.locator("[data-testid=toast]")
+    expect(toast).to_have_text("已保存在手机上，待同步（离线）")
+    below, bar = toast.bounding_box(), phone.locator(".action-bar").bounding_box()
+    assert below["y"] + below["height"] <= bar["y"]
 
     # The household file: a person's notes.
     phone.click("[data-testid=person] [data-testid=edit-person]")
@@ -173,6 +179,7 @@ def test_a_visit_half_typed_when_the_app_is_closed_comes_back_and_is_saved_once(
     assert phone.get_attribute("[data-testid=satisfaction][data-value='5']", "aria-pressed") == "true"
     phone.click("[data-testid=save-visit]")
     phone.locator("[data-testid=household]").wait_for()
+    expect(phone.locator("[data-testid=toast]")).to_have_text("已同步")  # online: the server has it a moment later
     synced(phone)
     session.rollback()
     visits = session.scalars(sa.select(Visit).where(Visit.household_id == hid)).all()

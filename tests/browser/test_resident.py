@@ -93,17 +93,18 @@ def test_a_request_raised_offline_reaches_the_server_once_and_the_butlers_ticket
     phone.fill("[data-testid=report-description]", "厨房水龙头一直滴水")
     phone.click("[data-testid=report-submit]")
     banner = phone.locator("[data-testid=confirmation]")
-    expect(banner).to_contain_text("报修已保存。")
+    expect(banner).to_contain_text("您的报修")
     expect(banner).to_contain_text("已保存，联网后自动提交")
+    assert banner.inner_text().count("已保存") == 1  # said once, not twice
     tid = phone.locator("[data-testid=request]").get_attribute("data-id")
-    expect(phone.locator("[data-testid=request] [data-testid=request-status]")).to_have_text("已提交")
+    expect(phone.locator("[data-testid=request] [data-testid=request-status]")).to_have_text("待受理")
 
     phone.reload()  # still offline: the app and the request come from the phone itself
     phone.wait_for_function("window.guanjia && window.guanjia.store.unsentCount() === 1")
     phone.goto("/#/mine")
     row = phone.locator(f"[data-testid=request-row][data-id='{tid}']")
     expect(row).to_contain_text("报修")
-    expect(row).to_contain_text("已提交")
+    expect(row).to_contain_text("待受理")
     expect(row).to_contain_text("已保存，联网后自动提交")
     assert phone.locator("[data-testid=request-row]").first.get_attribute("data-id") == tid  # newest first
     assert work_requests(served.requests) == []

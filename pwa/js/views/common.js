@@ -1,9 +1,10 @@
 // What the butler's screens share: how a household and a person are named, phone masking, visit
-// due dates, sync marks, chips, a tag editor and a short "saved" notice. DOM and store.js only.
+// due dates, sync marks, chips, a tag editor and a short "saved" notice. DOM, store.js and sync.js's status only.
 
 import { h } from "../dom.js";
 import { day, extend, lang, t } from "../i18n.js";
 import * as store from "../store.js";
+import * as sync from "../sync.js";
 import { cut } from "../text.js";
 import { NAMES as CATEGORY_NAMES } from "../ticket-categories.js";
 
@@ -12,7 +13,8 @@ extend({
     common: {
       building: "{n}栋", unit: "{n}单元", group: "{building} {unit}", address: "{building} {unit} {room}",
       back: "返回", save: "保存", cancel: "取消", edit: "编辑", add: "添加", remove: "删除 {tag}",
-      saved: "已保存，联网后自动同步", pending: "未同步", rejected: "被退回",
+      saved_offline: "已保存在手机上，待同步（离线）", saved_sending: "已保存，正在同步…", saved_synced: "已同步",
+      saved_refused: "同步失败：请到「同步」页查看原因并改正", pending: "未同步", rejected: "被退回",
       pending_title: "此记录还未发送到服务器", rejected_title: "服务器拒收了此修改，请在“同步”页处理",
       not_found: "找不到这户（可能已调出您的网格）。", to_grid: "回到我的网格",
       reveal: "显示", hide: "隐藏", reveal_label: "显示 {name} 的完整号码", hide_label: "隐藏 {name} 的号码",
@@ -36,7 +38,8 @@ extend({
     common: {
       building: "Bldg {n}", unit: "Unit {n}", group: "{building} · {unit}", address: "{building}, {unit}, {room}",
       back: "Back", save: "Save", cancel: "Cancel", edit: "Edit", add: "Add", remove: "Remove {tag}",
-      saved: "Saved; it will sync when online", pending: "Not synced", rejected: "Refused",
+      saved_offline: "Saved on the phone; waiting to sync (offline)", saved_sending: "Saved; syncing…",
+      saved_synced: "Synced", saved_refused: "Not synced: open Sync to see why and fix it", pending: "Not synced", rejected: "Refused",
       pending_title: "Not yet sent to the server", rejected_title: "The server refused this change; see Sync",
       not_found: "This household is not here (it may have left your grid).", to_grid: "Back to my grid",
       reveal: "Show", hide: "Hide", reveal_label: "Show {name}'s full number", hide_label: "Hide {name}'s number",
@@ -264,11 +267,35 @@ export function tagEditor({ values = [], suggestions = [], legend, testid, maxLe
 }
 
 /** A short notice over the tabs ("saved"), which outlives the screen that raised it. */
-export function toast(text) {
+export function toast(text, ms = 4000) {
   document.querySelector(".toast")?.remove();
   const el = h("div", { class: "toast", role: "status", "data-testid": "toast" }, text);
   document.body.append(el);
-  setTimeout(() => el.remove(), 4000);
+  setTimeout(() => el.remove(), ms);
+  return el;
+}
+
+/** After a save, what is true of the record now, kept true while it shows: 已同步 once the server has
+ * it, 正在同步 while it goes, 待同步（离线）without signal, 同步失败 (and where to fix it) if refused. */
+export function savedToast(type, id) {
+  const line = () => {
+    const state = store.state(type, id);
+    if (state === "rejected") return t("common.saved_refused");
+    // No signal, or the last try did not reach the server: it waits on the phone.
+    const waiting = !navigator.onLine || sync.getStatus().failures > 0;
+    if (state === "pending") return t(waiting ? "common.saved_offline" : "common.saved_sending");
+    return t("common.saved_synced");
+  };
+  const el = toast(line(), 6000);
+  const draw = () => {
+    if (!el.isConnected) return stop();
+    el.textContent = line();
+    el.dataset.state = store.state(type, id);
+  };
+  const offStore = store.subscribe(draw), offSync = sync.onStatus(draw);
+  const stop = () => { offStore(); offSync(); };
+  draw();
+  setTimeout(stop, 6000);
 }
 
 /** The line at the top of a household's sub-screens: back to the file, and whose home it is. */

@@ -10,7 +10,7 @@ import { photoStrip, thumbRow } from "./photos.js";
 import { photosOf } from "../photos-logic.js";
 import {
   HOUSEHOLD_STATUSES, RELATIONS, addressLabel, changed, dateLabel, dueMark, label, lastVisitOf, notFound,
-  peopleOf, phoneField, productCode, productName, syncMark, tagEditor, tagList, toast, visitDue,
+  peopleOf, phoneField, productCode, productName, savedToast, syncMark, tagEditor, tagList, visitDue,
 } from "./common.js";
 import {
   CYCLE_DAYS, FIRST_BIRTH_YEAR, HOUSEHOLD_TAGS, PERSON_TAGS, cycleDays, excerpt, newPersonRelation, ordersNewestFirst,
@@ -122,7 +122,7 @@ export function householdView(root, route, app) {
       const fields = changed(household, { status: status.value, tags: tags.value(), notes: notes.value, visit_cycle_days: days });
       if (Object.keys(fields).length) {
         await store.save("household", hid, fields);
-        toast(t("common.saved"));
+        savedToast("household", hid);
       }
       stopEditing();
     }
@@ -193,13 +193,14 @@ export function householdView(root, route, app) {
       const problem = personProblem(typed, new Date().getFullYear());
       if (problem) return showError(error, t(`household.${problem}`));
       const next = personFields(typed, { consentBefore: Boolean(before.consent), isNew: !p });
+      let saved = p;
       if (p) {
         const fields = changed(before, next);
         if (Object.keys(fields).length) await store.save("person", p.id, fields);
       } else {
-        await store.create("person", { household_id: hid, ...next });
+        saved = await store.create("person", { household_id: hid, ...next });
       }
-      toast(t("common.saved"));
+      savedToast("person", saved.id);
       stopEditing();
     }
     return h("form", { class: "person-form", "data-testid": "person-form", onsubmit: submit },

@@ -28,12 +28,12 @@ extend({
       mine: "我的报修", none: "您还没有报修记录。", open_n: "{n} 件进行中", latest_notice: "新公告",
       back_mine: "‹ 返回我的报修", report_title: "报事报修", pick_category: "第一步：请选择是什么事",
       describe: "第二步：请说说具体情况（可以不写）", add_photo: "拍张照片给管家看（可以不拍）", describe_hint: "例如：厨房水龙头一直滴水",
-      submit: "提交报修", cancel_form: "不报了，返回", raised: "报修已保存。", need_category: "请先选择是什么事。",
+      submit: "提交报修", cancel_form: "不报了，返回", raised: "您的报修", need_category: "请先选择是什么事。",
       urgent_choice: "这是紧急情况（例如漏水到邻居家、有人被困电梯、闻到煤气味）", urgent_hint: "紧急报修会马上通知管家和主管。",
       urgent: "紧急",
       category_hint: CATEGORY_HINTS["zh-CN"], // the server's list (ticket-categories.js)
       status: {
-        new: "已提交", dispatched: "已派单", accepted: "已接单", in_progress: "处理中", resolved: "已解决",
+        new: "待受理", dispatched: "已派单", accepted: "已接单", in_progress: "处理中", resolved: "已解决",
         closed: "已关闭", cancelled: "已取消",
       },
       step_hint: {
@@ -75,10 +75,10 @@ extend({
       need_category: "First choose what it is about.",
       urgent_choice: "This is urgent (water leaking to the neighbours, someone stuck in a lift, a smell of gas)",
       urgent_hint: "An urgent request goes to your butler and the supervisors at once.", urgent: "Urgent",
-      raised: "Your request is saved.",
+      raised: "Your request",
       category_hint: CATEGORY_HINTS.en,
       status: {
-        new: "Sent", dispatched: "Passed to your butler", accepted: "Taken", in_progress: "Being worked on",
+        new: "Waiting to be taken", dispatched: "Passed to your butler", accepted: "Taken", in_progress: "Being worked on",
         resolved: "Fixed", closed: "Done", cancelled: "Cancelled",
       },
       step_hint: {

@@ -7,7 +7,7 @@ import { extend, lang, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
 import {
-  VISIT_KINDS, changed, chip, dateLabel, householdHeader, label, notFound, productCode, productName, tagEditor, toast,
+  VISIT_KINDS, changed, chip, dateLabel, householdHeader, label, notFound, productCode, productName, savedToast, tagEditor,
 } from "./common.js";
 import {
   NOTE_MAX, restAllOk, answerItem, checklistItems, initialForm, itemLabel as nameOfItem, needSuggestions,
@@ -232,7 +232,7 @@ export function visitView(root, route, app) {
     }
     clearTimeout(draftTimer);
     await store.dropDraft(draftName);
-    toast(t("common.saved"));
+    savedToast("visit", id);
     if (open) app.go(`household/${encodeURIComponent(hid)}`); // unless the butler already went elsewhere
   }
 
