@@ -88,7 +88,11 @@ def test_a_request_raised_offline_reaches_the_server_once_and_the_butlers_ticket
     served.requests.clear()
     phone.click("[data-testid=report-button]")
     phone.click("[data-testid=report-submit]")  # no kind chosen: the screen asks for one
-    expect(phone.locator("[data-testid=report-form] .error")).to_have_text("请先选择是什么事。")
+    missing = phone.locator("[data-testid=report-category-error]")
+    expect(missing).to_have_text("请先选择是什么事。")
+    expect(missing).to_be_in_viewport()  # where the choice is, not below the fold
+    expect(phone.locator("[data-testid=report-category-box]")).to_have_class("card invalid")
+    expect(phone.locator("[data-testid=report-category]").first).to_be_focused()
     phone.click("[data-testid=report-category][data-value=repair]")
     phone.fill("[data-testid=report-description]", "厨房水龙头一直滴水")
     phone.click("[data-testid=report-submit]")

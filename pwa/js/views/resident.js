@@ -225,8 +225,18 @@ export function residentReportView(root, _route, { go }) {
   window.scrollTo(0, 0);
   const kept = store.draft(DRAFT) ?? {};
   let category = CATEGORIES.includes(kept.category) ? kept.category : null;
-  const error = h("p", { class: "error", role: "alert", hidden: true });
-  const tiles = h("div", { class: "rs-tiles", role: "radiogroup", "aria-label": r("pick_category") });
+  // A missing choice is said where the choice is made: inside its box, outlined, scrolled to and announced.
+  const error = h("p", { class: "error", role: "alert", id: "report-category-error", "data-testid": "report-category-error",
+                         hidden: true });
+  const tiles = h("div", { class: "rs-tiles", role: "radiogroup", "aria-label": r("pick_category"),
+                           "aria-describedby": "report-category-error" });
+  const categoryBox = h("fieldset", { class: "card", "data-testid": "report-category-box" },
+                        h("legend", {}, r("pick_category")), tiles, error);
+  const markMissing = (missing) => {
+    error.hidden = !missing;
+    categoryBox.classList.toggle("invalid", missing);
+    tiles.setAttribute("aria-invalid", String(missing));
+  };
   const description = h("textarea", { name: "description", rows: 4, maxlength: 2000, placeholder: r("describe_hint"),
                                       "data-testid": "report-description", oninput: keep });
   description.value = kept.description ?? "";
@@ -253,7 +263,7 @@ export function residentReportView(root, _route, { go }) {
   function drawTiles() {
     tiles.replaceChildren(...CATEGORIES.map((c) => h("button", {
       type: "button", class: "rs-tile", role: "radio", "aria-checked": String(category === c), "data-value": c,
-      "data-testid": "report-category", onclick: () => { category = c; error.hidden = true; drawTiles(); keep(); },
+      "data-testid": "report-category", onclick: () => { category = c; markMissing(false); drawTiles(); keep(); },
     }, h("span", { class: "rs-tile-name" }, categoryLabel(c)), h("span", { class: "rs-tile-hint" }, r(`category_hint.${c}`)))));
   }
 
@@ -261,8 +271,9 @@ export function residentReportView(root, _route, { go }) {
     event.preventDefault();
     if (!category) {
       error.textContent = r("need_category");
-      error.hidden = false;
-      tiles.scrollIntoView?.({ block: "center" });
+      markMissing(true);
+      categoryBox.scrollIntoView?.({ block: "start" });
+      tiles.querySelector("button")?.focus({ preventScroll: true });
       return;
     }
     submitButton.disabled = true; // one tap, one request
@@ -282,13 +293,12 @@ export function residentReportView(root, _route, { go }) {
   root.replaceChildren(h("form", { class: "resident", "data-testid": "report-form", onsubmit: submit, novalidate: true },
     h("a", { class: "back", href: "#/mine" }, r("back_mine")),
     h("h2", {}, r("report_title")),
-    h("fieldset", { class: "card" }, h("legend", {}, r("pick_category")), tiles),
+    categoryBox,
     h("label", { class: "card rs-field" }, h("span", {}, r("describe")), description),
     h("div", { class: "card" },
       h("label", { class: "rs-urgent" }, urgent, h("span", {}, r("urgent_choice"))),
       h("p", { class: "rs-hint", id: "report-urgent-hint" }, r("urgent_hint"))),
     photoBox,
-    error,
     submitButton,
     h("a", { class: "button secondary wide", href: "#/mine", onclick: () => store.dropDraft(DRAFT) }, r("cancel_form"))));
 }
