@@ -6,6 +6,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 import sqlalchemy as sa
 
 from server.attendance.models import Checkin
@@ -45,9 +46,12 @@ def test_a_check_in_made_offline_syncs_and_shows_on_the_supervisor_s_attendance_
         phone.locator("[data-testid=checkin-in-button]").click()
         line = phone.locator(f"{CARD} [data-testid=checkin-in]")
         line.wait_for()
-        assert re.fullmatch(r"今日 \d\d:\d\d 已签到，待同步", line.inner_text()), line.inner_text()
+        assert re.fullmatch(r"\d\d:\d\d 已签到 · 待同步", line.inner_text()), line.inner_text()
         assert line.get_attribute("data-state") == "pending"
         assert phone.locator(CARD).get_attribute("data-next") == "out"
+        # Done is said in words; the one button is the tap that comes next.
+        expect(phone.locator("[data-testid=checkin-in-button]")).to_be_hidden()
+        expect(phone.locator("[data-testid=checkin-out-button]")).to_be_visible()
         assert work_requests(served.requests) == []  # nothing left the phone
         session.rollback()
         assert session.scalar(sa.select(sa.func.count()).select_from(Checkin)) == 0
@@ -56,7 +60,7 @@ def test_a_check_in_made_offline_syncs_and_shows_on_the_supervisor_s_attendance_
         synced(phone)
         phone.wait_for_function("document.querySelector('[data-testid=checkin-in]')?.dataset.state === 'synced'")
         shown = phone.locator(f"{CARD} [data-testid=checkin-in]").inner_text()
-        assert re.fullmatch(r"今日 \d\d:\d\d 已签到，已同步", shown), shown
+        assert re.fullmatch(r"\d\d:\d\d 已签到 · 已同步", shown), shown
         assert phone.evaluate("window.guanjia.store.rejected()") == []
     finally:
         phone_context.close()
@@ -65,7 +69,7 @@ def test_a_check_in_made_offline_syncs_and_shows_on_the_supervisor_s_attendance_
     (checkin,) = session.scalars(sa.select(Checkin)).all()
     local = checkin.at.astimezone(SHANGHAI)
     time_text = local.strftime("%H:%M")
-    assert shown == f"今日 {time_text} 已签到，已同步"
+    assert shown == f"{time_text} 已签到 · 已同步"
 
     desk = new_desk("wang")
     desk.click("[data-testid=nav-attendance]")

@@ -1,5 +1,6 @@
-// The check-in card (签到/签退) on the butler's home screen: two big buttons and today's state in words,
-// with whether each tap has reached the server. A tap is saved like every record (store.create): at
+// The check-in card (签到/签退) on the butler's home screen: today's state in words, with whether each
+// tap has reached the server, and one big button, the tap that comes next (签到, or 签退 once checked
+// in): what is done is said in words, never left to the look of a button. Small, so the grid shows. A tap is saved like every record (store.create): at
 // once, offline too, and sent by the sync client. DOM and store.js only; the rules are in checkin-logic.js.
 
 import { h } from "../dom.js";
@@ -12,7 +13,7 @@ extend({
   "zh-CN": {
     checkin: {
       title: "今日考勤", in: "签到", out: "签退", none: "今日尚未签到",
-      in_line: "今日 {time} 已签到，{state}", out_line: "{time} 已签退，{state}",
+      in_line: "{time} 已签到 · {state}", out_line: "{time} 已签退 · {state}",
       pending: "待同步", synced: "已同步", rejected: "被退回，请到“同步”页查看",
       done_in: "已签到 {time}", done_out: "已签退 {time}",
     },
@@ -20,7 +21,7 @@ extend({
   en: {
     checkin: {
       title: "Today's attendance", in: "Check in", out: "Check out", none: "Not checked in today",
-      in_line: "Checked in today at {time}, {state}", out_line: "Checked out at {time}, {state}",
+      in_line: "In at {time} · {state}", out_line: "Out at {time} · {state}",
       pending: "waiting to sync", synced: "synced", rejected: "refused: see Sync",
       done_in: "Checked in at {time}", done_out: "Checked out at {time}",
     },
@@ -56,7 +57,7 @@ export function checkinCard() {
   const buttons = Object.fromEntries(["in", "out"].map((kind) => [kind, h("button", {
     type: "button", "data-testid": `checkin-${kind}-button`, onclick: () => tap(kind) }, t(`checkin.${kind}`))]));
   const el = h("section", { class: "card checkin", "data-testid": "checkin-card", "aria-label": t("checkin.title") },
-    h("h3", {}, t("checkin.title")), status, h("div", { class: "form-buttons" }, buttons.in, buttons.out));
+    h("div", { class: "checkin-text" }, h("h3", {}, t("checkin.title")), status), buttons.in, buttons.out);
 
   function draw() {
     const today = dayState(store.all("checkin"), { stateOf: (id) => store.state("checkin", id) });
@@ -64,7 +65,8 @@ export function checkinCard() {
     status.replaceChildren(...(lines.length ? lines : [h("p", { "data-testid": "checkin-none" }, t("checkin.none"))]));
     el.dataset.next = today.next;
     for (const [kind, button] of Object.entries(buttons)) {
-      button.className = kind === today.next ? "primary" : "secondary";
+      button.className = "primary";
+      button.hidden = kind !== today.next;
       button.disabled = busy;
     }
   }
