@@ -177,13 +177,19 @@ def test_a_visit_half_typed_when_the_app_is_closed_comes_back_and_is_saved_once(
     phone.locator("[data-testid=draft-restored]").wait_for()
     assert phone.input_value("[data-testid=visit-notes]") == "孩子作业多，想要托管"
     assert phone.get_attribute("[data-testid=satisfaction][data-value='5']", "aria-pressed") == "true"
+    # A follow-up in two weeks, one tap, said in the app's words whatever the phone's picker shows.
+    expect(phone.locator("[data-testid=follow-up-said]")).to_have_text("不安排跟进")
+    phone.click("[data-testid=follow-up-in][data-days='14']")
+    chosen = phone.input_value("[data-testid=follow-up]")
+    year, month, day = (int(part) for part in chosen.split("-"))
+    expect(phone.locator("[data-testid=follow-up-said]")).to_contain_text(f"将于 {year}年{month}月{day}日")
     phone.click("[data-testid=save-visit]")
     phone.locator("[data-testid=household]").wait_for()
     expect(phone.locator("[data-testid=toast]")).to_have_text("已同步")  # online: the server has it a moment later
     synced(phone)
     session.rollback()
     visits = session.scalars(sa.select(Visit).where(Visit.household_id == hid)).all()
-    assert [(v.notes, v.satisfaction) for v in visits] == [("孩子作业多，想要托管", 5)]
+    assert [(v.notes, v.satisfaction, v.follow_up_at.isoformat()) for v in visits] == [("孩子作业多，想要托管", 5, chosen)]
     phone.goto(f"/#/visit/{hid}")  # saved: a new visit starts empty
     phone.locator("[data-testid=visit-form]").wait_for()
     assert phone.locator("[data-testid=draft-restored]").count() == 0

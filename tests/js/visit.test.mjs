@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  DEFAULT_CHECKLIST, NOTE_MAX, checklistItems, initialForm, itemLabel, needSuggestions, newVisitFields, notedKeys,
+  DEFAULT_CHECKLIST, FOLLOW_UP_DAYS, NOTE_MAX, checklistItems, dayAfter, dayInWords, initialForm, itemLabel, needSuggestions, newVisitFields, notedKeys,
   offeredProducts, productChipCodes, restAllOk, answerItem, showsItemPhotos, tapStar, toggleProduct, usableDraft, visitFields,
   withoutRemoved,
 } from "../../pwa/js/views/visit-logic.js";
@@ -122,4 +122,16 @@ test("a saved photo deleted on the form is hidden until the save takes it away",
   assert.deepEqual(withoutRemoved(saved, ["b"]).map((a) => a.id), ["a", "c"]);
   assert.deepEqual(withoutRemoved(saved, []), saved);
   assert.deepEqual(withoutRemoved(saved, undefined), saved); // a draft from before this form kept deletions
+});
+
+test("a quick follow-up date is a local calendar day, across a month's end", () => {
+  const today = new Date(2026, 11, 28, 23, 30); // late in the evening, where UTC is already the next day or not
+  assert.deepEqual(FOLLOW_UP_DAYS.map((n) => dayAfter(n, today)), ["2027-01-04", "2027-01-11", "2027-01-27"]);
+});
+
+test("the follow-up day is said in the app's language, not the phone's picker format", () => {
+  assert.equal(dayInWords("2026-12-20", "zh-CN"), "2026年12月20日周日");
+  assert.equal(dayInWords("2026-12-20", "en"), "Sun, December 20, 2026");
+  assert.equal(dayInWords("", "zh-CN"), "");
+  assert.equal(dayInWords("12/20/2026", "zh-CN"), "");
 });

@@ -126,3 +126,22 @@ export function withoutRemoved(attachments, removingIds) {
   const removing = new Set(removingIds ?? []);
   return attachments.filter((a) => !removing.has(a.id));
 }
+
+/** The quick choices of a follow-up date: in a week, two weeks, a month. */
+export const FOLLOW_UP_DAYS = [7, 14, 30];
+
+/** The local calendar day `days` after `today`, as a date field holds it (yyyy-mm-dd). */
+export function dayAfter(days, today = new Date()) {
+  const d = new Date(today.getFullYear(), today.getMonth(), today.getDate() + days);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** A date field's day in the app's language, whatever the phone's own (its picker may say mm/dd/yyyy):
+ * 2026年12月20日周日, or Sun, December 20, 2026. "" for none. */
+export function dayInWords(iso, language) {
+  const found = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso ?? "");
+  if (!found) return "";
+  const d = new Date(Number(found[1]), Number(found[2]) - 1, Number(found[3]));
+  return d.toLocaleDateString(language, { year: "numeric", month: "long", day: "numeric", weekday: "short" });
+}

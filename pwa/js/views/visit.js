@@ -10,7 +10,7 @@ import {
   VISIT_KINDS, changed, chip, dateLabel, householdHeader, label, notFound, productCode, productName, savedToast, tagEditor,
 } from "./common.js";
 import {
-  NOTE_MAX, restAllOk, answerItem, checklistItems, initialForm, itemLabel as nameOfItem, needSuggestions,
+  FOLLOW_UP_DAYS, NOTE_MAX, restAllOk, answerItem, dayAfter, dayInWords, checklistItems, initialForm, itemLabel as nameOfItem, needSuggestions,
   newVisitFields, notedKeys, offeredProducts, productChipCodes, showsItemPhotos, tapStar, toggleProduct, usableDraft,
   visitFields, withoutRemoved,
 } from "./visit-logic.js";
@@ -23,6 +23,8 @@ extend({
       title_new: "脱鞋入户", title_edit: "编辑走访 · {date}", kind: "走访类型", checklist: "入户检查",
       all_ok: "其余全部正常", ok: "正常", problem: "有问题", note: "说明（可选）", add_note: "加备注",
       needs: "发现的需求", satisfaction: "满意度", products: "感兴趣的服务", notes: "走访记录", follow_up: "跟进日期",
+      follow_up_in: { 7: "一周后", 14: "两周后", 30: "一个月后" }, follow_up_clear: "不跟进",
+      follow_up_on: "将于 {date} 跟进", follow_up_none: "不安排跟进",
       stars: { 1: "很不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "很满意" },
       save: "保存走访", saving: "正在保存…", draft_restored: "已恢复上次未保存的内容。",
     },
@@ -32,6 +34,8 @@ extend({
       title_new: "Home visit", title_edit: "Edit visit · {date}", kind: "Kind of visit", checklist: "Checklist",
       all_ok: "Mark the rest OK", ok: "OK", problem: "Problem", note: "Note (optional)", add_note: "Add a note",
       needs: "Needs found", satisfaction: "Satisfaction", products: "Interested in", notes: "Notes", follow_up: "Follow up on",
+      follow_up_in: { 7: "In a week", 14: "In two weeks", 30: "In a month" }, follow_up_clear: "No follow-up",
+      follow_up_on: "Follow up on {date}", follow_up_none: "No follow-up planned",
       stars: { 1: "Very unhappy", 2: "Unhappy", 3: "So-so", 4: "Happy", 5: "Very happy" },
       save: "Save visit", saving: "Saving…", draft_restored: "What you typed last time is back.",
     },
@@ -197,7 +201,23 @@ export function visitView(root, route, app) {
   const offStore = store.subscribe(follow);
 
   const notes = h("textarea", { name: "notes", rows: 4, maxlength: 10000, "data-testid": "visit-notes" }, start?.notes ?? "");
-  const followUp = h("input", { type: "date", name: "follow_up_at", value: start?.follow_up_at ?? "", "data-testid": "follow-up" });
+  const followUp = h("input", { type: "date", name: "follow_up_at", value: start?.follow_up_at ?? "", "data-testid": "follow-up",
+                                 "aria-describedby": "follow-up-said" });
+  // The picker speaks the phone's language (mm/dd/yyyy on some): the day is said again in the app's,
+  // and the usual choices are one tap.
+  const followUpSaid = h("p", { class: "hint", id: "follow-up-said", "data-testid": "follow-up-said", "aria-live": "polite" });
+  const sayFollowUp = () => {
+    followUpSaid.textContent = followUp.value
+      ? t("visit.follow_up_on", { date: dayInWords(followUp.value, lang()) }) : t("visit.follow_up_none");
+  };
+  followUp.addEventListener("input", sayFollowUp);
+  const setFollowUp = (value) => { followUp.value = value; sayFollowUp(); };
+  const followUpChoices = h("div", { class: "chips" },
+    ...FOLLOW_UP_DAYS.map((days) => h("button", { type: "button", class: "toggle", "data-testid": "follow-up-in", "data-days": days,
+                                                  onclick: () => setFollowUp(dayAfter(days)) }, t(`visit.follow_up_in.${days}`))),
+    h("button", { type: "button", class: "toggle", "data-testid": "follow-up-clear", onclick: () => setFollowUp("") },
+      t("visit.follow_up_clear")));
+  sayFollowUp();
   const saveButton = h("button", { type: "submit", class: "primary", "data-testid": "save-visit" }, t("visit.save"));
 
   async function submit(event) {
@@ -261,7 +281,7 @@ export function visitView(root, route, app) {
     h("fieldset", { class: "card", "data-testid": "visit-photo-card" }, h("legend", {}, t("photos.title")), visitPhotos, removing),
     h("div", { class: "card" },
       h("label", {}, h("span", {}, t("visit.notes")), notes),
-      h("label", {}, h("span", {}, t("visit.follow_up")), followUp)),
+      h("label", {}, h("span", {}, t("visit.follow_up")), followUp), followUpChoices, followUpSaid),
     h("div", { class: "action-bar" },
       h("a", { class: "button", href: `#/household/${encodeURIComponent(hid)}`,
                onclick: () => { cancelled = true; clearTimeout(draftTimer); store.dropDraft(draftName); } }, t("common.cancel")),
