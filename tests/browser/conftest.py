@@ -266,6 +266,14 @@ def work_requests(requests: list[str]) -> list[str]:
     return [r for r in requests if r not in NOT_WORK]
 
 
+def answer_the_rest(page, satisfaction: int | None = 4) -> None:
+    """On a new visit's form: every checklist item not answered yet is 正常, and a satisfaction (or 未评价
+    for None), which a new visit must have before it is saved."""
+    page.click("[data-testid=all-ok]")
+    page.click(f"[data-testid=satisfaction][data-value='{satisfaction}']" if satisfaction
+               else "[data-testid=satisfaction-unrated]")
+
+
 def synced(page) -> None:
     """Sync now and wait until nothing is left to send and no sync is running."""
     page.evaluate("window.guanjia.sync.syncNow()")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 import sqlalchemy as sa
 
 from server.community.models import Person
-from server.visits.models import Touchpoint, Visit
+from server.visits.models import DEFAULT_CHECKLIST, Touchpoint, Visit
 from tests.browser.conftest import log_in, synced, wait_until_controlled, work_requests
 from tests.factories import PASSWORD, make_community, make_grid, make_household, make_person, make_user, make_visit
 
@@ -119,6 +119,7 @@ def test_a_day_recorded_offline_through_the_screens_reaches_the_server_once(phon
     leaks.locator("[data-testid=check-problem]").click()
     leaks.locator("[data-testid=check-note]").fill("厨房水管渗水")
     phone.click("[data-testid=satisfaction][data-value='4']")
+    phone.click("[data-testid=all-ok]")  # the other items: 正常
     phone.click("[data-testid=product][data-value=water]")
     phone.fill("[data-testid=visit-notes]", "老人身体不错")
     phone.click("[data-testid=save-visit]")
@@ -157,7 +158,9 @@ def test_a_day_recorded_offline_through_the_screens_reaches_the_server_once(phon
     assert len(new_visits) == 1
     visit = new_visits[0]
     assert (visit.kind, visit.satisfaction, visit.products_interest, visit.notes) == ("follow_up", 4, ["water"], "老人身体不错")
-    assert visit.checklist == {"leaks": {"ok": False, "note": "厨房水管渗水"}}
+    assert visit.checklist["leaks"] == {"ok": False, "note": "厨房水管渗水"}
+    assert {key: entry["ok"] for key, entry in visit.checklist.items() if key != "leaks"} == {
+        item["key"]: True for item in DEFAULT_CHECKLIST if item["key"] != "leaks"}
     assert visit.butler_id == grid["butler"].id
     assert session.get(Person, pid).notes == "腿脚不便"
     touchpoints = session.scalars(sa.select(Touchpoint).where(Touchpoint.household_id == hid)).all()
@@ -177,6 +180,7 @@ def test_a_visit_half_typed_when_the_app_is_closed_comes_back_and_is_saved_once(
     phone.locator("[data-testid=draft-restored]").wait_for()
     assert phone.input_value("[data-testid=visit-notes]") == "孩子作业多，想要托管"
     assert phone.get_attribute("[data-testid=satisfaction][data-value='5']", "aria-pressed") == "true"
+    phone.click("[data-testid=all-ok]")  # restored: the stars; the checklist is answered now
     # A follow-up in two weeks, one tap, said in the app's words whatever the phone's picker shows.
     expect(phone.locator("[data-testid=follow-up-said]")).to_have_text("不安排跟进")
     phone.click("[data-testid=follow-up-in][data-days='14']")
@@ -193,3 +197,32 @@ def test_a_visit_half_typed_when_the_app_is_closed_comes_back_and_is_saved_once(
     phone.goto(f"/#/visit/{hid}")  # saved: a new visit starts empty
     phone.locator("[data-testid=visit-form]").wait_for()
     assert phone.locator("[data-testid=draft-restored]").count() == 0
+
+
+def test_a_visit_that_records_nothing_is_not_saved_and_the_form_says_what_is_missing_where(phone, grid, session):
+    hid = grid["never"].id
+    log_in(phone, "li", PASSWORD)
+    synced(phone)
+    phone.goto(f"/#/visit/{hid}")
+    phone.locator("[data-testid=visit-form]").wait_for()
+    phone.click("[data-testid=save-visit]")  # nothing answered
+    items = phone.locator("[data-testid=visit-items-missing]")
+    expect(items).to_contain_text("还有 7 项没有填：水电气、门窗")
+    expect(items).to_be_in_viewport()  # scrolled to, in the checklist's own box
+    expect(phone.locator("[data-testid=visit-checklist-box]")).to_have_class("card invalid")
+    expect(phone.locator("[data-testid=visit-satisfaction-missing]")).to_have_text("请选择满意度；住户不愿评价时选“未评价”。")
+    assert phone.evaluate(f"window.guanjia.store.all('visit', '{hid}').length") == 0  # nothing saved
+
+    phone.click("[data-testid=all-ok]")
+    expect(items).to_be_hidden()  # answered: the message goes at once
+    phone.click("[data-testid=save-visit]")
+    satisfaction = phone.locator("[data-testid=visit-satisfaction-missing]")
+    expect(satisfaction).to_be_in_viewport()
+    phone.click("[data-testid=satisfaction-unrated]")  # the resident would not say
+    expect(satisfaction).to_be_hidden()
+    phone.click("[data-testid=save-visit]")
+    phone.locator("[data-testid=household]").wait_for()
+    synced(phone)
+    session.rollback()
+    (visit,) = session.scalars(sa.select(Visit).where(Visit.household_id == hid)).all()
+    assert visit.satisfaction is None and len(visit.checklist) == 7

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from server.attachments.models import Attachment
 from server.visits.models import Visit
-from tests.browser.conftest import log_in, synced
+from tests.browser.conftest import answer_the_rest, log_in, synced
 from tests.browser.test_photos import PHOTO_STORE_KEYS, as_file, camera_jpeg
 from tests.factories import PASSWORD, make_ticket
 
@@ -70,6 +70,7 @@ def saved_visit_with_an_item_photo(page, estate) -> tuple[str, dict]:
     leaks.locator("[data-testid=form-photo]").wait_for()
     leaks.locator("[data-testid=check-ok]").click()  # fixed on the spot: the photo stays under the item
     assert leaks.locator("[data-testid=form-photo]").count() == 1
+    answer_the_rest(page)
     page.context.set_offline(True)
     page.click("[data-testid=save-visit]")
     page.wait_for_function("location.hash.startsWith('#/household/')")
@@ -116,6 +117,7 @@ def test_a_photo_taken_on_a_form_goes_with_two_taps_before_the_save(phone, estat
     photo.locator("[data-testid=photo-delete-yes]").click()
     card.locator("[data-testid=form-photo]").wait_for(state="detached")
     wait_for_kept(phone, [])  # the bytes went with it: nothing was saved that names them
+    answer_the_rest(phone)
     phone.click("[data-testid=save-visit]")
     phone.wait_for_function("location.hash.startsWith('#/household/')")
     synced(phone)

@@ -12,7 +12,7 @@ from PIL import Image
 
 from server.attachments.models import Attachment, AttachmentBlob
 from server.tickets.models import Ticket
-from tests.browser.conftest import log_in, synced, wait_until_controlled
+from tests.browser.conftest import answer_the_rest, log_in, synced, wait_until_controlled
 from tests.factories import PASSWORD, make_grid, make_user
 
 pytestmark = pytest.mark.browser
@@ -69,6 +69,7 @@ def test_a_butler_photographs_a_leak_offline_and_the_server_has_it_once_synced(p
     leaks.locator("[data-testid=form-photo]").wait_for()
     phone.locator("[data-testid=visit-photo-gallery]").set_input_files(as_file(camera_jpeg(seed=2), "room.jpg"))
     phone.locator("[data-testid=visit-photo-card] [data-testid=form-photo]").wait_for()
+    answer_the_rest(phone)
     phone.click("[data-testid=save-visit]")
     phone.wait_for_function("location.hash.startsWith('#/household/')")
     photos = phone.evaluate("window.guanjia.store.all('attachment')")

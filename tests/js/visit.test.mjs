@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  DEFAULT_CHECKLIST, FOLLOW_UP_DAYS, NOTE_MAX, checklistItems, dayAfter, dayInWords, initialForm, itemLabel, needSuggestions, newVisitFields, notedKeys,
+  DEFAULT_CHECKLIST, FOLLOW_UP_DAYS, NOTE_MAX, checklistItems, dayAfter, dayInWords, missingAnswers, tapUnrated, initialForm, itemLabel, needSuggestions, newVisitFields, notedKeys,
   offeredProducts, productChipCodes, restAllOk, answerItem, showsItemPhotos, tapStar, toggleProduct, usableDraft, visitFields,
   withoutRemoved,
 } from "../../pwa/js/views/visit-logic.js";
@@ -19,12 +19,12 @@ test("a draft comes back unless the visit has another version on the phone now",
 });
 
 test("the form starts as a routine visit, or from the visit, with a checklist of its own", () => {
-  assert.deepEqual(initialForm(null), { kind: "routine", checklist: {}, satisfaction: null, products: [] });
+  assert.deepEqual(initialForm(null), { kind: "routine", checklist: {}, satisfaction: null, unrated: false, products: [] });
   const visit = { kind: "follow_up", checklist: { leaks: { ok: false, note: "滴水" } }, satisfaction: 4,
                   products_interest: ["water"] };
   const form = initialForm(visit);
   assert.deepEqual(form, { kind: "follow_up", checklist: { leaks: { ok: false, note: "滴水" } }, satisfaction: 4,
-                           products: ["water"] });
+                           unrated: false, products: ["water"] });
   form.checklist.leaks.note = "changed";
   form.products.push("cleaning");
   assert.equal(visit.checklist.leaks.note, "滴水"); // the form edits copies
@@ -134,4 +134,16 @@ test("the follow-up day is said in the app's language, not the phone's picker fo
   assert.equal(dayInWords("2026-12-20", "en"), "Sun, December 20, 2026");
   assert.equal(dayInWords("", "zh-CN"), "");
   assert.equal(dayInWords("12/20/2026", "zh-CN"), "");
+});
+
+test("a new visit lacks every unanswered checklist item and a satisfaction unless 未评价 is chosen", () => {
+  const items = [{ key: "doors" }, { key: "gas" }, { key: "leaks" }];
+  const form = initialForm({ checklist: { gas: { ok: false, note: "阀门松" } } });
+  assert.deepEqual(missingAnswers(items, form), { items: ["doors", "leaks"], satisfaction: true });
+  const done = { ...form, checklist: restAllOk(items, form.checklist), satisfaction: 4 };
+  assert.deepEqual(missingAnswers(items, done), { items: [], satisfaction: false });
+  const unrated = tapUnrated({ ...done, satisfaction: 4 });
+  assert.equal(unrated.satisfaction, null);
+  assert.deepEqual(missingAnswers(items, unrated), { items: [], satisfaction: false });
+  assert.equal(tapUnrated(unrated).unrated, false); // tapped again: asked once more
 });

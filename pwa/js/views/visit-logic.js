@@ -34,6 +34,7 @@ export function initialForm(start) {
     kind: start?.kind ?? "routine",
     checklist: JSON.parse(JSON.stringify(start?.checklist ?? {})), // a copy: the form edits it
     satisfaction: start?.satisfaction ?? null,
+    unrated: Boolean(start?.unrated), // 未评价, chosen on this form (kept in its draft, never sent)
     products: [...(start?.products_interest ?? [])],
   };
 }
@@ -145,3 +146,16 @@ export function dayInWords(iso, language) {
   const d = new Date(Number(found[1]), Number(found[2]) - 1, Number(found[3]));
   return d.toLocaleDateString(language, { year: "numeric", month: "long", day: "numeric", weekday: "short" });
 }
+
+/** What a new visit still lacks before it may be saved: the checklist's items not answered (each one,
+ * or 其余全部正常), and whether satisfaction is neither chosen nor explicitly 未评价. A visit that
+ * records nothing of the home is no visit: it would count toward coverage. */
+export function missingAnswers(items, form) {
+  return {
+    items: items.filter((item) => !form.checklist[item.key]).map((item) => item.key),
+    satisfaction: form.satisfaction === null && !form.unrated,
+  };
+}
+
+/** Choosing 未评价 (the resident would not say) clears a star, and a star clears 未评价. */
+export const tapUnrated = (form) => ({ ...form, unrated: !form.unrated, satisfaction: form.unrated ? form.satisfaction : null });

@@ -10,7 +10,7 @@ import {
   VISIT_KINDS, changed, chip, dateLabel, householdHeader, label, notFound, productCode, productName, savedToast, tagEditor,
 } from "./common.js";
 import {
-  FOLLOW_UP_DAYS, NOTE_MAX, restAllOk, answerItem, dayAfter, dayInWords, checklistItems, initialForm, itemLabel as nameOfItem, needSuggestions,
+  FOLLOW_UP_DAYS, NOTE_MAX, restAllOk, answerItem, dayAfter, dayInWords, missingAnswers, tapUnrated, checklistItems, initialForm, itemLabel as nameOfItem, needSuggestions,
   newVisitFields, notedKeys, offeredProducts, productChipCodes, showsItemPhotos, tapStar, toggleProduct, usableDraft,
   visitFields, withoutRemoved,
 } from "./visit-logic.js";
@@ -25,7 +25,9 @@ extend({
       needs: "发现的需求", satisfaction: "满意度", products: "感兴趣的服务", notes: "走访记录", follow_up: "跟进日期",
       follow_up_in: { 7: "一周后", 14: "两周后", 30: "一个月后" }, follow_up_clear: "不跟进",
       follow_up_on: "将于 {date} 跟进", follow_up_none: "不安排跟进",
-      stars: { 1: "很不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "很满意" },
+      stars: { 1: "很不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "很满意" }, unrated: "未评价（住户不愿评价）",
+      missing_items: "还有 {n} 项没有填：{names}。请逐项选择，或点“其余全部正常”。",
+      missing_satisfaction: "请选择满意度；住户不愿评价时选“未评价”。",
       save: "保存走访", saving: "正在保存…", draft_restored: "已恢复上次未保存的内容。",
     },
   },
@@ -37,6 +39,9 @@ extend({
       follow_up_in: { 7: "In a week", 14: "In two weeks", 30: "In a month" }, follow_up_clear: "No follow-up",
       follow_up_on: "Follow up on {date}", follow_up_none: "No follow-up planned",
       stars: { 1: "Very unhappy", 2: "Unhappy", 3: "So-so", 4: "Happy", 5: "Very happy" },
+      unrated: "Not rated (the resident would not say)",
+      missing_items: "{n} items are not answered yet: {names}. Answer each, or tap “Mark the rest OK”.",
+      missing_satisfaction: "Choose a satisfaction; if the resident would not say, choose “Not rated”.",
       save: "Save visit", saving: "Saving…", draft_restored: "What you typed last time is back.",
     },
   },
@@ -108,6 +113,7 @@ export function visitView(root, route, app) {
     form.checklist = answerItem(form.checklist, key, ok); // tapping the chosen answer again clears it
     if (ok === false) showNote.add(key);
     drawChecklist(ok === false ? key : null);
+    showMissing();
   }
   function drawChecklist(focusKey = null) {
     checklist.replaceChildren(...items.map((item) => {
@@ -137,6 +143,7 @@ export function visitView(root, route, app) {
   const allOk = h("button", { type: "button", class: "secondary", "data-testid": "all-ok", onclick: () => {
     form.checklist = restAllOk(items, form.checklist);
     drawChecklist();
+    showMissing();
   } }, t("visit.all_ok"));
 
   // ---- needs, satisfaction, products --------------------------------------------------------------
@@ -147,8 +154,11 @@ export function visitView(root, route, app) {
   const drawStars = () => stars.replaceChildren(...[1, 2, 3, 4, 5].map((n) => h("button", {
     type: "button", class: "sat-btn", role: "radio", "aria-checked": String(form.satisfaction === n),
     "aria-pressed": String(form.satisfaction === n), "aria-label": `${n} ${t(`visit.stars.${n}`)}`, "data-testid": "satisfaction",
-    "data-value": n, onclick: () => { form.satisfaction = tapStar(form.satisfaction, n); drawStars(); },
-  }, h("span", { class: "sat-n" }, `${n}★`), h("span", { class: "sat-label" }, t(`visit.stars.${n}`)))));
+    "data-value": n, onclick: () => { form.satisfaction = tapStar(form.satisfaction, n); form.unrated = false; answered(); },
+  }, h("span", { class: "sat-n" }, `${n}★`), h("span", { class: "sat-label" }, t(`visit.stars.${n}`)))),
+  h("button", { type: "button", class: "sat-unrated", role: "radio", "aria-checked": String(form.unrated),
+                "aria-pressed": String(form.unrated), "data-testid": "satisfaction-unrated",
+                onclick: () => { Object.assign(form, tapUnrated(form)); answered(); } }, t("visit.unrated")));
   drawStars();
 
   const catalogue = offeredProducts(store.all("product"), productCode);
@@ -220,8 +230,45 @@ export function visitView(root, route, app) {
   sayFollowUp();
   const saveButton = h("button", { type: "submit", class: "primary", "data-testid": "save-visit" }, t("visit.save"));
 
+  // What a new visit still lacks is said at the top of the box where it is answered: outlined, scrolled
+  // to, announced, and gone as soon as it is answered.
+  const itemsMissing = h("p", { class: "error", role: "alert", id: "visit-items-missing", "data-testid": "visit-items-missing", hidden: true });
+  const satisfactionMissing = h("p", { class: "error", role: "alert", id: "visit-satisfaction-missing",
+                                       "data-testid": "visit-satisfaction-missing", hidden: true });
+  const checklistBox = h("fieldset", { class: "card", "data-testid": "visit-checklist-box", "aria-describedby": "visit-items-missing" },
+    h("legend", {}, t("visit.checklist")), itemsMissing, checklist, allOk);
+  const satisfactionBox = h("fieldset", { class: "card", "data-testid": "visit-satisfaction-box",
+                                          "aria-describedby": "visit-satisfaction-missing" },
+    h("legend", {}, t("visit.satisfaction")), satisfactionMissing, stars);
+  let asked = false; // the messages show once Save was tapped
+  function showMissing() {
+    const missing = missingAnswers(items, form);
+    const names = missing.items.map((key) => itemLabel(items.find((item) => item.key === key)));
+    itemsMissing.textContent = t("visit.missing_items", { n: names.length, names: names.join("、") });
+    satisfactionMissing.textContent = t("visit.missing_satisfaction");
+    itemsMissing.hidden = !asked || !missing.items.length;
+    satisfactionMissing.hidden = !asked || !missing.satisfaction;
+    checklistBox.classList.toggle("invalid", !itemsMissing.hidden);
+    satisfactionBox.classList.toggle("invalid", !satisfactionMissing.hidden);
+    return missing;
+  }
+  function answered() {
+    drawStars();
+    showMissing();
+  }
+
   async function submit(event) {
     event.preventDefault();
+    if (!before) { // a visit being recorded now: the whole checklist and a satisfaction (or 未评价)
+      asked = true;
+      const missing = showMissing();
+      const first = missing.items.length ? checklistBox : missing.satisfaction ? satisfactionBox : null;
+      if (first) {
+        first.scrollIntoView?.({ block: "start" });
+        first.querySelector("button")?.focus({ preventScroll: true });
+        return;
+      }
+    }
     saveButton.disabled = true;
     saveButton.textContent = t("visit.saving");
     const fields = visitFields(form, { needs: needs.value(), notes: notes.value, followUp: followUp.value });
@@ -262,7 +309,7 @@ export function visitView(root, route, app) {
     clearTimeout(draftTimer);
     if (cancelled) return;
     draftTimer = setTimeout(() => store.saveDraft(draftName, {
-      id, version: before?.version ?? null, kind: form.kind, checklist: form.checklist, satisfaction: form.satisfaction,
+      id, version: before?.version ?? null, kind: form.kind, checklist: form.checklist, satisfaction: form.satisfaction, unrated: form.unrated,
       products_interest: form.products, needs: needs.value(), notes: notes.value, follow_up_at: followUp.value || null,
       photos: form.photos, removing: form.removing,
     }), 300);
@@ -274,9 +321,9 @@ export function visitView(root, route, app) {
     h("h2", {}, before ? t("visit.title_edit", { date: dateLabel(before.visited_at) }) : t("visit.title_new")),
     draft ? h("p", { class: "notice", role: "status", "data-testid": "draft-restored" }, t("visit.draft_restored")) : null,
     h("fieldset", { class: "card" }, h("legend", {}, t("visit.kind")), kinds),
-    h("fieldset", { class: "card" }, h("legend", {}, t("visit.checklist")), checklist, allOk),
+    checklistBox,
     h("div", { class: "card" }, needs.el),
-    h("fieldset", { class: "card" }, h("legend", {}, t("visit.satisfaction")), stars),
+    satisfactionBox,
     catalogue.length || form.products.length ? h("fieldset", { class: "card" }, h("legend", {}, t("visit.products")), products) : null,
     h("fieldset", { class: "card", "data-testid": "visit-photo-card" }, h("legend", {}, t("photos.title")), visitPhotos, removing),
     h("div", { class: "card" },
