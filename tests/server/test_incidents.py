@@ -13,12 +13,11 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.incidents.models import Incident, IncidentCheck, check_id
-from server.notify.models import Delivery, Notification, PushSubscription, Recipient
+from server.notify.models import Delivery, Notification, Recipient
 from server.syncing import bookkeeping
 from tests.factories import _save, auth, make_community, make_grid, make_household, make_user
+from tests.server.test_notify_outbox import subscribe
 
-P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
-AUTH = "tBHItJI5svbpez7KI4CCXg"
 RESIDENT_PHONE = "cccccccc-0000-4000-8000-000000000001"
 BUTLER_PHONE = "cccccccc-0000-4000-8000-000000000002"
 
@@ -80,14 +79,6 @@ def answer(incident_id, household_id, value, at, note=""):
     return put("incident_check", check_id(incident_id, household_id),
                {"incident_id": incident_id, "household_id": household_id, "answer": value, "answered_at": at,
                 "note": note})
-
-
-def subscribe(session, user, name):
-    sub = PushSubscription(user_id=user.id, endpoint_hash=name * 64, endpoint=f"https://fcm.googleapis.com/{name}",
-                           p256dh=P256DH, auth=AUTH)
-    session.add(sub)
-    session.commit()
-    return sub
 
 
 def notifications(session):
