@@ -218,6 +218,8 @@ def _check_update(session: Session, user: User, check: IncidentCheck, changes: d
         return
     changes["answered_at"] = answered_at
     changes["source"] = _source(user)
+    if not str(changes.get("note", "x")).strip():  # a later answer without a note keeps the earlier one's
+        changes.pop("note")
 
 
 def wins(current: str, current_at: datetime, answer: str, answered_at: datetime) -> bool:

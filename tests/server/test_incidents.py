@@ -335,10 +335,10 @@ def test_need_help_is_never_overwritten_by_not_home(client, session, world):
     check = session.scalar(sa.select(IncidentCheck))
     session.refresh(check)
     assert (check.answer, check.source, check.note) == ("need_help", "resident", "敲门无人应答")
-    # A later "safe" from the home itself does replace it.
+    # A later "safe" from the home itself does replace it; with no note of its own, the note stays.
     sync(client, world["residents"][0], answer(incident.id, home.id, "safe", "2026-12-06T11:00:00+08:00"))
     session.refresh(check)
-    assert check.answer == "safe"
+    assert (check.answer, check.note) == ("safe", "敲门无人应答")
 
 
 def test_residents_pull_their_homes_checks_only(client, session, world):
