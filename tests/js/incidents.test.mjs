@@ -129,6 +129,9 @@ test("raising an incident on the phone: what the form may send", () => {
                                 knock_after_minutes: 15, started_at: START.replace("Z", ".000Z") });
   assert.deepEqual(Object.keys(incidentForm({ kind: "x", severity: "", title: " " }).errors),
                    ["kind", "severity", "title"]);
-  assert.ok(incidentForm({ kind: "leak", severity: "notice", title: "t", knockAfter: "-1" }).errors.knock_after_minutes);
+  for (const bad of ["-1", "0", "241", "1.5"]) {
+    assert.ok(incidentForm({ kind: "leak", severity: "notice", title: "t", knockAfter: bad }).errors.knock_after_minutes);
+  }
+  assert.equal(incidentForm({ kind: "leak", severity: "notice", title: "t", knockAfter: "240" }).fields.knock_after_minutes, 240);
   assert.deepEqual(buildingsOf([hh("a", "10栋"), hh("b", "2栋"), hh("c", "2栋")]), ["2栋", "10栋"]);
 });

@@ -10,6 +10,7 @@ export const KINDS = ["water_cut", "power_cut", "leak", "lift_entrapment", "fire
 export const SEVERITIES = ["notice", "serious", "critical"];
 export const ANSWERS = ["safe", "need_help", "not_home"];
 export const DEFAULT_KNOCK_MINUTES = 15;
+export const KNOCK_RANGE = [1, 240]; // minutes, as the server takes them
 export const VULNERABLE_AGE = 75; // an elderly person living alone: at least this old, the only member
 export const ALL_CLEAR_SHOWN_MS = 24 * 3_600_000; // a resident sees 已解除 for a day after the all-clear
 const MINUTE_MS = 60_000;
@@ -171,7 +172,7 @@ export function incidentForm({ kind, severity, title, body = "", buildings = [],
   if (!cleanTitle) errors.title = "required";
   const chosen = [...new Set(buildings)].filter((b) => known.includes(b));
   const minutes = knockAfter === undefined || knockAfter === "" ? DEFAULT_KNOCK_MINUTES : Number(knockAfter);
-  if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) errors.knock_after_minutes = "range";
+  if (!Number.isInteger(minutes) || minutes < KNOCK_RANGE[0] || minutes > KNOCK_RANGE[1]) errors.knock_after_minutes = "range";
   if (Object.keys(errors).length) return { errors };
   return { fields: { kind, severity, title: cleanTitle, body: String(body ?? "").trim(), buildings: chosen,
                      knock_after_minutes: minutes, started_at: now.toISOString() } };

@@ -12,7 +12,7 @@ import * as store from "../store.js";
 import { addressLabel, buildingLabel, peopleOf, toast } from "./common.js";
 import { when } from "./wording.js";
 import {
-  ANSWERS, KINDS, SEVERITIES, buildingsOf, checkId, incidentForm, knockList, openIncidents, residentBanner,
+  ANSWERS, KINDS, SEVERITIES, buildingsOf, checkId, incidentForm, knockAt, knockList, openIncidents, residentBanner,
 } from "./incident-logic.js";
 
 extend({
@@ -41,7 +41,7 @@ extend({
       new_title: "上报突发事件", f_kind: "什么事", f_severity: "严重程度", f_title: "标题", f_title_hint: "例如：3栋停水",
       f_body: "说明（可以不写）", f_buildings: "涉及的楼栋（都不选 = 全小区）", f_knock: "多少分钟后上门确认",
       submit: "上报", cancel: "取消", need: { kind: "请选择什么事。", severity: "请选择严重程度。", title: "请写标题。",
-                                               knock_after_minutes: "请填 0 到 1440 之间的整数。" },
+                                               knock_after_minutes: "请填 1 到 240 之间的整数。" },
       raised: "已上报，联网后自动同步",
     },
   },
@@ -70,7 +70,7 @@ extend({
       f_title_hint: "e.g. No water in building 3", f_body: "Details (optional)",
       f_buildings: "Buildings (none = the whole community)", f_knock: "Knock on doors after (minutes)",
       submit: "Report", cancel: "Cancel", need: { kind: "Choose what happened.", severity: "Choose how serious.",
-                                                   title: "Write a title.", knock_after_minutes: "A whole number from 0 to 1440." },
+                                                   title: "Write a title.", knock_after_minutes: "A whole number from 1 to 240." },
       raised: "Reported; it will sync when online",
     },
   },
@@ -110,7 +110,7 @@ function incidentHead(incident, { urgent }) {
  * while the rest of the screen redraws (the banner only redraws when what it says changes). */
 export function residentIncidentBanner() {
   const el = h("div", { class: "inc-host", "data-testid": "incident-host" });
-  const note = h("textarea", { rows: 2, maxlength: 500, placeholder: t("incident.note_hint"), "data-testid": "incident-note" });
+  const note = h("textarea", { rows: 2, maxlength: 200, placeholder: t("incident.note_hint"), "data-testid": "incident-note" });
   let shown = "";
   let busy = false;
 
@@ -254,8 +254,12 @@ export function incidentView(root, route) {
   draw();
   let timer = null;
   const unsubscribe = store.subscribe(() => { clearTimeout(timer); timer = setTimeout(draw, REDRAW_DELAY_MS); });
-  const tick = setInterval(draw, TICK_MS);
-  return () => { clearTimeout(timer); clearInterval(tick); unsubscribe(); };
+  const tick = setInterval(draw, TICK_MS); // the minutes left
+  // The moment knocking starts, to the second: the waiting households turn into doors to knock on.
+  const incident = id ? store.get("incident", id) : null;
+  const due = incident && !incident.ended_at ? knockAt(incident) - Date.now() : -1;
+  const knockTimer = due >= 0 && due < 2 ** 31 - 1 ? setTimeout(draw, due + 50) : null;
+  return () => { clearTimeout(timer); clearTimeout(knockTimer); clearInterval(tick); unsubscribe(); };
 }
 
 // ---- raising one ------------------------------------------------------------------------------------------
@@ -274,12 +278,12 @@ export function incidentNewView(root, _route, { go }) {
   };
   const kind = select("kind", KINDS, "incident.kind", kept.kind);
   const severity = select("severity", SEVERITIES, "incident.severity", kept.severity ?? "serious");
-  const title = h("input", { name: "title", maxlength: 200, placeholder: t("incident.f_title_hint"),
+  const title = h("input", { name: "title", maxlength: 100, placeholder: t("incident.f_title_hint"),
                              "data-testid": "incident-title-input", oninput: keep });
   title.value = kept.title ?? "";
-  const body = h("textarea", { name: "body", rows: 3, maxlength: 2000, "data-testid": "incident-body", oninput: keep });
+  const body = h("textarea", { name: "body", rows: 3, maxlength: 4000, "data-testid": "incident-body", oninput: keep });
   body.value = kept.body ?? "";
-  const knock = h("input", { name: "knock", type: "number", min: 0, max: 1440, inputmode: "numeric",
+  const knock = h("input", { name: "knock", type: "number", min: 1, max: 240, inputmode: "numeric",
                              "data-testid": "incident-knock", oninput: keep });
   knock.value = kept.knockAfter ?? "15";
   const boxes = known.map((b) => {
