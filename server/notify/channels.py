@@ -39,7 +39,8 @@ CONNECT_TIMEOUT = 3.05
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 # The event names a webhook's text uses.
-EVENT_WORDS = {"ticket.created": "新工单", "ticket.updated": "工单有更新", "ticket.escalated": "工单已超时"}
+EVENT_WORDS = {"ticket.created": "新工单", "ticket.updated": "工单有更新", "ticket.escalated": "工单已超时",
+               "incident.raised": "突发事件", "incident.closed": "突发事件解除"}
 
 
 def retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -16,10 +16,11 @@ from server.crypto import EncryptedString
 from server.extensions import db
 from server.records import UTCDateTime, enum, new_id, utcnow
 
-# What an event is about: a ticket's, an order's, a notice's or a request to join's id, or for an
+# What an event is about: a ticket's, an order's, a notice's, an incident's or a request to join's id, or for an
 # account's own events (login.failed, device.revoked) the account's (`ticket_id` holds it for all).
 EVENTS = ("ticket.created", "ticket.updated", "ticket.escalated", "order.created", "order.updated",
-          "notice.published", "join_request.created", "login.failed", "device.revoked")
+          "notice.published", "join_request.created", "login.failed", "device.revoked", "incident.raised",
+          "incident.closed")
 CHANNELS = ("webpush", "webhook")
 DELIVERY_STATES = ("pending", "sent", "gone", "failed")
 WEBHOOK_KINDS = ("wecom", "json")

@@ -23,8 +23,9 @@ from server.tickets.models import Ticket
 
 # Names of categories in a notification's title (the title is Chinese, as the phones show it).
 CATEGORY_TITLES = {code: zh for code, (zh, _en) in categories.NAMES.items()}
-# What a community's webhook (a group chat) hears: new and late tickets, not every update.
-WEBHOOK_EVENTS = frozenset({"ticket.created", "ticket.escalated"})
+# What a community's webhook (a group chat) hears: new and late tickets, not every update; every
+# emergency raised and its all-clear.
+WEBHOOK_EVENTS = frozenset({"ticket.created", "ticket.escalated", "incident.raised", "incident.closed"})
 TOGETHER = "guanjia.outbox_together"  # session.info key: events kept to be written together
 
 

@@ -37,6 +37,13 @@ class AfterWrite(Protocol):
     def __call__(self, session: Session, user: Any, record: Any, previous: dict, created: bool) -> None: ...
 
 
+class DerivedId(Protocol):
+    """The id a new record must have, derived from its values (a household's answer to an incident:
+    from the incident and the household), so that two writers offline write one record."""
+
+    def __call__(self, values: dict) -> str: ...
+
+
 class RefuseHidden(Protocol):
     """May raise a clearer error than 403 for a write to a record the user cannot see (a ticket
     another butler has just claimed: already_claimed)."""
@@ -61,6 +68,7 @@ class Rules:
     after_write: AfterWrite | None = None
     refuse_hidden: RefuseHidden | None = None
     lets_go: LetsGo | None = None
+    derived_id: DerivedId | None = None
 
 
 @dataclass(frozen=True)

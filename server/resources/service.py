@@ -135,13 +135,17 @@ def create(session: Session, *, user: User, rtype: str, data: Any, record_id: st
     if not scopes.rights(user, rtype).create:
         raise Forbidden()
     values = load_fields(user, rtype, data, creating=True)
-    record_id = _checked_id(rtype, record_id)
+    derive = res.rules.derived_id
+    record_id = None if derive is not None and record_id is None else _checked_id(rtype, record_id)
     fast = batch is not None and batch.fast(rtype) and not scope_grace
     with nullcontext() if fast else session.begin_nested():
-        if not (fast and (rtype, record_id) in batch.absent) and session.get(res.model, record_id) is not None:
+        if record_id is not None and not (fast and (rtype, record_id) in batch.absent) \
+                and session.get(res.model, record_id) is not None:
             raise AlreadyExists()
         if res.rules.prepare_create:
             res.rules.prepare_create(session, user, values)
+        if derive is not None:
+            record_id = _derived_id(session, res, values, record_id)
         _check_references(session, values, batch if fast else None)
         row = bookkeeping.created(session, rtype, {"id": record_id, **values})
         if issubclass(res.model, Tracked):
@@ -262,6 +266,18 @@ def _checked_id(rtype: str, record_id: Any) -> str:
     if not isinstance(record_id, str) or not is_canonical_uuid(record_id):
         raise ValidationFailed([FieldError(key, "invalid_type")])
     return record_id
+
+
+def _derived_id(session: Session, res: Resource, values: dict, given: str | None) -> str:
+    """The id a type derives from its values: the one given must be it; none given, it is taken."""
+    wanted = res.rules.derived_id(values)
+    if given is None:
+        if session.get(res.model, wanted) is not None:
+            raise AlreadyExists()
+        return wanted
+    if given != wanted:
+        raise ValidationFailed([FieldError("id", "invalid")])
+    return given
 
 
 def _load_for_write(session: Session, user: User, res: Resource, record_id: str,

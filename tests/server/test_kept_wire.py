@@ -48,7 +48,7 @@ def sent(changes: list[dict], rid: str) -> dict:
 
 
 def test_the_household_file_keeps_no_second_copy():
-    assert kept_wire.keeping() == {"visit", "touchpoint", "ticket", "order", "notice", "checkin", "team"}
+    assert kept_wire.keeping() == {"visit", "touchpoint", "ticket", "order", "notice", "checkin", "team", "incident"}
     assert not kept_wire.keeping() & set(personal_fields())
     for model in (Household, Person):
         assert "wire" not in model.__table__.columns

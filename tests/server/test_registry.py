@@ -10,11 +10,12 @@ from server.wire import WireSchema
 
 def test_the_types_phones_replicate():
     assert types(synced=True) == {"household", "person", "visit", "touchpoint", "ticket", "product", "order",
-                                  "notice", "checkin", "team", "attachment"}
+                                  "notice", "checkin", "team", "attachment", "incident", "incident_check"}
 
 
 def test_what_hangs_on_a_household_is_evicted_and_purged_with_it():
-    assert set(household_children()) == {"person", "visit", "touchpoint", "ticket", "order", "attachment"}
+    assert set(household_children()) == {"person", "visit", "touchpoint", "ticket", "order", "attachment",
+                                         "incident_check"}
 
 
 def test_only_types_whose_writes_never_change_an_audience_take_the_fast_path():
@@ -31,7 +32,11 @@ def test_butlers_work_is_accepted_for_a_while_after_they_lost_the_household():
 def test_a_tickets_status_and_hand_offs_and_an_orders_status_are_serial_and_never_a_merge_conflict():
     assert registry()["ticket"].serial_fields == {"status", "team_id", "assignee_id", "handoff_note"}
     assert registry()["order"].serial_fields == {"status"}
-    assert all(not res.serial_fields for rtype, res in registry().items() if rtype not in ("ticket", "order"))
+    # A household's answer to an emergency: its own rules decide (the later answer, help never undone).
+    assert registry()["incident_check"].serial_fields == {"incident_id", "household_id", "answer", "source", "note",
+                                                          "answered_at"}
+    assert all(not res.serial_fields for rtype, res in registry().items()
+               if rtype not in ("ticket", "order", "incident_check"))
 
 
 def test_the_household_file_is_what_reads_of_are_audited():
