@@ -3,13 +3,12 @@ a supervisor's incident reaches a resident, who answers 我家安全; a butler's
 signal once the knock time has passed, and the door marked offline reaches the server."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
 
-from server.incidents.models import Incident, IncidentCheck
+from server.incidents.models import Incident, IncidentCheck, check_id
 from tests.browser.conftest import log_in, synced, wait_until_controlled, work_requests
 from tests.factories import (PASSWORD, _save, auth, make_community, make_grid, make_household, make_person,
                              make_user)
@@ -33,10 +32,6 @@ def block(session):
     resident = make_user("resident", username="liu", name="刘女士", community_id=community.id, household_id=home.id)
     return {"community": community, "butler": butler, "supervisor": supervisor, "home": home, "elderly": elderly,
             "answered": answered, "elsewhere": elsewhere, "resident": resident}
-
-
-def check_id(incident_id: str, household_id: str) -> str:
-    return str(uuid.uuid5(uuid.UUID(incident_id), household_id))
 
 
 def fresh(session):
@@ -140,7 +135,7 @@ def test_a_butler_raises_an_incident_offline_and_it_reaches_the_server(phone, se
     screen = phone.locator("[data-testid=incident-screen]")
     expect(screen.locator("[data-testid=incident-title]")).to_have_text("1栋12楼漏水")
     expect(screen.locator("[data-testid=incident-phase]")).to_have_attribute("data-phase", "waiting")
-    expect(screen.locator("[data-testid=door]")).to_have_count(2)  # 1栋's silent homes, waiting
+    expect(screen.locator("[data-testid=door]")).to_have_count(3)  # 1栋's three homes, waiting
     incident_id = screen.get_attribute("data-id")
     phone.context.set_offline(False)
     synced(phone)
