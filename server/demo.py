@@ -19,6 +19,7 @@ from server.auth.models import User
 from server.auth.service import hash_password
 from server.community.models import Community, Grid, Household, Person
 from server.joining.models import Invite, JoinRequest
+from server.incidents.models import Incident, IncidentCheck, check_id
 from server.notices.models import Notice
 from server.operations.checklists import checklist
 from server.operations.models import Inspection, WorkPlanItem
@@ -144,6 +145,7 @@ def seed(session: Session, *, today: date | None = None) -> bool:
     # Each ticket's timeline, its hand-offs among its steps (the console's ticket page shows it).
     session.execute(sa.insert(TicketEvent), [row for ticket in tickets for row in history_of(ticket)])
     session.add_all(_notices(now))
+    _incident(session, now, supervisor.id, households)
     session.add_all(_checkins(now, butlers))
     _operations(session, now, supervisor.id, [butler.id for butler in butlers])
     session.commit()
@@ -177,6 +179,25 @@ def _notices(now: datetime) -> list[Notice]:
                building=building, published_at=now - timedelta(days=days), created_at=now - timedelta(days=days),
                updated_at=now - timedelta(days=days), notified_at=now - timedelta(days=days))
         for i, (days, building, title, body) in enumerate(_BUILDING_NOTICES)]
+
+
+def _incident(session: Session, now: datetime, supervisor_id: str, households: list[Household]) -> None:
+    """A closed emergency (突发事件) of last week: a leak in 1栋, the homes' answers, the all-clear."""
+    started = now - timedelta(days=6, hours=3)
+    incident = Incident(id=demo_id("incident", 1), community_id=COMMUNITY_ID, kind="leak", severity="serious",
+                        title="1栋地下室水管漏水", body="1栋地下室给水管破裂，维修人员正在抢修，1栋暂停供水。",
+                        buildings=["1栋"], started_at=started, ended_at=started + timedelta(hours=3),
+                        all_clear_note="水管已修复，1栋恢复供水。", knock_after_minutes=15, raised_by=supervisor_id,
+                        created_at=started, updated_at=started + timedelta(hours=3))
+    session.add(incident)
+    session.flush()
+    # Most of the first homes answered themselves; one asked for help; the butler knocked at one.
+    answers = ["safe"] * 6 + ["need_help", "not_home"]
+    session.add_all([IncidentCheck(id=check_id(incident.id, home.id), incident_id=incident.id, household_id=home.id,
+                                   answer=answer, source="butler" if answer == "not_home" else "resident",
+                                   answered_at=started + timedelta(minutes=5 + 3 * n), created_at=started,
+                                   updated_at=started + timedelta(minutes=5 + 3 * n))
+                     for n, (home, answer) in enumerate(zip(households, answers))])
 
 
 # The butlers' check-ins (签到/签退) since the start of last month, on the community's calendar

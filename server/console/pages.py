@@ -269,6 +269,7 @@ NAV: tuple = (
                    ("console.tickets", "tickets", ("console.ticket",)),
                    ("console.orders", "orders", ("console.order",)),
                    ("console.notices", "notices", ("console.notice",)),
+                   ("console.incidents_list", "incidents", ("console.incident",)),
                    ("console.follow_ups", "follow_ups", ("console.follow_up",)),
                    ("console.conflicts", "conflicts", ("console.conflict",)))),
     ("nav_operations", (("console.plan", "plan", ("console.plan",)),

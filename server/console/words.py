@@ -691,5 +691,41 @@ PHOTOS: Words = {
 }
 
 
+# Emergencies (incidents.py).
+INCIDENTS: Words = {
+    "incidents": ("突发事件", "Emergencies"),
+    "inc_none": ("还没有突发事件。", "No emergencies yet."),
+    "inc_new": ("发布突发事件", "Raise an emergency"),
+    "inc_kind": ("类型", "Kind"),
+    "inc_severity": ("严重程度", "Severity"),
+    "inc_title": ("标题", "Title"),
+    "inc_body": ("说明", "Details"),
+    "inc_buildings": ("影响楼栋", "Buildings affected"),
+    "inc_buildings_hint": ("（都不选：全小区）", "(none ticked: the whole community)"),
+    "inc_whole_community": ("全小区", "Whole community"),
+    "inc_knock_after": ("未回复多少分钟后上门敲门", "Knock on doors after (minutes without an answer)"),
+    "inc_raise": ("立即发布并通知", "Raise and alert now"),
+    "inc_started": ("开始", "Started"),
+    "inc_open": ("进行中", "Open"),
+    "inc_closed": ("已解除", "All clear"),
+    "inc_minutes_open": ("已持续 {minutes} 分钟", "open for {minutes} min"),
+    "inc_knock_rule": ("{minutes} 分钟未回复的住户进入管家敲门名单", "homes silent for {minutes} min go on the butlers' door-knock lists"),
+    "inc_need_help": ("需要帮助", "Need help"),
+    "inc_none_need_help": ("暂无住户求助。", "No home has asked for help."),
+    "inc_by_building": ("各楼栋回复情况", "Answers by building"),
+    "inc_building": ("楼栋", "Building"),
+    "inc_homes": ("户数", "Homes"),
+    "inc_safe": ("确认安全", "Safe"),
+    "inc_not_home": ("敲门无人", "Nobody home"),
+    "inc_unreached": ("未联系上", "Not reached"),
+    "inc_total": ("合计", "Total"),
+    "inc_close": ("解除突发事件", "Close: all clear"),
+    "inc_all_clear_note": ("解除说明", "All-clear note"),
+    "inc_close_button": ("解除并通知所有人", "Close and tell everyone"),
+    "inc_done_raised": ("已发布“{title}”，受影响的住户和员工正在收到通知。", "“{title}” raised: the homes and staff affected are being alerted."),
+    "inc_done_closed": ("已解除，解除通知正在发送。", "Closed: the all-clear is on its way."),
+}
+
+
 TEXT: Words = word_table(COMMON, NAV, ACTIONS, ATTENDANCE, AUDIT, CATALOGUE, CONFLICTS, OPERATIONS, SETUP,
-                         FULFIL, PEOPLE, OWN_PASSWORD, PHOTOS)
+                         FULFIL, PEOPLE, OWN_PASSWORD, PHOTOS, INCIDENTS)

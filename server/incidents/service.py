@@ -218,6 +218,8 @@ def _check_update(session: Session, user: User, check: IncidentCheck, changes: d
         return
     changes["answered_at"] = answered_at
     changes["source"] = _source(user)
+    if not str(changes.get("note", "x")).strip():  # a later answer without a note keeps the earlier one's
+        changes.pop("note")
 
 
 def wins(current: str, current_at: datetime, answer: str, answered_at: datetime) -> bool:
@@ -230,3 +232,25 @@ def wins(current: str, current_at: datetime, answer: str, answered_at: datetime)
 
 CHECK_RULES = Rules(prepare_create=_check_create, prepare_update=_check_update,
                     derived_id=lambda values: check_id(values["incident_id"], values["household_id"]))
+
+
+# ---- where an incident stands (the console's incident page) -------------------------------------------
+
+def standing(session: Session, incident: Incident) -> dict:
+    """Per building, how many homes answered safe, need help, were knocked without answer, and have
+    not been reached (no answer at all); and the homes that need help, by building, unit and room."""
+    answers = dict(session.execute(sa.select(IncidentCheck.household_id, IncidentCheck.answer).where(
+        IncidentCheck.incident_id == incident.id, IncidentCheck.deleted.is_(False))).tuples().all())
+    homes = list(session.scalars(sa.select(Household).where(Household.id.in_(affected_households(incident)))
+                                 .order_by(Household.building, Household.unit, Household.room)))
+    buildings: dict[str, dict[str, int]] = {}
+    for home in homes:
+        row = buildings.setdefault(home.building, {"homes": 0, "safe": 0, "need_help": 0, "not_home": 0,
+                                                   "unreached": 0})
+        row["homes"] += 1
+        row[answers.get(home.id, "unreached")] += 1
+    total = {key: sum(row[key] for row in buildings.values())
+             for key in ("homes", "safe", "need_help", "not_home", "unreached")}
+    return {"buildings": buildings, "total": total,
+            "need_help": [home for home in homes if answers.get(home.id) == "need_help"],
+            "not_home": [home for home in homes if answers.get(home.id) == "not_home"]}

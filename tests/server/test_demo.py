@@ -270,3 +270,12 @@ def test_the_demo_residents_read_their_building_s_notice_not_another_s(demo_app)
     titles = set(db.session.scalars(sa.select(Notice.title).where(
         scopes.visible_filter(user("resident1"), "notice", Notice))))
     assert "1栋电梯年检" in titles and "停水通知" in titles and "2栋外墙清洗" not in titles
+
+
+def test_the_demo_holds_a_closed_emergency_with_its_homes_answers(demo_app):
+    from server.incidents import service as incidents
+    from server.incidents.models import Incident
+
+    [incident] = db.session.scalars(sa.select(Incident)).all()
+    assert incident.ended_at is not None and incident.buildings == ["1栋"]
+    assert incidents.standing(db.session, incident)["total"]["need_help"] == 1

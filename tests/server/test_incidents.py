@@ -4,6 +4,7 @@ or its butler (one record whoever writes first), closed with an all-clear. On SQ
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import datetime, timezone
 
@@ -12,12 +13,11 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.incidents.models import Incident, IncidentCheck, check_id
-from server.notify.models import Delivery, Notification, PushSubscription, Recipient
+from server.notify.models import Delivery, Notification, Recipient
 from server.syncing import bookkeeping
 from tests.factories import _save, auth, make_community, make_grid, make_household, make_user
+from tests.server.test_notify_outbox import subscribe
 
-P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
-AUTH = "tBHItJI5svbpez7KI4CCXg"
 RESIDENT_PHONE = "cccccccc-0000-4000-8000-000000000001"
 BUTLER_PHONE = "cccccccc-0000-4000-8000-000000000002"
 
@@ -79,14 +79,6 @@ def answer(incident_id, household_id, value, at, note=""):
     return put("incident_check", check_id(incident_id, household_id),
                {"incident_id": incident_id, "household_id": household_id, "answer": value, "answered_at": at,
                 "note": note})
-
-
-def subscribe(session, user, name):
-    sub = PushSubscription(user_id=user.id, endpoint_hash=name * 64, endpoint=f"https://fcm.googleapis.com/{name}",
-                           p256dh=P256DH, auth=AUTH)
-    session.add(sub)
-    session.commit()
-    return sub
 
 
 def notifications(session):
@@ -343,10 +335,10 @@ def test_need_help_is_never_overwritten_by_not_home(client, session, world):
     check = session.scalar(sa.select(IncidentCheck))
     session.refresh(check)
     assert (check.answer, check.source, check.note) == ("need_help", "resident", "敲门无人应答")
-    # A later "safe" from the home itself does replace it.
+    # A later "safe" from the home itself does replace it; with no note of its own, the note stays.
     sync(client, world["residents"][0], answer(incident.id, home.id, "safe", "2026-12-06T11:00:00+08:00"))
     session.refresh(check)
-    assert check.answer == "safe"
+    assert (check.answer, check.note) == ("safe", "敲门无人应答")
 
 
 def test_residents_pull_their_homes_checks_only(client, session, world):
@@ -371,3 +363,77 @@ def test_no_answer_once_the_incident_is_closed(client, session, world):
                 client_id=BUTLER_PHONE)
     assert late["results"][0]["status"] == "rejected"
     assert late["results"][0]["errors"][0]["code"] == "incident_closed"
+
+
+# ---- the console ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def console(client, world):
+    from tests.support.console import log_in
+
+    assert log_in(client, world["supervisor"].username).status_code == 302
+    return client
+
+
+def test_the_console_raises_an_incident_for_the_buildings_ticked(console, session, world):
+    from tests.support.console import post, text
+
+    r = post(console, "/console/incidents", {"kind": "power_cut", "severity": "critical", "title": "5栋停电",
+                                             "body": "", "buildings": ["5栋"], "knock_after_minutes": "10"},
+             "/console/incidents")
+    assert r.status_code == 302, text(r)
+    incident = session.scalar(sa.select(Incident))
+    assert (incident.buildings, incident.knock_after_minutes, incident.raised_by) == (["5栋"], 10, world["supervisor"].id)
+    assert notifications(session) == [("incident.raised", sorted([world["residents"][2].id, world["butler2"].id]),
+                                       "紧急 · 停电 · 5栋", True)]
+    html = text(console.get("/console/incidents"))
+    assert "5栋停电" in html and 'href="/console/incidents"' in html
+
+
+def test_the_console_refuses_a_bad_form_and_keeps_what_was_typed(console, session, world):
+    from tests.support.console import post, text
+
+    r = post(console, "/console/incidents", {"kind": "leak", "severity": "serious", "title": "漏水通知",
+                                             "knock_after_minutes": "999"}, "/console/incidents")
+    assert r.status_code == 422
+    assert "漏水通知" in text(r) and "敲门时限" in text(r)
+    assert session.scalar(sa.select(sa.func.count()).select_from(Incident)) == 0
+
+
+def building_counts(html: str, building: str) -> dict[str, int]:
+    row = html.split(f'data-building="{building}"')[1].split("</tr>")[0]
+    return {name: int(value) for name, value in re.findall(r'data-testid="(\w+)">(\d+)<', row)}
+
+
+def test_the_incident_page_counts_each_building_and_lists_who_needs_help_first(console, session, world):
+    from tests.support.console import text
+
+    incident = make_incident(world["community"], buildings=[])
+    homes = world["homes"]
+    sync(console, world["residents"][0], answer(incident.id, homes[0].id, "need_help", "2026-12-06T10:00:00+08:00"))
+    sync(console, world["residents"][1], answer(incident.id, homes[1].id, "safe", "2026-12-06T10:00:00+08:00"))
+    html = text(console.get(f"/console/incidents/{incident.id}"))
+    assert '<meta http-equiv="refresh"' in html and "<script" not in html
+    assert building_counts(html, "3栋") == {"homes": 2, "safe": 1, "need_help": 1, "not_home": 0, "unreached": 0}
+    assert building_counts(html, "5栋") == {"homes": 1, "safe": 0, "need_help": 0, "not_home": 0, "unreached": 1}
+    need_help = html.split('data-testid="incident-need-help"')[1].split("</section>")[0]
+    assert "3栋-1单元" in need_help and "王芳" not in html
+
+
+def test_closing_in_the_console_sends_the_all_clear(console, session, world):
+    from tests.support.console import post, text
+
+    incident = make_incident(world["community"])
+    page = f"/console/incidents/{incident.id}"
+    r = post(console, f"{page}/close", {"all_clear_note": "已修复"}, page)
+    assert r.status_code == 302, text(r)
+    session.refresh(incident)
+    assert incident.ended_at is not None and incident.all_clear_note == "已修复"
+    assert [n[0] for n in notifications(session)] == ["incident.closed"]
+    html = text(console.get(page))
+    assert "已解除" in html and "http-equiv" not in html and "incident-close-submit" not in html
+
+
+def test_another_communitys_incident_is_not_shown(console, world):
+    incident = make_incident(world["B"]["community"])
+    assert console.get(f"/console/incidents/{incident.id}").status_code == 404
