@@ -1,5 +1,6 @@
 """Emergencies (突发事件) on the phone, in real Chromium against a live server on SQLite and PostgreSQL:
-a supervisor's incident reaches a resident, who answers 我家安全; a butler's door-knock list works with no
+a supervisor's incident reaches a resident, who answers 我家安全 (offline, then synced) and later sees
+the all-clear; a butler's door-knock list works with no
 signal once the knock time has passed, and the door marked offline reaches the server."""
 from __future__ import annotations
 
@@ -57,7 +58,10 @@ def test_a_supervisors_incident_reaches_the_resident_who_answers_safe(phone, blo
     expect(banner.locator("[data-testid=incident-help]")).to_have_text("需要帮助")
     box = safe.bounding_box()
     assert box["height"] >= 44 and box["width"] >= 44  # a target for a finger of seventy
+    phone.context.set_offline(True)  # answering needs no signal: it waits, and says so
     safe.click()
+    expect(banner.locator("[data-testid=incident-sync]")).to_have_text("待同步：有信号后会自动告诉管家")
+    phone.context.set_offline(False)
     synced(phone)
     expect(banner.locator("[data-testid=incident-said]")).to_have_text("您已回复：我家安全")
     expect(banner.locator("[data-testid=incident-sync]")).to_have_text("已告知管家")
