@@ -1,7 +1,7 @@
 """Emergencies (突发事件) on the phone, in real Chromium against a live server on SQLite and PostgreSQL:
 a supervisor's incident reaches a resident, who answers 我家安全 (offline, then synced) and later sees
-the all-clear; a butler's door-knock list works with no
-signal once the knock time has passed, and the door marked offline reaches the server."""
+the all-clear; a butler's door-knock list works with no signal once the knock time has passed, and the
+door marked offline reaches the server; a butler raises one offline."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
