@@ -77,6 +77,14 @@ extend({
 });
 
 const REDRAW_DELAY_MS = 50; // a sync round notifies several times: draw once
+const ids = new Map(); // "incident/household" -> the answer's id: worked out once (a grid may hold 2,000 homes)
+
+/** The ids of the answers of these households to an incident, by household id. */
+async function checkIds(incident, households) {
+  const missing = households.filter((x) => !ids.has(`${incident.id}/${x.id}`));
+  await Promise.all(missing.map(async (x) => ids.set(`${incident.id}/${x.id}`, await checkId(incident.id, x.id))));
+  return new Map(households.map((x) => [x.id, ids.get(`${incident.id}/${x.id}`)]));
+}
 const TICK_MS = 30_000; // knock time comes while the screen is open
 
 /** Save the household's answer: its one incident_check, created or changed, offline too. */
@@ -221,17 +229,20 @@ function doorRow(incident, row) {
 
 export function incidentView(root, route) {
   const id = route.args[0] ?? openIncidents(store.all("incident"))[0]?.id;
+  let latest = 0; // draws wait for the ids: only the latest one fills the screen
   const draw = async () => {
+    const mine = ++latest;
     const incident = id ? store.get("incident", id) : null;
     if (!incident) {
       return root.replaceChildren(h("section", { class: "ts-screen" }, h("a", { class: "back", href: "#/grid" }, t("incident.back")),
         h("p", { "data-testid": "incident-missing" }, t("incident.not_found"))));
     }
     const households = store.all("household");
-    const ids = new Map(await Promise.all(households.map(async (x) => [x.id, await checkId(incident.id, x.id)])));
+    const answerIds = await checkIds(incident, households);
+    if (mine !== latest) return;
     const list = knockList(incident, households, {
       peopleOf: (householdId) => store.all("person", householdId),
-      checkOf: (householdId) => store.get("incident_check", ids.get(householdId))
+      checkOf: (householdId) => store.get("incident_check", answerIds.get(householdId))
         ?? store.all("incident_check", householdId).find((c) => c.incident_id === incident.id) ?? null,
     });
     const urgent = incident.severity !== "notice";
