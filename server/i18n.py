@@ -154,7 +154,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "birth_year": ("出生年份", "Year of birth"),
     "consent": ("信息保存同意", "Consent"),
     "visited_at": ("走访时间", "Visit time"),
-    "kind": ("走访类型", "Visit kind"),
+    "kind": ("类型", "Kind"),  # a visit's, a team's, an emergency's
     "checklist": ("检查项", "Checklist"),
     "needs": ("需求", "Needs"),
     "satisfaction": ("满意度", "Satisfaction"),
