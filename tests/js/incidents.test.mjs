@@ -135,3 +135,19 @@ test("raising an incident on the phone: what the form may send", () => {
   assert.equal(incidentForm({ kind: "leak", severity: "notice", title: "t", knockAfter: "240" }).fields.knock_after_minutes, 240);
   assert.deepEqual(buildingsOf([hh("a", "10栋"), hh("b", "2栋"), hh("c", "2栋")]), ["2栋", "10栋"]);
 });
+
+test("on the Sync screen a refused emergency's fields offer and name their own values", async () => {
+  const saved = new Map(); // what i18n.js reads as it loads
+  globalThis.localStorage ??= { getItem: (k) => saved.get(k) ?? null, setItem: (k, v) => saved.set(k, String(v)) };
+  globalThis.document ??= { documentElement: {} };
+  const { choicesFor, fieldLabel, showValue, typeLabel } = await import("../../pwa/js/views/wording.js");
+  assert.deepEqual(choicesFor("incident", "kind").slice(0, 2), ["water_cut", "power_cut"]);
+  assert.deepEqual(choicesFor("incident", "severity"), ["notice", "serious", "critical"]);
+  assert.deepEqual(choicesFor("incident_check", "answer"), ["safe", "need_help", "not_home"]);
+  assert.equal(choicesFor("visit", "kind")[0], "routine");
+  assert.equal(showValue("kind", "lift_entrapment"), "电梯困人");
+  assert.equal(showValue("kind", "routine"), "例行走访");
+  assert.equal(showValue("answer", "need_help"), "需要帮助");
+  assert.equal(showValue("buildings", ["1栋", "3栋"]), "1栋、3栋");
+  assert.deepEqual([typeLabel("incident"), typeLabel("incident_check"), fieldLabel("kind")], ["突发事件", "安全确认", "类型"]);
+});

@@ -18,9 +18,6 @@ import {
 extend({
   "zh-CN": {
     incident: {
-      kind: { water_cut: "停水", power_cut: "停电", leak: "漏水", lift_entrapment: "电梯困人", fire_alarm: "火警",
-              typhoon: "台风", health_notice: "卫生防疫", other: "其他" },
-      severity: { notice: "通知", serious: "严重", critical: "危急" },
       urgent: "紧急", notice: "通知", since: "开始于 {time}", whole: "全小区", buildings: "涉及：{list}",
       // the resident's banner
       ask: "您家现在安全吗？请点一下告诉管家。", safe_button: "我家安全", help_button: "需要帮助",
@@ -33,7 +30,7 @@ extend({
       counts: "共 {households} 户 · 安全 {safe} · 需要帮助 {need_help} · 无人应答 {not_home} · 未回复 {none}",
       waiting: "等待住户确认：还有 {n} 分钟开始上门", knock: "请上门确认以下住户",
       wait_mark: "等待住户确认", knock_mark: "需上门", help_mark: "需要帮助", vulnerable: "独居老人",
-      not_home_mark: "无人应答", door: { safe: "安全", need_help: "需要帮助", not_home: "无人应答" },
+      not_home_mark: "无人应答",
       door_label: "{address}：{answer}", none_left: "所有住户都已确认安全。", answered: "已确认安全（{n} 户）",
       ended: "主管已宣布解除：{note}", not_found: "找不到这个突发事件。", saved: "已记录：{address} {answer}",
       pending: "待同步", vulnerable_hint: "“独居老人”按手机上有的出生年份判断（须本人同意登记）。",
@@ -47,9 +44,6 @@ extend({
   },
   en: {
     incident: {
-      kind: { water_cut: "Water cut", power_cut: "Power cut", leak: "Leak", lift_entrapment: "Trapped in a lift",
-              fire_alarm: "Fire alarm", typhoon: "Typhoon", health_notice: "Health notice", other: "Other" },
-      severity: { notice: "Notice", serious: "Serious", critical: "Critical" },
       urgent: "Emergency", notice: "Notice", since: "Since {time}", whole: "Whole community", buildings: "Buildings: {list}",
       ask: "Is your home safe now? Tap to tell your butler.", safe_button: "We are safe", help_button: "We need help",
       note: "Anything to tell your butler (optional)", note_hint: "e.g. an elderly person here cannot walk far",
@@ -61,7 +55,7 @@ extend({
       counts: "{households} homes · safe {safe} · need help {need_help} · nobody home {not_home} · no answer {none}",
       waiting: "Waiting for residents: door-knocking starts in {n} min", knock: "Knock on these doors",
       wait_mark: "Waiting for residents", knock_mark: "Knock", help_mark: "Needs help", vulnerable: "Elderly, alone",
-      not_home_mark: "Nobody home", door: { safe: "Safe", need_help: "Needs help", not_home: "No answer" },
+      not_home_mark: "Nobody home",
       door_label: "{address}: {answer}", none_left: "Every home has said it is safe.", answered: "Safe ({n})",
       ended: "A supervisor gave the all-clear: {note}", not_found: "This emergency is not here.",
       saved: "Noted: {address} {answer}", pending: "Not synced",
@@ -96,7 +90,7 @@ export async function answer(incident, householdId, value, note = "") {
 }
 
 function kindLabel(incident) {
-  return t(`incident.kind.${KINDS.includes(incident.kind) ? incident.kind : "other"}`);
+  return t(`common.incident_kind.${KINDS.includes(incident.kind) ? incident.kind : "other"}`);
 }
 
 function incidentHead(incident, { urgent }) {
@@ -210,7 +204,7 @@ function doorRow(incident, row) {
     : check?.answer === "not_home" ? "not_home_mark" : "knock_mark";
   const tap = async (value) => {
     await answer(incident, household.id, value);
-    toast(t("incident.saved", { address, answer: t(`incident.door.${value}`) }));
+    toast(t("incident.saved", { address, answer: t(`common.answer.${value}`) }));
   };
   return h("li", { class: `inc-door ${need}`, "data-testid": "door", "data-id": household.id, "data-need": need,
                    "data-answer": check?.answer ?? "", "data-vulnerable": String(vulnerable) },
@@ -222,9 +216,9 @@ function doorRow(incident, row) {
     h("div", { class: "inc-door-buttons" }, ANSWERS.map((value) => h("button", {
       type: "button", class: check?.answer === value ? "primary" : "secondary", "data-testid": `door-${value}`,
       "aria-pressed": String(check?.answer === value),
-      "aria-label": t("incident.door_label", { address, answer: t(`incident.door.${value}`) }),
+      "aria-label": t("incident.door_label", { address, answer: t(`common.answer.${value}`) }),
       onclick: () => tap(value),
-    }, t(`incident.door.${value}`)))));
+    }, t(`common.answer.${value}`)))));
 }
 
 export function incidentView(root, route) {
@@ -287,8 +281,8 @@ export function incidentNewView(root, _route, { go }) {
       values.map((v) => h("option", { value: v, selected: v === current }, t(`${labelKey}.${v}`))));
     return el;
   };
-  const kind = select("kind", KINDS, "incident.kind", kept.kind);
-  const severity = select("severity", SEVERITIES, "incident.severity", kept.severity ?? "serious");
+  const kind = select("kind", KINDS, "common.incident_kind", kept.kind);
+  const severity = select("severity", SEVERITIES, "common.severity", kept.severity ?? "serious");
   const title = h("input", { name: "title", maxlength: 100, placeholder: t("incident.f_title_hint"),
                              "data-testid": "incident-title-input", oninput: keep });
   title.value = kept.title ?? "";
