@@ -275,12 +275,9 @@ export function incidentNewView(root, _route, { go }) {
   const kept = store.draft(DRAFT) ?? {};
   const known = buildingsOf(store.all("household"));
   const keep = () => store.saveDraft(DRAFT, read());
-  const select = (name, values, labelKey, current) => {
-    const el = h("select", { name, "data-testid": `incident-${name}`, onchange: keep },
-      h("option", { value: "" }, "—"),
-      values.map((v) => h("option", { value: v, selected: v === current }, t(`${labelKey}.${v}`))));
-    return el;
-  };
+  const select = (name, values, labelKey, current) => h("select", { name, "data-testid": `incident-${name}`, onchange: keep },
+    h("option", { value: "" }, "—"),
+    values.map((v) => h("option", { value: v, selected: v === current }, t(`${labelKey}.${v}`))));
   const kind = select("kind", KINDS, "common.incident_kind", kept.kind);
   const severity = select("severity", SEVERITIES, "common.severity", kept.severity ?? "serious");
   const title = h("input", { name: "title", maxlength: 100, placeholder: t("incident.f_title_hint"),
@@ -311,7 +308,7 @@ export function incidentNewView(root, _route, { go }) {
       error.hidden = false;
       return;
     }
-    event.submitter && (event.submitter.disabled = true); // one tap, one incident
+    if (event.submitter) event.submitter.disabled = true; // one tap, one incident
     const saved = await store.create("incident", form.fields);
     await store.dropDraft(DRAFT);
     toast(t("incident.raised"));
