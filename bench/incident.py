@@ -4,13 +4,13 @@ service. Figures: docs/benchmarks.md, "Emergencies".
 A community of `households` homes (2,000 by default) in 10 buildings, one resident per home and
 one subscribed browser per resident, 4 butlers whose grids hold them, one supervisor; the butlers
 are subscribed too. The supervisor raises an incident for the whole community through Flask's test
-client (POST /api/v1/incidents, the route the console's form and the phone's sync end in), which
-writes the incident and one outbox delivery per device in its transaction. The real worker
+client (POST /api/v1/incidents; the console's form and a phone's sync write through the same
+service), which writes the incident and one outbox delivery per device in its transaction. The real worker
 (`flask notify-worker`, bench/notify.py's Workers: default poll, batch and threads) sends them to the
 tests' stand-in push service (tests/support/pushservice.py: it checks VAPID and decrypts each message
-as the browser would). One incident warms the worker up first and is not counted. Each device's clock runs from the incident's COMMIT to the arrival of its
-push request at the stand-in. The run fails if any device gets nothing or a message twice, or a
-message that is not urgent.
+as the browser would). One incident warms the worker up first and is not counted. Each device's
+clock runs from the incident's COMMIT to the arrival of its push request at the stand-in. The run
+fails if any device gets nothing or a message twice, or a message that is not urgent.
 
     .venv/bin/python -m bench.incident [--db sqlite|postgresql] [--households 2000] [--workers 1] [--reps 3]
 
