@@ -4,7 +4,8 @@ Raising an incident (REST, a phone's sync, the console: all through server/resou
 tells its audience at once through the notification outbox, with the highest push urgency: the
 residents of every household of its buildings (the whole community when it names none), the
 butlers of those households' grids, and the community's supervisors. Closing it (setting
-`ended_at`) sends the all-clear (解除) to the same audience. Both happen in the write's own
+`ended_at`) sends the all-clear (解除) to the same audience. Buildings added to an open incident tell their homes
+and butlers then (the ones told already are not told again). Both happen in the write's own
 transaction and only on the write that raises or closes it: a resent sync batch is answered from
 the mutations already applied and tells nobody twice; a closed incident cannot be closed again.
 
@@ -109,9 +110,12 @@ def incident_written(session: Session, user: User, incident: Incident, previous:
     """Rules.after_write of incidents: the alarm when it is raised, the all-clear when it is closed."""
     if created:
         broadcast(session, incident, event="incident.raised", exclude=user.id)
-        if incident.ended_at is not None:
-            broadcast(session, incident, event="incident.closed", exclude=user.id)
-    elif "ended_at" in previous and previous["ended_at"] is None and incident.ended_at is not None:
+        return
+    if incident.ended_at is None and "buildings" in previous:
+        # Buildings added while it is open: their homes and butlers hear of it now, the others not again.
+        told = set(audience(session, incident, buildings=previous["buildings"]))
+        broadcast(session, incident, event="incident.raised", exclude=user.id, leave_out=told)
+    if "ended_at" in previous and previous["ended_at"] is None and incident.ended_at is not None:
         broadcast(session, incident, event="incident.closed", exclude=user.id)
 
 
@@ -119,26 +123,28 @@ INCIDENT_RULES = Rules(prepare_create=_incident_create, prepare_update=_incident
                        after_write=incident_written)
 
 
-def affected_households(incident: Incident):
-    """The households an incident touches, as a query of their ids."""
+def affected_households(incident: Incident, buildings: list[str] | None = None):
+    """The households an incident touches (had it these `buildings`), as a query of their ids."""
+    buildings = list(incident.buildings if buildings is None else buildings)
     homes = sa.select(Household.id).where(Household.community_id == incident.community_id,
                                           Household.deleted.is_(False))
-    if incident.buildings:
-        homes = homes.where(Household.building.in_(list(incident.buildings)))
+    if buildings:
+        homes = homes.where(Household.building.in_(buildings))
     return homes
 
 
-def audience(session: Session, incident: Incident) -> list[str]:
-    """Who hears of an incident: its households' residents, the butlers of their grids (every
-    butler of the community for a community-wide one), the community's supervisors."""
-    homes = affected_households(incident)
+def audience(session: Session, incident: Incident, buildings: list[str] | None = None) -> list[str]:
+    """Who hears of an incident (had it these `buildings`): its households' residents, the butlers of
+    their grids (every butler of the community for a community-wide one), the community's supervisors."""
+    buildings = list(incident.buildings if buildings is None else buildings)
+    homes = affected_households(incident, buildings)
     residents = sa.select(User.id).where(User.role == "resident", User.active.is_(True),
                                          User.household_id.in_(homes))
     grid_butlers = sa.select(Grid.butler_id).where(Grid.deleted.is_(False), Grid.id.in_(
         sa.select(Household.grid_id).where(Household.id.in_(homes))))
     butlers = sa.select(User.id).where(User.role == "butler", User.active.is_(True), sa.or_(
         User.id.in_(grid_butlers),
-        sa.false() if incident.buildings else User.community_id == incident.community_id))
+        sa.false() if buildings else User.community_id == incident.community_id))
     return sorted(set(session.scalars(residents)) | set(session.scalars(butlers))
                   | set(outbox.supervisors(session, incident.community_id)))
 
@@ -161,12 +167,16 @@ def push_title(incident: Incident, event: str) -> str:
     return f"{lead} · {KIND_NAMES[incident.kind][0]} · {where(list(incident.buildings))}"[:200]
 
 
-def broadcast(session: Session, incident: Incident, *, event: str, exclude: str | None = None) -> None:
-    """Put the alarm (or the all-clear) into the outbox for the incident's audience, urgent: pushed
-    with `Urgency: high`, on the live channel, and to the community's webhooks."""
+def broadcast(session: Session, incident: Incident, *, event: str, exclude: str | None = None,
+              leave_out: set[str] = frozenset()) -> None:
+    """Put the alarm (or the all-clear) into the outbox for the incident's audience (but those in
+    `leave_out`), urgent: pushed with `Urgency: high`, on the live channel, and to the community's
+    webhooks."""
+    recipients = [user_id for user_id in audience(session, incident) if user_id not in leave_out]
+    if leave_out and not recipients:
+        return
     outbox.record_about(session, event=event, subject_id=incident.id, community_id=incident.community_id,
-                        title=push_title(incident, event), recipients=audience(session, incident),
-                        urgent=True, exclude=exclude)
+                        title=push_title(incident, event), recipients=recipients, urgent=True, exclude=exclude)
 
 
 # ---- households' answers ---------------------------------------------------------------------------

@@ -229,6 +229,18 @@ def test_closing_sends_the_all_clear_to_the_same_audience(client, session, world
     assert set(cleared[1]) == (set(raised[1]) | {world["butler"].id}) - {world["supervisor"].id}
 
 
+def test_buildings_added_to_an_open_incident_tell_only_the_newly_affected(client, session, world):
+    incident = raise_incident(client, world["supervisor"])
+    r = client.patch(f"/api/v1/incidents/{incident['id']}", json={"buildings": ["3栋", "5栋"]},
+                     headers=auth(world["supervisor"]))
+    assert r.status_code == 200, r.get_json()
+    raised, widened = notifications(session)
+    assert widened[0] == "incident.raised" and widened[2] == "紧急 · 停水 · 3栋、5栋"
+    assert widened[1] == sorted([world["residents"][2].id, world["butler2"].id])
+    client.patch(f"/api/v1/incidents/{incident['id']}", json={"title": "3栋、5栋停水"}, headers=auth(world["supervisor"]))
+    assert len(notifications(session)) == 2
+
+
 def test_a_resent_sync_batch_broadcasts_once(client, session, world):
     rid = str(uuid.uuid4())
     mutation = put("incident", rid, {"kind": "fire_alarm", "severity": "critical", "title": "3栋火警",
