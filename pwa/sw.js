@@ -25,7 +25,7 @@ const SYNC_TAG = "guanjia-sync";
 const PUSH_TITLES = { "ticket.created": "新工单", "ticket.updated": "工单有更新", "ticket.escalated": "工单已超时",
                       "order.created": "新订单", "order.updated": "订单有更新", "notice.published": "新公告",
                       "join_request.created": "新的入住申请", "login.failed": "账号安全提醒",
-                      "device.revoked": "设备已退出登录" };
+                      "device.revoked": "设备已退出登录", "incident.raised": "突发事件", "incident.closed": "突发事件已解除" };
 const PUSH_ICON = "/icons/icon-192.png";
 
 // install: this version counts as installed only once its cache holds the whole shell. It does not
@@ -100,6 +100,7 @@ async function openTicket(id, about = "") {
   const subject = String(about).split(".")[0];
   const path = subject === "order" ? "/#/orders" : subject === "join_request" ? "/#/join-requests"
     : subject === "notice" ? (id ? `/#/notice/${encodeURIComponent(id)}` : "/")
+    : subject === "incident" ? (id ? `/#/incident/${encodeURIComponent(id)}` : "/")
     : subject === "login" || subject === "device" ? "/"  // the account's own: its id is no ticket
     : id ? `/#/ticket/${encodeURIComponent(id)}` : "/";
   const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });

@@ -90,7 +90,8 @@ function received(events) {
   const last = events[events.length - 1];
   const [subject, what] = String(last.event).split(".");
   // live_created, live_updated, live_escalated (tickets); live_order_created, live_order_updated,
-  // live_notice_published, live_join_request_created, live_login_failed, live_device_revoked
+  // live_notice_published, live_join_request_created, live_login_failed, live_device_revoked,
+  // live_incident_raised, live_incident_closed
   if (events.some((e) => String(e.event).startsWith("join_request."))) {
     // The count beside 入住申请 follows at once (the list itself stays on the server until opened).
     window.dispatchEvent(new CustomEvent("guanjia:join-requests"));
@@ -107,6 +108,8 @@ export function openPath(event, id) {
   if (subject === "order") return store.meta.user?.role === "resident" ? "#/services" : "#/orders";
   if (subject === "join_request") return "#/join-requests";
   if (subject === "notice") return id ? `#/notice/${encodeURIComponent(id)}` : "#/notices";
+  // An emergency: the butler's door-knock list; a resident's app leads that route home, to the banner.
+  if (subject === "incident") return id ? `#/incident/${encodeURIComponent(id)}` : "#/grid";
   if (subject === "login" || subject === "device") return null;  // the account's own: its id is no ticket
   return id ? `#/ticket/${encodeURIComponent(id)}` : null;
 }

@@ -32,6 +32,11 @@ extend({
       ticket_category: CATEGORY_NAMES["zh-CN"], // the server's list (ticket-categories.js)
       order_status: { placed: "已下单", confirmed: "已确认", delivered: "已送达", cancelled: "已取消", refunded: "已退款" },
       unit_name: {},
+      // an emergency's (views/incident.js), and a household's answer to one
+      incident_kind: { water_cut: "停水", power_cut: "停电", leak: "漏水", lift_entrapment: "电梯困人", fire_alarm: "火警",
+                       typhoon: "台风", health_notice: "卫生防疫", other: "其他" },
+      severity: { notice: "通知", serious: "严重", critical: "危急" },
+      answer: { safe: "安全", need_help: "需要帮助", not_home: "无人应答" },
     },
   },
   en: {
@@ -57,6 +62,10 @@ extend({
       order_status: { placed: "Placed", confirmed: "Confirmed", delivered: "Delivered", cancelled: "Cancelled",
                       refunded: "Refunded" },
       unit_name: { 桶: "bottle", 次: "job", 小时: "hour", 月: "month" },
+      incident_kind: { water_cut: "Water cut", power_cut: "Power cut", leak: "Leak", lift_entrapment: "Trapped in a lift",
+                       fire_alarm: "Fire alarm", typhoon: "Typhoon", health_notice: "Health notice", other: "Other" },
+      severity: { notice: "Notice", serious: "Serious", critical: "Critical" },
+      answer: { safe: "Safe", need_help: "Needs help", not_home: "No answer" },
     },
   },
 });

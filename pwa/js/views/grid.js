@@ -8,6 +8,7 @@ import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { checkinCard } from "./checkin.js";
 import { joinRequestsLink } from "./joining.js";
+import { incidentLinks } from "./incident.js";
 import {
   chip, dateLabel, dueMark, groupLabel, isOpenTicket, lastVisitOf, localDate, numberIn, peopleOf, syncMark,
   tagList, tagsOf, visitDue,
@@ -124,9 +125,11 @@ export function gridView(root) {
 
   // The day's check-in (签到/签退) comes first: it is the butler's first tap of the morning.
   const checkin = user.role === "butler" ? checkinCard() : null;
+  // An emergency under way comes before everything: its door-knock list is a tap away.
+  const incidents = h("div", { class: "inc-slot" }, incidentLinks());
   root.replaceChildren(h("section", { class: "butler grid-screen" },
     h("h2", { class: "hello", "data-testid": "greeting" }, t("grid.hello", { name: user.name ?? "" })),
-    checkin?.el, joinRequestsLink(), summary, search, chips, count, list, sentinel));
+    incidents, checkin?.el, joinRequestsLink(), summary, search, chips, count, list, sentinel));
 
   // Append the next page of rows, with a group header wherever the building or unit changes.
   function more() {
@@ -195,7 +198,7 @@ export function gridView(root) {
   let timer = null;
   const unsubscribe = store.subscribe(() => {
     clearTimeout(timer);
-    timer = setTimeout(() => { rows = buildRows(); refresh(); }, REBUILD_DELAY_MS);
+    timer = setTimeout(() => { rows = buildRows(); refresh(); incidents.replaceChildren(incidentLinks()); }, REBUILD_DELAY_MS);
   });
   return () => {
     kept.scrollY = window.scrollY;

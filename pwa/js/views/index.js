@@ -1,6 +1,6 @@
 // Screen name (the hash route) -> view(root, route, app) which fills root and may return a cleanup.
 // Routes: #/grid, #/household/<id>, #/visit/<household id>[/<visit id>], #/touchpoint/<household id>,
-// #/recommend/<household id>, #/tickets, #/ticket/<id>, #/orders, #/notices, #/notice/<id>, #/sync.
+// #/recommend/<household id>, #/incident[/<id>], #/incident-new (突发事件), #/tickets, #/ticket/<id>, #/orders, #/notices, #/notice/<id>, #/sync.
 // A resident's (app.js picks them by role): #/mine, #/report, #/request/<id>, #/services, #/notices,
 // #/notice/<id>, #/sync, #/members. Joining: #/invite/<household id> and #/join-requests (a butler),
 // #/join?code=… and #/ask (nobody logged in), #/pending (a resident bound to no household yet). A technician's (the back office):
@@ -10,6 +10,7 @@
 import { jobsView, poolView } from "./backoffice.js";
 import { gridView } from "./grid.js";
 import { householdView } from "./household.js";
+import { incidentNewView, incidentView } from "./incident.js";
 import { askView, inviteView, joinRequestsView, joinView, membersView, pendingView } from "./joining.js";
 import { loginView } from "./login.js";
 import { ordersView } from "./orders.js";
@@ -50,4 +51,6 @@ export const routes = {
   jobs: jobsView,
   pool: poolView,
   password: passwordView,
+  incident: incidentView,
+  "incident-new": incidentNewView,
 };

@@ -12,6 +12,7 @@ import { day, extend, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
 import { formStrip, photoPicker, photoStrip } from "./photos.js";
+import { residentIncidentBanner } from "./incident.js";
 import { photosOf } from "../photos-logic.js";
 import { CATEGORIES, HINTS as CATEGORY_HINTS } from "../ticket-categories.js";
 import { categoryLabel, reason, when } from "./wording.js";
@@ -194,13 +195,18 @@ function requestRow(ticket) {
 
 export function residentHomeView(root) {
   window.scrollTo(0, 0);
+  // An emergency of the building comes first; it keeps itself up to date, so a note being typed there
+  // survives the redraws of the rest of the screen.
+  const incident = residentIncidentBanner();
+  const content = h("div");
+  root.replaceChildren(h("div", { class: "resident" }, incident.el), content);
   const draw = () => {
     const household = myHousehold();
     const tickets = newestFirst(store.all("ticket"));
     const open = tickets.filter(isOpenRequest).length;
     const notices = unreadNotices(publishedNotices(store.all("notice"), Date.now(), myHousehold()?.building ?? null),
                                   store.meta.noticesSeen ?? []);
-    root.replaceChildren(h("div", { class: "resident", "data-testid": "resident-home" },
+    content.replaceChildren(h("div", { class: "resident", "data-testid": "resident-home" },
       h("h2", { class: "rs-hello" }, r("hello", { name: store.meta.user?.name ?? "" })),
       household ? h("p", { class: "rs-address", "data-testid": "my-address" }, addressLabel(household)) : null,
       notices.length ? h("a", { class: "card rs-teaser", href: `#/notice/${encodeURIComponent(notices[0].id)}`,
@@ -214,7 +220,8 @@ export function residentHomeView(root) {
           : h("p", { class: "rs-empty" }, r("none")))));
   };
   draw();
-  return live(draw);
+  const stop = live(draw);
+  return () => { stop(); incident.cleanup(); };
 }
 
 // ---- 报事报修 Raise a request -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { extend, lang, t } from "../i18n.js";
 import * as store from "../store.js";
 import { CATEGORIES } from "../ticket-categories.js";
 import { KINDS as CHECKIN_KINDS } from "./checkin-logic.js";
+import { ANSWERS, KINDS as INCIDENT_KINDS, SEVERITIES } from "./incident-logic.js";
 import { CHANNELS, HOUSEHOLD_STATUSES, RELATIONS, VISIT_KINDS, addressLabel, label } from "./common.js";
 
 extend({
@@ -18,16 +19,18 @@ extend({
       field: {
         building: "楼栋", unit: "单元", room: "房号", status: "状态", area_m2: "面积", tags: "标签", notes: "备注",
         visit_cycle_days: "走访周期", name: "姓名", relation: "关系", phone: "手机号码", birth_year: "出生年份",
-        consent: "信息保存同意", visited_at: "走访时间", kind: "走访类型", checklist: "检查项", needs: "需求",
+        consent: "信息保存同意", visited_at: "走访时间", kind: "类型", checklist: "检查项", needs: "需求",
         satisfaction: "满意度", products_interest: "意向产品", follow_up_at: "回访日期", at: "时间", channel: "渠道",
         summary: "摘要", category: "类别", description: "描述", assignee_id: "处理人", resolution_note: "处理说明",
         rating: "评分", rating_comment: "评价内容", backoffice_rating: "后台能力评价", product_code: "产品",
         quantity: "数量", note: "备注", household_id: "住户", butler_id: "管家", grid_id: "网格", chosen: "选定的值",
-        id: "编号",
+        id: "编号", severity: "严重程度", title: "标题", body: "说明", buildings: "涉及楼栋", started_at: "开始时间",
+        knock_after_minutes: "多少分钟后上门确认", incident_id: "突发事件", answer: "回复", answered_at: "回复时间",
       },
       type: {
         household: "住户档案", person: "家庭成员", visit: "入户走访", touchpoint: "触点", ticket: "工单",
         order: "订单", conflict: "冲突", product: "服务产品", record: "记录", checkin: "签到/签退",
+        incident: "突发事件", incident_check: "安全确认",
       },
       // By error code, for when the server's sentence is in the other language (the user switched).
       error: {
@@ -57,18 +60,20 @@ extend({
       field: {
         building: "Building", unit: "Entrance", room: "Room", status: "Status", area_m2: "Area", tags: "Tags",
         notes: "Notes", visit_cycle_days: "Visit cycle", name: "Name", relation: "Relation", phone: "Phone number",
-        birth_year: "Year of birth", consent: "Consent", visited_at: "Visit time", kind: "Visit kind",
+        birth_year: "Year of birth", consent: "Consent", visited_at: "Visit time", kind: "Kind",
         checklist: "Checklist", needs: "Needs", satisfaction: "Satisfaction", products_interest: "Products of interest",
         follow_up_at: "Follow-up date", at: "Time", channel: "Channel", summary: "Summary", category: "Category",
         description: "Description", assignee_id: "Assignee", resolution_note: "Resolution note", rating: "Rating",
         rating_comment: "Rating comment", backoffice_rating: "Back-office rating", product_code: "Product",
         quantity: "Quantity", note: "Note", household_id: "Household", butler_id: "Butler", grid_id: "Grid",
-        chosen: "Chosen value", id: "ID",
+        chosen: "Chosen value", id: "ID", severity: "Severity", title: "Title", body: "Details", buildings: "Buildings",
+        started_at: "Started", knock_after_minutes: "Knock on doors after (minutes)", incident_id: "Emergency",
+        answer: "Answer", answered_at: "Answered at",
       },
       type: {
         household: "Household file", person: "Family member", visit: "Home visit", touchpoint: "Touchpoint",
         ticket: "Ticket", order: "Order", conflict: "Conflict", product: "Service product", record: "Record",
-        checkin: "Check-in",
+        checkin: "Check-in", incident: "Emergency", incident_check: "Safety check",
       },
       error: {
         required: "{label} is required.", null: "{label} may not be empty.",
@@ -107,9 +112,10 @@ const ORDER_STATUSES = ["placed", "confirmed", "delivered", "cancelled"];
 // The server's value lists (server/*/models.py) for the fields that take one, by record type, and
 // the list in common.js that names their values.
 const CHOICES = { kind: VISIT_KINDS, channel: CHANNELS, relation: RELATIONS, category: CATEGORIES };
-const TYPE_CHOICES = { checkin: { kind: CHECKIN_KINDS } }; // where a type's field takes other values
+const TYPE_CHOICES = { checkin: { kind: CHECKIN_KINDS }, // where a type's field takes other values
+                       incident: { kind: INCIDENT_KINDS, severity: SEVERITIES }, incident_check: { answer: ANSWERS } };
 const STATUS_CHOICES = { household: HOUSEHOLD_STATUSES, ticket: TICKET_STATUSES, order: ORDER_STATUSES };
-const LABELS_OF = { kind: ["kind"], channel: ["channel"], relation: ["relation"], category: ["ticket_category"],
+const LABELS_OF = { kind: ["kind", "incident_kind"], severity: ["severity"], answer: ["answer"], channel: ["channel"], relation: ["relation"], category: ["ticket_category"],
                     status: ["ticket_status", "order_status", "status"] };
 
 /** The allowed values of a field of a record type, or null when it is free. */
