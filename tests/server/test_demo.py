@@ -270,3 +270,13 @@ def test_the_demo_residents_read_their_building_s_notice_not_another_s(demo_app)
     titles = set(db.session.scalars(sa.select(Notice.title).where(
         scopes.visible_filter(user("resident1"), "notice", Notice))))
     assert "1栋电梯年检" in titles and "停水通知" in titles and "2栋外墙清洗" not in titles
+
+
+def test_the_demo_has_an_open_vote_an_anonymous_consultation_and_an_activity(demo_app):
+    from server.voice.models import Activity, Poll
+    from server.voice.service import status
+
+    polls = db.session.scalars(sa.select(Poll)).all()
+    assert sorted((p.kind, p.anonymous, status(p)) for p in polls) == [
+        ("satisfaction", True, "open"), ("vote", False, "open")]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Activity)) == 1
