@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.auth import scopes
 from server.auth.models import User
 from server.community.models import Household
 from server.errors import FieldError, Forbidden, ValidationFailed
@@ -20,11 +21,11 @@ from server.records import utcnow
 from server.resources.hooks import Rules
 from server.syncing import bookkeeping
 from server.voice.models import Activity, ActivitySignup
-from server.voice.service import _community_of_creator, _text
+from server.voice.service import _text
 
 
 def _activity_create(session: Session, user: User, values: dict) -> None:
-    _community_of_creator(user, values)
+    scopes.community_of_new_record(user, values)
     errors: list[FieldError] = []
     _text(values, "title", errors)
     if errors:

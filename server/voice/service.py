@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.auth import scopes
 from server.auth.models import User
 from server.community.models import Household
 from server.errors import FieldError, Forbidden, ValidationFailed
@@ -44,15 +45,6 @@ def answer_id(poll_id: str, household_id: str, voter_key: str = "") -> str:
 
 
 # ---- polls -------------------------------------------------------------------------------------
-
-def _community_of_creator(user: User, values: dict) -> None:
-    if user.role == "supervisor":
-        values.setdefault("community_id", user.community_id)
-        if not user.community_id or values["community_id"] != user.community_id:
-            raise Forbidden(errors=[FieldError("community_id", "out_of_scope")])
-    elif not values.get("community_id"):
-        raise ValidationFailed([FieldError("community_id", "required")])
-
 
 def _text(values: dict, name: str, errors: list[FieldError]) -> None:
     if name in values:
@@ -91,7 +83,7 @@ def _check_window(opens_at: datetime, closes_at: datetime) -> None:
 
 
 def _poll_create(session: Session, user: User, values: dict) -> None:
-    _community_of_creator(user, values)
+    scopes.community_of_new_record(user, values)
     errors: list[FieldError] = []
     _text(values, "title", errors)
     errors += question_errors(values["questions"])

@@ -130,6 +130,9 @@ def test_a_polls_questions_cannot_change_once_it_has_answers(client, world):
 
 # ---- answers -----------------------------------------------------------------------------------
 
+def test_the_answer_id_is_the_one_the_phones_compute():
+    assert answer_id("p1", "h1") == "acbcd19f-f131-520d-be96-30cf9cb9b313"  # tests/js/voice.test.mjs
+
 def test_a_resident_answers_and_the_answer_hangs_on_their_household(client, world, session):
     r = post(client, world["A"]["resident"], "poll-answers", an_answer(world))
     assert r.status_code == 201, r.get_json()

@@ -9,6 +9,7 @@ import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { when } from "./wording.js";
 import { addressLabel } from "./common.js";
+import { live } from "./resident.js";
 import {
   answerId, answerState, buildAnswers, placesLeft, pollPhase, signupId, tap, upcomingActivities, visiblePolls,
 } from "./voice-logic.js";
@@ -66,17 +67,6 @@ const myBuilding = () => (isButler() ? null : store.get("household", myHousehold
 
 function refusalsOf(type, id) {
   return store.rejected().filter((m) => m.type === type && m.id === id).flatMap((m) => m.errors ?? []);
-}
-
-function live(draw) {
-  const unsubscribe = store.subscribe(() => draw());
-  window.addEventListener("online", draw);
-  window.addEventListener("offline", draw);
-  return () => {
-    unsubscribe();
-    window.removeEventListener("online", draw);
-    window.removeEventListener("offline", draw);
-  };
 }
 
 // Answer ids are computed (SHA-1, asynchronous): kept once known, so a redraw reads them at once.
