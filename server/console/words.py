@@ -726,6 +726,7 @@ VOICE: Words = {
     "vo_csv": ("下载结果（CSV）", "Download the results (CSV)"),
     "vo_close": ("立即结束", "Close now"),
     "vo_average": ("平均分：{average}", "Average score: {average}"),
+    "vo_average_short": ("平均分", "Average"),
     "vo_by_building": ("按楼栋参与情况", "Taking part, by building"),
     "vo_took_part": ("参与户数", "Households taking part"),
     "vo_households": ("总户数", "Households"),

@@ -39,35 +39,51 @@ class Results:
     eligible: int  # households the poll is for
     questions: list[QuestionResult]
     by_building: list[tuple[str, int, int]]  # (building, households that took part, households)
+    # What each building answered (never for an anonymous poll): building -> question id -> QuestionResult.
+    answers_by_building: dict[str, dict[str, QuestionResult]] = field(default_factory=dict)
 
     @property
     def quorum_met(self) -> bool | None:
         return None if self.poll.quorum is None else self.households >= self.poll.quorum
 
 
-def _contents(session: Session, poll: Poll) -> list[list[dict]]:
+def _contents(session: Session, poll: Poll) -> list[tuple[str | None, list[dict]]]:
+    """(building, answers) of each answer; an anonymous poll's ballots name no building."""
     if poll.anonymous:
-        return list(session.scalars(sa.select(PollBallot.answers).where(PollBallot.poll_id == poll.id)))
-    return list(session.scalars(sa.select(PollAnswer.answers).where(PollAnswer.poll_id == poll.id,
-                                                                    PollAnswer.deleted.is_(False))))
+        return [(None, answers) for answers in
+                session.scalars(sa.select(PollBallot.answers).where(PollBallot.poll_id == poll.id))]
+    return list(session.execute(sa.select(Household.building, PollAnswer.answers)
+                                .join(Household, Household.id == PollAnswer.household_id)
+                                .where(PollAnswer.poll_id == poll.id, PollAnswer.deleted.is_(False))).tuples())
+
+
+def _empty(poll: Poll) -> dict[str, QuestionResult]:
+    return {q["id"]: QuestionResult(q["id"], q["text"], q["type"],
+                                    counts=[(o["id"], o["text"], 0) for o in q.get("options") or []])
+            for q in poll.questions}
+
+
+def _count(questions: dict[str, QuestionResult], content: list[dict]) -> None:
+    for choice in content or []:
+        result = questions.get(choice["question_id"])
+        if result is None:
+            continue
+        result.answered += 1
+        if result.type == "score" and choice.get("score"):
+            result.scores[choice["score"] - 1] += 1
+        chosen = set(choice.get("options") or [])
+        result.counts = [(oid, text, n + (oid in chosen)) for oid, text, n in result.counts]
 
 
 def results(session: Session, poll: Poll) -> Results:
     """The poll's results now (final once its status is "closed")."""
-    questions = {q["id"]: QuestionResult(q["id"], q["text"], q["type"],
-                                         counts=[(o["id"], o["text"], 0) for o in q.get("options") or []])
-                 for q in poll.questions}
+    questions = _empty(poll)
     contents = _contents(session, poll)
-    for content in contents:
-        for choice in content or []:
-            result = questions.get(choice["question_id"])
-            if result is None:
-                continue
-            result.answered += 1
-            if result.type == "score" and choice.get("score"):
-                result.scores[choice["score"] - 1] += 1
-            chosen = set(choice.get("options") or [])
-            result.counts = [(oid, text, n + (oid in chosen)) for oid, text, n in result.counts]
+    answers_by_building: dict[str, dict[str, QuestionResult]] = {}
+    for building, content in contents:
+        _count(questions, content)
+        if building is not None:
+            _count(answers_by_building.setdefault(building, _empty(poll)), content)
     homes = sa.select(Household.id, Household.building).where(Household.community_id == poll.community_id,
                                                              Household.deleted.is_(False))
     if poll.building:
@@ -82,7 +98,8 @@ def results(session: Session, poll: Poll) -> Results:
     return Results(poll=poll, status=status(poll), answers=len(contents),
                    households=sum(part for _, part, _ in by_building),
                    eligible=sum(total for _, _, total in by_building),
-                   questions=list(questions.values()), by_building=by_building)
+                   questions=list(questions.values()), by_building=by_building,
+                   answers_by_building=dict(sorted(answers_by_building.items())))
 
 
 def to_csv(result: Results, english: bool) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -65,6 +66,17 @@ def test_the_results_count_options_scores_participation_and_buildings(client, wo
     assert "平均分：3.00" in page
     assert "参与 2 / 2 户" in page and "已达有效户数" in page
     assert "<script" not in page
+    first = page.split('data-testid="poll-question-buildings"')[1].split("</table>")[0]
+    buildings = re.findall(r"<tr><td>(\d栋)</td>\s*<td>(\d)</td><td>(\d)</td></tr>", first)
+    assert buildings == [("1栋", "1", "0"), ("2栋", "0", "1")]  # 同意, 不同意 by building
+
+
+def test_an_anonymous_poll_shows_no_building_s_answers(client, world):
+    poll = make_poll(world["community"], anonymous=True)
+    answer(client, world["residents"][0], poll, world["homes"][0])
+    page = text(client.get(f"/console/polls/{poll.id}"))
+    assert 'data-label="同意" data-count="1"' in page
+    assert 'data-testid="poll-question-buildings"' not in page
 
 
 def test_the_results_download_as_csv(client, world):

@@ -308,3 +308,34 @@ def test_a_household_signs_up_once_and_another_community_not_at_all(client, worl
     r = post(client, world["B"]["resident"], "activity-signups",
              {"activity_id": activity.id, "household_id": world["B"]["household"].id})
     assert r.status_code == 403
+
+
+def test_another_communitys_polls_and_activities_never_reach_a_phone(client, world):
+    theirs = make_activity(world["B"]["community"])
+    ours = make_activity(world["A"]["community"])
+    changes = sync(client, world["A"]["butler"])["changes"]
+    got = {(c["type"], c["id"]) for c in changes if c["type"] in ("poll", "activity")}
+    assert got == {("poll", world["A"]["poll"].id), ("activity", ours.id)}
+    assert ("activity", theirs.id) not in got
+
+
+def test_a_sign_up_made_through_sync_comes_back_with_its_state_and_the_activitys_count(client, world):
+    activity = make_activity(world["A"]["community"], capacity=2)
+    first = sync(client, world["A"]["resident"], put("activity_signup", str(uuid.uuid4()), {
+        "activity_id": activity.id, "household_id": world["A"]["household"].id, "people": 2}))
+    assert first["results"][0]["status"] == "applied", first["results"]
+    pulled = {(c["type"], c["id"]): c.get("data") for c in first["changes"]}
+    signup = next(data for (rtype, _), data in pulled.items() if rtype == "activity_signup")
+    assert (signup["state"], signup["people"]) == ("confirmed", 2)
+    assert pulled[("activity", activity.id)]["taken"] == 2
+
+
+def test_an_anonymous_answer_pulled_back_carries_no_content(client, world):
+    poll = make_poll(world["A"]["community"], anonymous=True)
+    rid = answer_id(poll.id, world["A"]["household"].id)
+    answer = sync(client, world["A"]["resident"], put("poll_answer", rid, {
+        "poll_id": poll.id, "household_id": world["A"]["household"].id, "answers": ANSWERS}))
+    assert answer["results"][0]["status"] == "applied"
+    pulled = sync(client, world["A"]["spouse"], phone="dddddddd-0000-4000-8000-000000000004")["changes"]
+    mine = [c["data"] for c in pulled if c["type"] == "poll_answer"]
+    assert [(a["id"], a["answers"]) for a in mine] == [(rid, None)]
