@@ -91,7 +91,7 @@ def test_a_supervisor_creates_a_poll_of_their_own_community(client, world):
         world["A"]["community"].id, "物业费调整", True, "household")
 
 
-def test_a_poll_with_bad_questions_is_refused_with_field_codes(client, world):
+def test_a_poll_with_bad_questions_is_refused_with_field_codes(client, world, session):
     bad = [{"id": "q1", "text": "选一个", "type": "single", "options": [{"id": "a", "text": "甲"}]},
            {"id": "q1", "text": "打分", "type": "score", "options": [{"id": "a", "text": "甲"}]}]
     r = post(client, world["A"]["supervisor"], "polls", {"title": "x", "questions": bad,
@@ -100,6 +100,8 @@ def test_a_poll_with_bad_questions_is_refused_with_field_codes(client, world):
     assert r.get_json()["error"] == "validation_failed"
     assert set(codes(r)) == {("questions.0.options", "too_few_options"), ("questions.1.id", "duplicate"),
                              ("questions.1.options", "not_for_score")}
+    assert "题目至少需要 2 个选项。" in [e["message"] for e in r.get_json()["details"]["errors"]]
+    assert session.scalar(sa.select(sa.func.count()).select_from(Poll)) == 2  # the fixture's two, nothing new
 
 
 def test_residents_and_butlers_cannot_create_polls(client, world):

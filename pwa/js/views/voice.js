@@ -72,7 +72,7 @@ function refusalsOf(type, id) {
 // Answer ids are computed (SHA-1, asynchronous): kept once known, so a redraw reads them at once.
 const ids = new Map();
 async function idFor(kind, ...parts) {
-  const key = `${kind}:${parts.join("/")}`;
+  const key = `${kind}:${parts.map((p) => (typeof p === "object" ? `${p.id}:${p.one_per}` : p)).join("/")}`;
   if (!ids.has(key)) ids.set(key, await (kind === "answer" ? answerId(...parts) : signupId(...parts)));
   return ids.get(key);
 }
@@ -219,7 +219,7 @@ export function activityView(root, route) {
       h("p", { class: "card" }, left == null ? t("voice.no_limit") : t("voice.places_left", { n: left }),
         activity.waiting ? ` · ${t("voice.waiting_n", { n: activity.waiting })}` : ""),
       signup ? h("p", { class: `card rs-mark ${sync}`, role: "status", "data-testid": "signup-state", "data-state": sync },
-        sync === "pending" ? t("voice.signed_offline")
+        sync === "pending" ? t("voice.signed_offline") : sync === "rejected" ? t("voice.state.refused")
           : `${t(`voice.signup_state.${signup.cancelled ? "cancelled" : signup.state ?? "confirmed"}`)} · ${t("voice.signed_sent")}`) : null,
       active ? h("button", { type: "button", class: "wide secondary", "data-testid": "signup-cancel",
                              onclick: () => store.save("activity_signup", id, { cancelled: true }) }, t("voice.cancel"))
