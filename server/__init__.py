@@ -109,6 +109,7 @@ def _import_models() -> None:
     from server.syncing import models as _syncing  # noqa: F401
     from server.teams import models as _teams  # noqa: F401
     from server.visits import models as _visits  # noqa: F401
+    from server.voice import models as _voice  # noqa: F401
 
 
 def _tune_engine(engine) -> None:

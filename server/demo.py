@@ -21,6 +21,7 @@ from server.community.models import Community, Grid, Household, Person
 from server.joining.models import Invite, JoinRequest
 from server.incidents.models import Incident, IncidentCheck, check_id
 from server.notices.models import Notice
+from server.voice.models import Activity, Poll
 from server.operations.checklists import checklist
 from server.operations.models import Inspection, WorkPlanItem
 from server.products.models import Order, Product
@@ -150,6 +151,7 @@ def seed(session: Session, *, today: date | None = None) -> bool:
     session.execute(sa.insert(TicketEvent), [row for ticket in tickets for row in history_of(ticket)])
     session.add_all(_notices(now))
     _incident(session, now, supervisor.id, households)
+    session.add_all(_voice(now, supervisor.id))
     session.add_all(_checkins(now, butlers))
     _operations(session, now, supervisor.id, [butler.id for butler in butlers])
     session.commit()
@@ -202,6 +204,30 @@ def _incident(session: Session, now: datetime, supervisor_id: str, households: l
                                    answered_at=started + timedelta(minutes=5 + 3 * n), created_at=started,
                                    updated_at=started + timedelta(minutes=5 + 3 * n))
                      for n, (home, answer) in enumerate(zip(households, answers))])
+
+
+def _options(*texts: str) -> list[dict]:
+    return [{"id": f"o{i}", "text": text} for i, text in enumerate(texts, start=1)]
+
+
+def _voice(now: datetime, supervisor_id: str) -> list:
+    """The community's voice (共治): an open vote on the charging points, the quarter's satisfaction
+    consultation (anonymous), and an activity to sign up for."""
+    return [
+        Poll(id=demo_id("poll", 0), community_id=COMMUNITY_ID, kind="vote", title="电动车充电桩选址表决",
+             body="议事会提出两处选址，请每户投一票。", one_per="household", quorum=300, created_by=supervisor_id,
+             questions=[{"id": "q1", "text": "您同意哪一处选址？", "type": "single",
+                         "options": _options("2 栋与 5 栋之间", "地下车库 B 区", "都不同意")}],
+             opens_at=now - timedelta(days=2), closes_at=now + timedelta(days=12)),
+        Poll(id=demo_id("poll", 1), community_id=COMMUNITY_ID, kind="satisfaction", title="本季度物业服务满意度征询",
+             anonymous=True, created_by=supervisor_id,
+             questions=[{"id": "q1", "text": "您对管家服务的满意度", "type": "score", "options": []},
+                        {"id": "q2", "text": "您最希望改进哪些方面？", "type": "multi",
+                         "options": _options("保洁", "绿化", "安保", "维修响应")}],
+             opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=20)),
+        Activity(id=demo_id("activity", 0), community_id=COMMUNITY_ID, title="中秋游园会", place="中心花园",
+                 body="猜灯谜、做月饼，欢迎全家参加。", capacity=120, starts_at=now + timedelta(days=9)),
+    ]
 
 
 # The butlers' check-ins (签到/签退) since the start of last month, on the community's calendar

@@ -82,9 +82,10 @@ function render() {
 // Screens reached from a household belong to the grid tab.
 const TAB_OF = { household: "grid", visit: "grid", touchpoint: "grid", recommend: "grid", ticket: "tickets",
                  report: "mine", request: "mine", notice: "notices", invite: "grid", "join-requests": "grid",
-                 members: "sync", password: "sync", incident: "grid", "incident-new": "grid" };
+                 members: "sync", password: "sync", incident: "grid", "incident-new": "grid", poll: "voice",
+                 activity: "voice" };
 const BUTLER_TABS = [["grid", "nav_grid"], ["tickets", "nav_tickets"], ["orders", "nav_orders"], ["notices", "nav_notices"],
-                     ["sync", "nav_sync"]];
+                     ["voice", "nav_voice"], ["sync", "nav_sync"]];
 
 function renderNav(name) {
   const nav = document.getElementById("nav");

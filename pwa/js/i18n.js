@@ -9,6 +9,7 @@ const STRINGS = {
     logout_wait: "先不退出", logging_out: "正在同步后退出…",
     nav_grid: "我的网格", nav_tickets: "工单", nav_orders: "订单", nav_sync: "同步",
     nav_mine: "我的报修", nav_services: "服务", nav_notices: "公告", nav_me: "我的", // a resident's tabs
+    nav_voice: "投票活动", // polls and activities (views/voice.js): a resident's and a butler's tab
     nav_jobs: "我的工单", nav_pool: "抢单", // a technician's
     loading: "正在加载…", offline: "离线", online: "在线",
     update_ready: "新版本可用", update_apply: "更新",
@@ -33,6 +34,7 @@ const STRINGS = {
     logout_anyway: "Log out anyway", logout_wait: "Stay logged in", logging_out: "Syncing, then logging out…",
     nav_grid: "My grid", nav_tickets: "Tickets", nav_orders: "Orders", nav_sync: "Sync",
     nav_mine: "My requests", nav_services: "Services", nav_notices: "Notices", nav_me: "Me",
+    nav_voice: "Polls & events",
     nav_jobs: "My jobs", nav_pool: "Team pool",
     loading: "Loading…", offline: "Offline", online: "Online",
     update_ready: "A new version is available", update_apply: "Update",

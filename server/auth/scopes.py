@@ -28,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from server.auth.models import User
 from server.community.models import Grid, Household
+from server.errors import FieldError, Forbidden, ValidationFailed
 from server.resources.hooks import Rights
 from server.resources.registry import registry
 
@@ -236,3 +237,14 @@ def household_in_scope(session, user: User, household_id: str | None) -> bool:
     if not household_id:
         return False
     return is_visible(session, user, "household", Household, household_id)
+
+
+def community_of_new_record(user: User, values: dict) -> None:
+    """A new record of a community (a notice, a team, a poll): a supervisor's own community, filled in
+    when left out and refused when another; an administrator must name one."""
+    if user.role == "supervisor":
+        values.setdefault("community_id", user.community_id)
+        if not user.community_id or values["community_id"] != user.community_id:
+            raise Forbidden(errors=[FieldError("community_id", "out_of_scope")])
+    elif not values.get("community_id"):
+        raise ValidationFailed([FieldError("community_id", "required")])

@@ -8,6 +8,6 @@ from server.console.pages import bp
 from server.console import (actions, attendance, audit, catalogue, conflicts, dashboard,  # noqa: E402,F401
                             login, operations, setup)
 from server.console import (followups, household, incidents, notices, orders, people, photos, ticket,  # noqa: E402,F401
-                            tickets)
+                            tickets, voice)
 
 __all__ = ["bp"]

@@ -31,7 +31,9 @@ RECORD_TYPES = {"household": ("住户档案", "household file"), "person": ("住
                 "visit": ("走访", "visit"), "touchpoint": ("触点", "touchpoint"), "ticket": ("工单", "ticket"),
                 "order": ("订单", "order"), "product": ("服务产品", "service product"),
                 "notice": ("公告", "notice"), "grid": ("网格", "grid"), "community": ("小区", "community"),
-                "user": ("账号", "account"), "device": ("设备", "device"), "checkin": ("签到", "check-in")}
+                "user": ("账号", "account"), "device": ("设备", "device"), "checkin": ("签到", "check-in"),
+                "poll": ("征询投票", "poll"), "poll_answer": ("答卷", "poll answer"), "activity": ("社区活动", "activity"),
+                "activity_signup": ("活动报名", "activity sign-up")}
 CHANNELS = {"api": ("接口", "API"), "sync": ("手机同步", "phone sync"), "console": ("控制台", "console")}
 # Field names that server.i18n.LABELS does not hold (it words the API's errors).
 FIELD_LABELS = {"consent_at": ("同意时间", "Consent given"), "deleted": ("删除", "Deleted")}

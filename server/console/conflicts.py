@@ -26,6 +26,8 @@ RECORD_TYPES: dict[str, tuple[str, str]] = {
     "household": ("住户档案", "Household"), "person": ("家庭成员", "Household member"), "visit": ("入户记录", "Visit"),
     "touchpoint": ("触点", "Touchpoint"), "ticket": ("工单", "Ticket"), "order": ("订单", "Order"),
     "product": ("服务产品", "Product"), "notice": ("公告", "Notice"),
+    "poll": ("征询投票", "Poll"), "poll_answer": ("答卷", "Poll answer"), "activity": ("社区活动", "Activity"),
+    "activity_signup": ("活动报名", "Activity sign-up"),
 }
 SIDES = ("kept", "other")
 RECENT = timedelta(days=30)

@@ -270,6 +270,8 @@ NAV: tuple = (
                    ("console.orders", "orders", ("console.order",)),
                    ("console.notices", "notices", ("console.notice",)),
                    ("console.incidents_list", "incidents", ("console.incident",)),
+                   ("console.polls", "polls", ("console.poll",)),
+                   ("console.activities", "activities", ("console.activit",)),
                    ("console.follow_ups", "follow_ups", ("console.follow_up",)),
                    ("console.conflicts", "conflicts", ("console.conflict",)))),
     ("nav_operations", (("console.plan", "plan", ("console.plan",)),

@@ -21,6 +21,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.auth import scopes
 from server.auth.models import User
 from server.community.models import Grid, Household
 from server.errors import FieldError, Forbidden, ValidationFailed
@@ -44,12 +45,7 @@ def is_due(published_at: datetime | None, notified_at: datetime | None, now: dat
 
 
 def _notice_create(session: Session, user: User, values: dict) -> None:
-    if user.role == "supervisor":
-        values.setdefault("community_id", user.community_id)
-        if not user.community_id or values["community_id"] != user.community_id:
-            raise Forbidden(errors=[FieldError("community_id", "out_of_scope")])
-    elif not values.get("community_id"):
-        raise ValidationFailed([FieldError("community_id", "required")])
+    scopes.community_of_new_record(user, values)
     _check_title(values)
     values["title"] = values["title"].strip()
     values["building"] = (values.get("building") or "").strip()

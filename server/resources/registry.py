@@ -121,9 +121,10 @@ def registry() -> dict[str, Resource]:
     from server.teams import resources as teams
     from server.tickets import resources as tickets
     from server.visits import resources as visits
+    from server.voice import resources as voice
 
     found: dict[str, Resource] = {}
-    for area in (community, visits, tickets, products, notices, attendance, teams, attachments, incidents):
+    for area in (community, visits, tickets, products, notices, attendance, teams, attachments, incidents, voice):
         for resource in area.RESOURCES:
             if resource.type in found:
                 raise ValueError(f"record type {resource.type!r} declared twice")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.auth import scopes
 from server.auth.models import User
 from server.errors import FieldError, Forbidden, ValidationFailed
 from server.resources.hooks import Rules
@@ -31,12 +32,7 @@ def _check(values: dict, kind: str | None, company: str | None) -> None:
 
 
 def _team_create(session: Session, user: User, values: dict) -> None:
-    if user.role == "supervisor":
-        values.setdefault("community_id", user.community_id)
-        if not user.community_id or values["community_id"] != user.community_id:
-            raise Forbidden(errors=[FieldError("community_id", "out_of_scope")])
-    elif not values.get("community_id"):
-        raise ValidationFailed([FieldError("community_id", "required")])
+    scopes.community_of_new_record(user, values)
     _check(values, values.get("kind"), values.get("company"))
     values["members"] = []
 

@@ -68,7 +68,7 @@ def fresh(session):
 def test_the_resident_gets_the_residents_tabs_and_home(phone, estate):
     log_in(phone, "liu", PASSWORD)
     expect(phone.locator("[data-testid=resident-home]")).to_be_visible()
-    expect(phone.locator("#nav a")).to_have_text(["我的报修", "服务", "公告", "我的"])
+    expect(phone.locator("#nav a")).to_have_text(["我的报修", "服务", "公告", "投票活动", "我的"])
     expect(phone.locator("[data-testid=my-address]")).to_have_text("1栋 1单元 101")
     expect(phone.locator("[data-testid=report-button]")).to_have_text("报事报修")
     phone.goto("/#/grid")  # a butler's screen leads a resident home

@@ -12,7 +12,7 @@ import {
 const route = (name, args = [], query = {}) => ({ name, args, query });
 
 test("a resident's own screens open as they are", () => {
-  for (const name of ["mine", "report", "services", "notices", "sync"]) {
+  for (const name of ["mine", "report", "services", "notices", "voice", "sync"]) {
     assert.deepEqual(residentRoute(route(name)), route(name));
   }
   assert.deepEqual(residentRoute(route("request", ["t1"])), route("request", ["t1"]));
@@ -32,8 +32,8 @@ test("a link to a butler's ticket screen opens the resident's request", () => {
   assert.deepEqual(residentRoute(route("tickets")), route("mine"));
 });
 
-test("the resident's tabs: my requests, services, notices, me (the sync screen)", () => {
-  assert.deepEqual(RESIDENT_TABS.map(([name]) => name), ["mine", "services", "notices", "sync"]);
+test("the resident's tabs: my requests, services, notices, polls and events, me (the sync screen)", () => {
+  assert.deepEqual(RESIDENT_TABS.map(([name]) => name), ["mine", "services", "notices", "voice", "sync"]);
 });
 
 test("progress of a new request: submitted is current, the rest to come", () => {

@@ -279,3 +279,13 @@ def test_the_demo_holds_a_closed_emergency_with_its_homes_answers(demo_app):
     [incident] = db.session.scalars(sa.select(Incident)).all()
     assert incident.ended_at is not None and incident.buildings == ["1栋"]
     assert incidents.standing(db.session, incident)["total"]["need_help"] == 1
+
+
+def test_the_demo_has_an_open_vote_an_anonymous_consultation_and_an_activity(demo_app):
+    from server.voice.models import Activity, Poll
+    from server.voice.service import status
+
+    polls = db.session.scalars(sa.select(Poll)).all()
+    assert sorted((p.kind, p.anonymous, status(p)) for p in polls) == [
+        ("satisfaction", True, "open"), ("vote", False, "open")]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Activity)) == 1

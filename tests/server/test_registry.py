@@ -10,12 +10,13 @@ from server.wire import WireSchema
 
 def test_the_types_phones_replicate():
     assert types(synced=True) == {"household", "person", "visit", "touchpoint", "ticket", "product", "order",
-                                  "notice", "checkin", "team", "attachment", "incident", "incident_check"}
+                                  "notice", "checkin", "team", "attachment", "incident", "incident_check", "poll",
+                                  "poll_answer", "activity", "activity_signup"}
 
 
 def test_what_hangs_on_a_household_is_evicted_and_purged_with_it():
     assert set(household_children()) == {"person", "visit", "touchpoint", "ticket", "order", "attachment",
-                                         "incident_check"}
+                                         "incident_check", "poll_answer", "activity_signup"}
 
 
 def test_only_types_whose_writes_never_change_an_audience_take_the_fast_path():

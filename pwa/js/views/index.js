@@ -2,7 +2,7 @@
 // Routes: #/grid, #/household/<id>, #/visit/<household id>[/<visit id>], #/touchpoint/<household id>,
 // #/recommend/<household id>, #/incident[/<id>], #/incident-new (突发事件), #/tickets, #/ticket/<id>, #/orders, #/notices, #/notice/<id>, #/sync.
 // A resident's (app.js picks them by role): #/mine, #/report, #/request/<id>, #/services, #/notices,
-// #/notice/<id>, #/sync, #/members. Joining: #/invite/<household id> and #/join-requests (a butler),
+// #/notice/<id>, #/voice, #/poll/<id>, #/activity/<id>, #/sync, #/members. Joining: #/invite/<household id> and #/join-requests (a butler),
 // #/join?code=… and #/ask (nobody logged in), #/pending (a resident bound to no household yet). A technician's (the back office):
 // #/jobs, #/pool, #/ticket/<id>, #/sync. Everyone's: #/password (修改密码; the only screen while a
 // supervisor's password must still be changed).
@@ -24,6 +24,7 @@ import { syncView } from "./outbox.js";
 import { ticketView, ticketsView } from "./tickets.js";
 import { touchpointView } from "./touchpoint.js";
 import { visitView } from "./visit.js";
+import { activityView, pollView, voiceView } from "./voice.js";
 
 export const routes = {
   login: loginView,
@@ -53,4 +54,7 @@ export const routes = {
   password: passwordView,
   incident: incidentView,
   "incident-new": incidentNewView,
+  voice: voiceView,
+  poll: pollView,
+  activity: activityView,
 };

@@ -4,12 +4,12 @@
 
 /** The resident's tabs, in order: route name and the i18n key of its label. */
 export const RESIDENT_TABS = [["mine", "nav_mine"], ["services", "nav_services"], ["notices", "nav_notices"],
-                              ["sync", "nav_me"]];
+                              ["voice", "nav_voice"], ["sync", "nav_me"]];
 export const RESIDENT_HOME = "mine";
 
 // Screens a resident may open; a butler's screen (or an old link to one) leads to the nearest of these.
 const RESIDENT_ROUTES = new Set(["mine", "report", "request", "services", "notices", "notice", "sync", "members",
-                                 "password"]);
+                                 "password", "voice", "poll", "activity"]);
 const BUTLER_TO_RESIDENT = { ticket: "request", tickets: "mine" };
 
 /** The screen a resident sees for a route: its own, or the resident's version of a butler's. */

@@ -141,7 +141,7 @@ function flashBanner(matches = () => true) {
 }
 
 /** Redraw on store changes and on the network coming and going (the banner's words change). */
-function live(draw) {
+export function live(draw) {
   const unsubscribe = store.subscribe(() => draw());
   const network = () => draw();
   window.addEventListener("online", network);
