@@ -99,6 +99,7 @@ def _import_models() -> None:
     from server.audit import models as _audit  # noqa: F401
     from server.auth import models as _auth  # noqa: F401
     from server.community import models as _community  # noqa: F401
+    from server.custody import models as _custody  # noqa: F401
     from server.joining import models as _joining  # noqa: F401
     from server.notices import models as _notices  # noqa: F401
     from server.products import models as _products  # noqa: F401

@@ -115,6 +115,7 @@ def registry() -> dict[str, Resource]:
     from server.attachments import resources as attachments
     from server.attendance import resources as attendance
     from server.community import resources as community
+    from server.custody import resources as custody
     from server.notices import resources as notices
     from server.products import resources as products
     from server.teams import resources as teams
@@ -122,7 +123,7 @@ def registry() -> dict[str, Resource]:
     from server.visits import resources as visits
 
     found: dict[str, Resource] = {}
-    for area in (community, visits, tickets, products, notices, attendance, teams, attachments):
+    for area in (community, visits, tickets, products, notices, attendance, teams, attachments, custody):
         for resource in area.RESOURCES:
             if resource.type in found:
                 raise ValueError(f"record type {resource.type!r} declared twice")
