@@ -8,7 +8,8 @@ import { wellFormed } from "./text.js";
 export const key = (type, id) => `${type}/${id}`;
 
 /** Types whose records hang on a household (a household evict takes them along). */
-export const HOUSEHOLD_CHILDREN = new Set(["person", "visit", "touchpoint", "ticket", "order", "conflict", "attachment"]);
+export const HOUSEHOLD_CHILDREN = new Set(["person", "visit", "touchpoint", "ticket", "order", "conflict", "attachment",
+  "custody_contract", "custody_inspection"]);
 
 export class Replica {
   constructor() {

@@ -7,6 +7,6 @@ puts its routes on bp, so registering bp registers every page.
 from server.console.pages import bp
 from server.console import (actions, attendance, audit, catalogue, conflicts, dashboard,  # noqa: E402,F401
                             login, operations, setup)
-from server.console import followups, household, notices, orders, people, photos, ticket  # noqa: E402,F401
+from server.console import custody, followups, household, notices, orders, people, photos, ticket  # noqa: E402,F401
 
 __all__ = ["bp"]

@@ -7,6 +7,7 @@ import { h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { checkinCard } from "./checkin.js";
+import { custodyDueCard } from "./custody.js";
 import { joinRequestsLink } from "./joining.js";
 import {
   chip, dateLabel, dueMark, groupLabel, isOpenTicket, lastVisitOf, localDate, numberIn, peopleOf, syncMark,
@@ -124,9 +125,13 @@ export function gridView(root) {
 
   // The day's check-in (签到/签退) comes first: it is the butler's first tap of the morning.
   const checkin = user.role === "butler" ? checkinCard() : null;
+  // Then the homes in custody whose inspection is due or overdue (nothing when none is).
+  const custodyBox = h("div", { "data-testid": "custody-due-box" });
+  const drawCustody = () => custodyBox.replaceChildren(...[custodyDueCard()].filter(Boolean));
+  drawCustody();
   root.replaceChildren(h("section", { class: "butler grid-screen" },
     h("h2", { class: "hello", "data-testid": "greeting" }, t("grid.hello", { name: user.name ?? "" })),
-    checkin?.el, joinRequestsLink(), summary, search, chips, count, list, sentinel));
+    checkin?.el, joinRequestsLink(), custodyBox, summary, search, chips, count, list, sentinel));
 
   // Append the next page of rows, with a group header wherever the building or unit changes.
   function more() {
@@ -195,7 +200,7 @@ export function gridView(root) {
   let timer = null;
   const unsubscribe = store.subscribe(() => {
     clearTimeout(timer);
-    timer = setTimeout(() => { rows = buildRows(); refresh(); }, REBUILD_DELAY_MS);
+    timer = setTimeout(() => { rows = buildRows(); refresh(); drawCustody(); }, REBUILD_DELAY_MS);
   });
   return () => {
     kept.scrollY = window.scrollY;
