@@ -16,26 +16,18 @@ from server.console import photos
 from server.console.pages import (address, bp, current_community, done, failed, language, render_page, t, today,
                                   zone_name)
 from server.console.auth import console_login_required
+from server.console.setup import _household_or_refuse
 from server.custody import keys as custody_keys
 from server.custody import report as reports
 from server.custody import service as schedule
 from server.custody.models import SERVICES, CustodyContract, CustodyInspection
 from server.custody.words import SERVICE_WORDS
-from server.errors import ApiError, FieldError, Forbidden, NotFound, ValidationFailed
+from server.errors import ApiError, FieldError, ValidationFailed
 from server.extensions import db
 from server.resources import service
 
 LATEST = 20
 CONTRACT_FIELDS = ("owner_name", "start_date", "end_date", "inspection_every_days", "note")
-
-
-def _household(household_id: str) -> Household:
-    try:
-        return service.get(db.session, user=g.user, rtype="household", record_id=household_id)
-    except Forbidden:
-        abort(403)
-    except NotFound:
-        abort(404)
 
 
 def _contract(household_id: str) -> CustodyContract | None:
@@ -56,6 +48,10 @@ def _page(household: Household, refused: dict | None = None, new_link: str | Non
     of_inspections = photos.of_records("custody_inspection", [i.id for i in inspections])
     due = None
     if contract is not None:
+        # The owner's name is the household file: showing it is a read the audit trail records.
+        audit.record_reads(db.session, user=g.user, via=audit.Via("console", g.device.id), reads=[
+            ("custody_contract", {"id": contract.id, "household_id": household.id, "owner_name": contract.owner_name})])
+        db.session.commit()
         last = inspections[0].inspected_at.astimezone(zone).date() if inspections else None
         due_on = schedule.next_due(contract, last)
         due = {"on": due_on, "state": schedule.due_state(due_on, today()),
@@ -73,14 +69,14 @@ def _page(household: Household, refused: dict | None = None, new_link: str | Non
 @console_login_required
 def household_custody(household_id: str):
     """One household's custody: contract, next inspection, inspections, keys and report links."""
-    return _page(_household(household_id))
+    return _page(_household_or_refuse(household_id))
 
 
 @bp.post("/households/<household_id>/custody/contract")
 @console_login_required
 def custody_contract_save(household_id: str):
     """Write the household's contract, or change it (a renewal changes its dates)."""
-    household = _household(household_id)
+    household = _household_or_refuse(household_id)
     values = {name: request.form.get(name, "").strip() for name in CONTRACT_FIELDS}
     values["services"] = request.form.getlist("services")
     data = {**values, "end_date": values["end_date"] or None}
@@ -105,7 +101,7 @@ def custody_contract_save(household_id: str):
 @console_login_required
 def custody_key_add(household_id: str):
     """A key handed to the company to keep."""
-    household = _household(household_id)
+    household = _household_or_refuse(household_id)
     values = {name: request.form.get(name, "") for name in ("label", "holder")}
     try:
         custody_keys.add_key(db.session, user=g.user, household_id=household.id, **values)
@@ -120,7 +116,7 @@ def custody_key_add(household_id: str):
 @console_login_required
 def custody_key_move(household_id: str, key_id: str, move: str):
     """Sign a key out (to whom, why) or back in."""
-    household = _household(household_id)
+    household = _household_or_refuse(household_id)
     values = {name: request.form.get(name, "") for name in ("person", "reason")}
     try:
         if move == "out":
@@ -148,7 +144,7 @@ def _month(text: str) -> date:
 @console_login_required
 def custody_link_create(household_id: str):
     """A link to one month's report for the owner: shown once on the page that answers."""
-    household = _household(household_id)
+    household = _household_or_refuse(household_id)
     values = {name: request.form.get(name, "").strip() for name in ("month", "days")}
     try:
         days = int(values["days"]) if values["days"] else reports.LINK_DAYS
@@ -167,7 +163,7 @@ def custody_link_create(household_id: str):
 @console_login_required
 def custody_link_revoke(household_id: str, link_id: str):
     """The link opens nothing any more."""
-    household = _household(household_id)
+    household = _household_or_refuse(household_id)
     try:
         link = reports.revoke_link(db.session, user=g.user, link_id=link_id)
         if link.household_id != household.id:

@@ -4,11 +4,12 @@ inspection is overdue; another community's supervisor reaches none of it."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
+from server.audit.models import AuditEvent
 from server.custody.models import CustodyContract, CustodyKey, CustodyKeyMove, CustodyReportLink
 from server.extensions import db
 from tests.factories import make_community, make_grid, make_household, make_user
@@ -36,7 +37,10 @@ def test_a_supervisor_writes_a_contract_from_the_household_s_custody_page(client
     contract = db.session.scalar(sa.select(CustodyContract))
     assert contract.services == ["airing", "leak_check"] and contract.inspection_every_days == 14
     page = text(client.get(desk["page"]))
-    assert 'data-testid="custody-next-due"' in page
+    assert 'data-testid="custody-next-due"' in page and "陈业主" in page
+    read = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.record_type == "custody_contract",
+                                                         AuditEvent.action == "read"))
+    assert read.fields == ["owner_name"] and read.user_id == desk["supervisor"].id
 
 
 def test_a_bad_contract_form_is_shown_again_with_what_was_typed(client, desk):
