@@ -1,6 +1,7 @@
 """A custody inspection in real Chromium against a live server: the butler's phone lists the home
 whose inspection is overdue, goes offline, answers every contracted service with a photo, comes back
-online and syncs; the owner's report link then shows the inspection and its photo."""
+online and syncs; the owner's report link then shows the inspection and its photo, and the
+resident's home screen its findings."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -69,3 +70,8 @@ def test_a_butler_inspects_a_home_in_custody_offline_and_the_owner_s_report_show
     photo = owner.locator("[data-testid=report-photo]")
     photo.wait_for()
     owner.wait_for_function("document.querySelector('[data-testid=report-photo]').naturalWidth > 0")
+    # The owner, as the household's resident in the app, reads the same on their home screen.
+    resident = new_phone()
+    log_in(resident, "liu", PASSWORD)
+    resident.locator("[data-testid=custody-owner-last]").wait_for()
+    assert "卫生间天花板渗水" in resident.locator("[data-testid=custody-owner-last]").inner_text()

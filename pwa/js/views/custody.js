@@ -27,6 +27,7 @@ extend({
       overdue: "已逾期 {n} 天", no_contract: "这户没有托管合同。", not_active: "托管合同未生效或已结束。",
       ok: "正常", problem: "有问题", note: "问题说明", done: "处理情况", done_hint: "如：开窗通风一小时，关闭总水阀",
       photos: "照片", save: "保存巡查", missing: "还有 {n} 项未检查", start: "开始巡查",
+      owner_title: "房屋托管", last: "最近巡查 {date}", all_ok: "一切正常", problems: "{n} 项有问题",
     },
   },
   en: {
@@ -36,6 +37,7 @@ extend({
       not_active: "The custody contract has not started or has ended.", ok: "OK", problem: "Problem",
       note: "What is wrong", done: "What was done", done_hint: "e.g. aired the rooms for an hour, closed the main water valve",
       photos: "Photos", save: "Save inspection", missing: "{n} services still to check", start: "Inspect",
+      owner_title: "Home custody", last: "Last inspection {date}", all_ok: "all fine", problems: "{n} problems",
     },
   },
 });
@@ -70,6 +72,25 @@ export function custodyLink(householdId) {
   const due = nextDue(contract, lastInspectionDay(store.all("custody_inspection", householdId)));
   return h("a", { class: "button secondary", href: `#/custody/${encodeURIComponent(householdId)}`,
                   "data-testid": "custody-link" }, `${t("custody.start")} · ${t("custody.next_due", { date: due })}`);
+}
+
+/** A resident's card of their home in custody: the services, the next inspection, the last one's findings. */
+export function custodyOwnerCard(householdId) {
+  const contract = contractOf(householdId);
+  if (!contract) return null;
+  const inspections = store.all("custody_inspection", householdId)
+    .sort((a, b) => (a.inspected_at < b.inspected_at ? 1 : -1));
+  const last = inspections[0];
+  const problems = last ? Object.entries(last.checklist ?? {}).filter(([, a]) => a.ok === false) : [];
+  return h("section", { class: "card", "data-testid": "custody-owner" },
+    h("h3", {}, t("custody.owner_title")),
+    h("p", {}, contract.services.map(serviceName).join("、")),
+    h("p", { class: "muted" }, t("custody.next_due", {
+      date: nextDue(contract, lastInspectionDay(inspections)) })),
+    last ? h("p", { "data-testid": "custody-owner-last" }, `${t("custody.last", { date: isoDay(new Date(last.inspected_at)) })}：`,
+      problems.length ? `${t("custody.problems", { n: problems.length })} · ${problems.map(([name, a]) => `${serviceName(name)} ${a.note ?? ""}`).join("；")}`
+        : t("custody.all_ok"),
+      last.done ? ` · ${last.done}` : "") : null);
 }
 
 export function custodyView(root, route, app) {
