@@ -298,3 +298,45 @@ def test_another_month_s_report_shows_no_inspection(client, reported):
     _, token = link_for(reported, month=date(2026, 12, 1))
     page = client.get(f"/custody-report/{token}").get_data(as_text=True)
     assert 'data-testid="report-none"' in page and "卫生间天花渗水" not in page
+
+
+def test_the_report_s_photos_are_thumbnails_in_the_page_and_images_in_the_pdf(client, estate):
+    from tests.support.photos import photo
+
+    inspection = make_custody_inspection(make_contract(estate["h1"]), estate["b1"])
+    taken = photo(client, estate["b1"], household_id=estate["h1"].id, record_type="custody_inspection",
+                  record_id=inspection.id)
+    _, token = link_for(estate)
+    page = client.get(f"/custody-report/{token}").get_data(as_text=True)
+    assert f"/custody-report/{token}/photos/{taken['id']}" in page
+    thumb = client.get(f"/custody-report/{token}/photos/{taken['id']}")
+    assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg" and thumb.data[:2] == b"\xff\xd8"
+    reader = PdfReader(io.BytesIO(client.get(f"/custody-report/{token}/report.pdf").data))
+    assert sum(len(page.images) for page in reader.pages) == 1
+
+
+def test_a_photo_of_another_month_or_household_is_not_behind_the_link(client, estate):
+    from tests.support.photos import photo
+
+    december = make_custody_inspection(make_contract(estate["h1"]), estate["b1"],
+                                       inspected_at=datetime(2026, 12, 5, 2, tzinfo=timezone.utc))
+    taken = photo(client, estate["b1"], household_id=estate["h1"].id, record_type="custody_inspection",
+                  record_id=december.id)
+    _, token = link_for(estate)  # November's
+    assert client.get(f"/custody-report/{token}/photos/{taken['id']}").status_code == 404
+
+
+def test_reads_of_the_owner_s_name_are_in_the_audit_trail(client, estate):
+    from server.audit.models import AuditEvent
+
+    contract = make_contract(estate["h1"])
+    assert client.get(f"/api/v1/custody-contracts/{contract.id}", headers=auth(estate["b1"])).status_code == 200
+    read = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.record_type == "custody_contract",
+                                                         AuditEvent.action == "read"))
+    assert read.fields == ["owner_name"] and read.user_id == estate["b1"].id
+
+
+def test_a_resident_s_phone_pulls_only_their_household_s_contract(client, estate):
+    mine, theirs = make_contract(estate["h1"]), make_contract(estate["h2"])
+    pulled = {c["id"] for c in Phone(client, estate["r1"]).pull_all() if c["type"] == "custody_contract"}
+    assert pulled == {mine.id}
