@@ -67,7 +67,7 @@ def _page(household: Household, refused: dict | None = None, new_link: str | Non
 
 @bp.get("/households/<household_id>/custody")
 @console_login_required
-def household_custody(household_id: str):
+def custody_of_household(household_id: str):
     """One household's custody: contract, next inspection, inspections, keys and report links."""
     return _page(_household_or_refuse(household_id))
 
@@ -94,7 +94,7 @@ def custody_contract_save(household_id: str):
         db.session.commit()
     except ApiError as error:
         return _page(household, failed(error, "contract", contract.id if contract else None, values))
-    return done(t("cus_contract_saved"), "console.household_custody", household_id=household.id)
+    return done(t("cus_contract_saved"), "console.custody_of_household", household_id=household.id)
 
 
 @bp.post("/households/<household_id>/custody/keys")
@@ -108,7 +108,7 @@ def custody_key_add(household_id: str):
         db.session.commit()
     except ApiError as error:
         return _page(household, failed(error, "key", None, values))
-    return done(t("cus_key_added", label=values["label"].strip()), "console.household_custody",
+    return done(t("cus_key_added", label=values["label"].strip()), "console.custody_of_household",
                 household_id=household.id)
 
 
@@ -128,7 +128,7 @@ def custody_key_move(household_id: str, key_id: str, move: str):
         db.session.commit()
     except ApiError as error:
         return _page(household, failed(error, f"key-{key_id}", key_id, values))
-    return done(t("cus_key_out" if move == "out" else "cus_key_in"), "console.household_custody",
+    return done(t("cus_key_out" if move == "out" else "cus_key_in"), "console.custody_of_household",
                 household_id=household.id)
 
 
@@ -171,7 +171,7 @@ def custody_link_revoke(household_id: str, link_id: str):
         db.session.commit()
     except ApiError as error:
         return _page(household, failed(error, f"link-{link_id}", link_id, {}))
-    return done(t("cus_link_revoked"), "console.household_custody", household_id=household.id)
+    return done(t("cus_link_revoked"), "console.custody_of_household", household_id=household.id)
 
 
 @bp.get("/custody")

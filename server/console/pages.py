@@ -270,7 +270,7 @@ NAV: tuple = (
                    ("console.orders", "orders", ("console.order",)),
                    ("console.notices", "notices", ("console.notice",)),
                    ("console.follow_ups", "follow_ups", ("console.follow_up",)),
-                   ("console.custody", "custody", ("console.custody", "console.household_custody")),
+                   ("console.custody", "custody", ("console.custody",)),
                    ("console.conflicts", "conflicts", ("console.conflict",)))),
     ("nav_operations", (("console.plan", "plan", ("console.plan",)),
                         ("console.inspections", "inspections", ("console.inspection",)),
