@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from server.auth.models import User
 from server.community.models import Grid
-from server.console.figures import Column, Table
+from server.console.figures import PLACE_COLUMNS, Column, Table
 from server.custody.service import schedule
 
 OVERDUE_CUSTODY_LIMIT = 200
@@ -28,11 +28,7 @@ def overdue_custody(session, community_id: str, today: date) -> Table:
                      butlers.get(grid.butler_id, "") if grid else "", d.due_on, d.days_late))
     return Table("overdue_custody", f"托管房屋逾期未巡查（最多 {OVERDUE_CUSTODY_LIMIT} 户）",
                  f"Homes in custody overdue for an inspection (at most {OVERDUE_CUSTODY_LIMIT})", (
-                     Column("building", "楼栋", "Building"),
-                     Column("unit", "单元", "Unit"),
-                     Column("room", "房号", "Room"),
-                     Column("grid", "网格", "Grid"),
-                     Column("butler", "管家", "Butler"),
+                     *PLACE_COLUMNS,
                      Column("due_on", "应巡查日期", "Due on", "date"),
                      Column("days_overdue", "逾期天数", "Days overdue", "int"),
                  ), tuple(rows), chart="none")
