@@ -63,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server import errors, headers
     from server.api import api
     from server.console import bp as console_bp
+    from server.custody.pages import bp as custody_report_bp
     from server.pwa import bp as pwa_bp
     from server.syncing import api as sync_api
 
@@ -76,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(console_bp)
     app.register_blueprint(pwa_bp)
+    app.register_blueprint(custody_report_bp)
     errors.register(app)
     headers.register(app)
 
@@ -99,6 +101,7 @@ def _import_models() -> None:
     from server.audit import models as _audit  # noqa: F401
     from server.auth import models as _auth  # noqa: F401
     from server.community import models as _community  # noqa: F401
+    from server.custody import models as _custody  # noqa: F401
     from server.incidents import models as _incidents  # noqa: F401
     from server.joining import models as _joining  # noqa: F401
     from server.notices import models as _notices  # noqa: F401

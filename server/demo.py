@@ -18,6 +18,7 @@ from server.attendance.models import Checkin
 from server.auth.models import User
 from server.auth.service import hash_password
 from server.community.models import Community, Grid, Household, Person
+from server.custody.models import CustodyContract, CustodyInspection, CustodyKey, CustodyKeyMove
 from server.joining.models import Invite, JoinRequest
 from server.incidents.models import Incident, IncidentCheck, check_id
 from server.notices.models import Notice
@@ -154,8 +155,37 @@ def seed(session: Session, *, today: date | None = None) -> bool:
     session.add_all(_voice(now, supervisor.id))
     session.add_all(_checkins(now, butlers))
     _operations(session, now, supervisor.id, [butler.id for butler in butlers])
+    _custody(session, households, grids[0], now, supervisor.id)
     session.commit()
     return True
+
+
+def _custody(session: Session, households: list[Household], grid: Grid, now: datetime, supervisor_id: str) -> None:
+    """One home in custody (房屋托管) in butler1's grid: its contract, an inspection three weeks ago (so
+    the next one is overdue: on butler1's phone and the dashboard) and its key, signed out once and back."""
+    home = next(h for h in households if h.grid_id == grid.id and h.status == "custody")
+    contract = CustodyContract(id=demo_id("custody_contract", home.id), household_id=home.id, owner_name="周先生",
+                               start_date=(now - timedelta(days=90)).date(), end_date=(now + timedelta(days=275)).date(),
+                               services=["airing", "cleaning", "leak_check", "power_check", "water_check", "key_kept"],
+                               inspection_every_days=14, note="业主在外地工作，每两周巡查一次",
+                               created_at=now - timedelta(days=90), updated_at=now - timedelta(days=90))
+    at = now - timedelta(days=21)
+    inspection = CustodyInspection(
+        id=demo_id("custody_inspection", home.id), household_id=home.id, contract_id=contract.id,
+        butler_id=grid.butler_id, inspected_at=at, done="开窗通风一小时，擦拭灰尘，拧紧厨房水龙头",
+        checklist={**{name: {"ok": True, "note": ""} for name in contract.services},
+                   "leak_check": {"ok": False, "note": "厨房水龙头滴水"}},
+        created_at=at, updated_at=at)
+    key = CustodyKey(id=demo_id("custody_key", home.id), household_id=home.id, label="入户门钥匙", holder="物业前台",
+                     created_at=now - timedelta(days=90))
+    session.add_all([contract, inspection, key])
+    session.flush()
+    session.add_all([
+        CustodyKeyMove(id=demo_id("custody_key_move", home.id, 1), key_id=key.id, move="out", person="李管家",
+                       reason="托管巡查", at=at - timedelta(minutes=30), by_user=supervisor_id),
+        CustodyKeyMove(id=demo_id("custody_key_move", home.id, 2), key_id=key.id, move="in", person="李管家",
+                       reason="", at=at + timedelta(hours=1), by_user=supervisor_id),
+    ])
 
 
 # The community's notices (公告): (days before today, title, body).

@@ -25,6 +25,8 @@ POLICIES = {
             "connect-src 'self'; worker-src 'self'; manifest-src 'self'; form-action 'self'; " + FRAMING),
     # Forms, tables and inline SVG: no script at all.
     "console": "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; " + FRAMING,
+    # The owner's custody report, opened by its link: a page, its style sheet and its thumbnails.
+    "custody_report": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'none'; " + FRAMING,
     # Swagger UI sets styles through the DOM (which style-src 'self' allows); its icons are data: URLs.
     "api.openapi": ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                     "connect-src 'self'; form-action 'none'; " + FRAMING),

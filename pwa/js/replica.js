@@ -9,7 +9,7 @@ export const key = (type, id) => `${type}/${id}`;
 
 /** Types whose records hang on a household (a household evict takes them along). */
 export const HOUSEHOLD_CHILDREN = new Set(["person", "visit", "touchpoint", "ticket", "order", "conflict", "attachment",
-  "incident_check"]);
+  "incident_check", "custody_contract", "custody_inspection"]);
 
 export class Replica {
   constructor() {

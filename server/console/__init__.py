@@ -7,7 +7,7 @@ puts its routes on bp, so registering bp registers every page.
 from server.console.pages import bp
 from server.console import (actions, attendance, audit, catalogue, conflicts, dashboard,  # noqa: E402,F401
                             login, operations, setup)
-from server.console import (followups, household, incidents, notices, orders, people, photos, ticket,  # noqa: E402,F401
-                            tickets, voice)
+from server.console import (custody, followups, household, incidents, notices, orders, people, photos,  # noqa: E402,F401
+                            ticket, tickets, voice)
 
 __all__ = ["bp"]

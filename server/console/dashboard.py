@@ -15,7 +15,7 @@ from server.tickets import sla
 from server.tickets.sla import Sla
 
 TABLE_NAMES = ("coverage_by_grid", "coverage_by_building", "coverage_heatmap", "overdue_households",
-               "tickets_by_status", "ticket_times_by_category", "ticket_times_by_butler",
+               "overdue_custody", "tickets_by_status", "ticket_times_by_category", "ticket_times_by_butler",
                "satisfaction_over_time", "backoffice_by_category", "team_scorecard", "products")
 
 

@@ -70,6 +70,16 @@ class Table:
 
 # ---- the dashboard ----------------------------------------------------------------------------------
 
+# Where a household is and who looks after it: the first columns of the lists of overdue households.
+PLACE_COLUMNS = (
+    Column("building", "楼栋", "Building"),
+    Column("unit", "单元", "Unit"),
+    Column("room", "房号", "Room"),
+    Column("grid", "网格", "Grid"),
+    Column("butler", "管家", "Butler"),
+)
+
+
 def dashboard(session, *, community_id: str, start: date, end: date, today: date, sla: Sla,
               tz: str = "UTC") -> dict[str, Table]:
     """Every figure of the dashboard, by table name (in the order the page shows them).
@@ -84,6 +94,7 @@ def dashboard(session, *, community_id: str, start: date, end: date, today: date
     tables = [
         *coverage(session, q, community_id, today),
         overdue_households(session, q, community_id, today),
+        _overdue_custody(session, community_id, today),
         tickets_by_status(session, community_id, since, until),
         ticket_times_by_category(session, q, community_id, since, until, sla),
         ticket_times_by_butler(session, q, community_id, since, until, sla),
@@ -93,6 +104,12 @@ def dashboard(session, *, community_id: str, start: date, end: date, today: date
         products(session, q, community_id, since, until),
     ]
     return {table.name: table for table in tables}
+
+
+def _overdue_custody(*args) -> Table:
+    from server.custody.figures import overdue_custody  # it builds on this module
+
+    return overdue_custody(*args)
 
 
 def _team_scorecard(*args) -> Table:
@@ -270,11 +287,7 @@ def overdue_households(session, q: _Sql, community_id: str, today: date) -> Tabl
                  for b, u, r, grid, butler, last, days in rows)
     return Table("overdue_households", f"逾期未走访住户（最多 {OVERDUE_LIMIT} 户）",
                  f"Households overdue for a visit (at most {OVERDUE_LIMIT})", (
-                     Column("building", "楼栋", "Building"),
-                     Column("unit", "单元", "Unit"),
-                     Column("room", "房号", "Room"),
-                     Column("grid", "网格", "Grid"),
-                     Column("butler", "管家", "Butler"),
+                     *PLACE_COLUMNS,
                      Column("last_visit", "最近走访", "Last visit", "date"),
                      Column("days_overdue", "逾期天数", "Days overdue", "int"),
                  ), rows, chart="none")

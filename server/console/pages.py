@@ -273,6 +273,7 @@ NAV: tuple = (
                    ("console.polls", "polls", ("console.poll",)),
                    ("console.activities", "activities", ("console.activit",)),
                    ("console.follow_ups", "follow_ups", ("console.follow_up",)),
+                   ("console.custody", "custody", ("console.custody",)),
                    ("console.conflicts", "conflicts", ("console.conflict",)))),
     ("nav_operations", (("console.plan", "plan", ("console.plan",)),
                         ("console.inspections", "inspections", ("console.inspection",)),

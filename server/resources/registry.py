@@ -115,6 +115,7 @@ def registry() -> dict[str, Resource]:
     from server.attachments import resources as attachments
     from server.attendance import resources as attendance
     from server.community import resources as community
+    from server.custody import resources as custody
     from server.incidents import resources as incidents
     from server.notices import resources as notices
     from server.products import resources as products
@@ -124,7 +125,8 @@ def registry() -> dict[str, Resource]:
     from server.voice import resources as voice
 
     found: dict[str, Resource] = {}
-    for area in (community, visits, tickets, products, notices, attendance, teams, attachments, incidents, voice):
+    for area in (community, visits, tickets, products, notices, attendance, teams, attachments, incidents, voice,
+                 custody):
         for resource in area.RESOURCES:
             if resource.type in found:
                 raise ValueError(f"record type {resource.type!r} declared twice")

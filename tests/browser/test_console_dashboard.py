@@ -167,7 +167,7 @@ def test_the_dashboard_shows_the_figures_sql_finds_and_its_csv_parses(desk, seed
     assert response.status == 302
     desk.wait_for_url("**/console/")
     desk.goto(f"/console/?start={START.isoformat()}&end={END.isoformat()}")
-    assert desk.locator("[data-testid=section]").count() == 11  # with the back office's scorecard
+    assert desk.locator("[data-testid=section]").count() == 12  # with the back office's scorecard and custody
 
     # Visit coverage by grid and by building (as of today).
     grids, buildings = coverage_sql(seeded)

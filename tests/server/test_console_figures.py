@@ -301,7 +301,7 @@ def test_satisfaction_by_week_and_products(demo):
 def test_every_table_exports_as_csv_for_excel(demo):
     tables = dashboard(demo)
     assert list(tables) == ["coverage_by_grid", "coverage_by_building", "coverage_heatmap", "overdue_households",
-                            "tickets_by_status", "ticket_times_by_category", "ticket_times_by_butler",
+                            "overdue_custody", "tickets_by_status", "ticket_times_by_category", "ticket_times_by_butler",
                             "satisfaction_over_time", "backoffice_by_category", "team_scorecard", "products"]
     for name, table in tables.items():
         assert table.name == name and all(c.kind in figures.KINDS for c in table.columns)

@@ -79,7 +79,7 @@ def test_a_supervisor_logs_in_and_sees_the_dashboard(client, session, community)
     assert "script-src" not in page.headers["Content-Security-Policy"]  # default-src 'none': no script at all
     sections = re.findall(r'data-testid="section" data-name="([a-z_]+)"', html)
     assert sections == ["coverage_by_grid", "coverage_by_building", "coverage_heatmap", "overdue_households",
-                        "tickets_by_status", "ticket_times_by_category", "ticket_times_by_butler",
+                        "overdue_custody", "tickets_by_status", "ticket_times_by_category", "ticket_times_by_butler",
                         "satisfaction_over_time", "backoffice_by_category", "team_scorecard", "products"]
     assert html.count("<svg") >= 5 and "<table" in html
     assert "一号网格" in html and "王主管" in html

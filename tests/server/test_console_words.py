@@ -17,5 +17,5 @@ def test_a_key_declared_twice_is_refused():
 def test_the_table_holds_every_page_table():
     tables = (words.COMMON, words.NAV, words.ACTIONS, words.ATTENDANCE, words.AUDIT, words.CATALOGUE,
               words.CONFLICTS, words.OPERATIONS, words.SETUP, words.FULFIL, words.PEOPLE, words.OWN_PASSWORD, words.PHOTOS,
-              words.INCIDENTS, words.VOICE)
+              words.INCIDENTS, words.VOICE, words.CUSTODY)
     assert len(words.TEXT) == sum(len(table) for table in tables)

@@ -132,6 +132,19 @@ def test_the_demo_has_about_600_households_in_6_buildings(demo_app):
     assert db.session.scalar(sa.select(sa.func.count(sa.distinct(Household.building)))) == 6
 
 
+def test_one_home_in_butler1_s_grid_is_in_custody_and_its_inspection_is_overdue(demo_app):
+    from datetime import date
+
+    from server.custody.models import CustodyContract
+    from server.custody.service import schedule
+
+    (contract,) = db.session.scalars(sa.select(CustodyContract)).all()
+    home = db.session.get(Household, contract.household_id)
+    assert home.status == "custody" and db.session.get(Grid, home.grid_id).butler_id == user("butler1").id
+    (due,) = schedule(db.session, community_id=home.community_id, today=date.today())
+    assert due.household.id == home.id and due.state == "overdue"
+
+
 def test_the_demo_has_3_grids_each_held_by_its_own_butler(demo_app):
     butlers = {grid.name: db.session.get(User, grid.butler_id).username
                for grid in db.session.scalars(sa.select(Grid))}

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from server import jsonio
 from server.audit.service import personal_fields
 from server.community.models import Household, Person
+from server.custody.models import CustodyContract
 from server.extensions import db
 from server.resources import kept_wire
 from server.syncing.store import _row_dumper, _wire_rows
@@ -48,9 +49,10 @@ def sent(changes: list[dict], rid: str) -> dict:
 
 
 def test_the_household_file_keeps_no_second_copy():
-    assert kept_wire.keeping() == {"visit", "touchpoint", "ticket", "order", "notice", "checkin", "team", "incident"}
+    assert kept_wire.keeping() == {"visit", "touchpoint", "ticket", "order", "notice", "checkin", "team", "incident",
+                                   "custody_inspection"}
     assert not kept_wire.keeping() & set(personal_fields())
-    for model in (Household, Person):
+    for model in (Household, Person, CustodyContract):
         assert "wire" not in model.__table__.columns
 
 

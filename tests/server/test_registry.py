@@ -11,12 +11,13 @@ from server.wire import WireSchema
 def test_the_types_phones_replicate():
     assert types(synced=True) == {"household", "person", "visit", "touchpoint", "ticket", "product", "order",
                                   "notice", "checkin", "team", "attachment", "incident", "incident_check", "poll",
-                                  "poll_answer", "activity", "activity_signup"}
+                                  "poll_answer", "activity", "activity_signup", "custody_contract", "custody_inspection"}
 
 
 def test_what_hangs_on_a_household_is_evicted_and_purged_with_it():
     assert set(household_children()) == {"person", "visit", "touchpoint", "ticket", "order", "attachment",
-                                         "incident_check", "poll_answer", "activity_signup"}
+                                         "incident_check", "poll_answer", "activity_signup", "custody_contract",
+                                         "custody_inspection"}
 
 
 def test_only_types_whose_writes_never_change_an_audience_take_the_fast_path():
@@ -27,7 +28,8 @@ def test_only_types_whose_writes_never_change_an_audience_take_the_fast_path():
 
 
 def test_butlers_work_is_accepted_for_a_while_after_they_lost_the_household():
-    assert types(grace=True) == {"visit", "touchpoint", "attachment"}  # a photo comes with its visit
+    # a photo comes with its visit; a custody inspection is the butler's work too
+    assert types(grace=True) == {"visit", "touchpoint", "attachment", "custody_inspection"}
 
 
 def test_a_tickets_status_and_hand_offs_and_an_orders_status_are_serial_and_never_a_merge_conflict():
@@ -44,6 +46,7 @@ def test_the_household_file_is_what_reads_of_are_audited():
     assert {"name", "phone", "birth_year"} <= registry()["person"].personal_fields
     assert {"building", "unit", "room"} <= registry()["household"].personal_fields
     assert not registry()["ticket"].personal_fields
+    assert registry()["custody_contract"].personal_fields == {"owner_name"}
 
 
 def test_a_product_is_named_by_its_code():

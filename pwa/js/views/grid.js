@@ -7,6 +7,7 @@ import { h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { checkinCard } from "./checkin.js";
+import { custodyDueCard } from "./custody.js";
 import { joinRequestsLink } from "./joining.js";
 import { incidentLinks } from "./incident.js";
 import {
@@ -127,9 +128,13 @@ export function gridView(root) {
   const checkin = user.role === "butler" ? checkinCard() : null;
   // An emergency under way comes before everything: its door-knock list is a tap away.
   const incidents = h("div", { class: "inc-slot" }, incidentLinks());
+  // Then the homes in custody whose inspection is due or overdue (nothing when none is).
+  const custodyBox = h("div", { "data-testid": "custody-due-box" });
+  const drawCustody = () => custodyBox.replaceChildren(...[custodyDueCard()].filter(Boolean));
+  drawCustody();
   root.replaceChildren(h("section", { class: "butler grid-screen" },
     h("h2", { class: "hello", "data-testid": "greeting" }, t("grid.hello", { name: user.name ?? "" })),
-    incidents, checkin?.el, joinRequestsLink(), summary, search, chips, count, list, sentinel));
+    incidents, checkin?.el, joinRequestsLink(), custodyBox, summary, search, chips, count, list, sentinel));
 
   // Append the next page of rows, with a group header wherever the building or unit changes.
   function more() {
@@ -198,7 +203,12 @@ export function gridView(root) {
   let timer = null;
   const unsubscribe = store.subscribe(() => {
     clearTimeout(timer);
-    timer = setTimeout(() => { rows = buildRows(); refresh(); incidents.replaceChildren(incidentLinks()); }, REBUILD_DELAY_MS);
+    timer = setTimeout(() => {
+      rows = buildRows();
+      refresh();
+      incidents.replaceChildren(incidentLinks());
+      drawCustody();
+    }, REBUILD_DELAY_MS);
   });
   return () => {
     kept.scrollY = window.scrollY;

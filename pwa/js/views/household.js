@@ -6,6 +6,7 @@ import { h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
+import { custodyLink } from "./custody.js";
 import { photoStrip, thumbRow } from "./photos.js";
 import { photosOf } from "../photos-logic.js";
 import {
@@ -69,7 +70,8 @@ export function householdView(root, route, app) {
     const household = store.get("household", hid);
     if (!household) return notFound(root);
     root.replaceChildren(h("section", { class: "butler household-screen", "data-testid": "household" },
-      householdCard(household), peopleCard(household), visitsCard(), touchpointsCard(), ticketsCard(), ordersCard(),
+      householdCard(household), peopleCard(household), custodyLink(hid), visitsCard(), touchpointsCard(), ticketsCard(),
+      ordersCard(),
       h("div", { class: "action-bar" },
         h("a", { class: "button primary", href: `#/visit/${encodeURIComponent(hid)}`, "data-testid": "do-visit" }, t("household.do_visit")),
         h("a", { class: "button", href: `#/touchpoint/${encodeURIComponent(hid)}`, "data-testid": "do-touchpoint" }, t("household.do_touchpoint")),

@@ -1,5 +1,6 @@
 // Screen name (the hash route) -> view(root, route, app) which fills root and may return a cleanup.
 // Routes: #/grid, #/household/<id>, #/visit/<household id>[/<visit id>], #/touchpoint/<household id>,
+// #/custody/<household id> (a custody inspection),
 // #/recommend/<household id>, #/incident[/<id>], #/incident-new (突发事件), #/tickets, #/ticket/<id>, #/orders, #/notices, #/notice/<id>, #/sync.
 // A resident's (app.js picks them by role): #/mine, #/report, #/request/<id>, #/services, #/notices,
 // #/notice/<id>, #/voice, #/poll/<id>, #/activity/<id>, #/sync, #/members. Joining: #/invite/<household id> and #/join-requests (a butler),
@@ -8,6 +9,7 @@
 // supervisor's password must still be changed).
 
 import { jobsView, poolView } from "./backoffice.js";
+import { custodyView } from "./custody.js";
 import { gridView } from "./grid.js";
 import { householdView } from "./household.js";
 import { incidentNewView, incidentView } from "./incident.js";
@@ -31,6 +33,7 @@ export const routes = {
   grid: gridView,
   household: householdView,
   visit: visitView,
+  custody: custodyView,
   touchpoint: touchpointView,
   recommend: recommendView,
   tickets: ticketsView,

@@ -11,6 +11,7 @@ import { h } from "../dom.js";
 import { day, extend, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
+import { custodyOwnerCard } from "./custody.js";
 import { formStrip, photoPicker, photoStrip } from "./photos.js";
 import { residentIncidentBanner } from "./incident.js";
 import { photosOf } from "../photos-logic.js";
@@ -214,6 +215,7 @@ export function residentHomeView(root) {
         h("span", { class: "rs-flag" }, r("latest_notice")), " ", notices[0].title) : null,
       h("p", { class: "rs-hint" }, r("home_hint")),
       h("a", { class: "big-action", href: "#/report", "data-testid": "report-button" }, r("report")),
+      household ? custodyOwnerCard(household.id) : null,
       h("section", { class: "card", "data-testid": "my-requests" },
         h("h3", {}, r("mine"), open ? h("span", { class: "rs-count" }, r("open_n", { n: open })) : null),
         tickets.length ? h("ul", { class: "rs-rows" }, tickets.map(requestRow))
