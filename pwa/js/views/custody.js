@@ -7,7 +7,7 @@ import { h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
-import { householdHeader, notFound, toast } from "./common.js";
+import { householdHeader, notFound, savedToast } from "./common.js";
 import {
   answer, contractStatus, custodyDue, inspectionFields, isoDay, lastInspectionDay, nextDue, unanswered,
 } from "./custody-logic.js";
@@ -165,7 +165,7 @@ export function custodyView(root, route, app) {
       householdId: hid, contract, checklist: form.checklist, done: done.value, at: store.nowWithOffset() }));
     for (const sha of form.photos) await photos.attach(sha, { type: "custody_inspection", id, household_id: hid });
     form.photos = [];
-    toast(t("common.saved"));
+    savedToast("custody_inspection", id);
     if (open) app.go(`household/${encodeURIComponent(hid)}`);
   }
 
