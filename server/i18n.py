@@ -87,8 +87,6 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
                      "This record could not be stored; it was set aside and everything else synced. Check it and send it again."),
     "invalid_phone": ("{label}格式不正确。", "{label} is not a valid phone number."),
     "already_exists": ("这条记录已经存在。", "This record already exists."),
-    "empty_visit": ("这次走访什么也没记录：请完成入户检查清单，或填写满意度、需求或走访记录。",
-                    "This visit records nothing: answer the home checklist, or give a satisfaction, a need or a note."),
     "consent_required": ("住户未同意保存个人信息，不能填写{label}。",
                          "The person has not agreed to their information being kept; {label} cannot be stored."),
     "not_writable": ("您不能修改{label}。", "You may not change {label}."),

@@ -29,21 +29,8 @@ def _check_products(session: Session, codes: list[str] | None) -> None:
         raise ValidationFailed([FieldError("products_interest", "not_found")])
 
 
-def recorded_nothing(values: dict) -> bool:
-    """A visit with no checklist answer, satisfaction, need, product of interest or note: nothing was
-    learnt in the home, so it is no visit (it would count toward coverage and move 上次走访).
-
-    The phone's form asks for more (every item of its checklist, and a satisfaction or 未评价); the
-    server asks only this much, since a visit recorded offline days ago against the checklist of that
-    day must still be accepted after a supervisor changed it."""
-    return not (values.get("checklist") or values.get("satisfaction") is not None or values.get("needs")
-                or values.get("products_interest") or (values.get("notes") or "").strip())
-
-
 def _visit_create(session: Session, user: User, values: dict) -> None:
     _author(user, values)
-    if recorded_nothing(values):
-        raise ValidationFailed([FieldError("checklist", "empty_visit")])
     _check_products(session, values.get("products_interest"))
 
 
