@@ -155,11 +155,13 @@ export function visitView(root, route, app) {
     type: "button", class: "sat-btn", role: "radio", "aria-checked": String(form.satisfaction === n),
     "aria-pressed": String(form.satisfaction === n), "aria-label": `${n} ${t(`visit.stars.${n}`)}`, "data-testid": "satisfaction",
     "data-value": n, onclick: () => { form.satisfaction = tapStar(form.satisfaction, n); form.unrated = false; answered(); },
-  }, h("span", { class: "sat-n" }, `${n}★`), h("span", { class: "sat-label" }, t(`visit.stars.${n}`)))),
-  h("button", { type: "button", class: "sat-unrated", role: "radio", "aria-checked": String(form.unrated),
-                "aria-pressed": String(form.unrated), "data-testid": "satisfaction-unrated",
-                onclick: () => { Object.assign(form, tapUnrated(form)); answered(); } }, t("visit.unrated")));
+  }, h("span", { class: "sat-n" }, `${n}★`), h("span", { class: "sat-label" }, t(`visit.stars.${n}`)))));
+  // 未评价: the resident would not say. A choice of its own, below the stars.
+  const unrated = h("button", { type: "button", class: "sat-unrated", "data-testid": "satisfaction-unrated",
+                                onclick: () => { Object.assign(form, tapUnrated(form)); answered(); } }, t("visit.unrated"));
+  const drawUnrated = () => unrated.setAttribute("aria-pressed", String(form.unrated));
   drawStars();
+  drawUnrated();
 
   const catalogue = offeredProducts(store.all("product"), productCode);
   const products = h("div", { class: "chips" });
@@ -239,7 +241,7 @@ export function visitView(root, route, app) {
     h("legend", {}, t("visit.checklist")), itemsMissing, checklist, allOk);
   const satisfactionBox = h("fieldset", { class: "card", "data-testid": "visit-satisfaction-box",
                                           "aria-describedby": "visit-satisfaction-missing" },
-    h("legend", {}, t("visit.satisfaction")), satisfactionMissing, stars);
+    h("legend", {}, t("visit.satisfaction")), satisfactionMissing, stars, unrated);
   let asked = false; // the messages show once Save was tapped
   function showMissing() {
     const missing = missingAnswers(items, form);
@@ -254,6 +256,7 @@ export function visitView(root, route, app) {
   }
   function answered() {
     drawStars();
+    drawUnrated();
     showMissing();
   }
 
