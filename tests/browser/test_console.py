@@ -37,7 +37,7 @@ def test_a_supervisor_logs_in_and_sees_charts_and_tables(desk, community):
     log_in(desk, community["supervisor"].username)
     desk.wait_for_url("**/console/")
     assert desk.locator("[data-testid=who]").inner_text() == "王主管"
-    assert desk.locator("[data-testid=section]").count() == 11  # with the back office's scorecard
+    assert desk.locator("[data-testid=section]").count() == 12  # with the back office's scorecard and overdue custody inspections
     grid = desk.locator("[data-testid=section][data-name=coverage_by_grid]")
     assert grid.locator("svg[data-testid=chart] rect").count() == 1
     assert grid.locator("svg[data-testid=chart] text.value").text_content() == "33.3%"  # coverage, drawn
