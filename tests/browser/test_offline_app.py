@@ -142,7 +142,7 @@ def test_an_outdated_app_updates_itself_and_keeps_its_outbox(app_page, site, pwa
         visited_at: new Date().toISOString(), notes: "等新版本送出"})""", household_id)
     monkeypatch.setattr(protocol, "MIN_SCHEMA", 2)  # the server now refuses this app's schema: 426
     new_version = ship_new_version(app_page, site, pwa_dir, make_pwa_app)
-    with app_page.expect_navigation(timeout=20000):
+    with app_page.expect_navigation(timeout=60000):  # a busy machine: the sync, the update, the reload
         app_page.context.set_offline(False)  # the sync that follows is answered 426
     app_page.wait_for_function("navigator.serviceWorker.controller !== null")
     assert app_page.evaluate(CONTROLLER_VERSION) == new_version
