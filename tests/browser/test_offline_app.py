@@ -21,7 +21,8 @@ CONTROLLER_VERSION = """() => new Promise((resolve) => {
 def open_controlled(page) -> None:
     """Open the app and wait until its service worker has precached the shell and controls the page."""
     page.goto("/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    # Installing precaches the whole shell; on a busy machine, beside the app's first sync, it has taken over 30 s.
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=90000)
     page.wait_for_load_state("load")  # not networkidle: the long poll stays out
 
 
