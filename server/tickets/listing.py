@@ -49,36 +49,37 @@ class BadPageToken(ValueError):
     """The `after` token is not one this module wrote (edited, or from another sort)."""
 
 
-def _sort_key(sort: str):
-    """The columns a sort orders by (the last is the id: a total order) and whether it is descending."""
-    urgent_last = sa.case((Ticket.priority == "urgent", 0), else_=1)
-    return {"priority": ((urgent_last, Ticket.created_at, Ticket.id), False),
-            "oldest": ((Ticket.created_at, Ticket.id), False),
-            "newest": ((Ticket.created_at, Ticket.id), True),
-            "updated": ((Ticket.updated_at, Ticket.id), True)}[sort]
+# Each sort's key, by name (the last is the id: a total order), and the sorts that run newest first.
+_KEYS = {"priority": ("rank", "created_at", "id"), "oldest": ("created_at", "id"),
+         "newest": ("created_at", "id"), "updated": ("updated_at", "id")}
+_DESCENDING = frozenset({"newest", "updated"})
+_COLUMNS = {"rank": sa.case((Ticket.priority == "urgent", 0), else_=1),  # urgent first
+            "created_at": Ticket.created_at, "updated_at": Ticket.updated_at, "id": Ticket.id}
 
 
 def _token(sort: str, ticket: Ticket) -> str:
-    values = {"priority": [0 if ticket.priority == "urgent" else 1, ticket.created_at.isoformat(), ticket.id],
-              "oldest": [ticket.created_at.isoformat(), ticket.id],
-              "newest": [ticket.created_at.isoformat(), ticket.id],
-              "updated": [ticket.updated_at.isoformat(), ticket.id]}[sort]
-    return base64.urlsafe_b64encode(json.dumps([sort, *values]).encode()).decode().rstrip("=")
+    def value(name: str):
+        if name == "rank":
+            return 0 if ticket.priority == "urgent" else 1
+        found = getattr(ticket, name)
+        return found.isoformat() if isinstance(found, datetime) else found
+
+    return base64.urlsafe_b64encode(json.dumps([sort, *map(value, _KEYS[sort])]).encode()).decode().rstrip("=")
 
 
 def _read_token(sort: str, token: str) -> list:
+    def value(name: str, raw):
+        if name == "rank":
+            if raw not in (0, 1):
+                raise ValueError(raw)
+            return raw
+        return datetime.fromisoformat(raw) if name.endswith("_at") else str(raw)
+
     try:
         found = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(found, list) or found[0] != sort:
+        if not isinstance(found, list) or found[0] != sort or len(found) != len(_KEYS[sort]) + 1:
             raise BadPageToken(token)
-        values = found[1:]
-        if sort == "priority":
-            rank, at, ticket_id = values
-            if rank not in (0, 1):
-                raise BadPageToken(token)
-            return [rank, datetime.fromisoformat(at), str(ticket_id)]
-        at, ticket_id = values
-        return [datetime.fromisoformat(at), str(ticket_id)]
+        return [value(name, raw) for name, raw in zip(_KEYS[sort], found[1:])]
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, IndexError) as exc:
         raise BadPageToken(token) from exc
 
@@ -110,7 +111,7 @@ def ticket_page(session: Session, community_id: str | None, query: TicketQuery, 
 
     Raises BadPageToken for an `after` token it did not write."""
     conditions = _filtered(community_id, query, sla, now)
-    columns, descending = _sort_key(query.sort)
+    columns, descending = [_COLUMNS[name] for name in _KEYS[query.sort]], query.sort in _DESCENDING
     total = session.scalar(sa.select(sa.func.count()).select_from(Ticket)
                            .join(Household, Household.id == Ticket.household_id).where(*conditions))
     if query.after:
