@@ -14,6 +14,15 @@ document.addEventListener("securitypolicyviolation",
   (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));"""
 
 
+# The state of the page's worker once it has finished activating (or "redundant" if it was replaced).
+ACTIVATED = """navigator.serviceWorker.ready.then((r) => new Promise((done) => {
+  const worker = r.active;
+  const check = () => { if (worker.state !== "activating") done(worker.state); };
+  worker.addEventListener("statechange", check);
+  check();
+}))"""
+
+
 def watched(page) -> list[str]:
     """The console messages of `page` that report a refused load or script, from now on."""
     refused: list[str] = []
@@ -49,7 +58,9 @@ def test_the_app_shell_and_its_service_worker_run_under_the_policy(phone, served
     phone.click("button[type=submit]")
     phone.wait_for_selector("[data-testid=households]", state="attached")  # modules ran, the API answered
     # The service worker installed under the policy of sw.js: its precache fetches went through.
-    assert phone.evaluate("navigator.serviceWorker.ready.then((r) => r.active.state)") == "activated"
+    # `ready` resolves as soon as the worker is active, which may still be "activating" (its activate
+    # event running): wait for the end of that step.
+    assert phone.evaluate(ACTIVATED) == "activated"
     phone.reload()
     phone.wait_for_selector("[data-testid=households]", state="attached")
     assert phone.evaluate("navigator.serviceWorker.controller !== null")  # the page is served by it now
