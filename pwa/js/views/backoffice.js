@@ -3,7 +3,7 @@
 // views/tickets.js), which gives a technician their own moves. Offline like a butler: every move is a
 // store.save that the outbox sends when there is signal.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { byHanded, isMyJob, isPoolJob, teamOf } from "./backoffice-logic.js";
@@ -33,7 +33,7 @@ function watch(root, draw) {
     const { key, view } = draw();
     if (key === signature) return;
     signature = key;
-    root.replaceChildren(view());
+    fill(root, view());
   };
   redraw();
   return store.subscribe(redraw);

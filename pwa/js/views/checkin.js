@@ -3,7 +3,7 @@
 // in): what is done is said in words, never left to the look of a button. Small, so the grid shows. A tap is saved like every record (store.create): at
 // once, offline too, and sent by the sync client. DOM and store.js only; the rules are in checkin-logic.js.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { clock, dayState } from "./checkin-logic.js";
@@ -62,7 +62,7 @@ export function checkinCard() {
   function draw() {
     const today = dayState(store.all("checkin"), { stateOf: (id) => store.state("checkin", id) });
     const lines = [line(today.firstIn, "checkin.in_line"), line(today.lastOut, "checkin.out_line")].filter(Boolean);
-    status.replaceChildren(...(lines.length ? lines : [h("p", { "data-testid": "checkin-none" }, t("checkin.none"))]));
+    fill(status, ...(lines.length ? lines : [h("p", { "data-testid": "checkin-none" }, t("checkin.none"))]));
     el.dataset.next = today.next;
     for (const [kind, button] of Object.entries(buttons)) {
       button.className = "primary";

@@ -3,7 +3,7 @@
 // to the phone at once (offline as often as not: an empty home's basement has no signal) and the
 // inspection and its photos sync later. Also the home screen's list of homes whose inspection is due.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
@@ -100,7 +100,7 @@ export function custodyView(root, route, app) {
   const contract = contractOf(hid);
   window.scrollTo(0, 0);
   if (!contract || contractStatus(contract, isoDay(new Date())) !== "active") {
-    root.replaceChildren(h("section", { class: "butler" }, householdHeader(household),
+    fill(root, h("section", { class: "butler" }, householdHeader(household),
       h("p", { class: "notice", "data-testid": "custody-none" }, t(contract ? "custody.not_active" : "custody.no_contract"))));
     return undefined;
   }
@@ -110,7 +110,7 @@ export function custodyView(root, route, app) {
 
   const checklist = h("div", { class: "checklist" });
   function drawChecklist() {
-    checklist.replaceChildren(...contract.services.map((name) => {
+    fill(checklist, ...contract.services.map((name) => {
       const entry = form.checklist[name];
       const note = entry?.ok === false
         ? h("input", { type: "text", class: "check-note", maxlength: 500, value: entry.note ?? "",
@@ -133,7 +133,7 @@ export function custodyView(root, route, app) {
 
   const photoBox = h("div", { "data-testid": "custody-photos" });
   function drawPhotos() {
-    photoBox.replaceChildren(
+    fill(photoBox,
       formStrip(form.photos, { onRemove: (sha) => {
         form.photos = form.photos.filter((x) => x !== sha);
         photos.discardUnattached(sha);
@@ -171,7 +171,7 @@ export function custodyView(root, route, app) {
 
   const today = isoDay(new Date());
   const due = nextDue(contract, lastInspectionDay(store.all("custody_inspection", hid)));
-  root.replaceChildren(h("form", { class: "butler custody-screen", "data-testid": "custody-form", onsubmit: submit },
+  fill(root, h("form", { class: "butler custody-screen", "data-testid": "custody-form", onsubmit: submit },
     householdHeader(household),
     h("h2", {}, t("custody.title")),
     h("p", { class: "muted", "data-testid": "custody-next-due" }, t("custody.next_due", { date: due }),

@@ -3,7 +3,7 @@
 // hold 2,000 households: the row list is built once per store change and the DOM gets ~100 rows at a
 // time, more as the end of the list scrolls into view.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { checkinCard } from "./checkin.js";
@@ -130,9 +130,9 @@ export function gridView(root) {
   const incidents = h("div", { class: "inc-slot" }, incidentLinks());
   // Then the homes in custody whose inspection is due or overdue (nothing when none is).
   const custodyBox = h("div", { "data-testid": "custody-due-box" });
-  const drawCustody = () => custodyBox.replaceChildren(...[custodyDueCard()].filter(Boolean));
+  const drawCustody = () => fill(custodyBox, ...[custodyDueCard()].filter(Boolean));
   drawCustody();
-  root.replaceChildren(h("section", { class: "butler grid-screen" },
+  fill(root, h("section", { class: "butler grid-screen" },
     h("h2", { class: "hello", "data-testid": "greeting" }, t("grid.hello", { name: user.name ?? "" })),
     incidents, checkin?.el, joinRequestsLink(), custodyBox, summary, search, chips, count, list, sentinel));
 
@@ -159,7 +159,7 @@ export function gridView(root) {
     const open = rows.filter((row) => row.openTickets > 0).length;
     for (const tag of kept.tags) if (!tags.has(tag)) kept.tags.delete(tag);
     summary.textContent = t("grid.summary", { total: rows.length, due });
-    chips.replaceChildren(
+    fill(chips, 
       chip(`${t("grid.filter_due")} ${due}`, { pressed: kept.due, testid: "filter-due",
         onclick: () => { kept.due = !kept.due; kept.shown = PAGE; refresh(); } }),
       chip(`${t("grid.filter_open")} ${open}`, { pressed: kept.open, testid: "filter-open",
@@ -206,7 +206,7 @@ export function gridView(root) {
     timer = setTimeout(() => {
       rows = buildRows();
       refresh();
-      incidents.replaceChildren(incidentLinks());
+      fill(incidents, incidentLinks());
       drawCustody();
     }, REBUILD_DELAY_MS);
   });

@@ -2,7 +2,7 @@
 // touchpoints, tickets and orders, and the buttons for the work done there. Edits save at once,
 // offline; a record not yet on the server says so.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
@@ -69,7 +69,7 @@ export function householdView(root, route, app) {
     if (!ui.open) return; // a save that finishes after the butler moved on must not draw over the next screen
     const household = store.get("household", hid);
     if (!household) return notFound(root);
-    root.replaceChildren(h("section", { class: "butler household-screen", "data-testid": "household" },
+    fill(root, h("section", { class: "butler household-screen", "data-testid": "household" },
       householdCard(household), peopleCard(household), custodyLink(hid), visitsCard(), touchpointsCard(), ticketsCard(),
       ordersCard(),
       h("div", { class: "action-bar" },

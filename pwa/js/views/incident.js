@@ -6,7 +6,7 @@
 // incident_check (its id a UUIDv5 of the incident and the household), saved like every record: at once,
 // offline too. DOM and store.js only; the rules are in incident-logic.js.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { addressLabel, buildingLabel, peopleOf, toast } from "./common.js";
@@ -140,7 +140,7 @@ export function residentIncidentBanner() {
     if (!banner) return el.replaceChildren();
     const { incident, state, check, urgent } = banner;
     if (state === "all_clear") {
-      return el.replaceChildren(h("section", { class: "card inc-banner clear", role: "status", "data-testid": "incident-banner",
+      return fill(el, h("section", { class: "card inc-banner clear", role: "status", "data-testid": "incident-banner",
                                                "data-state": state },
         h("p", { class: "inc-flag" }, h("span", { class: "inc-mark clear" }, t("incident.all_clear")), " ", kindLabel(incident)),
         h("h3", { class: "inc-title" }, t("incident.all_clear_of", { title: incident.title })),
@@ -162,7 +162,7 @@ export function residentIncidentBanner() {
       h("div", { class: "inc-answers" }, safe, help),
       h("label", {}, h("span", {}, t("incident.note")), note),
     ];
-    el.replaceChildren(h("section", {
+    fill(el, h("section", {
       class: `card inc-banner ${urgent ? "urgent" : "notice"}`, role: urgent && !check ? "alert" : "status",
       "data-testid": "incident-banner", "data-state": state, "data-id": incident.id,
     }, ...incidentHead(incident, { urgent }), ...said));
@@ -228,7 +228,7 @@ export function incidentView(root, route) {
     const mine = ++latest;
     const incident = id ? store.get("incident", id) : null;
     if (!incident) {
-      return root.replaceChildren(h("section", { class: "ts-screen" }, h("a", { class: "back", href: "#/grid" }, t("incident.back")),
+      return fill(root, h("section", { class: "ts-screen" }, h("a", { class: "back", href: "#/grid" }, t("incident.back")),
         h("p", { "data-testid": "incident-missing" }, t("incident.not_found"))));
     }
     const households = store.all("household");
@@ -240,7 +240,7 @@ export function incidentView(root, route) {
         ?? store.all("incident_check", householdId).find((c) => c.incident_id === incident.id) ?? null,
     });
     const urgent = incident.severity !== "notice";
-    root.replaceChildren(h("section", { class: "ts-screen inc-screen", "data-testid": "incident-screen", "data-id": incident.id },
+    fill(root, h("section", { class: "ts-screen inc-screen", "data-testid": "incident-screen", "data-id": incident.id },
       h("a", { class: "back", href: "#/grid" }, t("incident.back")),
       h("div", { class: `card inc-banner ${incident.ended_at ? "clear" : urgent ? "urgent" : "notice"}` },
         ...incidentHead(incident, { urgent }),
@@ -315,7 +315,7 @@ export function incidentNewView(root, _route, { go }) {
     go(`incident/${encodeURIComponent(saved.id)}`);
   }
 
-  root.replaceChildren(h("form", { class: "ts-screen inc-form", "data-testid": "incident-form", onsubmit: submit, novalidate: true },
+  fill(root, h("form", { class: "ts-screen inc-form", "data-testid": "incident-form", onsubmit: submit, novalidate: true },
     h("a", { class: "back", href: "#/grid" }, t("incident.back")),
     h("h2", {}, t("incident.new_title")),
     h("div", { class: "card" },

@@ -4,7 +4,7 @@
 // the owner's list of the household's residents. Each needs the network at that moment; offline the
 // screen says so and keeps what was typed.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as joining from "../joining.js";
 import * as session from "../session.js";
@@ -113,7 +113,7 @@ export function inviteView(root, route) {
   window.scrollTo(0, 0);
 
   function draw() {
-    root.replaceChildren(h("section", { class: "butler card invite-screen", "data-testid": "invite" },
+    fill(root, h("section", { class: "butler card invite-screen", "data-testid": "invite" },
       h("h2", {}, t("joining.invite_title")),
       h("p", {}, t("joining.invite_for", { address: household ? addressLabel(household) : "" })),
       ui.issued ? issuedCard() : form()));
@@ -205,7 +205,7 @@ export function joinRequestsView(root) {
 
   function draw() {
     if (!open) return;
-    root.replaceChildren(h("section", { class: "butler", "data-testid": "join-requests" },
+    fill(root, h("section", { class: "butler", "data-testid": "join-requests" },
       h("h2", { class: "screen-title" }, t("joining.requests_title")),
       !ui.fresh && ui.at ? h("p", { class: "notice", role: "status", "data-testid": "requests-offline" },
         t("joining.requests_offline", { when: new Date(ui.at).toLocaleString() })) : null,
@@ -302,7 +302,7 @@ export function joinView(root, route, { rerender, startSync }) {
   const form = h("form", { id: "join", class: "card", onsubmit: submit },
     h("h2", {}, t("joining.join_title")), h("p", { class: "hint" }, t("joining.join_hint")),
     field("joining.code", code), accountFields(inputs), button, error);
-  root.replaceChildren(form, loginLinks("login", "ask"));
+  fill(root, form, loginLinks("login", "ask"));
 
   async function submit(event) {
     event.preventDefault();
@@ -348,29 +348,29 @@ export function askView(root, _route, { rerender }) {
     field("joining.community", community), field("joining.building", building), field("joining.unit", unit),
     field("joining.room", room), field("joining.owner_name", owner), roleChoice(role, (value) => { role = value; }),
     accountFields(inputs), button, error);
-  root.replaceChildren(form, loginLinks("login", "join"));
+  fill(root, form, loginLinks("login", "join"));
 
   const options = (values) => [h("option", { value: "" }, t("joining.pick")), ...values.map((v) => h("option", { value: v }, v))];
   const selected = () => ui.structure?.buildings.find((b) => b.building === building.value);
 
   function fillUnits() {
-    unit.replaceChildren(...options((selected()?.units ?? []).map((u) => u.unit)));
+    fill(unit, ...options((selected()?.units ?? []).map((u) => u.unit)));
     fillRooms();
   }
 
   function fillRooms() {
     const found = selected()?.units.find((u) => u.unit === unit.value);
-    room.replaceChildren(...options(found?.rooms ?? []));
+    fill(room, ...options(found?.rooms ?? []));
   }
 
   async function loadStructure() {
     ui.structure = null;
-    building.replaceChildren(...options([]));
+    fill(building, ...options([]));
     fillUnits();
     if (!community.value) return;
     try {
       ui.structure = await joining.addresses(community.value);
-      building.replaceChildren(...options(ui.structure.buildings.map((b) => b.building)));
+      fill(building, ...options(ui.structure.buildings.map((b) => b.building)));
       fillUnits();
     } catch (e) {
       show(problemText(e, "joining.offline_action"));
@@ -378,7 +378,7 @@ export function askView(root, _route, { rerender }) {
   }
 
   joining.communities().then(({ communities }) => {
-    community.replaceChildren(...options([]), ...communities.map((c) => h("option", { value: c.id }, c.name)));
+    fill(community, ...options([]), ...communities.map((c) => h("option", { value: c.id }, c.name)));
     if (communities.length === 1) {
       community.value = communities[0].id;
       loadStructure();
@@ -418,7 +418,7 @@ export function pendingView(root, _route, { rerender, startSync }) {
   const status = h("p", { class: "notice", role: "status", "data-testid": "pending-status" }, t("loading"));
   const logout = h("button", { type: "button", class: "secondary", "data-testid": "pending-logout",
                                onclick: async () => { await session.logout({ force: true }); rerender(); } }, t("logout"));
-  root.replaceChildren(h("section", { class: "card resident", "data-testid": "pending" },
+  fill(root, h("section", { class: "card resident", "data-testid": "pending" },
     h("h2", {}, t("joining.pending_title")), status,
     h("button", { type: "button", class: "primary wide", "data-testid": "pending-check", onclick: check }, t("joining.check")),
     logout));
@@ -453,7 +453,7 @@ export function pendingView(root, _route, { rerender, startSync }) {
 export function membersView(root) {
   const list = h("ul", { class: "rs-rows", "data-testid": "members" });
   const message = h("p", { role: "status", class: "notice", hidden: true });
-  root.replaceChildren(h("section", { class: "card resident" },
+  fill(root, h("section", { class: "card resident" },
     h("h2", {}, t("joining.members_title")), list, message));
   const me = store.meta.user;
 
@@ -465,7 +465,7 @@ export function membersView(root) {
   async function load() {
     try {
       const { residents } = await joining.housemates();
-      list.replaceChildren(...residents.map((other) => h("li", { "data-testid": "member" },
+      fill(list, ...residents.map((other) => h("li", { "data-testid": "member" },
         h("span", {}, other.name, other.id === me?.id ? ` ${t("joining.you")}` : "", " · ",
           other.household_role ? roleName(other.household_role) : ""),
         mayRemove(me, other) ? h("button", { type: "button", class: "secondary small", "data-testid": "remove-member",

@@ -1,6 +1,6 @@
 // 登录 Log in: fields named username and password (the browser's password manager fills them).
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import * as session from "../session.js";
 import { startSync } from "../app.js";
@@ -21,7 +21,7 @@ export function loginView(root, _route, { rerender }) {
   const links = h("p", { class: "join-links" },
     h("a", { href: "#/join", class: "join-link", "data-testid": "link-join" }, t("have_invite")),
     h("a", { href: "#/ask", class: "join-link", "data-testid": "link-ask" }, t("ask_to_join")));
-  root.replaceChildren(form, links);
+  fill(root, form, links);
 
   async function submit(event) {
     event.preventDefault();

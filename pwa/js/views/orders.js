@@ -2,7 +2,7 @@
 // confirmed ones to deliver, and a cancel with a reason. Every step is a store.save: instant and
 // offline (the outbox sends it when there is signal); the resident sees the step on their phone.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { householdAddress, reason, stateMark, when } from "./wording.js";
@@ -74,7 +74,7 @@ export function ordersView(root) {
     if (next === signature || root.querySelector("[data-testid=order-cancel-form]:not([hidden])")) return;
     signature = next;
     const { confirm, deliver } = ordersToFulfil(orders);
-    root.replaceChildren(h("div", { class: "orders", "data-testid": "butler-orders" },
+    fill(root, h("div", { class: "orders", "data-testid": "butler-orders" },
       h("h2", {}, o("to_confirm"), ` (${confirm.length})`),
       confirm.length ? h("ul", { class: "plain", "data-testid": "orders-to-confirm" }, confirm.map(orderCard))
         : h("p", { class: "empty" }, o("none_confirm")),

@@ -4,7 +4,7 @@
 // phone is lost; once the password is the user's own the app goes home and syncs what waited.
 // It needs the server at that moment: offline, the screen says so and keeps what was typed.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as session from "../session.js";
 import * as store from "../store.js";
@@ -78,7 +78,7 @@ export function passwordView(root, _route, { rerender, startSync, go }) {
     formError,
     saveButton);
 
-  root.replaceChildren(h("div", { class: "ts-screen pw-screen", "data-testid": "password-screen",
+  fill(root, h("div", { class: "ts-screen pw-screen", "data-testid": "password-screen",
                                   "data-forced": forced ? "true" : "false" },
     forced ? null : h("a", { class: "back", href: "#/sync" }, t("my_password.back")),
     h("h2", { class: "screen-title" }, t(forced ? "my_password.forced_title" : "my_password.title")),

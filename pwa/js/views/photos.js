@@ -3,7 +3,7 @@
 // here yet, a tap that shows the photo large, the two-tap 删除 (确定删除 / 不删) and 重新拍摄 for a photo
 // the server refused. DOM only; photos.js does the work.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
@@ -92,17 +92,17 @@ export function photoPicker({ onPicked, testid = "photo" }) {
 const seen = typeof IntersectionObserver === "undefined" ? null : new IntersectionObserver((entries) => {
   for (const entry of entries.filter((e) => e.isIntersecting)) {
     seen.unobserve(entry.target);
-    entry.target.fill?.();
+    entry.target.load?.();
   }
 }, { rootMargin: "200px" });
 
 function fillThumb(box, read, fallback, { lazy = false } = {}) {
-  const fill = () => read().then((url) => {
-    if (url) box.replaceChildren(h("img", { src: url, alt: "", loading: "lazy" }));
-    else box.replaceChildren(h("span", { class: "thumb-wait" }, fallback));
-  }).catch(() => box.replaceChildren(h("span", { class: "thumb-wait" }, fallback)));
-  if (!lazy || !seen) return fill();
-  box.fill = fill;
+  const load = () => read().then((url) => {
+    if (url) fill(box, h("img", { src: url, alt: "", loading: "lazy" }));
+    else fill(box, h("span", { class: "thumb-wait" }, fallback));
+  }).catch(() => fill(box, h("span", { class: "thumb-wait" }, fallback)));
+  if (!lazy || !seen) return load();
+  box.load = load;
   seen.observe(box);
 }
 
@@ -115,7 +115,7 @@ export function deleteControl({ n, onConfirm }) {
     if (step === "deleted") onConfirm();
     else draw();
   };
-  const draw = () => box.replaceChildren(...(step === "confirm" ? [
+  const draw = () => fill(box, ...(step === "confirm" ? [
     h("button", { type: "button", class: "danger", "data-testid": "photo-delete-yes",
                   "aria-label": t("photos.delete_yes_n", { n }), onclick: () => tap("yes") }, t("photos.delete_yes")),
     h("button", { type: "button", class: "secondary", "data-testid": "photo-delete-no",
@@ -226,6 +226,6 @@ export async function enlarge(attachment) {
     if (url) URL.revokeObjectURL(url);
     return;
   }
-  body.replaceChildren(url ? h("img", { src: url, alt: "", "data-testid": "photo-full" })
+  fill(body, url ? h("img", { src: url, alt: "", "data-testid": "photo-full" })
     : h("p", {}, t("photos.unavailable")));
 }

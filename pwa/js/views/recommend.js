@@ -2,7 +2,7 @@
 // The server records the butler as the order's recommender (server/products/service.py): the
 // phone sends only the household, the product, the quantity and a note.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { householdHeader, notFound, productCode, productName, toast, unitName } from "./common.js";
@@ -53,7 +53,7 @@ export function recommendView(root, route, app) {
     onclick: () => { choice.quantity = Math.min(MAX_QUANTITY, Math.max(1, choice.quantity + delta)); draw(); } }, delta > 0 ? "+" : "−");
 
   function draw() {
-    list.replaceChildren(...products.map((p) => {
+    fill(list, ...products.map((p) => {
       const code = productCode(p);
       return h("button", { type: "button", class: "product", role: "radio", "aria-checked": String(choice.code === code),
                            "data-testid": "product", "data-value": code, onclick: () => { choice.code = code; draw(); } },
@@ -79,7 +79,7 @@ export function recommendView(root, route, app) {
     if (open) app.go(`household/${encodeURIComponent(hid)}`); // unless the butler already went elsewhere
   }
 
-  root.replaceChildren(h("form", { class: "butler recommend-screen", onsubmit: submit },
+  fill(root, h("form", { class: "butler recommend-screen", onsubmit: submit },
     householdHeader(household),
     h("h2", {}, t("recommend.title")),
     h("p", { class: "hint" }, t("recommend.recorded")),

@@ -7,7 +7,7 @@
 // A resident never sees the butler's rating of the back office or any internal note (the server
 // leaves them out); these screens do not ask for them either.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { day, extend, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
@@ -200,14 +200,14 @@ export function residentHomeView(root) {
   // survives the redraws of the rest of the screen.
   const incident = residentIncidentBanner();
   const content = h("div");
-  root.replaceChildren(h("div", { class: "resident" }, incident.el), content);
+  fill(root, h("div", { class: "resident" }, incident.el), content);
   const draw = () => {
     const household = myHousehold();
     const tickets = newestFirst(store.all("ticket"));
     const open = tickets.filter(isOpenRequest).length;
     const notices = unreadNotices(publishedNotices(store.all("notice"), Date.now(), myHousehold()?.building ?? null),
                                   store.meta.noticesSeen ?? []);
-    content.replaceChildren(h("div", { class: "resident", "data-testid": "resident-home" },
+    fill(content, h("div", { class: "resident", "data-testid": "resident-home" },
       h("h2", { class: "rs-hello" }, r("hello", { name: store.meta.user?.name ?? "" })),
       household ? h("p", { class: "rs-address", "data-testid": "my-address" }, addressLabel(household)) : null,
       notices.length ? h("a", { class: "card rs-teaser", href: `#/notice/${encodeURIComponent(notices[0].id)}`,
@@ -255,7 +255,7 @@ export function residentReportView(root, _route, { go }) {
   // Photos of the problem, taken before sending: named by the request once it is saved.
   let taken = [...(kept.photos ?? [])];
   const photoBox = h("div", { class: "card rs-field", "data-testid": "report-photos" });
-  const drawPhotos = () => photoBox.replaceChildren(h("span", {}, r("add_photo")),
+  const drawPhotos = () => fill(photoBox, h("span", {}, r("add_photo")),
     formStrip(taken, { onRemove: (sha) => { taken = taken.filter((x) => x !== sha); photos.discardUnattached(sha); drawPhotos(); keep(); } }),
     photoPicker({ testid: "report-photo", onPicked: (photo) => {
       if (!taken.includes(photo.sha256)) taken = [...taken, photo.sha256];
@@ -270,7 +270,7 @@ export function residentReportView(root, _route, { go }) {
   }
 
   function drawTiles() {
-    tiles.replaceChildren(...CATEGORIES.map((c) => h("button", {
+    fill(tiles, ...CATEGORIES.map((c) => h("button", {
       type: "button", class: "rs-tile", role: "radio", "aria-checked": String(category === c), "data-value": c,
       "data-testid": "report-category", onclick: () => { category = c; markMissing(false); drawTiles(); keep(); },
     }, h("span", { class: "rs-tile-name" }, categoryLabel(c)), h("span", { class: "rs-tile-hint" }, r(`category_hint.${c}`)))));
@@ -299,7 +299,7 @@ export function residentReportView(root, _route, { go }) {
   }
 
   drawTiles();
-  root.replaceChildren(h("form", { class: "resident", "data-testid": "report-form", onsubmit: submit, novalidate: true },
+  fill(root, h("form", { class: "resident", "data-testid": "report-form", onsubmit: submit, novalidate: true },
     h("a", { class: "back", href: "#/mine" }, r("back_mine")),
     h("h2", {}, r("report_title")),
     categoryBox,
@@ -353,7 +353,7 @@ function stars(ticket, save) {
                                   oninput: () => { chosen.comment = comment.value; ratingDrafts.set(ticket.id, chosen); } });
   comment.value = chosen.comment;
   const row = h("div", { class: "rs-stars", role: "radiogroup", "aria-label": r("rate") });
-  const drawStars = () => row.replaceChildren(...[1, 2, 3, 4, 5].map((n) => h("button", {
+  const drawStars = () => fill(row, ...[1, 2, 3, 4, 5].map((n) => h("button", {
     type: "button", role: "radio", "aria-checked": String(n === chosen.stars), "aria-label": r("stars", { n }),
     class: n <= chosen.stars ? "on" : "", "data-rating": n, "data-testid": "rating-star",
     onclick: () => { chosen.stars = n; ratingDrafts.set(ticket.id, chosen); error.hidden = true;
@@ -419,12 +419,12 @@ export function residentRequestView(root, route) {
     signature = next;
     const back = h("a", { class: "back", href: "#/mine" }, r("back_mine"));
     if (!ticket) {
-      root.replaceChildren(h("div", { class: "resident" }, back,
+      fill(root, h("div", { class: "resident" }, back,
         h("p", { class: "card", "data-testid": "request-missing" }, r("not_found"))));
       return;
     }
     const typing = document.activeElement?.name === "rating_comment";
-    root.replaceChildren(h("div", { class: "resident", "data-testid": "request", "data-id": ticket.id },
+    fill(root, h("div", { class: "resident", "data-testid": "request", "data-id": ticket.id },
       back,
       flashBanner((f) => f.type === "ticket" && f.id === ticket.id),
       h("article", { class: "card" },
@@ -552,7 +552,7 @@ export function residentServicesView(root) {
                                  flash, choice.code]);
     if (!force && next === signature) return; // keep a half-typed note
     signature = next;
-    root.replaceChildren(h("div", { class: "resident", "data-testid": "services" },
+    fill(root, h("div", { class: "resident", "data-testid": "services" },
       flashBanner((f) => f.type === "order"),
       h("h2", {}, r("services")),
       h("p", { class: "rs-hint" }, r("services_hint")),
@@ -576,7 +576,7 @@ export function residentNoticesView(root) {
     const building = store.meta.user?.role === "resident" ? myHousehold()?.building ?? null : null;
     const notices = publishedNotices(store.all("notice"), Date.now(), building);
     const unread = new Set(unreadNotices(notices, store.meta.noticesSeen ?? []).map((n) => n.id));
-    root.replaceChildren(h("div", { class: "resident", "data-testid": "notices" },
+    fill(root, h("div", { class: "resident", "data-testid": "notices" },
       h("h2", {}, r("notices")),
       notices.length ? h("section", { class: "card" }, h("ul", { class: "rs-rows" }, notices.map((n) => h("li", {},
         h("a", { class: "rs-row", href: `#/notice/${encodeURIComponent(n.id)}`, "data-testid": "notice-row", "data-id": n.id },
@@ -597,11 +597,11 @@ export function residentNoticeView(root, route) {
     const notice = id ? store.get("notice", id) : null;
     const back = h("a", { class: "back", href: "#/notices" }, r("back_notices"));
     if (!notice) {
-      root.replaceChildren(h("div", { class: "resident" }, back,
+      fill(root, h("div", { class: "resident" }, back,
         h("p", { class: "card", "data-testid": "notice-missing" }, r("notice_missing"))));
       return;
     }
-    root.replaceChildren(h("div", { class: "resident" }, back,
+    fill(root, h("div", { class: "resident" }, back,
       h("article", { class: "card rs-notice", "data-testid": "notice", "data-id": notice.id },
         h("h2", {}, notice.title),
         h("p", { class: "rs-row-sub" }, r("published", { date: when(notice.published_at) })),

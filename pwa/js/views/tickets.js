@@ -5,7 +5,7 @@
 // team from it (指派).
 // Every action is a store.save: instant and offline; a refusal comes back on the ticket and on 同步.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
@@ -173,7 +173,7 @@ export function ticketsView(root, route, { go }) {
     if (!force && next === signature) return; // a sync must not wipe a half-filled form
     signature = next;
     const raise = () => { raising = true; draw(true); };
-    root.replaceChildren(h("div", { class: "ts-screen" },
+    fill(root, h("div", { class: "ts-screen" },
       ticketList("tickets-mine", t("tickets.mine"), mine, t("tickets.none_mine")),
       ticketList("tickets-new", t("tickets.new"), fresh, t("tickets.none_new")),
       handed.length ? ticketList("tickets-backoffice", t("tickets.backoffice"), handed, t("tickets.none_backoffice")) : null,
@@ -330,7 +330,7 @@ function handOnForm(ticket, save, technician) {
                                placeholder: technician ? t("tickets.return_hint") : t("tickets.handoff_hint") });
   function fillPeople() {
     const chosen = teams.find((x) => x.id === team.value);
-    person.replaceChildren(h("option", { value: "" }, t("tickets.anyone")),
+    fill(person, h("option", { value: "" }, t("tickets.anyone")),
       (chosen?.members ?? []).filter((m) => m.id !== me()).map((m) => h("option", { value: m.id }, m.name)));
   }
   fillPeople();
@@ -426,14 +426,14 @@ export function ticketView(root, route) {
     signature = next;
     const back = h("a", { class: "back", href: isTechnician() ? "#/jobs" : "#/tickets" }, t("tickets.back"));
     if (!ticket) {
-      root.replaceChildren(h("div", { class: "ts-screen" }, back,
+      fill(root, h("div", { class: "ts-screen" }, back,
         h("p", { class: "card muted", "data-testid": "ticket-missing" }, t("tickets.not_found"))));
       return;
     }
     const typing = document.activeElement?.name === "resolution_note";
     const resolution = ticket.resolution_note && RATEABLE.has(ticket.status)
       ? h("p", { class: "resolution" }, h("strong", {}, t("tickets.resolution_label")), " ", ticket.resolution_note) : null;
-    root.replaceChildren(h("div", { class: "ts-screen" }, back,
+    fill(root, h("div", { class: "ts-screen" }, back,
       h("article", { class: "card ticket", "data-testid": "ticket", "data-id": ticket.id },
         h("h2", {}, ticket.priority === "urgent" ? urgentMark() : null, categoryLabel(ticket.category), " ",
           statusChip(ticket.status), stateMark("ticket", ticket.id)),

@@ -1,7 +1,7 @@
 // 触点 Touchpoint in one tap (#/touchpoint/<household id>): a big button per channel saves the
 // contact now, with an optional one-line summary and photos taken first, and goes back to the household.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
@@ -27,7 +27,7 @@ export function touchpointView(root, route, app) {
   // Photos taken before the channel is tapped: named by the touchpoint once it is saved.
   let taken = [];
   const photoBox = h("div", { class: "card", "data-testid": "touchpoint-photos" });
-  const drawPhotos = () => photoBox.replaceChildren(h("h3", {}, t("photos.title")),
+  const drawPhotos = () => fill(photoBox, h("h3", {}, t("photos.title")),
     formStrip(taken, { onRemove: (sha) => { taken = taken.filter((x) => x !== sha); photos.discardUnattached(sha); drawPhotos(); } }),
     photoPicker({ testid: "touchpoint-photo", onPicked: (photo) => {
       if (!taken.includes(photo.sha256)) taken = [...taken, photo.sha256];
@@ -51,7 +51,7 @@ export function touchpointView(root, route, app) {
     h("button", { type: "button", class: "channel", "data-testid": "channel", "data-value": channel, onclick: () => log(channel) },
       label("channel", channel))));
 
-  root.replaceChildren(h("section", { class: "butler touchpoint-screen" },
+  fill(root, h("section", { class: "butler touchpoint-screen" },
     householdHeader(household),
     h("h2", {}, t("touchpoint.title")),
     h("label", {}, h("span", {}, t("touchpoint.summary")), summary),

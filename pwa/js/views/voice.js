@@ -4,7 +4,7 @@
 // one id every phone gives it (voice-logic.js), so it works offline and counts once however often it
 // is sent. The screen says honestly where it stands: 待同步 (on this phone only) or 已提交 (the server has it).
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import * as store from "../store.js";
 import { when } from "./wording.js";
@@ -101,7 +101,7 @@ export function voiceView(root) {
     }
     const activities = upcomingActivities(store.all("activity"), now, myBuilding());
     if (closed) return;
-    root.replaceChildren(h("div", { class: "resident", "data-testid": "voice" },
+    fill(root, h("div", { class: "resident", "data-testid": "voice" },
       h("h2", {}, t("voice.polls")),
       rows.length ? h("section", { class: "card" }, h("ul", { class: "rs-rows" }, rows))
         : h("p", { class: "card rs-empty" }, t("voice.no_polls")),
@@ -146,7 +146,7 @@ export function pollView(root, route) {
     const poll = pollId ? store.get("poll", pollId) : null;
     const back = h("a", { class: "back", href: "#/voice" }, t("voice.back"));
     if (!poll) {
-      root.replaceChildren(h("div", { class: "resident" }, back, h("p", { class: "card" }, t("voice.not_found"))));
+      fill(root, h("div", { class: "resident" }, back, h("p", { class: "card" }, t("voice.not_found"))));
       return;
     }
     const id = householdId ? await idFor("answer", poll, householdId, user().id) : null;
@@ -158,7 +158,7 @@ export function pollView(root, route) {
     const locked = state !== "none" && state !== "refused" || phase !== "open";
     const households = isButler() ? store.all("household") : [];
     if (closed) return;
-    root.replaceChildren(h("div", { class: "resident", "data-testid": "poll", "data-id": poll.id },
+    fill(root, h("div", { class: "resident", "data-testid": "poll", "data-id": poll.id },
       back,
       h("h2", {}, poll.title),
       h("p", { class: "rs-row-sub" }, t(`voice.kind.${poll.kind}`), " · ",
@@ -202,7 +202,7 @@ export function activityView(root, route) {
     const back = h("a", { class: "back", href: "#/voice" }, t("voice.back"));
     const householdId = myHouseholdId();
     if (!activity || !householdId) {
-      root.replaceChildren(h("div", { class: "resident" }, back, h("p", { class: "card" }, t("voice.not_found"))));
+      fill(root, h("div", { class: "resident" }, back, h("p", { class: "card" }, t("voice.not_found"))));
       return;
     }
     const id = await idFor("signup", activity.id, householdId);
@@ -211,7 +211,7 @@ export function activityView(root, route) {
     const active = signup && !signup.cancelled;
     if (closed) return;
     const left = placesLeft(activity);
-    root.replaceChildren(h("div", { class: "resident", "data-testid": "activity", "data-id": activity.id },
+    fill(root, h("div", { class: "resident", "data-testid": "activity", "data-id": activity.id },
       back,
       h("h2", {}, activity.title),
       h("p", { class: "rs-row-sub" }, t("voice.starts", { date: when(activity.starts_at), place: activity.place ?? "" })),
