@@ -179,7 +179,7 @@ def test_a_visit_half_typed_when_the_app_is_closed_comes_back_and_is_saved_once(
     phone.goto(f"/#/visit/{hid}")
     phone.locator("[data-testid=draft-restored]").wait_for()
     assert phone.input_value("[data-testid=visit-notes]") == "孩子作业多，想要托管"
-    assert phone.get_attribute("[data-testid=satisfaction][data-value='5']", "aria-pressed") == "true"
+    assert phone.get_attribute("[data-testid=satisfaction][data-value='5']", "aria-checked") == "true"
     phone.click("[data-testid=all-ok]")  # restored: the stars; the checklist is answered now
     # A follow-up in two weeks, one tap, said in the app's words whatever the phone's picker shows.
     expect(phone.locator("[data-testid=follow-up-said]")).to_have_text("不安排跟进")

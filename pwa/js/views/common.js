@@ -1,7 +1,7 @@
 // What the butler's screens share: how a household and a person are named, phone masking, visit
 // due dates, sync marks, chips, a tag editor and a short "saved" notice. DOM, store.js and sync.js's status only.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { day, extend, lang, t } from "../i18n.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
@@ -228,9 +228,12 @@ export function syncMark(type, id) {
 
 // ---- small controls -----------------------------------------------------------------------------
 /** A toggle chip: a button that says whether it is on (aria-pressed). */
-export function chip(text, { pressed = false, onclick, testid, value } = {}) {
-  return h("button", { type: "button", class: "toggle", "aria-pressed": String(Boolean(pressed)), onclick,
-                       "data-testid": testid, "data-value": value }, text);
+/** A chip that toggles (aria-pressed), or with `radio` one choice of a radiogroup (aria-checked). */
+export function chip(text, { pressed = false, radio = false, onclick, testid, value } = {}) {
+  const state = radio ? { role: "radio", "aria-checked": String(Boolean(pressed)) }
+    : { "aria-pressed": String(Boolean(pressed)) };
+  return h("button", { type: "button", class: "toggle", ...state, onclick, "data-testid": testid, "data-value": value },
+           text);
 }
 
 export function tagList(tags) {
@@ -250,7 +253,7 @@ export function tagEditor({ values = [], suggestions = [], legend, testid, maxLe
   const labelOf = (value) => suggestions.find((s) => s.value === value)?.label ?? value;
   const draw = () => {
     const shown = [...suggestions.map((s) => s.value), ...chosen.filter((v) => !suggestions.some((s) => s.value === v))];
-    chips.replaceChildren(...shown.map((value) => chip(labelOf(value), {
+    fill(chips, ...shown.map((value) => chip(labelOf(value), {
       pressed: chosen.includes(value), value, testid: testid ? `${testid}-chip` : null,
       onclick: () => {
         const at = chosen.indexOf(value);
@@ -315,7 +318,7 @@ export function householdHeader(household) {
 }
 
 export function notFound(root) {
-  root.replaceChildren(h("section", { class: "butler" }, h("div", { class: "card" }, h("p", {}, t("common.not_found")),
+  fill(root, h("section", { class: "butler" }, h("div", { class: "card" }, h("p", {}, t("common.not_found")),
     h("a", { class: "button", href: "#/grid" }, t("common.to_grid")))));
 }
 

@@ -2,7 +2,7 @@
 // reached the server, what the server refused (fix and resend, or discard), conflicts to settle field
 // by field; then push notifications and the account (logging out). A resident's 我的 tab too.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as push from "../push.js";
@@ -93,7 +93,7 @@ export function syncView(root, _route, { rerender }) {
   const storageBox = h("section", { class: "card", "data-testid": "storage" });
   const pushBox = h("section", { class: "card", "data-testid": "push" });
   const accountBox = h("section", { class: "card account", "data-testid": "account" });
-  root.replaceChildren(h("div", { class: "ts-screen" },
+  fill(root, h("div", { class: "ts-screen" },
     h("h2", { class: "screen-title" }, t("outbox.title")), statusBox, photoBox, rejectedBox, conflictBox, storageBox,
     pushBox, accountBox));
 
@@ -115,13 +115,13 @@ export function syncView(root, _route, { rerender }) {
     const online = navigator.onLine;
     const unsent = store.unsentCount();
     const last = store.meta.lastSync;
-    statusBox.replaceChildren(
+    fill(statusBox, 
       h("dl", { class: "sync-facts" },
         h("dt", {}, t("outbox.network")),
         h("dd", {}, h("span", { class: `status-chip ${online ? "online" : "offline"}`, "data-testid": "network" },
           online ? t("online") : t("offline"))),
         h("dt", {}, t("outbox.status")),
-        h("dd", { "data-testid": "sync-line", role: "status" }, statusLine(status, online, unsent)),
+        h("dd", {}, h("span", { "data-testid": "sync-line", role: "status" }, statusLine(status, online, unsent))),
         h("dt", {}, t("outbox.unsent")),
         h("dd", {}, h("strong", { class: "big", "data-testid": "unsent-count", "data-n": unsent },
           t("outbox.unsent_n", { n: unsent }))),
@@ -138,7 +138,7 @@ export function syncView(root, _route, { rerender }) {
     if (!force && signature === seen.rejected) return;
     seen.rejected = signature;
     for (const mid of drafts.keys()) if (!rejected.some((m) => m.mid === mid)) drafts.delete(mid);
-    rejectedBox.replaceChildren(rejected.length ? h("section", { class: "card" },
+    fill(rejectedBox, rejected.length ? h("section", { class: "card" },
       h("h3", {}, t("outbox.rejected"), " ", h("span", { class: "tally" }, String(rejected.length))),
       h("p", { class: "muted" }, t("outbox.rejected_hint")),
       rejected.map(rejectedCard)) : "");
@@ -212,7 +212,7 @@ export function syncView(root, _route, { rerender }) {
     const signature = conflictsSignature(conflicts, (id) => store.state("conflict", id));
     if (!force && signature === seen.conflicts) return;
     seen.conflicts = signature;
-    conflictBox.replaceChildren(conflicts.length ? h("section", { class: "card" },
+    fill(conflictBox, conflicts.length ? h("section", { class: "card" },
       h("h3", {}, t("outbox.conflicts"), " ", h("span", { class: "tally" }, String(conflicts.length))),
       h("p", { class: "muted" }, t("outbox.conflicts_hint")),
       conflicts.map(conflictCard)) : "");
@@ -242,7 +242,7 @@ export function syncView(root, _route, { rerender }) {
   function drawPhotos() {
     const p = photos.progress();
     if (!p.photos.length) {
-      photoBox.replaceChildren(h("h3", {}, t("outbox.photos")), h("p", { class: "muted", "data-testid": "photo-line" }, t("outbox.photos_none")));
+      fill(photoBox, h("h3", {}, t("outbox.photos")), h("p", { class: "muted", "data-testid": "photo-line" }, t("outbox.photos_none")));
       return;
     }
     const through = p.done === p.count;
@@ -255,7 +255,7 @@ export function syncView(root, _route, { rerender }) {
         t("outbox.photo_row", { n: i + 1 }), " · ", t(`outbox.photo_state.${state}`, { percent }),
         ph.refused ? h("span", { class: "error", "data-code": ph.refused }, " ", refusal(ph.refused)) : null);
     });
-    photoBox.replaceChildren(h("h3", {}, t("outbox.photos")),
+    fill(photoBox, h("h3", {}, t("outbox.photos")),
       h("p", { class: "big", "data-testid": "photo-line", "data-done": p.done, "data-count": p.count, "data-percent": p.percent },
         t("outbox.photos_line", p)),
       h("p", { role: "status" }, headline),
@@ -280,7 +280,7 @@ export function syncView(root, _route, { rerender }) {
     } catch {
       // No storage manager here: the line says so.
     }
-    storageBox.replaceChildren(h("h3", {}, t("outbox.storage")),
+    fill(storageBox, h("h3", {}, t("outbox.storage")),
       h("p", { "data-testid": "storage-line" }, line),
       persisted === null ? null : h("p", { class: "muted", "data-testid": "storage-persisted", "data-persisted": String(persisted) },
         t(persisted ? "outbox.storage_kept" : "outbox.storage_not_kept")));
@@ -295,7 +295,7 @@ export function syncView(root, _route, { rerender }) {
     const state = await push.pushState();
     if (n !== pushDraws) return; // a later drawing overtook this one
     const toggle = state !== "unsupported" && state !== "denied";
-    pushBox.replaceChildren(
+    fill(pushBox, 
       h("h3", {}, t("push_title")),
       h("p", { "data-testid": "push-state", "data-state": state, "data-reason": push.reason() ?? false },
         t(`push_${state}`)),
@@ -334,7 +334,7 @@ export function syncView(root, _route, { rerender }) {
         button.textContent = t("logout");
       }
       if (result?.unsent) { // nothing is lost without the user seeing this and choosing to
-        warning.replaceChildren(
+        fill(warning, 
           h("p", {}, h("strong", {}, t("logout_unsent", { n: result.unsent }))),
           h("div", { class: "btn-row" },
             h("button", { type: "button", "data-testid": "logout-cancel", onclick: () => { warning.hidden = true; } },
@@ -348,7 +348,7 @@ export function syncView(root, _route, { rerender }) {
       }
       rerender(); // no token any more: the app shows the login screen
     }
-    accountBox.replaceChildren(
+    fill(accountBox, 
       h("h3", {}, t("outbox.account")),
       h("p", {}, user.name ?? "", user.role ? ` · ${t(`roles.${user.role}`)}` : ""),
       user.role === "resident" && user.household_id ? membersLink() : null,

@@ -2,7 +2,7 @@
 // kind, the community's checklist, needs found, satisfaction, product interest, notes and a follow-up
 // date. Saving writes to the phone at once (it syncs later) and goes back to the household.
 
-import { h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { extend, lang, t } from "../i18n.js";
 import * as photos from "../photos.js";
 import * as store from "../store.js";
@@ -97,13 +97,10 @@ export function visitView(root, route, app) {
 
   // ---- kind ---------------------------------------------------------------------------------------
   const kinds = h("div", { class: "chips", role: "radiogroup", "aria-label": t("visit.kind") });
-  const drawKinds = () => kinds.replaceChildren(...VISIT_KINDS.map((kind) => {
-    const c = chip(label("kind", kind), { pressed: form.kind === kind, value: kind, testid: "kind",
-                                          onclick: () => { form.kind = kind; drawKinds(); } });
-    c.setAttribute("role", "radio");
-    c.setAttribute("aria-checked", String(form.kind === kind));
-    return c;
-  }));
+  const drawKinds = () => fill(kinds, ...VISIT_KINDS.map((kind) => chip(label("kind", kind), {
+    pressed: form.kind === kind, radio: true, value: kind, testid: "kind",
+    onclick: () => { form.kind = kind; drawKinds(); },
+  })));
   drawKinds();
 
   // ---- checklist ----------------------------------------------------------------------------------
@@ -116,7 +113,7 @@ export function visitView(root, route, app) {
     showMissing();
   }
   function drawChecklist(focusKey = null) {
-    checklist.replaceChildren(...items.map((item) => {
+    fill(checklist, ...items.map((item) => {
       const entry = form.checklist[item.key];
       const note = entry && showNote.has(item.key)
         ? h("input", { type: "text", class: "check-note", maxlength: NOTE_MAX, value: entry.note ?? "",
@@ -151,9 +148,9 @@ export function visitView(root, route, app) {
                             suggestions: needSuggestions(lang()) });
 
   const stars = h("div", { class: "sat-row", role: "radiogroup", "aria-label": t("visit.satisfaction") });
-  const drawStars = () => stars.replaceChildren(...[1, 2, 3, 4, 5].map((n) => h("button", {
+  const drawStars = () => fill(stars, ...[1, 2, 3, 4, 5].map((n) => h("button", {
     type: "button", class: "sat-btn", role: "radio", "aria-checked": String(form.satisfaction === n),
-    "aria-pressed": String(form.satisfaction === n), "aria-label": `${n} ${t(`visit.stars.${n}`)}`, "data-testid": "satisfaction",
+    "aria-label": `${n} ${t(`visit.stars.${n}`)}`, "data-testid": "satisfaction",
     "data-value": n, onclick: () => { form.satisfaction = tapStar(form.satisfaction, n); form.unrated = false; answered(); },
   }, h("span", { class: "sat-n" }, `${n}★`), h("span", { class: "sat-label" }, t(`visit.stars.${n}`)))));
   // 未评价: the resident would not say. A choice of its own, below the stars.
@@ -168,7 +165,7 @@ export function visitView(root, route, app) {
   const nameOf = (code) => (store.get("product", code) ? productName(store.get("product", code)) : code);
   const drawProducts = () => {
     const offered = new Map(catalogue.map((p) => [productCode(p), productName(p)]));
-    products.replaceChildren(...productChipCodes(offered.keys(), form.products).map((code) => chip(
+    fill(products, ...productChipCodes(offered.keys(), form.products).map((code) => chip(
       offered.has(code) ? offered.get(code) : nameOf(code), {
         pressed: form.products.includes(code), value: code, testid: "product",
         onclick: () => {
@@ -180,13 +177,13 @@ export function visitView(root, route, app) {
   drawProducts();
 
   const visitPhotos = h("div", {});
-  const drawVisitPhotos = () => visitPhotos.replaceChildren(photoBox("", drawVisitPhotos));
+  const drawVisitPhotos = () => fill(visitPhotos, photoBox("", drawVisitPhotos));
   drawVisitPhotos();
   // 照片将在保存后删除, with 撤销: what a save will take away, shown until then.
   const removing = h("p", { class: "notice photo-removing", role: "status", "data-testid": "photos-removing", hidden: true });
   function drawRemoving() {
     removing.hidden = !form.removing.length;
-    removing.replaceChildren(t("photos.removing", { n: form.removing.length }), " ",
+    fill(removing, t("photos.removing", { n: form.removing.length }), " ",
       h("button", { type: "button", class: "secondary", "data-testid": "photos-removing-undo", onclick: () => {
         form.removing = [];
         redrawPhotos();
@@ -318,7 +315,7 @@ export function visitView(root, route, app) {
     }), 300);
   }
 
-  root.replaceChildren(h("form", { class: "butler visit-screen", "data-testid": "visit-form", onsubmit: submit,
+  fill(root, h("form", { class: "butler visit-screen", "data-testid": "visit-form", onsubmit: submit,
                                    oninput: keepDraft, onclick: keepDraft },
     householdHeader(household),
     h("h2", {}, before ? t("visit.title_edit", { date: dateLabel(before.visited_at) }) : t("visit.title_new")),
