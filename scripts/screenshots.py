@@ -1,10 +1,12 @@
-"""Screenshots of the butler's app for the README: the demo community, a phone-sized Chromium.
+"""Screenshots of the app for the README: the demo community, in Chinese and in English.
 
 Starts the app on a temporary SQLite database with the demo data (`flask seed-demo`), logs in as
 `butler1`, and saves docs/screenshots/grid.png and docs/screenshots/visit-form.png at 360×640, device
-scale 2; then logs in as `resident1` and saves docs/screenshots/resident-home.png; then logs in to the
-supervisors' console (/console/login) as `supervisor1` on a desktop-sized page (1280 wide) and saves the
-dashboard down to its coverage heat map as docs/screenshots/dashboard.png.
+scale 2; then logs in as `resident1` and saves docs/screenshots/resident-home.png; then the same two
+home screens in English (grid-en.png, resident-home-en.png); then logs in to the supervisors' console
+(/console/login) as `supervisor1` on a desktop-sized page (1280 wide) and saves the dashboard down to its
+coverage heat map as docs/screenshots/dashboard.png, and the ticket list as tickets.png and, in
+English, tickets-en.png.
 Run: .venv/bin/python scripts/screenshots.py [--out DIR] [--keep-open SECONDS]
 """
 from __future__ import annotations
@@ -83,6 +85,13 @@ def console_dashboard(browser, url: str):
     return page
 
 
+def in_english(page, ready: str) -> None:
+    """Switch the app to English with its own button (it keeps the choice) and wait for `ready`."""
+    page.click("#lang")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.wait_for_selector(ready)
+
+
 def take(url: str, out: Path, keep_open: float = 0) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -106,12 +115,25 @@ def take(url: str, out: Path, keep_open: float = 0) -> None:
         # The resident's home: their requests and the big 报事报修 button.
         resident = logged_in(browser, url, "resident1", "[data-testid=resident-home] [data-testid=request-row]")
         resident.screenshot(path=str(out / "resident-home.png"))
+        in_english(resident, "[data-testid=resident-home] [data-testid=request-row]")
+        resident.screenshot(path=str(out / "resident-home-en.png"))
         resident.context.close()
+        english = logged_in(browser, url, "butler1", "[data-testid=household-row]")
+        in_english(english, "[data-testid=household-row]")
+        english.screenshot(path=str(out / "grid-en.png"))
+        english.context.close()
         # The supervisors' console: the dashboard from its top to the end of the coverage heat map.
         dashboard = console_dashboard(browser, url)
         heat = dashboard.locator("[data-testid=section][data-name=coverage_heatmap] svg").bounding_box()
         dashboard.screenshot(path=str(out / "dashboard.png"), full_page=True,
                              clip={"x": 0, "y": 0, "width": 1280, "height": heat["y"] + heat["height"] + 24})
+        # The ticket list: open tickets, oldest first, with their age and time left; then in English.
+        dashboard.goto("/console/tickets")
+        dashboard.wait_for_selector("[data-testid=ticket-row]")
+        dashboard.screenshot(path=str(out / "tickets.png"))
+        dashboard.click("[data-testid=switch-language]")
+        dashboard.wait_for_selector("html[lang=en] [data-testid=ticket-row]")
+        dashboard.screenshot(path=str(out / "tickets-en.png"))
         dashboard.context.close()
         if keep_open:
             time.sleep(keep_open)
@@ -135,7 +157,8 @@ def main() -> None:
             server.server_close()
             with app.app_context():
                 db.engine.dispose()
-    print(f"saved grid.png, visit-form.png, resident-home.png and dashboard.png in {args.out}")
+    print(f"saved grid.png, visit-form.png, resident-home.png, grid-en.png, resident-home-en.png, dashboard.png, "
+          f"tickets.png and tickets-en.png in {args.out}")
 
 
 if __name__ == "__main__":
