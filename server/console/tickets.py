@@ -87,7 +87,7 @@ def tickets_page(refused: dict | None = None, ticked: frozenset[str] = frozenset
     try:
         page = listing.ticket_page(db.session, community, query, sla=sla, now=now)
     except listing.BadPageToken:
-        bad = t("tk_bad_page")
+        bad = t("bad_page_link")
         page = listing.ticket_page(db.session, community, listing.TicketQuery(**{**query.__dict__, "after": None}),
                                    sla=sla, now=now)
     rows = page.rows
