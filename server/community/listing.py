@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from server import keyset
 from server.community.models import Household
-from server.records import UTCDateTime
+from server.records import UTCDateTime, unindexed
 from server.visits.models import Visit
 
 PAGE = 50
@@ -70,12 +70,14 @@ def _conditions(community_id: str | None, query: HouseholdQuery) -> list:
     return conditions
 
 
-def _last_visits(community_id: str | None):
-    """Each of the community's visited households' last visit."""
+def _last_visits(session: Session, community_id: str | None):
+    """Each of the community's visited households' last visit (a scan of the visits: see records.unindexed)."""
+    household = unindexed(Visit.household_id, session.get_bind().dialect.name == "postgresql")  # not in the select list: the join back needs its column
     return (sa.select(Visit.household_id.label("household_id"), sa.func.max(Visit.visited_at).label("last_at"))
-            .join(Household, Household.id == Visit.household_id)
-            .where(Household.community_id == community_id, Visit.deleted.is_(False))
-            .group_by(Visit.household_id).subquery("last_visit"))
+            .where(household.in_(sa.select(Household.id).where(Household.community_id == community_id,
+                                                                 Household.deleted.is_(False))),
+                   Visit.deleted.is_(False))
+            .group_by(household).subquery("last_visit"))
 
 
 def _address_keys() -> tuple:
@@ -97,7 +99,7 @@ def household_page(session: Session, community_id: str | None, query: HouseholdQ
     conditions = _conditions(community_id, query)
     total = session.scalar(sa.select(sa.func.count()).select_from(Household).where(*conditions))
     if query.sort == "visit":
-        last = _last_visits(community_id)
+        last = _last_visits(session, community_id)
         at = sa.func.coalesce(last.c.last_at, sa.literal(NEVER, UTCDateTime))
         order = keyset.Order("households:visit", (keyset.Key(at, datetime), *_address_keys()), False,
                              lambda row: (row[1] or NEVER, *_address_of(row[0])))
