@@ -55,14 +55,12 @@ def searchable(text: str) -> bool:
 
 def _conditions(community_id: str | None, query: HouseholdQuery) -> list:
     conditions = [Household.community_id == community_id, Household.deleted.is_(False)]
-    if query.grid_id == NO_GRID:
+    no_grid = query.grid_id == NO_GRID
+    if no_grid:
         conditions.append(Household.grid_id.is_(None))
-    elif query.grid_id:
-        conditions.append(Household.grid_id == query.grid_id)
-    if query.building:
-        conditions.append(Household.building == query.building)
-    if query.status:
-        conditions.append(Household.status == query.status)
+    conditions += [column == value for column, value in ((Household.grid_id, None if no_grid else query.grid_id),
+                                                         (Household.building, query.building),
+                                                         (Household.status, query.status)) if value]
     for term in re.split(r"[\s-]+", query.search if searchable(query.search) else ""):
         if term:
             conditions.append(sa.or_(Household.building.ilike(f"%{term}%"), Household.unit.ilike(f"%{term}%"),
