@@ -13,7 +13,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -53,12 +53,15 @@ def token(order: Order, row) -> str:
 
 
 def _value(kind: type, raw):
+    """A token's value as its key's type, or ValueError: nothing a database would refuse (a NUL in a
+    string, an integer beyond 32 bits, a time that is not aware or not a UTC time) gets to the query."""
     if kind is datetime:
         found = datetime.fromisoformat(raw)
         if found.tzinfo is None:
             raise ValueError(raw)
-        return found
-    if not isinstance(raw, kind) or isinstance(raw, bool):
+        return found.astimezone(timezone.utc)
+    if not isinstance(raw, kind) or isinstance(raw, bool) or (kind is str and "\x00" in raw) or \
+            (kind is int and not -2 ** 31 <= raw < 2 ** 31):
         raise ValueError(raw)
     return raw
 
@@ -70,7 +73,7 @@ def read_token(order: Order, text: str) -> list:
         if not isinstance(found, list) or len(found) != len(order.keys) + 1 or found[0] != order.name:
             raise BadPageToken(text)
         return [_value(key.kind, raw) for key, raw in zip(order.keys, found[1:])]
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise BadPageToken(text) from exc
 
 

@@ -7,6 +7,8 @@ that neither skip nor repeat a row, forwards or back, even when rows are written
 within the supervisor's own community. SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import base64
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
@@ -245,3 +247,22 @@ def test_a_token_is_read_only_for_the_order_that_wrote_it():
                 keyset.token(order, ("1", at, "a")), keyset.token(order, (1, "2026-12-01T00:00:00", "a"))):
         with pytest.raises(keyset.BadPageToken):
             keyset.read_token(order, bad)
+
+
+@pytest.mark.parametrize("values", [[1, "2026-12-01T00:00:00+00:00", "\x00"],  # a NUL
+                                    [2 ** 40, "2026-12-01T00:00:00+00:00", "x"],  # beyond 32 bits
+                                    [1, "9999-12-31T23:59:00-14:00", "x"],  # beyond the last UTC time
+                                    [1, "2026-12-01T00:00:00", "x"],  # not aware
+                                    [1, "2026-12-01T00:00:00+00:00", "x", "extra"], [[1], "x", "x"]])
+def test_a_token_with_values_a_database_would_refuse_shows_the_first_page(console, place, values):
+    """Hand-made tokens of the notices' own order: never a 500, the first page with a word on it."""
+    token = base64.urlsafe_b64encode(json.dumps(["notices", *values]).encode()).decode().rstrip("=")
+    for where in ("after", "before"):
+        response = console.get(f"/console/notices?{where}={token}")
+        assert response.status_code == 200 and 'data-testid="notices-bad"' in text(response)
+
+
+def test_a_well_made_token_of_the_notices_order_is_read():
+    token = base64.urlsafe_b64encode(json.dumps(["notices", 1, "2026-12-01T08:00:00+08:00", "x"]).encode()).decode()
+    assert notices._ORDER.name == "notices"
+    assert keyset.read_token(notices._ORDER, token) == [1, datetime(2026, 12, 1, tzinfo=timezone.utc), "x"]
