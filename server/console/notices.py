@@ -57,6 +57,7 @@ def _notices_page(refused: dict | None = None):
     return render_page("console/notices.html", refused, notices=page.rows, total=page.total, now=now, local=_local,
                        buildings=queries.buildings(db.session, community), state=state, bad=bad, ignored=ignored,
                        states=[(code, t(STATE_WORDS[code])) for code in listing.STATES],
+                       page_args={k: v for k, v in (("state", state), ("after", after), ("before", before)) if v},
                        first_url=url_for("console.notices", **args) if after or before else None,
                        next_url=url_for("console.notices", **args, after=page.next_after) if page.next_after else None,
                        prev_url=url_for("console.notices", **args, before=page.prev_before) if page.prev_before else None)
@@ -102,7 +103,8 @@ def _change(notice_id: str, data: dict | None, message: str):
         db.session.commit()
     except ApiError as error:
         return _notices_page(failed(error, "change", notice_id, {}))
-    return done(t(message), "console.notices")
+    kept = {name: request.args[name][:400] for name in ("state", "after", "before") if request.args.get(name)}
+    return done(t(message), "console.notices", **kept)  # back to the same list and page
 
 
 @bp.post("/notices/<notice_id>/pin")

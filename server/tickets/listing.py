@@ -33,6 +33,7 @@ class TicketQuery:
     overdue: bool = False
     sort: str = "priority"
     after: str | None = None  # the token of the last row of the page before
+    before: str | None = None  # the token of the first row of the page after
     limit: int = PAGE
 
 
@@ -41,9 +42,10 @@ class TicketPage:
     rows: list  # (Ticket, Household)
     total: int  # every ticket the filters match
     next_after: str | None  # the token of the page after this one, None on the last
+    prev_before: str | None = None  # the token of the page before this one, None on the first
 
 
-BadPageToken = keyset.BadPageToken  # an `after` token it did not write (edited, or from another sort)
+BadPageToken = keyset.BadPageToken  # a page token it did not write (edited, or from another sort)
 
 
 def _orders() -> dict[str, keyset.Order]:
@@ -97,5 +99,6 @@ def ticket_page(session: Session, community_id: str | None, query: TicketQuery, 
     total = session.scalar(sa.select(sa.func.count()).select_from(Ticket)
                            .join(Household, Household.id == Ticket.household_id).where(*conditions))
     found = keyset.page(session, sa.select(Ticket, Household).join(Household, Household.id == Ticket.household_id)
-                        .where(*conditions), _ORDERS[query.sort], limit=query.limit, after=query.after)
-    return TicketPage(rows=found.rows, total=total, next_after=found.next_after)
+                        .where(*conditions), _ORDERS[query.sort], limit=query.limit, after=query.after,
+                        before=query.before)
+    return TicketPage(rows=found.rows, total=total, next_after=found.next_after, prev_before=found.prev_before)

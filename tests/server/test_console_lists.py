@@ -200,6 +200,17 @@ def test_notices_are_pinned_first_then_newest_and_withdrawn_last_with_a_state_fi
     assert len(rows(ignored, NOTICE)) == 5 and 'data-testid="notices-ignored"' in text(ignored)
 
 
+def test_pinning_or_withdrawing_goes_back_to_the_same_filtered_list(console, place, session):
+    notice = make_notice(place["community"], published_at=utcnow() - timedelta(days=1))
+    page = console.get("/console/notices?state=published")
+    action = re.search(rf'action="([^"]+)"[^>]*>\s*<input type="hidden" name="csrf_token"[^>]*>\s*<input type="hidden" '
+                       rf'name="pinned"', text(page)).group(1).replace("&amp;", "&")
+    assert action.startswith(f"/console/notices/{notice.id}/pin") and "state=published" in action
+    r = post(console, action, {"pinned": "on"}, "/console/notices?state=published")
+    assert r.status_code == 302 and "state=published" in r.headers["Location"]
+    assert 'data-testid="notice-pinned"' in text(console.get(r.headers["Location"]))
+
+
 def test_notice_pages_neither_skip_nor_repeat_and_walk_back(console, place, session):
     base = utcnow() - timedelta(days=30)
     for i in range(notices.PAGE + 4):
