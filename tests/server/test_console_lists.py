@@ -171,6 +171,18 @@ def test_a_supervisor_of_another_community_sees_none_of_its_households(client, p
     assert rows(client.get(f"/console/setup?after={page.next_after}")) == [place["oh"].id]
 
 
+def test_an_admin_pages_through_the_community_chosen_and_the_links_keep_it(client, place):
+    admin = make_user("admin")
+    for i in range(households.PAGE):
+        make_household(place["other"], None, building="8栋", unit="", room=str(300 + i))
+    assert log_in(client, admin.username).status_code == 302
+    first = client.get(f"/console/setup?community={place['other'].id}")
+    assert "共 51 户" in text(first) and place["h1"].id not in rows(first)
+    following = link(first, "households-next")
+    assert f"community={place['other'].id}" in following
+    assert len(rows(client.get(following))) == 1
+
+
 def test_adding_a_household_still_works_and_shows_its_building(console, place):
     r = post(console, "/console/setup/households", {"building": "5栋", "unit": "", "room": "808", "status": "rented",
                                                    "area_m2": "", "grid_id": "", "visit_cycle_days": "90", "tags": "",
