@@ -45,6 +45,7 @@ class Page:
     rows: list
     next_after: str | None  # the token of the page after this one, None on the last
     prev_before: str | None  # the token of the page before this one, None on the first
+    total: int | None = None  # every row the list's filters match, where the list counts them
 
 
 def token(order: Order, row) -> str:

@@ -9,7 +9,7 @@ The search looks at building, unit and room only, and only for digits and Latin 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -38,14 +38,6 @@ class HouseholdQuery:
     after: str | None = None  # the token of the last row of the page before
     before: str | None = None  # the token of the first row of the page after
     limit: int = PAGE
-
-
-@dataclass(frozen=True)
-class HouseholdPage:
-    rows: list  # (Household, its last visit or None)
-    total: int  # every household the filters match
-    next_after: str | None
-    prev_before: str | None
 
 
 def searchable(text: str) -> bool:
@@ -91,9 +83,9 @@ def _address_of(household: Household) -> tuple:
     return (*(value for part in parts for value in (len(part), part)), household.id)
 
 
-def household_page(session: Session, community_id: str | None, query: HouseholdQuery) -> HouseholdPage:
+def household_page(session: Session, community_id: str | None, query: HouseholdQuery) -> keyset.Page:
     """One page of the community's households that match `query`, in its order, each with its last
-    visit, and the filtered total. Raises keyset.BadPageToken for a token it did not write."""
+    visit ((Household, datetime or None) rows), and the filtered total. Raises keyset.BadPageToken for a token it did not write."""
     conditions = _conditions(community_id, query)
     total = session.scalar(sa.select(sa.func.count()).select_from(Household).where(*conditions))
     if query.sort == "visit":
@@ -115,4 +107,4 @@ def household_page(session: Session, community_id: str | None, query: HouseholdQ
             .where(Visit.household_id.in_(ids), Visit.deleted.is_(False)).group_by(Visit.household_id)).all()) \
             if ids else {}
         rows = [(household, visited.get(household.id)) for household, in found.rows]
-    return HouseholdPage(rows=rows, total=total, next_after=found.next_after, prev_before=found.prev_before)
+    return replace(found, rows=rows, total=total)

@@ -3,7 +3,7 @@ filtered by state (published, scheduled, withdrawn) and a page at a time by keys
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -14,14 +14,6 @@ from server.notices.models import Notice
 
 PAGE = 50
 STATES = ("published", "scheduled", "withdrawn")
-
-
-@dataclass(frozen=True)
-class NoticePage:
-    rows: list  # Notice
-    total: int  # every notice the filter matches
-    next_after: str | None
-    prev_before: str | None
 
 
 def _rank(notice: Notice) -> int:
@@ -36,8 +28,8 @@ _ORDER = keyset.Order(
 
 
 def notice_page(session: Session, community_id: str | None, *, state: str | None, now: datetime,
-                after: str | None = None, before: str | None = None, limit: int = PAGE) -> NoticePage:
-    """One page of the community's notices in `state` (None: all), and how many there are.
+                after: str | None = None, before: str | None = None, limit: int = PAGE) -> keyset.Page:
+    """One page of the community's notices (Notice rows) in `state` (None: all), and how many there are.
     Raises keyset.BadPageToken for a token it did not write."""
     conditions = [Notice.community_id == community_id]
     if state == "withdrawn":
@@ -47,5 +39,4 @@ def notice_page(session: Session, community_id: str | None, *, state: str | None
                        Notice.published_at <= now if state == "published" else Notice.published_at > now]
     total = session.scalar(sa.select(sa.func.count()).select_from(Notice).where(*conditions))
     found = keyset.page(session, sa.select(Notice).where(*conditions), _ORDER, limit=limit, after=after, before=before)
-    return NoticePage(rows=[notice for notice, in found.rows], total=total, next_after=found.next_after,
-                      prev_before=found.prev_before)
+    return replace(found, rows=[notice for notice, in found.rows], total=total)

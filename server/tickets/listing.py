@@ -6,7 +6,7 @@ and a ticket written while a supervisor pages is neither skipped nor shown twice
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -35,14 +35,6 @@ class TicketQuery:
     after: str | None = None  # the token of the last row of the page before
     before: str | None = None  # the token of the first row of the page after
     limit: int = PAGE
-
-
-@dataclass(frozen=True)
-class TicketPage:
-    rows: list  # (Ticket, Household)
-    total: int  # every ticket the filters match
-    next_after: str | None  # the token of the page after this one, None on the last
-    prev_before: str | None = None  # the token of the page before this one, None on the first
 
 
 BadPageToken = keyset.BadPageToken  # a page token it did not write (edited, or from another sort)
@@ -91,8 +83,9 @@ def _filtered(community_id: str | None, query: TicketQuery, sla: service_levels.
 
 
 def ticket_page(session: Session, community_id: str | None, query: TicketQuery, *,
-                sla: service_levels.Sla, now: datetime) -> TicketPage:
-    """One page of the community's tickets that match `query`, in its order, with the filtered total.
+                sla: service_levels.Sla, now: datetime) -> keyset.Page:
+    """One page of the community's tickets that match `query` ((Ticket, Household) rows), in its order,
+    with the filtered total.
 
     Raises BadPageToken for an `after` token it did not write."""
     conditions = _filtered(community_id, query, sla, now)
@@ -101,4 +94,4 @@ def ticket_page(session: Session, community_id: str | None, query: TicketQuery, 
     found = keyset.page(session, sa.select(Ticket, Household).join(Household, Household.id == Ticket.household_id)
                         .where(*conditions), _ORDERS[query.sort], limit=query.limit, after=query.after,
                         before=query.before)
-    return TicketPage(rows=found.rows, total=total, next_after=found.next_after, prev_before=found.prev_before)
+    return replace(found, total=total)
