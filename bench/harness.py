@@ -57,6 +57,7 @@ class Sizes:
     console_visits: int = 100_000
     console_tickets: int = 10_000
     console_orders: int = 2_000
+    console_notices: int = 1_000
     console_reps: int = 5
     wire_push_reps: int = 3  # bench/wire.py: the 10,000-visit push over HTTP, each rep a fresh butler
     wire_incremental_reps: int = 31  # bench/wire.py: incremental pulls per deployment size, alternated
@@ -75,7 +76,7 @@ class Sizes:
         return cls(push_visits=2_000, floor_reps=3, grid_households=400, grid_people=1_200,
                    grid_visits=4_000, bootstrap_reps=3, incremental_small=2_000, incremental_large=20_000,
                    incremental_reps=25, notify_latency_tickets=60, notify_browsers=10, notify_tickets=30,
-                   console_households=1_000, console_visits=20_000, console_tickets=2_000, console_orders=400,
+                   console_households=1_000, console_visits=20_000, console_tickets=2_000, console_orders=400, console_notices=200,
                    wire_push_reps=2, wire_incremental_reps=11, gridmove_households=400, gridmove_people=800,
                    gridmove_visits=2_000, gridmove_reps=2, photo_uploads=8)
 

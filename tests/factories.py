@@ -10,6 +10,7 @@ from server.auth.models import Device, User
 from server.auth.service import hash_password, hash_token
 from server.community.models import Community, Grid, Household, Person
 from server.extensions import db
+from server.notices.models import Notice
 from server.products.models import Order
 from server.records import new_id
 from server.tickets.models import Ticket
@@ -86,6 +87,10 @@ def make_touchpoint(household: Household, butler: User, **overrides) -> Touchpoi
 def make_ticket(household: Household, **overrides) -> Ticket:
     return _save(Ticket(**{"household_id": household.id, "category": "repair",
                            "description": "水龙头漏水", **overrides}))
+
+
+def make_notice(community: Community, **overrides) -> Notice:
+    return _save(Notice(**{"community_id": community.id, "title": f"公告{next(_counter)}", "body": "", **overrides}))
 
 
 def make_order(household: Household, **overrides) -> Order:

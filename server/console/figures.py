@@ -33,12 +33,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import UnaryExpression
 
 from server.auth.models import User
 from server.community.models import Grid, Household
 from server.products.models import Order, Product
+from server.records import unindexed
 from server.tickets.models import CATEGORIES, STATUSES, Ticket
 from server.tickets.sla import Sla
 from server.visits.models import Visit
@@ -180,13 +179,8 @@ class _Sql:
         return sa.func.date(moment, f"{self.offset_minutes:+d} minutes", "weekday 0", "-6 days", type_=sa.Date)
 
     def unindexed(self, column):
-        """SQLite: `+column`, which keeps the planner off the column's index. Joining or grouping the
-        visits by household through ix_visit_household_id reads the whole table in index order, one
-        random page per visit: at 100,000 visits several times slower than scanning it and grouping
-        in a temporary b-tree. PostgreSQL plans this well by itself."""
-        if self.postgres:
-            return column
-        return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+        """The column kept off its index on SQLite (server/records.py `unindexed`)."""
+        return unindexed(column, self.postgres)
 
     def all_digits(self, text, at_least: int):
         if self.postgres:

@@ -9,20 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-from flask import g, request
+from flask import g, request, url_for
 
+from server import keyset
 from server.audit import service as audit
 from server.console import queries
 from server.console.auth import console_login_required
-from server.console.pages import bp, current_community, done, failed, render_page, t, zone_name
+from server.console.pages import bp, community_query, current_community, done, failed, render_page, t, zone_name
 from server.errors import ApiError, FieldError, ValidationFailed
 from server.extensions import db
-from server.notices.models import Notice
+from server.notices import listing
 from server.records import utcnow
 from server.resources import service
 
 FIELDS = ("title", "body", "building", "publish_at")
+STATE_WORDS = {"published": "ntc_live", "scheduled": "ntc_scheduled", "withdrawn": "ntc_withdrawn"}
 
 
 def _local(moment: datetime | None) -> str:
@@ -40,18 +41,33 @@ def _publish_at(text: str) -> datetime | None:
 
 
 def _notices_page(refused: dict | None = None):
-    community = current_community()
-    notices = list(db.session.scalars(sa.select(Notice).where(Notice.community_id == community)
-                                      .order_by(Notice.deleted, Notice.pinned.desc(), Notice.published_at.desc(),
-                                                Notice.id).limit(200)))
-    return render_page("console/notices.html", refused, notices=notices, now=utcnow(), local=_local,
-                       buildings=queries.buildings(db.session, community))
+    community, now = current_community(), utcnow()
+    state = request.args.get("state", "")
+    ignored = None
+    if state and state not in listing.STATES:
+        state, ignored = "", t("filters_ignored", names=t("status"))
+    after, before = request.args.get("after", "").strip()[:400] or None, request.args.get("before", "").strip()[:400] or None
+    bad = None
+    try:
+        page = listing.notice_page(db.session, community, state=state or None, now=now, after=after, before=before)
+    except keyset.BadPageToken:
+        bad = t("bad_page_link")
+        page = listing.notice_page(db.session, community, state=state or None, now=now)
+    args = ({"state": state} if state else {}) | community_query()
+    return render_page("console/notices.html", refused, notices=page.rows, total=page.total, now=now, local=_local,
+                       buildings=queries.buildings(db.session, community), state=state, bad=bad, ignored=ignored,
+                       states=[(code, t(STATE_WORDS[code])) for code in listing.STATES],
+                       page_args={k: v for k, v in (("state", state), ("after", after), ("before", before)) if v},
+                       first_url=url_for("console.notices", **args) if after or before else None,
+                       next_url=url_for("console.notices", **args, after=page.next_after) if page.next_after else None,
+                       prev_url=url_for("console.notices", **args, before=page.prev_before) if page.prev_before else None)
 
 
 @bp.get("/notices")
 @console_login_required
 def notices():
-    """The community's notices: pinned first, then newest; withdrawn ones last."""
+    """The community's notices a page at a time (server/notices/listing.py): pinned first, then newest;
+    withdrawn ones last; all of them or those published, scheduled or withdrawn."""
     return _notices_page()
 
 
@@ -87,7 +103,8 @@ def _change(notice_id: str, data: dict | None, message: str):
         db.session.commit()
     except ApiError as error:
         return _notices_page(failed(error, "change", notice_id, {}))
-    return done(t(message), "console.notices")
+    kept = {name: request.args[name][:400] for name in ("state", "after", "before") if request.args.get(name)}
+    return done(t(message), "console.notices", **kept)  # back to the same list and page
 
 
 @bp.post("/notices/<notice_id>/pin")

@@ -17,21 +17,24 @@ import hashlib
 import json
 import secrets
 import time
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidTag
-from flask import Response, abort, current_app, g, request
+from flask import Response, abort, current_app, g, request, url_for
 from sqlalchemy.exc import IntegrityError
 
-from server import i18n
+from server import i18n, keyset
 from server.audit import service as audit
 from server.audit.service import Via
-from server.community import importing
+from server.community import importing, listing
 from server.community.models import HOUSEHOLD_STATUSES, Household
 from server.console import queries
 from server.console.auth import console_login_required
-from server.console.pages import (address, bp, current_community, done, error_page, failed, language,
-                                  render_page, t)
+from server.console.pages import (address, bp, community_query, current_community, done, error_page, failed,
+                                  language, render_page, t, zone_name)
 from server.crypto import DataKeyError, current_cipher
 from server.errors import AlreadyExists, ApiError, FieldError, Forbidden, NotFound, ValidationFailed
 from server.extensions import db
@@ -56,21 +59,73 @@ def _via() -> Via:
 
 # ---- the page -----------------------------------------------------------------------------------
 
-def _setup_page(refused: dict | None = None, building: str | None = None, status: int = 200):
+def _household_query(args, grids: list, buildings: list) -> tuple[listing.HouseholdQuery, list[str]]:
+    """The household list's filters, order and page from the query string, and what the page says of
+    those it did not understand or may not use (left out: the list shows without them)."""
+    ignored, notes = [], []
+
+    def known(name: str, values, label: str) -> str | None:
+        value = args.get(name, "")
+        if value and value not in values:
+            ignored.append(label)
+            return None
+        return value or None
+
+    search = args.get("q", "").strip()
+    if not listing.searchable(search):
+        search = ""
+        notes.append(t("hh_search_refused"))
+    query = listing.HouseholdQuery(
+        grid_id=known("grid", {grid.id for grid in grids} | {listing.NO_GRID}, t("grid")),
+        building=known("building", set(buildings), t("building")),
+        status=known("status", HOUSEHOLD_STATUSES, t("setup_status")), search=search,
+        sort=known("sort", listing.SORTS, t("sort")) or "address",
+        after=args.get("after", "").strip()[:1000] or None, before=args.get("before", "").strip()[:1000] or None)
+    if ignored:
+        notes.insert(0, t("filters_ignored", names="、".join(ignored)))
+    return query, notes
+
+
+def _household_args(query: listing.HouseholdQuery) -> dict:
+    """The query string that gives `query` again (without its page)."""
+    found = {"grid": query.grid_id or "", "building": query.building or "", "status": query.status or "",
+             "q": query.search, "sort": query.sort if query.sort != "address" else ""}
+    return {k: v for k, v in found.items() if v} | community_query()
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.astimezone(ZoneInfo(zone_name())).strftime("%Y-%m-%d") if moment else ""
+
+
+def _setup_page(refused: dict | None = None, status: int = 200):
     community = _community()
     grids = queries.grids(db.session, community)
     buildings = queries.buildings(db.session, community)
-    building = building if building is not None else request.args.get("building", "")
-    if building not in buildings:
-        building = buildings[0] if buildings else ""
+    query, notes = _household_query(request.args, grids, buildings)
+    bad = None
+    try:
+        page = listing.household_page(db.session, community, query)
+    except keyset.BadPageToken:
+        bad = t("bad_page_link")
+        page = listing.household_page(db.session, community, replace(query, after=None, before=None))
+    args = _household_args(query)
     lang = language()
     optional = [column for column in importing.COLUMNS if column.key not in importing.REQUIRED]
     return render_page("console/setup.html", refused, status=status, grids=grids,
                        users=queries.users_of(db.session, community),
                        butlers=queries.active_users(db.session, community, ("butler",)),
                        counts=queries.household_counts(db.session, community), buildings=buildings,
-                       building=building, households=queries.households_in(db.session, community, building),
-                       grid_names={grid.id: grid.name for grid in grids}, address=address,
+                       query=query, page=page, bad=bad, search_pattern=listing.SEARCH_PATTERN,
+                       search_max=listing.SEARCH_MAX,
+                       notes=notes,
+                       grid_choices=[(grid.id, grid.name) for grid in grids] + [(listing.NO_GRID, t("no_grid"))],
+                       building_choices=[(name, name) for name in buildings],
+                       status_choices=[(code, i18n.pick(importing.STATUS_NAMES[code], lang)) for code in HOUSEHOLD_STATUSES],
+                       sorts=[(code, t("hh_sort_" + code)) for code in listing.SORTS],
+                       first_url=url_for("console.setup", **args) if query.after or query.before else None,
+                       next_url=url_for("console.setup", **args, after=page.next_after) if page.next_after else None,
+                       prev_url=url_for("console.setup", **args, before=page.prev_before) if page.prev_before else None,
+                       grid_names={grid.id: grid.name for grid in grids}, address=address, day=_day,
                        statuses=HOUSEHOLD_STATUSES,
                        status_name=lambda code: i18n.pick(importing.STATUS_NAMES[code], lang),
                        import_help=t("setup_import_help", rows=importing.MAX_ROWS,
@@ -81,7 +136,8 @@ def _setup_page(refused: dict | None = None, building: str | None = None, status
 @bp.get("/setup")
 @console_login_required
 def setup():
-    """The community's grids and households, with the forms to add and change them, and the import."""
+    """The community's grids, its households a page at a time (filtered and sorted: server/community/listing.py),
+    the forms to add and change them, and the import."""
     return _setup_page()
 
 

@@ -6,6 +6,7 @@ reassigned together: all of them, or, if any one is refused, none.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from flask import current_app, g, request, url_for
@@ -41,7 +42,7 @@ def _query(args) -> listing.TicketQuery:
         category=known("category", CATEGORIES), priority=known("priority", PRIORITIES),
         grid_id=args.get("grid", "").strip()[:36] or None, assignee=args.get("assignee", "").strip()[:36] or None,
         overdue=args.get("overdue") == "1", sort=known("sort", listing.SORTS) or "priority",
-        after=args.get("after", "").strip()[:400] or None)
+        after=args.get("after", "").strip()[:400] or None, before=args.get("before", "").strip()[:400] or None)
 
 
 def _query_args(query: listing.TicketQuery) -> dict:
@@ -87,9 +88,8 @@ def tickets_page(refused: dict | None = None, ticked: frozenset[str] = frozenset
     try:
         page = listing.ticket_page(db.session, community, query, sla=sla, now=now)
     except listing.BadPageToken:
-        bad = t("tk_bad_page")
-        page = listing.ticket_page(db.session, community, listing.TicketQuery(**{**query.__dict__, "after": None}),
-                                   sla=sla, now=now)
+        bad = t("bad_page_link")
+        page = listing.ticket_page(db.session, community, replace(query, after=None, before=None), sla=sla, now=now)
     rows = page.rows
     marks = queries.photo_marks(db.session, g.user, "ticket", [ticket.id for ticket, _ in rows])  # one query
     staff = queries.active_users(db.session, community, HOLDERS)
@@ -105,7 +105,8 @@ def tickets_page(refused: dict | None = None, ticked: frozenset[str] = frozenset
         holders=[(listing.NOBODY, t("nobody"))] + [(person.id, person.name) for person in staff],
         sorts=[(code, t("tk_sort_" + code)) for code in listing.SORTS],
         next_url=url_for("console.tickets", **args, after=page.next_after) if page.next_after else None,
-        first_url=url_for("console.tickets", **args) if query.after else None,
+        first_url=url_for("console.tickets", **args) if query.after or query.before else None,
+        prev_url=url_for("console.tickets", **args, before=page.prev_before) if page.prev_before else None,
         age=lambda ticket: _span((now - ticket.created_at).total_seconds()),
         due=lambda ticket: _due(sla, ticket, now), preview=_preview,
         status_name=lambda code: i18n.pick(i18n.TICKET_STATES[code], lang),

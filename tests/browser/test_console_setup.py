@@ -1,5 +1,6 @@
 """Loading a community in real Chromium: a supervisor uploads a household file with a wrong row, reads
-the row's error in Chinese on the preview and finds nothing written; the corrected file then imports."""
+the row's error in Chinese on the preview and finds nothing written; the corrected file then imports,
+and its households are found by the numbers of their address (a name is never sent)."""
 from __future__ import annotations
 
 import pytest
@@ -62,4 +63,18 @@ def test_a_wrong_row_is_shown_and_nothing_written_then_the_corrected_file_import
     done.wait_for()
     assert "导入完成：新增住户 3 户" in done.inner_text()
     assert counts(session) == (3, 2)
-    assert desk.locator("[data-testid=setup-household-row]").count() == 2  # 1栋, shown first
+    assert desk.locator("[data-testid=setup-household-row]").count() == 3
+    assert desk.locator("[data-testid=households-total]").inner_text() == "共 3 户"
+
+    # The search takes the numbers of an address; a name never leaves the page (the form will not send it).
+    search = desk.locator("[data-testid=households-search]")
+    search.fill("张三")
+    before = desk.url
+    desk.click("[data-testid=households-filter] button[type=submit]")
+    assert desk.url == before and "q=" not in desk.url
+    assert search.evaluate("field => field.validity.patternMismatch")
+    search.fill("1-102")
+    desk.click("[data-testid=households-filter] button[type=submit]")
+    desk.wait_for_url("**q=1-102**")
+    assert desk.locator("[data-testid=setup-household-row]").count() == 1
+    assert desk.locator("[data-testid=setup-household-row] td").first.inner_text() == "1栋-1单元-102"

@@ -75,7 +75,7 @@ def test_console_pages_render_under_their_policy(desk, place):
     desk.click("button[type=submit]")
     desk.wait_for_url("**/console/")  # the session cookie (Secure by default) came back over loopback
     assert desk.locator("svg[data-testid=chart]").count() >= 5
-    for path in ("/console/tickets", "/console/grids", "/console/setup"):
+    for path in ("/console/tickets", "/console/grids", "/console/setup", "/console/setup?sort=visit", "/console/notices"):
         response = desk.goto(path)
         assert response.status == 200, path
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

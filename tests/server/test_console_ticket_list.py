@@ -128,7 +128,11 @@ def test_the_next_page_link_keeps_the_filters(console, place):
     assert len(rows(first)) == listing.PAGE
     link = re.search(r'href="([^"]+)" data-testid="tickets-next"', text(first)).group(1).replace("&amp;", "&")
     assert "category=repair" in link and "sort=oldest" in link
-    assert len(rows(console.get(link))) == 2
+    second = console.get(link)
+    assert len(rows(second)) == 2
+    back = re.search(r'href="([^"]+)" data-testid="tickets-prev"', text(second)).group(1).replace("&amp;", "&")
+    assert "category=repair" in back and rows(console.get(back)) == rows(first)
+    assert 'data-testid="tickets-prev"' not in text(first)
 
 
 def test_ticked_tickets_are_reassigned_together(console, place, session):
