@@ -78,7 +78,8 @@ def worker_name() -> str:
 
 
 def claim(session: Session, *, worker: str, now: datetime, settings: Settings) -> list[int]:
-    """Take up to `batch` due deliveries for `worker` until now + lease; commits the claim."""
+    """Take up to `batch` due deliveries for `worker` until now + lease; commits the claim (and whatever
+    the session wrote before it: the outcomes recorded in the same round)."""
     due = (sa.select(Delivery.id)
            .where(Delivery.status == "pending", Delivery.next_attempt_at <= now,
                   sa.or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now))
@@ -124,24 +125,34 @@ def backoff(attempts: int, settings: Settings, given: float | None) -> float:
     return delay * random.uniform(0.8, 1.2)
 
 
-def settle(session: Session, *, worker: str, job: Job, outcome: Outcome, now: datetime, settings: Settings) -> str:
-    """Record one send's outcome (only if this worker still holds the claim); returns the new state."""
-    state, values = outcome.state, {"claimed_by": None, "claimed_until": None, "last_error": outcome.error}
-    if state == "retry":
-        next_at = now + timedelta(seconds=backoff(job.attempts, settings, outcome.retry_after))
-        if job.attempts >= settings.max_attempts or next_at > job.created_at + settings.ttl:
-            state = "failed"
-        else:
-            values["next_attempt_at"] = next_at
-    values["status"] = "pending" if state == "retry" else state
-    if state == "sent":
-        values["sent_at"] = now
-    held = (Delivery.id == job.id) & (Delivery.claimed_by == worker)
-    if session.execute(sa.update(Delivery).where(held).values(**values)).rowcount and state == "gone" \
-            and job.subscription_id:
-        drop(session, [job.subscription_id])  # 404/410: the browser unsubscribed
-    session.commit()
-    return state
+def record(session: Session, *, worker: str, results: list[tuple[Job, Outcome]], now: datetime,
+           settings: Settings) -> list[str]:
+    """Write the outcomes of finished sends (only where this worker still holds the claim), without
+    committing; returns each one's new state. All the sent ones are one statement: a round of a busy
+    worker is mostly those."""
+    states, sent, gone = [], [], []
+    for job, outcome in results:
+        state, values = outcome.state, {"claimed_by": None, "claimed_until": None, "last_error": outcome.error}
+        if state == "retry":
+            next_at = now + timedelta(seconds=backoff(job.attempts, settings, outcome.retry_after))
+            if job.attempts >= settings.max_attempts or next_at > job.created_at + settings.ttl:
+                state = "failed"
+            else:
+                values["next_attempt_at"] = next_at
+        states.append(state)
+        if state == "sent":
+            sent.append(job.id)
+            continue
+        values["status"] = "pending" if state == "retry" else state
+        held = (Delivery.id == job.id) & (Delivery.claimed_by == worker)
+        if session.execute(sa.update(Delivery).where(held).values(**values)).rowcount and state == "gone" \
+                and job.subscription_id:
+            gone.append(job.subscription_id)  # 404/410: the browser unsubscribed
+    if sent:
+        session.execute(sa.update(Delivery).where(Delivery.id.in_(sent), Delivery.claimed_by == worker)
+                        .values(status="sent", sent_at=now, claimed_by=None, claimed_until=None, last_error=None))
+    drop(session, gone)
+    return states
 
 
 class Worker:
@@ -164,7 +175,7 @@ class Worker:
         key = vapid.of(app)
         timeout = float(config["PUSH_TIMEOUT_SECONDS"])
         webpush = WebPush(key, config["VAPID_SUBJECT"], int(config["PUSH_TTL_SECONDS"]), timeout,
-                          subscriptions.allowed_hosts(config)) if key else None
+                          subscriptions.allowed_hosts(config), connections=int(config["NOTIFY_THREADS"])) if key else None
         kwargs.setdefault("poll", float(config["NOTIFY_POLL_SECONDS"]))
         kwargs.setdefault("escalate_every", float(config["ESCALATE_EVERY_SECONDS"]))
         return cls(app, webpush=webpush, webhooks=Webhooks(timeout, webhooks.allowed_hosts(config)),
@@ -185,32 +196,35 @@ class Worker:
             log.exception("notification delivery %s failed", job.id)
             return Outcome("retry", "internal error")
 
-    def _claim_jobs(self, limit: int) -> list[Job]:
+    def _exchange(self, results: list[tuple[Job, Outcome]], limit: int) -> tuple[list[str], list[Job]]:
+        """One round with the database, one commit: record the finished sends' outcomes and claim up
+        to `limit` more deliveries. Returns the recorded states and the claimed jobs."""
         from server.extensions import db
 
+        if not results and limit <= 0:
+            return [], []
         with self.app.app_context():
             try:
-                settings = replace(self.settings, batch=limit)
-                return load_jobs(db.session, claim(db.session, worker=self.name, now=self.clock(), settings=settings))
+                now = self.clock()
+                states = record(db.session, worker=self.name, results=results, now=now, settings=self.settings)
+                if limit <= 0:
+                    db.session.commit()
+                    return states, []
+                ids = claim(db.session, worker=self.name, now=now, settings=replace(self.settings, batch=limit))
+                return states, load_jobs(db.session, ids)
             finally:
                 db.session.remove()
 
-    def _deliver(self, job: Job) -> str:
-        """Send one claimed delivery and record the outcome (in the sending thread, its own session)."""
-        from server.extensions import db
-
-        outcome = self._send(job)
-        with self.app.app_context():
-            try:
-                return settle(db.session, worker=self.name, job=job, outcome=outcome, now=self.clock(),
-                              settings=self.settings)
-            finally:
-                db.session.remove()
+    def _sent(self, job: Job) -> tuple[Job, Outcome]:
+        """Send one claimed delivery (in a sending thread); the outcome is recorded in the next round."""
+        return job, self._send(job)
 
     def run_once(self) -> dict[str, int]:
         """Claim what is due (one batch), send it all, record each outcome; returns counts by state."""
+        _, jobs = self._exchange([], self.settings.batch)
+        states, _ = self._exchange(list(self._pool.map(self._sent, jobs)), 0)
         counts: dict[str, int] = {}
-        for state in self._pool.map(self._deliver, self._claim_jobs(self.settings.batch)):
+        for state in states:
             counts[state] = counts.get(state, 0) + 1
         return counts
 
@@ -233,10 +247,12 @@ class Worker:
 
     def run(self, stop: threading.Event) -> None:
         """Keep every sending thread busy: claim only as many deliveries as threads are free, and
-        claim again as each send finishes, so one push service that hangs holds up one thread for its
-        timeout, never everyone else's notifications."""
+        claim again as sends finish, so one push service that hangs holds up one thread for its
+        timeout, never everyone else's notifications. The finished sends' outcomes are written in the
+        same transaction as the next claim: one commit per round, not one per message."""
         next_escalation = 0.0
         in_flight: set = set()
+        finished: list[tuple[Job, Outcome]] = []
         while not stop.is_set():
             try:
                 if self.escalate_every and time.monotonic() >= next_escalation:
@@ -244,23 +260,36 @@ class Worker:
                     if escalated := self.escalate():
                         log.info("escalated %d tickets", escalated)
                 free = self.settings.threads - len(in_flight)
-                jobs = self._claim_jobs(min(free, self.settings.batch)) if free > 0 else []
-            except sa.exc.OperationalError:  # the database is away: wait, and try again
+                _, jobs = self._exchange(finished, min(free, self.settings.batch))
+                finished = []
+            except sa.exc.OperationalError:  # the database is away: wait, and try again (outcomes kept)
                 log.warning("notification worker: database unavailable")
                 stop.wait(min(5.0, self.poll * 20))
                 continue
-            in_flight.update(self._pool.submit(self._deliver, job) for job in jobs)
+            in_flight.update(self._pool.submit(self._sent, job) for job in jobs)
             if jobs and len(in_flight) < self.settings.threads:
                 continue  # there may be more due
             if in_flight:
                 done, _ = wait(in_flight, timeout=self.poll, return_when=FIRST_COMPLETED)
                 in_flight -= done
-                for future in done:
-                    if future.exception() is not None:  # not recorded: the lease runs out and it is retried
-                        log.error("recording a delivery failed: %r", future.exception())
+                finished += self._results(done)
             else:
                 stop.wait(self.poll)  # nothing due: look again shortly
-        wait(in_flight)
+        finished += self._results(wait(in_flight).done)
+        try:
+            self._exchange(finished, 0)  # stopping: what was sent is recorded, not sent again
+        except sa.exc.OperationalError:  # the leases run out and those are sent again
+            log.warning("notification worker: database unavailable; %d outcomes not recorded", len(finished))
+
+    @staticmethod
+    def _results(done) -> list[tuple[Job, Outcome]]:
+        results = []
+        for future in done:
+            if future.exception() is not None:  # not recorded: the lease runs out and it is retried
+                log.error("sending a delivery failed: %r", future.exception())
+            else:
+                results.append(future.result())
+        return results
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
