@@ -4,8 +4,9 @@ Several workers may run at once (`flask --app server notify-worker` in as many p
 wanted): a claim is one UPDATE of rows picked with FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite
 serialises writers, so its single UPDATE is the claim). A claim is a lease: the sending happens
 outside any transaction, and a worker that dies after claiming leaves the rows to be claimed again
-when `claimed_until` passes — at least once, never lost. The lease is longer than a send can take
-(timeout), so a live worker's claim is never taken from it: a message is sent twice only when a
+when `claimed_until` passes — at least once, never lost. A worker holds at most two sends per sending
+thread (one sending, one waiting for it), and the lease is longer than two sends can take (timeout),
+so a live worker's claim is never taken from it: a message is sent twice only when a
 worker dies between the push service's answer and recording it, and then the Topic header (one per
 ticket) lets the push service replace the first copy.
 
@@ -246,10 +247,12 @@ class Worker:
                 db.session.remove()
 
     def run(self, stop: threading.Event) -> None:
-        """Keep every sending thread busy: claim only as many deliveries as threads are free, and
-        claim again as sends finish, so one push service that hangs holds up one thread for its
-        timeout, never everyone else's notifications. The finished sends' outcomes are written in the
-        same transaction as the next claim: one commit per round, not one per message."""
+        """Keep every sending thread busy with at most one more send waiting behind each, so one push
+        service that hangs holds up one thread and the send behind it for its timeout, never everyone
+        else's notifications. Claims come in rounds of at least a thread's worth (or at once when
+        nothing is in flight), and the finished sends' outcomes are written in the same transaction as
+        the round's claim: one commit per round, not one per message."""
+        most = 2 * self.settings.threads
         next_escalation = 0.0
         in_flight: set = set()
         finished: list[tuple[Job, Outcome]] = []
@@ -259,15 +262,17 @@ class Worker:
                     next_escalation = time.monotonic() + self.escalate_every
                     if escalated := self.escalate():
                         log.info("escalated %d tickets", escalated)
-                free = self.settings.threads - len(in_flight)
-                _, jobs = self._exchange(finished, min(free, self.settings.batch))
-                finished = []
+                room = most - len(in_flight)
+                jobs = []
+                if room >= self.settings.threads or not in_flight:
+                    _, jobs = self._exchange(finished, min(room, self.settings.batch))
+                    finished = []
             except sa.exc.OperationalError:  # the database is away: wait, and try again (outcomes kept)
                 log.warning("notification worker: database unavailable")
                 stop.wait(min(5.0, self.poll * 20))
                 continue
             in_flight.update(self._pool.submit(self._sent, job) for job in jobs)
-            if jobs and len(in_flight) < self.settings.threads:
+            if jobs and len(in_flight) < most:
                 continue  # there may be more due
             if in_flight:
                 done, _ = wait(in_flight, timeout=self.poll, return_when=FIRST_COMPLETED)

@@ -297,6 +297,9 @@ _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "push-standin/1"
+    # Keeps connections open between requests, as the real services do (every answer has a length):
+    # a sender pays for a connection once, not per message.
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         self.server.standin._handle(self)
