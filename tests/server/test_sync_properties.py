@@ -57,7 +57,7 @@ from server.syncing.changes import purge_tombstones
 from server.syncing.models import SyncConflict, SyncMutation
 from server.visits.models import CHANNELS
 from tests.support.app import database_url_and_walks as database_url  # noqa: F401 - also walking households
-from tests.factories import auth, make_community, make_grid, make_household, make_person, make_user, make_visit
+from tests.factories import auth, complete_visit, make_community, make_grid, make_household, make_person, make_user, make_visit
 
 MAX_PAGES = 60  # a pull of these small worlds that needs more pages than this never ends
 PAGE_LIMITS = (3, 1000)  # 3: every pull of a world this size takes several pages
@@ -250,8 +250,8 @@ def machine_for(client, finished: list[int]):
             if rtype == "visit":
                 satisfaction = data.draw(st.integers(0, 6), label="satisfaction")
                 valid = 1 <= satisfaction <= 5
-                fields = {"household_id": household_id, "visited_at": now, "notes": self.unique(phone),
-                          "satisfaction": satisfaction}
+                fields = complete_visit({"household_id": household_id, "visited_at": now, "notes": self.unique(phone),
+                                         "satisfaction": satisfaction})
             else:
                 fields = {"household_id": household_id, "at": now, "summary": self.unique(phone),
                           "channel": data.draw(st.sampled_from(CHANNELS), label="channel")}
