@@ -61,10 +61,10 @@ def unanswered(session: Session, user: User, values: dict) -> list[FieldError]:
     """What a new visit leaves out: a visit that records nothing of the home is no visit (it would count
     toward coverage). Every item of the community's checklist is answered, and satisfaction is given
     (1–5) or explicitly unrated (null). A phone that may still hold the checklist from before its last
-    change (changed less than TEMPLATE_CHANGE_GRACE before the visit) need only answer some item; an
-    item the checklist does not have is kept as it is. Leaving satisfaction out is how the app sends
+    change (changed after the visit, or less than TEMPLATE_CHANGE_GRACE before it) need only answer some
+    item; an answer to an item the checklist does not have is kept as it is. Leaving satisfaction out is how the app sends
     未评价 — it saves no visit without a rating or 未评价 — so it is read as unrated when the checklist is
-    complete, and as missing otherwise. docs/visits.md."""
+    complete, and as missing otherwise (docs/sync-protocol.md, the visit record)."""
     community_id = user.community_id if user.role == "butler" else None  # a butler's homes are in theirs
     if community_id is None:  # else the household's (a missing one: the reference check says so)
         household = session.get(Household, values.get("household_id"))
