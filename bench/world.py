@@ -24,7 +24,7 @@ from server.community.models import Community, Grid, Household, Person
 from server.extensions import db
 from server.resources import kept_wire
 from server.syncing import changes as change_order
-from server.visits.models import Visit
+from server.visits.models import DEFAULT_CHECKLIST, Visit
 
 CHUNK = 5_000  # rows per executemany
 T0 = datetime(2026, 11, 1, 2, tzinfo=timezone.utc)
@@ -126,13 +126,18 @@ def add_people(app: Flask, world: World, households: list[str], count: int, butl
         insert(conn, Person.__table__, rows)
 
 
+def answered_checklist(found: dict | None = None) -> dict:
+    """A new visit's checklist: every item of the default one (the seeded communities have none of their
+    own) answered, `found` as given and the rest ok (其余全部正常); the server refuses one that is not."""
+    return {item["key"]: {"ok": True, "note": ""} for item in DEFAULT_CHECKLIST} | (found or {})
+
+
 def visit_fields(household_id: str, n: int) -> dict:
     """What a phone sends for one home visit (the PWA's visit form)."""
     return {"household_id": household_id,
             "visited_at": (T0 + timedelta(minutes=n)).isoformat(),
             "kind": "routine",
-            "checklist": {"门窗": {"ok": True, "note": ""}, "水电": {"ok": True, "note": ""},
-                          "燃气": {"ok": False, "note": "阀门老化，建议更换"}},
+            "checklist": answered_checklist({"utilities": {"ok": False, "note": "燃气阀门老化，建议更换"}}),
             "needs": ["维修"],
             "satisfaction": 4,
             "products_interest": ["water"],

@@ -14,7 +14,7 @@ from server.notices.models import Notice
 from server.products.models import Order
 from server.records import new_id
 from server.tickets.models import Ticket
-from server.visits.models import Touchpoint, Visit
+from server.visits.models import DEFAULT_CHECKLIST, Touchpoint, Visit
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = None
@@ -76,6 +76,17 @@ def make_visit(household: Household, butler: User, **overrides) -> Visit:
     return _save(Visit(**{"household_id": household.id, "butler_id": butler.id,
                           "visited_at": datetime(2026, 11, 1, 2, tzinfo=timezone.utc),
                           "satisfaction": 5, **overrides}))
+
+
+def complete_visit(fields: dict | None = None, *, keys=None) -> dict:
+    """A new visit's fields as the app sends them: the answers `fields` gives, every other checklist item
+    (of `keys`, else of the default checklist) answered ok, and explicitly unrated (未评价: `satisfaction`
+    null) unless `fields` rates it. The server refuses a new visit that records nothing
+    (server/visits/service.py, unanswered)."""
+    fields = dict(fields or {})
+    keys = [item["key"] for item in DEFAULT_CHECKLIST] if keys is None else keys
+    checklist = {**{key: {"ok": True} for key in keys}, **fields.pop("checklist", {})}  # 其余全部正常
+    return {"checklist": checklist, "satisfaction": None, **fields}
 
 
 def make_touchpoint(household: Household, butler: User, **overrides) -> Touchpoint:

@@ -174,7 +174,8 @@ def run_once(s: dict, count: int, admin: sa.Engine, template: str, seeded: world
                       "supervisors": s["supervisors"]}
             plan = {"hosts": running.urls, "butlers": tokens, "residents": seeded.residents,
                     "supervisors": [{"username": u, "password": world.PASSWORD} for u in seeded.supervisors],
-                    "counts": counts, "settings": s, "report": str(here / "observed.json")}
+                    "counts": counts, "settings": s, "report": str(here / "observed.json"),
+                    "checklist": world.CHECKLIST_KEYS}
             (here / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
             roots = {p.name: p.pid for p in running.all()} | ({"postgres": pg_pid} if pg_pid else {})
             users = sum(counts.values())

@@ -65,13 +65,18 @@ def put(rtype: str, fields: dict) -> dict:
             "fields": fields, "at": now_with_offset()}
 
 
+def answered(found: dict) -> dict:
+    """A new visit's checklist: `found`, and every other item of the community's checklist ok (其余全部正常),
+    as the form must send it."""
+    return {key: {"ok": True, "note": ""} for key in PLAN["checklist"]} | found
+
+
 def visit(household_id: str) -> dict:
     """What the visit form saves (pwa/js/views/visit.js) for a new visit."""
     ok = random.random() > 0.2
     return put("visit", {
         "household_id": household_id, "visited_at": now_with_offset(), "kind": "routine",
-        "checklist": {"水电燃气": {"ok": True, "note": ""}, "门窗": {"ok": True, "note": ""},
-                      "漏水": {"ok": ok, "note": "" if ok else "厨房水槽下渗水"}},
+        "checklist": answered({"leaks": {"ok": ok, "note": "" if ok else "厨房水槽下渗水"}}),
         "needs": random.sample(["桶装水", "保洁", "家电维修"], random.randint(0, 2)),
         "satisfaction": random.randint(3, 5), "products_interest": ["water"] if random.random() < 0.3 else [],
         "notes": "入户走访，住户反馈良好。"})

@@ -24,9 +24,11 @@ from server.auth.models import Device, User
 from server.auth.service import hash_password, hash_token
 from server.community.models import Community, Grid, Household, Person
 from server.extensions import db
-from server.visits.models import Visit
+from server.visits.models import DEFAULT_CHECKLIST, Visit
 
 PASSWORD = "guanjia-load"
+# The seeded communities keep the default visit checklist: the items every new visit answers.
+CHECKLIST_KEYS = [item["key"] for item in DEFAULT_CHECKLIST]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from server.community.models import Person
 from server.visits.models import Touchpoint, Visit
 from tests.browser.conftest import log_in, synced, wait_until_controlled, work_requests
-from tests.factories import PASSWORD, make_community, make_grid, make_household, make_person, make_user
+from tests.factories import PASSWORD, complete_visit, make_community, make_grid, make_household, make_person, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -34,13 +34,13 @@ def test_work_recorded_offline_survives_reloads_and_reaches_the_server_once(phon
     phone.reload()
     phone.wait_for_function("window.guanjia && window.guanjia.store.all('household').length === 3")
     vid, tid = str(uuid.uuid4()), str(uuid.uuid4())
-    phone.evaluate("""async ([hid, pid, vid, tid]) => {
+    phone.evaluate("""async ([hid, pid, vid, tid, answered]) => {
         const s = window.guanjia.store;
-        await s.save("visit", vid, {household_id: hid, visited_at: new Date().toISOString(), kind: "routine",
-                                     satisfaction: 5, notes: "离线记录的入户"});
+        await s.save("visit", vid, {...answered, household_id: hid, visited_at: new Date().toISOString(),
+                                     kind: "routine", satisfaction: 5, notes: "离线记录的入户"});
         await s.save("person", pid, {notes: "腿脚不便"});
         await s.save("touchpoint", tid, {household_id: hid, at: new Date().toISOString(), channel: "visit"});
-    }""", [hid, pid, vid, tid])
+    }""", [hid, pid, vid, tid, complete_visit()])
     phone.reload()
     phone.wait_for_function("window.guanjia && window.guanjia.store.unsentCount() === 3")
     assert phone.evaluate("([pid]) => window.guanjia.store.get('person', pid).notes", [pid]) == "腿脚不便"
@@ -87,8 +87,8 @@ def test_a_reset_rebuilds_the_phone_and_work_saved_before_it_still_arrives(phone
     assert runner.invoke(args=["sync-purge", "--days", "30"]).exit_code == 0  # the phone's cursor is now too old
     phone.context.set_offline(True)
     vid = str(uuid.uuid4())
-    phone.evaluate("""([hid, vid]) => window.guanjia.store.save("visit", vid, {household_id: hid,
-        visited_at: new Date().toISOString(), notes: "重置前记录"})""", [kept, vid])
+    phone.evaluate("""([hid, vid, answered]) => window.guanjia.store.save("visit", vid, {...answered, household_id: hid,
+        visited_at: new Date().toISOString(), notes: "重置前记录"})""", [kept, vid, complete_visit()])
     phone.context.set_offline(False)
     synced(phone)
     assert phone.evaluate("([pid]) => window.guanjia.store.get('person', pid)", [gone]) is None

@@ -14,7 +14,7 @@ from server.syncing.models import SyncConflict
 from server.tickets.models import Ticket
 from server.visits.models import Visit
 from tests.browser.conftest import log_in, synced
-from tests.factories import (PASSWORD, auth, make_community, make_grid, make_household, make_person, make_ticket,
+from tests.factories import (PASSWORD, auth, complete_visit, make_community, make_grid, make_household, make_person, make_ticket,
                              make_user, make_visit)
 
 pytestmark = pytest.mark.browser
@@ -142,8 +142,8 @@ def test_a_household_moved_to_another_grid_leaves_the_phone_entirely(phone, grid
 def _refused_visit(phone, grid) -> str:
     """A visit with a satisfaction the form would never allow, synced and refused."""
     vid = str(uuid.uuid4())
-    save(phone, "visit", vid, {"household_id": grid.household.id, "visited_at": "2026-11-27T09:15:02+08:00",
-                               "kind": "routine", "satisfaction": 9})
+    save(phone, "visit", vid, complete_visit({"household_id": grid.household.id, "visited_at": "2026-11-27T09:15:02+08:00",
+                                              "kind": "routine", "satisfaction": 9}))
     synced(phone)
     return vid
 

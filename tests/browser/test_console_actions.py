@@ -9,7 +9,7 @@ import pytest
 
 from server.visits.models import Visit
 from tests.browser.conftest import log_in as phone_log_in, set_own_password, synced
-from tests.factories import PASSWORD, make_community, make_grid, make_household, make_user
+from tests.factories import PASSWORD, complete_visit, make_community, make_grid, make_household, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -32,10 +32,10 @@ def record_visit_offline(phone, household_id: str) -> str:
     """A visit typed with no signal: it waits in the phone's outbox."""
     visit_id = str(uuid.uuid4())
     phone.context.set_offline(True)
-    phone.evaluate("""async ([vid, hid]) => {
-        await window.guanjia.store.save("visit", vid, {household_id: hid, visited_at: new Date().toISOString(),
+    phone.evaluate("""async ([vid, hid, answered]) => {
+        await window.guanjia.store.save("visit", vid, {...answered, household_id: hid, visited_at: new Date().toISOString(),
                                                        kind: "routine", satisfaction: 4, notes: "离线入户"});
-    }""", [visit_id, household_id])
+    }""", [visit_id, household_id, complete_visit()])
     assert phone.evaluate("window.guanjia.store.unsentCount()") == 1
     return visit_id
 

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from server.records import utcnow
-from tests.factories import (auth, make_community, make_grid, make_household, make_team, make_technician,
-                             make_ticket, make_touchpoint, make_user, make_visit)
+from tests.factories import (auth, complete_visit, make_community, make_grid, make_household, make_team,
+                             make_technician, make_ticket, make_touchpoint, make_user, make_visit)
 from tests.support.app import database_url_and_walks as database_url  # noqa: F401 - also walking households
 from tests.support.phone import PHONE_B, Phone, ids, put, results
 
@@ -167,7 +167,7 @@ def photo_put(household_id, rtype, record_id, data, at=None, **extra):
 
 def visit_put(household_id, at=None):
     when = at or "2026-11-27T09:15:02+08:00"
-    return put("visit", str(uuid.uuid4()), {"household_id": household_id, "visited_at": when},
+    return put("visit", str(uuid.uuid4()), complete_visit({"household_id": household_id, "visited_at": when}),
                **({"at": at} if at else {}))
 
 

@@ -16,8 +16,8 @@ from server.auth.models import Device, LoginFailure, User
 from server.extensions import db
 from server.teams import people
 from server.visits.models import Visit
-from tests.factories import (PASSWORD, make_community, make_grid, make_household, make_team, make_technician,
-                             make_user, token_for)
+from tests.factories import (PASSWORD, complete_visit, make_community, make_grid, make_household, make_team,
+                             make_technician, make_user, token_for)
 from tests.support.phone import Phone, put, results
 
 NEW = "my own secret 42"
@@ -224,7 +224,7 @@ def test_sync_is_refused_and_takes_nothing_in_until_the_password_is_changed(clie
     butler = make_user("butler", community_id=community.id, must_change_password=True)
     household = make_household(community, make_grid(community, butler))
     phone = Phone(client, butler)
-    visit = put("visit", str(uuid.uuid4()), {"household_id": household.id, "visited_at": AT})
+    visit = put("visit", str(uuid.uuid4()), complete_visit({"household_id": household.id, "visited_at": AT}))
     refused = phone.sync(visit)
     assert refused.status_code == 403
     assert refused.get_json()["error"] == "password_change_required"

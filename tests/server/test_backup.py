@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from server import create_app
 from server.extensions import db
 from server.visits.models import Visit
-from tests.factories import make_community, make_grid, make_household, make_person, make_user, token_for
+from tests.factories import complete_visit, make_community, make_grid, make_household, make_person, make_user, token_for
 from tests.support.app import empty_postgres_database, migrate_to_head
 from tests.support.phone import PHONE_B, Phone, ids, put, results
 from tests.support.photos import photo
@@ -48,8 +48,8 @@ def world(session):
 
 
 def visit(household_id, note, mid=None):
-    return put("visit", str(uuid.uuid4()), {"household_id": household_id, "visited_at": "2026-11-20T10:00:00+08:00",
-                                             "satisfaction": 4, "notes": note}, mid=mid)
+    return put("visit", str(uuid.uuid4()), complete_visit({"household_id": household_id, "visited_at": "2026-11-20T10:00:00+08:00",
+                                             "satisfaction": 4, "notes": note}), mid=mid)
 
 
 def test_a_restored_backup_serves_the_data_keys_and_photos_and_phones_start_over(app, client, world, tmp_path,

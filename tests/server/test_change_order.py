@@ -17,7 +17,7 @@ from server.syncing import store as sync_store
 from server import create_app
 from tests.support.app import POSTGRES_URL, base_config, empty_postgres_database, statements_sent
 from tests.support.needs import need
-from tests.factories import make_community, make_grid, make_household, make_user
+from tests.factories import complete_visit, make_community, make_grid, make_household, make_user
 from tests.support.phone import PHONE_B, Phone, put
 
 AT = "2026-11-27T09:15:02+08:00"
@@ -49,7 +49,7 @@ def open_writer(butler_id: str, household_id: str) -> tuple[Session, str]:
     held = Session(db.engine)
     visit_id = str(uuid.uuid4())
     service.create(held, user=held.get(User, butler_id), rtype="visit", record_id=visit_id,
-                   data={"household_id": household_id, "visited_at": AT})
+                   data=complete_visit({"household_id": household_id, "visited_at": AT}))
     held.flush()
     return held, visit_id
 
@@ -63,7 +63,7 @@ def test_writers_in_two_communities_never_wait_on_each_other(client, two_communi
     held, _ = open_writer(first["butler"].id, first["household"].id)
     try:
         answers: list = []
-        visit = put("visit", str(uuid.uuid4()), {"household_id": second["household"].id, "visited_at": AT})
+        visit = put("visit", str(uuid.uuid4()), complete_visit({"household_id": second["household"].id, "visited_at": AT}))
         phone = Phone(client, second["butler"])
         pusher = threading.Thread(target=lambda: answers.append(phone.sync(visit)))
         pusher.start()
@@ -86,7 +86,7 @@ def test_a_pull_does_not_pass_a_writer_still_running_and_gets_its_change_later(c
     try:
         late = str(uuid.uuid4())
         answer = Phone(client, world["butler"]).sync(
-            put("visit", late, {"household_id": world["household"].id, "visited_at": AT}))  # ...committed first
+            put("visit", late, complete_visit({"household_id": world["household"].id, "visited_at": AT})))  # ...committed first
         assert answer.get_json()["results"][0]["status"] == "applied"
         # The committed change waits behind the running writer: delivering it now would move the
         # cursor past the writer's number, and its change, committed next, would never be sent.
@@ -167,7 +167,7 @@ def test_a_cursor_from_before_the_upgrade_still_works_without_a_reset(old_deploy
     phone.cursor = cursors.encode(held, key=key, user_id=butler.id)
     visit = str(uuid.uuid4())
     Phone(old_deployment.test_client(), butler, client_id=str(uuid.uuid4())).sync(
-        put("visit", visit, {"household_id": household.id, "visited_at": AT}))
+        put("visit", visit, complete_visit({"household_id": household.id, "visited_at": AT})))
     answer = phone.sync().get_json()
     assert "reset" not in answer
     assert visit_ids(answer["changes"]) == {visit}
@@ -198,9 +198,9 @@ def test_a_pull_far_behind_walks_the_user_s_households_and_misses_nothing(app, c
     assert "LATERAL" not in pull_statement(sent)  # a few numbers behind: the changes since, one by one
     assert near.get_json()["changes"] == []
     for _ in range(25):  # writing transactions elsewhere in the deployment
-        visit = put("visit", str(uuid.uuid4()), {"household_id": second["household"].id, "visited_at": AT})
+        visit = put("visit", str(uuid.uuid4()), complete_visit({"household_id": second["household"].id, "visited_at": AT}))
         assert other.sync(visit).get_json()["results"][0]["status"] == "applied"
-    mine = put("visit", str(uuid.uuid4()), {"household_id": first["household"].id, "visited_at": AT})
+    mine = put("visit", str(uuid.uuid4()), complete_visit({"household_id": first["household"].id, "visited_at": AT}))
     assert Phone(client, first["butler"], client_id=PHONE_B).sync(mine).status_code == 200  # their other phone
     with statements_sent(app) as sent:
         far = phone.sync()

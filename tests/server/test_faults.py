@@ -26,7 +26,7 @@ from bench.load import servers, world as load_world
 from server import bulk, create_app
 from server.extensions import db
 from server.visits.models import Visit
-from tests.factories import make_community, make_grid, make_household, make_user
+from tests.factories import complete_visit, make_community, make_grid, make_household, make_user
 from tests.support.app import POSTGRES_URL, TEST_DATA_KEY, base_config, copied_postgres_database, migrate_to_head
 from tests.support.needs import need
 from tests.support.phone import PHONE_B, Phone, put, results
@@ -36,8 +36,8 @@ CHINA = timezone(timedelta(hours=8))
 
 
 def visits(household_id: str, count: int, note: str = "入户走访") -> list[dict]:
-    return [put("visit", str(uuid.uuid4()), {"household_id": household_id, "visited_at": "2026-11-20T10:00:00+08:00",
-                                             "satisfaction": 5, "notes": note}) for _ in range(count)]
+    return [put("visit", str(uuid.uuid4()), complete_visit({"household_id": household_id, "visited_at": "2026-11-20T10:00:00+08:00",
+                                             "satisfaction": 5, "notes": note})) for _ in range(count)]
 
 
 def stored(batch: list[dict]) -> int:

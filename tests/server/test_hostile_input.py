@@ -15,7 +15,7 @@ from server.resources import service
 from server.syncing.models import SyncMutation
 from server.tickets.models import Ticket
 from server.visits.models import Visit
-from tests.factories import auth, make_community, make_grid, make_household, make_person, make_user
+from tests.factories import auth, complete_visit, make_community, make_grid, make_household, make_person, make_user
 from tests.support.phone import Phone, put, results
 
 VISIT_TIME = "2026-11-27T09:15:02+08:00"
@@ -134,7 +134,7 @@ def test_a_delete_with_a_version_that_is_no_integer_is_a_422(client, world):
 # ---- sync: each hostile value beside a valid mutation ----------------------------------------------------
 
 def new_visit(world, **fields):
-    return put("visit", str(uuid.uuid4()), {"household_id": world["household"].id, "visited_at": VISIT_TIME, **fields})
+    return put("visit", str(uuid.uuid4()), complete_visit({"household_id": world["household"].id, "visited_at": VISIT_TIME, **fields}))
 
 
 HOSTILE_MUTATIONS = {

@@ -19,7 +19,7 @@ from server.syncing.store import _row_dumper, _wire_rows
 from server.tickets import sla
 from server.tickets.models import Ticket
 from server.visits.models import Visit
-from tests.factories import auth
+from tests.factories import auth, complete_visit
 from tests.support.phone import PHONE_B, Phone, put, results
 from tests.server.test_sync import world  # noqa: F401 - the fixture
 
@@ -60,7 +60,7 @@ def test_a_pushed_visit_keeps_its_wire_form_through_create_and_update(app, clien
     phone = Phone(client, world["b1"])
     phone.pull_all()
     vid = str(uuid.uuid4())
-    assert results(phone.sync(put("visit", vid, {"household_id": world["h1"].id, **VISIT})))[0]["status"] == "applied"
+    assert results(phone.sync(put("visit", vid, complete_visit({"household_id": world["h1"].id, **VISIT}))))[0]["status"] == "applied"
     text, at_version, version = kept(Visit, vid)
     assert (at_version, version) == (1, 1)
     # Defaults the phone left out (kind, needs, …) and times in UTC, as the columns give them back.

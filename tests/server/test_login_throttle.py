@@ -13,7 +13,7 @@ from server.auth.models import Device, LoginFailure
 from server.extensions import db
 from server.notify.live import Hub, release_waiters
 from server.records import utcnow
-from tests.factories import PASSWORD, auth, make_community, make_grid, make_household, make_user
+from tests.factories import PASSWORD, auth, complete_visit, make_community, make_grid, make_household, make_user
 from tests.server.test_push_api import wait_until, waiters_of
 from tests.support.console import csrf_of, log_in
 from tests.support.phone import Phone, put, results
@@ -151,7 +151,7 @@ def test_the_password_is_checked_with_no_transaction_open_and_a_sync_goes_on_mea
     household = make_household(community, make_grid(community, butler))
     resident = make_user("resident")
     phone = Phone(app.test_client(), butler)
-    visit = put("visit", str(uuid.uuid4()), {"household_id": household.id, "visited_at": "2026-11-27T09:15:00+08:00"})
+    visit = put("visit", str(uuid.uuid4()), complete_visit({"household_id": household.id, "visited_at": "2026-11-27T09:15:00+08:00"}))
     username = resident.username
     real, seen = service._verify_password, {}
 

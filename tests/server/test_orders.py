@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from server.notify.models import Delivery, Notification, Recipient
 from server.products.models import Order
-from tests.factories import auth, make_community, make_grid, make_household, make_order, make_user
+from tests.factories import auth, complete_visit, make_community, make_grid, make_household, make_order, make_user
 from tests.server.test_notify_outbox import subscribe
 from tests.support.phone import Phone, put, results
 
@@ -190,7 +190,8 @@ def test_a_butlers_batch_of_visits_and_order_steps_tells_each_resident_once(clie
     confirm, deliver = make_order(world["household1"]), make_order(world["household1"], status="confirmed")
     elsewhere = make_order(world["household2"])  # another grid's: refused
     phones = [subscribe(session, world["resident1"], "a"), subscribe(session, world["resident1"], "b")]
-    visit = {"household_id": world["household1"].id, "visited_at": "2026-11-27T09:15:00+08:00", "kind": "routine"}
+    visit = complete_visit({"household_id": world["household1"].id, "visited_at": "2026-11-27T09:15:00+08:00",
+                            "kind": "routine"})
     answers = results(Phone(client, world["butler1"]).sync(
         put("visit", str(uuid.uuid4()), visit),
         put("order", confirm.id, {"status": "confirmed"}, base=1),

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from server.community.models import Household, Person
-from tests.factories import (auth, make_community, make_grid, make_household, make_person, make_user)
+from tests.factories import (auth, complete_visit, make_community, make_grid, make_household, make_person, make_user)
 
 
 @pytest.fixture
@@ -147,15 +147,16 @@ def test_a_visit_may_name_only_catalogue_products(client, grid):
 
 
 def test_a_visit_keeps_its_checklist_and_local_time(client, grid):
-    body = {"household_id": grid["household"].id, "visited_at": "2026-11-27T09:15:02+08:00",
-            "kind": "routine", "checklist": {"水电燃气": {"ok": False, "note": "燃气表漏气"}},
-            "needs": ["桶装水"], "satisfaction": 4, "products_interest": ["water"], "follow_up_at": "2026-12-04"}
+    body = complete_visit({"household_id": grid["household"].id, "visited_at": "2026-11-27T09:15:02+08:00",
+                           "kind": "routine", "checklist": {"水电燃气": {"ok": False, "note": "燃气表漏气"}},
+                           "needs": ["桶装水"], "satisfaction": 4, "products_interest": ["water"],
+                           "follow_up_at": "2026-12-04"})
     r = client.post("/api/v1/visits", json=body, headers=auth(grid["butler"]))
     assert r.status_code == 201
     visit = r.get_json()
     assert visit["butler_id"] == grid["butler"].id
     assert visit["visited_at"] == "2026-11-27T01:15:02+00:00"
-    assert visit["checklist"] == {"水电燃气": {"ok": False, "note": "燃气表漏气"}}
+    assert visit["checklist"] == body["checklist"] and visit["checklist"]["水电燃气"] == {"ok": False, "note": "燃气表漏气"}
     assert visit["follow_up_at"] == "2026-12-04"
 
 

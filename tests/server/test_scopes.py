@@ -25,7 +25,7 @@ from server.community.models import Household
 from server.extensions import db
 from server.products.models import Product
 from server.resources.registry import registry
-from tests.factories import (auth, make_community, make_grid, make_household, make_order, make_person,
+from tests.factories import (auth, complete_visit, make_community, make_grid, make_household, make_order, make_person,
                              make_ticket, make_touchpoint, make_user, make_visit)
 
 TYPES = ("community", "grid", "household", "person", "visit", "touchpoint", "ticket", "product", "order")
@@ -224,8 +224,8 @@ class World:
             "household": {"community_id": self.id(community), "grid_id": self.id(grid),
                           "building": "9栋", "unit": "2单元", "room": "902"},
             "person": {"household_id": household, "name": "李雷", "relation": "family"},
-            "visit": {"household_id": household, "butler_id": self.id("b1"),
-                      "visited_at": "2026-11-20T02:00:00+00:00", "kind": "routine", "notes": "新住户"},
+            "visit": complete_visit({"household_id": household, "butler_id": self.id("b1"),
+                                     "visited_at": "2026-11-20T02:00:00+00:00", "kind": "routine", "notes": "新住户"}),
             "touchpoint": {"household_id": household, "butler_id": self.id("b1"),
                            "at": "2026-11-20T03:00:00+00:00", "channel": "phone", "summary": "电话回访"},
             "ticket": {"household_id": household, "category": "water", "description": "送两桶水"},

@@ -7,7 +7,7 @@ import uuid
 
 import requests as http
 
-from tests.factories import make_community, make_grid, make_household, make_user, token_for
+from tests.factories import complete_visit, make_community, make_grid, make_household, make_user, token_for
 
 WRITERS = 6
 BATCHES = 8
@@ -40,7 +40,8 @@ def test_a_reader_pulling_during_concurrent_writes_misses_nothing(live_server, s
             for _ in range(BATCHES):
                 batch = [{"mid": str(uuid.uuid4()), "type": "visit", "id": str(uuid.uuid4()), "op": "put",
                           "base": None, "at": "2026-11-27T09:15:02+08:00",
-                          "fields": {"household_id": household_ids[i], "visited_at": "2026-11-27T09:15:02+08:00"}}
+                          "fields": complete_visit({"household_id": household_ids[i],
+                                                    "visited_at": "2026-11-27T09:15:02+08:00"})}
                          for _ in range(PER_BATCH)]
                 answer = sync(live_server, tokens[i], client_id, mutations=batch)
                 assert {r["status"] for r in answer["results"]} == {"applied"}

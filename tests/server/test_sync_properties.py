@@ -57,7 +57,7 @@ from server.syncing.changes import purge_tombstones
 from server.syncing.models import SyncConflict, SyncMutation
 from server.visits.models import CHANNELS
 from tests.support.app import database_url_and_walks as database_url  # noqa: F401 - also walking households
-from tests.factories import auth, make_community, make_grid, make_household, make_person, make_user, make_visit
+from tests.factories import auth, complete_visit, make_community, make_grid, make_household, make_person, make_user, make_visit
 
 MAX_PAGES = 60  # a pull of these small worlds that needs more pages than this never ends
 PAGE_LIMITS = (3, 1000)  # 3: every pull of a world this size takes several pages
@@ -249,9 +249,11 @@ def machine_for(client, finished: list[int]):
             valid = True
             if rtype == "visit":
                 satisfaction = data.draw(st.integers(0, 6), label="satisfaction")
-                valid = 1 <= satisfaction <= 5
+                answered = data.draw(st.booleans(), label="checklist answered")  # else refused: records nothing
+                valid = 1 <= satisfaction <= 5 and answered
                 fields = {"household_id": household_id, "visited_at": now, "notes": self.unique(phone),
                           "satisfaction": satisfaction}
+                fields = complete_visit(fields) if answered else fields
             else:
                 fields = {"household_id": household_id, "at": now, "summary": self.unique(phone),
                           "channel": data.draw(st.sampled_from(CHANNELS), label="channel")}
@@ -402,8 +404,9 @@ def machine_for(client, finished: list[int]):
             key = sent.record
             if sent.kind == "create":
                 household_id = sent.body["fields"]["household_id"]
-                if not sent.valid:
-                    return "rejected", {"out_of_range"} if self.in_scope(user, household_id) else None
+                if not sent.valid:  # a bad satisfaction fails the wire format before a checklist left empty
+                    bad = sent.body["fields"].get("satisfaction") not in range(1, 6)
+                    return "rejected", ({"out_of_range"} if bad else {"required"}) if self.in_scope(user, household_id) else None
                 if self.in_scope(user, household_id) or any(sent.typed_at < lost for lost in
                                                              self.lost_at[(user, household_id)]):
                     return "applied", 1  # in scope, or done before the household was taken away

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from bench.load import servers, world
 from tests.support.app import TEST_DATA_KEY, base_config, copied_postgres_database
+from tests.factories import complete_visit
 
 pytestmark = pytest.mark.postgres
 CHINA = timezone(timedelta(hours=8))
@@ -104,8 +105,8 @@ def now() -> str:
 
 def visit(household_id: str) -> dict:
     return {"mid": str(uuid.uuid4()), "type": "visit", "id": str(uuid.uuid4()), "op": "put", "base": None, "at": now(),
-            "fields": {"household_id": household_id, "visited_at": now(), "kind": "routine",
-                       "checklist": {"门窗": {"ok": True, "note": ""}}, "notes": "入户走访"}}
+            "fields": complete_visit({"household_id": household_id, "visited_at": now(), "kind": "routine",
+                                     "checklist": {"门窗": {"ok": True, "note": ""}}, "notes": "入户走访"})}
 
 
 def household_note(household_id: str, text: str, base: int = 1) -> dict:
