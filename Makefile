@@ -32,18 +32,22 @@ install-test: $(BIN)/.installed-test
 migrate: install
 	$(FLASK) db upgrade
 
-# The notification worker runs beside the web server and stops with it. How gunicorn serves (gevent
+# The notification workers run beside the web server and stop with it. How gunicorn serves (gevent
 # workers: an open app's long poll is a greenlet, a socket and not a thread; workers, access log) is
 # in gunicorn.conf.py, which the load test reads too (docs/notifications.md).
 # Plain http on this machine: the console's session cookie may not be Secure there (a browser would
 # not send it back). Served on any other address, the cookie stays Secure: serve that over HTTPS.
 LOOPBACK_HOST := $(filter 127.% localhost ::1,$(HOST))
+# Notification workers: one per core (an emergency to every home of a community is their busiest
+# moment: docs/benchmarks.md, "Emergencies"); they share the deliveries through their claims.
+NOTIFY_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 run: export GUANJIA_SESSION_COOKIE_SECURE ?= $(if $(LOOPBACK_HOST),0,1)
 run: migrate
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) vapid-keys
 	@echo "睿管家 Guanjia: http://$(HOST):$(PORT)/"
-	$(FLASK) notify-worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	workers=; for n in $$(seq $(NOTIFY_WORKERS)); do $(FLASK) notify-worker & workers="$$workers $$!"; done; \
+	trap 'kill $$workers 2>/dev/null; wait $$workers' EXIT INT TERM; \
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) 'server:create_app()'
 
 # The load harness's smoke test (tests/server/test_load_smoke.py) needs Locust, from the test install.

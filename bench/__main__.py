@@ -2,7 +2,9 @@
 
 Parts: sync (bench/push.py, bench/pull.py), notify (bench/notify.py, notification
 latency and worker throughput), console (bench/console.py, the supervisors' dashboard), gridmove
-(bench/gridmove.py, a file re-imported that moves every household to another grid) on each database;
+(bench/gridmove.py, a file re-imported that moves every household to another grid), incident
+(bench/incident.py, an emergency pushed to every device of a 2,000-household community, one
+notification worker per core) on each database;
 phone (bench/browser.py) once, on SQLite; wire (bench/wire.py, sync over HTTP against
 real gunicorn servers on a durable throwaway PostgreSQL, beside the PouchDB peer of bench/peer.py) once,
 on its own database server; photos (bench/photos.py, uploads' server CPU against the network time of
@@ -13,8 +15,8 @@ Environment:
   GUANJIA_TEST_POSTGRES_URL=...  also measure on this PostgreSQL server (headline figures are then PostgreSQL's)
   BENCH_DATABASES=sqlite         only these kinds (comma-separated: sqlite, postgresql)
   BENCH_BROWSER=0                skip the butler's phone in Chromium (bench/browser.py)
-  BENCH_ONLY=notify              only these parts (comma-separated: sync, notify, console, gridmove, phone,
-                                 wire, photos);
+  BENCH_ONLY=notify              only these parts (comma-separated: sync, notify, console, gridmove, incident,
+                                 phone, wire, photos);
                                  default all. sync = push, bootstrap and incremental pulls; notify =
                                  bench/notify.py; console = bench/console.py; gridmove = bench/gridmove.py;
                                  phone = bench/browser.py
@@ -36,7 +38,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import browser, console, gridmove, notify, photos, pull, push, wire
+from bench import browser, console, gridmove, incident, notify, photos, pull, push, wire
 from bench.harness import PostgresDatabase, Sizes, SqliteDatabase, environment_flag, temp_root
 
 GOALS = {"push_ratio": 2.0, "bootstrap_ratio": 2.0, "incremental_growth": 2.0}
@@ -52,6 +54,8 @@ CONSOLE_GOALS = console.GOALS
 # A mass grid move by import: the import's time ÷ the plain UPDATE of the households' grid, same run
 # (a limit per database).
 GRIDMOVE_GOALS = gridmove.GOALS
+# An emergency: every subscribed device of a 2,000-household community reached within 5 s (p95).
+INCIDENT_GOALS = incident.GOALS
 # Sync over HTTP beside PouchDB (bench/wire.py): time ÷ PouchDB's, flat incremental, server CPU in µs.
 WIRE_GOALS = wire.GOALS
 WIRE_FIGURES = (*WIRE_GOALS, "postgres_cpu_us_per_pushed_mutation", "postgres_cpu_us_per_pulled_record",
@@ -64,7 +68,7 @@ PHOTO_FIGURES = (*PHOTO_GOALS, "photo_upload_cpu_over_network_with_postgres", "p
                  "photo_upload_postgres_cpu_ms_per_mb", "photo_upload_overhead_vs_raw",
                  "photo_upload_overhead_vs_checked", "bootstrap_with_photos_cpu_ratio",
                  "bootstrap_with_photos_records_ratio", "bootstrap_with_photos_bytes_ratio")
-PARTS = ("sync", "notify", "console", "gridmove", "phone", "wire", "photos")
+PARTS = ("sync", "notify", "console", "gridmove", "incident", "phone", "wire", "photos")
 # The pull's peak memory is "bounded by the page size" when doubling the grid leaves it within 25 %.
 MEMORY_GROWTH_LIMIT = 1.25
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,7 +135,24 @@ def run_one(database, sizes: Sizes, root: Path, *, engine_variant: bool, only: t
         info["console"] = run_console(database, sizes, root)
     if "gridmove" in only:
         info["gridmove"] = run_gridmove(database, sizes, root)
+    if "incident" in only:
+        info["incident"] = run_incident(database, root, quick=sizes == Sizes.quick())
     return info
+
+
+def run_incident(database, root: Path, *, quick: bool) -> dict:
+    started = time.perf_counter()
+    work = root / f"incident-{database.kind}"
+    work.mkdir()
+    workers = os.cpu_count() or 1  # as `make run` starts them
+    r = incident.run(database, work, households=500 if quick else 2_000, workers_count=workers, reps=1 if quick else 3)
+    say(f"emergency to every home: {r['households']} households, {r['devices']} devices, {workers} notification "
+        f"worker(s); commit → push request at the stand-in, per incident:")
+    for rep in r["reps"]:
+        say(f"    p50 {rep['p50_seconds']:.2f} s, p95 {rep['p95_seconds']:.2f} s, max {rep['max_seconds']:.2f} s")
+    say(f"  worst p95 {r['p95_seconds_worst']:.2f} s (goal < {INCIDENT_GOALS['p95_seconds']:.0f}); worker CPU "
+        f"{r['worker_cpu_ms_per_message']:.2f} ms per message   [{time.perf_counter() - started:.0f} s]")
+    return r
 
 
 def run_sync(database, sizes: Sizes, root: Path, *, engine_variant: bool) -> dict:
@@ -347,7 +368,7 @@ def main() -> int:
         f"{box['memory_gib']} GiB, Python {box['python']}; load average {load_at_start[0]:.2f}")
     results: dict[str, dict] = {}
     try:
-        for make in databases(root) if {"sync", "notify", "console", "gridmove"} & set(only) else []:
+        for make in databases(root) if {"sync", "notify", "console", "gridmove", "incident"} & set(only) else []:
             database = make()
             try:
                 results[database.kind] = run_one(database, sizes, root, engine_variant=not quick, only=only)
@@ -427,6 +448,14 @@ def main() -> int:
             per_db_goals[kind]["gridmove_ratio"] = r["gridmove"]["ratio"] <= GRIDMOVE_GOALS["gridmove_ratio"][kind]
         limits["gridmove_ratio"] = GRIDMOVE_GOALS["gridmove_ratio"][headline]
         headline_line.append(f"grid move by import {m['import_seconds']:.2f} s, ratio {m['ratio']:.1f}")
+    if "incident" in h:
+        i = h["incident"]
+        summary["incident_p95_seconds"] = round(i["p95_seconds_worst"], 2)
+        goals["incident_p95_seconds"] = i["met"]
+        limits["incident_p95_seconds"] = INCIDENT_GOALS["p95_seconds"]  # strictly below
+        for kind, r in results.items():
+            per_db_goals[kind]["incident_p95_seconds"] = r["incident"]["met"]
+        headline_line.append(f"emergency to {i['devices']} devices p95 {i['p95_seconds_worst']:.2f} s")
     if results:
         say(f"\nheadline ({headline}): " + "; ".join(headline_line))
     for kind, met in per_db_goals.items():
