@@ -177,9 +177,9 @@ def new_phone(chromium, served):
     """Make phone-sized pages in fresh contexts (each its own IndexedDB), service workers allowed."""
     contexts = []
 
-    def make():
+    def make(service_workers: str = "allow"):
         context = chromium.new_context(base_url=served.url, viewport={"width": 360, "height": 640},
-                                       locale="zh-CN", service_workers="allow")
+                                       locale="zh-CN", service_workers=service_workers)
         contexts.append(context)
         return context.new_page()
 
