@@ -136,16 +136,17 @@ def run_one(database, sizes: Sizes, root: Path, *, engine_variant: bool, only: t
     if "gridmove" in only:
         info["gridmove"] = run_gridmove(database, sizes, root)
     if "incident" in only:
-        info["incident"] = run_incident(database, root, quick=sizes == Sizes.quick())
+        info["incident"] = run_incident(database, sizes, root)
     return info
 
 
-def run_incident(database, root: Path, *, quick: bool) -> dict:
+def run_incident(database, sizes: Sizes, root: Path) -> dict:
     started = time.perf_counter()
     work = root / f"incident-{database.kind}"
     work.mkdir()
     workers = os.cpu_count() or 1  # as `make run` starts them
-    r = incident.run(database, work, households=500 if quick else 2_000, workers_count=workers, reps=1 if quick else 3)
+    r = incident.run(database, work, households=sizes.incident_households,
+                     workers_count=workers, reps=sizes.incident_reps)
     say(f"emergency to every home: {r['households']} households, {r['devices']} devices, {workers} notification "
         f"worker(s); commit → push request at the stand-in, per incident:")
     for rep in r["reps"]:

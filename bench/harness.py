@@ -70,6 +70,8 @@ class Sizes:
     photo_edge: int = 1920  # px on the long side, as the phone downsizes them
     photo_piece: int = 256 * 1024  # bytes per PATCH
     photo_every: int = 10  # the first sync with photos: an attachment record per this many visits
+    incident_households: int = 2_000  # bench/incident.py: one community's emergency, every home subscribed
+    incident_reps: int = 3
 
     @classmethod
     def quick(cls) -> "Sizes":
@@ -78,7 +80,8 @@ class Sizes:
                    incremental_reps=25, notify_latency_tickets=60, notify_browsers=10, notify_tickets=30,
                    console_households=1_000, console_visits=20_000, console_tickets=2_000, console_orders=400, console_notices=200,
                    wire_push_reps=2, wire_incremental_reps=11, gridmove_households=400, gridmove_people=800,
-                   gridmove_visits=2_000, gridmove_reps=2, photo_uploads=8)
+                   gridmove_visits=2_000, gridmove_reps=2, photo_uploads=8,
+                   incident_households=500, incident_reps=1)
 
 
 # ---- databases ------------------------------------------------------------------------------------
