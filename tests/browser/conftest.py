@@ -30,17 +30,21 @@ def _wait_for_function(page, expression: str, *, arg=None, timeout: float | None
 
     interval = (polling if isinstance(polling, (int, float)) else 100) / 1000
     deadline = time.monotonic() + (30000 if timeout is None else timeout) / 1000
+    last_error = None
     while True:
         try:
             handle = page.evaluate_handle(expression, arg)
             if handle.evaluate("(value) => !!value"):
                 return handle
             handle.dispose()
+            last_error = None
         except Error as exc:  # a navigation between two looks: look again in the new document
             if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
                 raise
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"wait_for_function: {expression!r} was not true within {timeout or 30000} ms")
+            last_error = exc
+        if time.monotonic() >= deadline:  # where the page is, and why it could not be asked, if it could not
+            raise TimeoutError(f"wait_for_function: {expression!r} was not true within {timeout or 30000} ms "
+                               f"on {page.url}" + (f" (last look: {str(last_error).splitlines()[0]})" if last_error else ""))
         time.sleep(interval)
 
 
