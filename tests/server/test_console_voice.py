@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from server.voice.models import Activity, Poll
 from tests.factories import _save, auth, make_community, make_grid, make_household, make_user
-from tests.server.test_voice import ANSWERS, NOW, make_poll
+from tests.server.test_voice import ANSWERS, make_poll
 from tests.support.console import log_in, post, text
 
 
