@@ -99,9 +99,22 @@ def _keep_author(user: User, changes: dict) -> None:
         raise Forbidden(errors=[FieldError("butler_id", "out_of_scope")])
 
 
+def taken_back(visit, changes: dict) -> list[FieldError]:
+    """What an edit would take back: an item the visit has answered cannot be left unanswered again (the
+    answer may change, 正常 to 异常 and back; a visit stored before the rule with items unanswered may stay
+    so). Else an edit could empty a visit that the create rule let count as one."""
+    if "checklist" not in changes:
+        return []
+    kept = changes["checklist"] or {}
+    return [FieldError(f"checklist.{key}", "required") for key in (visit.checklist or {}) if key not in kept]
+
+
 def _visit_update(session: Session, user: User, visit, changes: dict) -> None:
     _keep_author(user, changes)
     _check_products(session, changes.get("products_interest"))
+    errors = taken_back(visit, changes)
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def _touchpoint_create(session: Session, user: User, values: dict) -> None:

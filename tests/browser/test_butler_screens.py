@@ -226,3 +226,19 @@ def test_a_visit_that_records_nothing_is_not_saved_and_the_form_says_what_is_mis
     session.rollback()
     (visit,) = session.scalars(sa.select(Visit).where(Visit.household_id == hid)).all()
     assert visit.satisfaction is None and len(visit.checklist) == 7
+
+    # An edit may change an answer, not take one back: tapping the chosen 正常 again clears it, and the form says so.
+    phone.goto(f"/#/visit/{hid}/{visit.id}")
+    first = phone.locator("[data-testid=check-item][data-key=utilities]")
+    first.locator("[data-testid=check-ok]").click()
+    phone.click("[data-testid=save-visit]")
+    expect(items).to_have_text("还有 1 项没有填：水电气。请逐项选择，或点“其余全部正常”。")
+    expect(items).to_be_in_viewport()
+    expect(phone.locator("[data-testid=visit-satisfaction-missing]")).to_be_hidden()  # an edit needs no rating
+    first.locator("[data-testid=check-problem]").click()  # changed, not taken back
+    expect(items).to_be_hidden()
+    phone.click("[data-testid=save-visit]")
+    phone.locator("[data-testid=household]").wait_for()
+    synced(phone)
+    session.rollback()
+    assert session.get(Visit, visit.id).checklist["utilities"]["ok"] is False

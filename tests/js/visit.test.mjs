@@ -147,3 +147,14 @@ test("a new visit lacks every unanswered checklist item and a satisfaction unles
   assert.deepEqual(missingAnswers(items, unrated), { items: [], satisfaction: false });
   assert.equal(tapUnrated(unrated).unrated, false); // tapped again: asked once more
 });
+
+test("an edit may change an answer but not take one back, and asks for no satisfaction", () => {
+  const items = [{ key: "doors" }, { key: "gas" }, { key: "leaks" }];
+  const before = { checklist: { gas: { ok: true, note: "" }, leaks: { ok: true, note: "" } }, satisfaction: null };
+  const form = initialForm(before);
+  assert.deepEqual(missingAnswers(items, form, before), { items: [], satisfaction: false }); // doors: never answered
+  const changed = { ...form, checklist: answerItem(form.checklist, "gas", false) };
+  assert.deepEqual(missingAnswers(items, changed, before), { items: [], satisfaction: false });
+  const cleared = { ...form, checklist: answerItem(form.checklist, "leaks", true) }; // the chosen answer tapped again
+  assert.deepEqual(missingAnswers(items, cleared, before), { items: ["leaks"], satisfaction: false });
+});

@@ -134,3 +134,38 @@ def test_a_phone_may_still_hold_the_checklist_from_before_a_recent_change(client
     (result,) = results(phone.sync(put("visit", str(uuid.uuid4()), new_visit(world, visited_at=utcnow().isoformat()))))
     assert refused(result) == {"checklist.gas": "required", "checklist.windows": "required",
                                "checklist.balcony": "required", "satisfaction": "required"}
+
+
+def test_an_edit_cannot_take_back_an_answer_but_may_change_one(client, world):
+    vid = str(uuid.uuid4())
+    phone = Phone(client, world["butler"])
+    visit = complete_visit(new_visit(world))
+    (result,) = results(phone.sync(put("visit", vid, visit)))
+    assert result["status"] == "applied", result
+    fewer = {key: answer for key, answer in visit["checklist"].items() if key != "leaks"}
+    (result,) = results(phone.sync(put("visit", vid, {"checklist": {}}, base=1)))
+    assert refused(result) == {field: "required" for field in EVERY_ITEM}
+    (result,) = results(phone.sync(put("visit", vid, {"checklist": fewer}, base=1)))
+    assert refused(result) == {"checklist.leaks": "required"}
+    db.session.expire_all()
+    assert db.session.get(Visit, vid).checklist == visit["checklist"] and db.session.get(Visit, vid).version == 1
+    changed = {**visit["checklist"], "leaks": {"ok": False, "note": "卫生间渗水"}}
+    (result,) = results(phone.sync(put("visit", vid, {"checklist": changed}, base=1)))
+    assert (result["status"], result["version"]) == ("applied", 2), result
+
+
+def test_a_rest_edit_follows_the_same_rule(client, world):
+    r = client.post("/api/v1/visits", json=complete_visit(new_visit(world)), headers=auth(world["butler"]))
+    assert r.status_code == 201
+    visit = r.get_json()
+    r = client.patch(f"/api/v1/visits/{visit['id']}", json={"checklist": {}, "version": visit["version"]},
+                     headers=auth(world["butler"]))
+    assert r.status_code == 422, r.get_json()
+    assert {e["field"] for e in r.get_json()["details"]["errors"]} == EVERY_ITEM
+
+
+def test_a_visit_stored_before_the_rule_may_keep_its_items_unanswered(client, world):
+    old = make_visit(world["household"], world["butler"], checklist={"leaks": {"ok": True, "note": ""}}, satisfaction=None)
+    (result,) = results(Phone(client, world["butler"]).sync(
+        put("visit", old.id, {"checklist": {"leaks": {"ok": False, "note": "卫生间渗水"}}}, base=1)))
+    assert (result["status"], result["version"]) == ("applied", 2), result

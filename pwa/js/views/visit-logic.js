@@ -147,10 +147,17 @@ export function dayInWords(iso, language) {
   return d.toLocaleDateString(language, { year: "numeric", month: "long", day: "numeric", weekday: "short" });
 }
 
-/** What a new visit still lacks before it may be saved: the checklist's items not answered (each one,
- * or 其余全部正常), and whether satisfaction is neither chosen nor explicitly 未评价. A visit that
- * records nothing of the home is no visit: it would count toward coverage. */
-export function missingAnswers(items, form) {
+/** What a visit still lacks before it may be saved. A new one: the checklist's items not answered (each
+ * one, or 其余全部正常), and whether satisfaction is neither chosen nor explicitly 未评价 — a visit that
+ * records nothing of the home is no visit: it would count toward coverage. An edit (before: the visit as
+ * stored): the items it had answered and the form no longer does; an answer may change, not be taken back
+ * (the server's rule too). */
+export function missingAnswers(items, form, before = null) {
+  if (before) {
+    const had = before.checklist ?? {};
+    return { items: items.filter((item) => had[item.key] && !form.checklist[item.key]).map((item) => item.key),
+             satisfaction: false };
+  }
   return {
     items: items.filter((item) => !form.checklist[item.key]).map((item) => item.key),
     satisfaction: form.satisfaction === null && !form.unrated,

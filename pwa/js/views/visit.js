@@ -229,7 +229,7 @@ export function visitView(root, route, app) {
   sayFollowUp();
   const saveButton = h("button", { type: "submit", class: "primary", "data-testid": "save-visit" }, t("visit.save"));
 
-  // What a new visit still lacks is said at the top of the box where it is answered: outlined, scrolled
+  // What a visit still lacks is said at the top of the box where it is answered: outlined, scrolled
   // to, announced, and gone as soon as it is answered.
   const itemsMissing = h("p", { class: "error", role: "alert", id: "visit-items-missing", "data-testid": "visit-items-missing", hidden: true });
   const satisfactionMissing = h("p", { class: "error", role: "alert", id: "visit-satisfaction-missing",
@@ -241,7 +241,7 @@ export function visitView(root, route, app) {
     h("legend", {}, t("visit.satisfaction")), satisfactionMissing, stars, unrated);
   let asked = false; // the messages show once Save was tapped
   function showMissing() {
-    const missing = missingAnswers(items, form);
+    const missing = missingAnswers(items, form, before);
     const names = missing.items.map((key) => itemLabel(items.find((item) => item.key === key)));
     itemsMissing.textContent = t("visit.missing_items", { n: names.length, names: names.join("、") });
     satisfactionMissing.textContent = t("visit.missing_satisfaction");
@@ -259,15 +259,15 @@ export function visitView(root, route, app) {
 
   async function submit(event) {
     event.preventDefault();
-    if (!before) { // a visit being recorded now: the whole checklist and a satisfaction (or 未评价)
-      asked = true;
-      const missing = showMissing();
-      const first = missing.items.length ? checklistBox : missing.satisfaction ? satisfactionBox : null;
-      if (first) {
-        first.scrollIntoView?.({ block: "start" });
-        first.querySelector("button")?.focus({ preventScroll: true });
-        return;
-      }
+    // A visit being recorded now: the whole checklist and a satisfaction (or 未评价); an edit: no answer
+    // taken back.
+    asked = true;
+    const missing = showMissing();
+    const first = missing.items.length ? checklistBox : missing.satisfaction ? satisfactionBox : null;
+    if (first) {
+      first.scrollIntoView?.({ block: "start" });
+      first.querySelector("button")?.focus({ preventScroll: true });
+      return;
     }
     saveButton.disabled = true;
     saveButton.textContent = t("visit.saving");
