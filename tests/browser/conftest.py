@@ -181,9 +181,11 @@ def new_phone(chromium, served):
     """Make phone-sized pages in fresh contexts (each its own IndexedDB), service workers allowed."""
     contexts = []
 
-    def make(service_workers: str = "allow"):
+    def make(service_workers: str = "allow", language: str | None = None):
         context = chromium.new_context(base_url=served.url, viewport={"width": 360, "height": 640},
                                        locale="zh-CN", service_workers=service_workers)
+        if language:  # as if the user had chosen it with the app's language button (pwa/js/i18n.js)
+            context.add_init_script(f"localStorage.setItem('guanjia.lang', {language!r})")
         contexts.append(context)
         return context.new_page()
 

@@ -143,10 +143,19 @@ def report(findings: list[str]) -> None:
 
 # ---- the phone ------------------------------------------------------------------------------------
 
+LANGUAGES = ["zh-CN", "en"]  # the UI's two: English words are longer, and wrap and overflow differently
+
+
+@pytest.fixture(params=LANGUAGES)
+def language(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def handset(new_phone):
-    """Make phones with no service worker: the screens are what is checked, not the offline shell."""
-    return lambda: new_phone(service_workers="block")
+def handset(new_phone, language):
+    """Make phones with no service worker, in the language under test: the screens are what is checked,
+    not the offline shell."""
+    return lambda: new_phone(service_workers="block", language=language)
 
 
 def log_in(page, username: str) -> None:
@@ -224,7 +233,7 @@ CONSOLE_PAGES = ["/console/", "/console/tickets", "/console/tickets/{ticket}", "
                  "/console/activities", "/console/audit", "/console/password"]
 
 
-def test_every_console_page(chromium, served, world):
+def test_every_console_page(chromium, served, world, language):
     context = chromium.new_context(base_url=served.url, viewport={"width": 1280, "height": 800}, locale="zh-CN")
     try:
         desk = context.new_page()
@@ -234,6 +243,9 @@ def test_every_console_page(chromium, served, world):
         desk.fill("input[name=password]", demo.DEMO_PASSWORD)
         desk.click("button[type=submit]")
         desk.wait_for_url("**/console/")
+        if language == "en":
+            desk.click("[data-testid=switch-language]")
+            desk.wait_for_selector("html[lang=en]")
         for path in CONSOLE_PAGES:
             url = path.format(**world)
             response = desk.goto(url)
