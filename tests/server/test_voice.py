@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from server.audit.models import AuditEvent
+from server.records import utcnow as now  # read at each call: the suite runs for an hour
 from server.voice.models import Activity, Poll, PollAnswer, PollBallot
 from server.voice.service import GRACE, answer_id, status
 from tests.factories import _save, auth, make_community, make_grid, make_household, make_user
-
-
-def now() -> datetime:
-    """The server's clock at the moment of the call: the suite runs for an hour, so a time taken once at
-    import would drift behind the server's own now by the time a test runs."""
-    return datetime.now(timezone.utc)
 
 
 QUESTIONS = [
