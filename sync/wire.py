@@ -190,164 +190,149 @@ def compile_loader(schema: Schema):
 
 
 def _schema_plan(schema: Schema):
-    plan = []
-    for name, field in schema.load_fields.items():
-        key = field.data_key if field.data_key is not None else name
-        attr = field.attribute or name
-        if "." in attr:
-            raise ValueError(f"dotted attribute {attr!r} is not supported")
-        plan.append((key, attr, field.required, field.load_default, field.allow_none, _field_plan(field)))
-    known = frozenset(key for key, *_ in plan)
-    checks = []
-    for hook, _many, kwargs in schema._hooks[VALIDATES]:
-        for field_name in kwargs["field_names"]:
-            field = schema.fields[field_name]
-            data_key = field.data_key if field.data_key is not None else field_name
-            checks.append((field.attribute or field_name, functools.partial(getattr(schema, hook), data_key=data_key)))
+    """load(data, partial) for one schema, as Python source compiled once: each field's checks
+    written out in line (a call per field and per check was most of the cost of loading a visit)."""
+    return _Source().schema_loader(schema)
 
-    def load(data, partial: bool) -> dict:
-        if not isinstance(data, dict) or not known.issuperset(data):
-            raise _Slow
-        out = {}
-        for key, attr, required, default, allow_none, value_of in plan:
-            if key not in data:
-                if partial:
-                    continue
-                if required:
-                    raise _Slow
-                if default is not missing:
-                    out[attr] = default() if callable(default) else default
-                continue
-            value = data[key]
-            if value is None:
-                if not allow_none:
-                    raise _Slow
-                out[attr] = None
+
+class _Source:
+    """Writes and compiles the loaders. Each value the code refers to (a field, a default, a set of
+    choices, a nested loader) is bound to a name in the compiled code's namespace."""
+
+    def __init__(self):
+        self.namespace: dict = {"_Slow": _Slow, "missing": missing, "_fromisoformat": datetime.fromisoformat}
+        self.count = 0
+
+    def bind(self, value) -> str:
+        self.count += 1
+        name = f"_v{self.count}"
+        self.namespace[name] = value
+        return name
+
+    def compiled(self, parameters: str, body: list[str]):
+        """A function of `parameters` whose body is `body` (lines indented by four spaces)."""
+        self.count += 1
+        name = f"_load{self.count}"
+        source = "\n".join([f"def {name}({parameters}):", *body])
+        exec(compile(source, f"<wire loader {name}>", "exec"), self.namespace)  # noqa: S102 (our own text)
+        return self.namespace[name]
+
+    def schema_loader(self, schema: Schema):
+        plan = []
+        for name, field in schema.load_fields.items():
+            key = field.data_key if field.data_key is not None else name
+            attr = field.attribute or name
+            if "." in attr:
+                raise ValueError(f"dotted attribute {attr!r} is not supported")
+            plan.append((key, attr, field))
+        checks = []
+        for hook, _many, kwargs in schema._hooks[VALIDATES]:
+            for field_name in kwargs["field_names"]:
+                field = schema.fields[field_name]
+                data_key = field.data_key if field.data_key is not None else field_name
+                checks.append((field.attribute or field_name,
+                               functools.partial(getattr(schema, hook), data_key=data_key)))
+        known = self.bind(frozenset(key for key, _attr, _field in plan))
+        lines = [f"    if not isinstance(data, dict) or not {known}.issuperset(data):",
+                 "        raise _Slow",
+                 "    out = {}"]
+        for key, attr, field in plan:
+            lines += [f"    if {key!r} in data:",
+                      f"        value = data[{key!r}]",
+                      "        if value is None:",
+                      f"            out[{attr!r}] = None" if field.allow_none else "            raise _Slow",
+                      "        else:",
+                      *self.value_lines(field, "            "),
+                      f"            out[{attr!r}] = value"]
+            if field.required:
+                lines += ["    elif not partial:", "        raise _Slow"]
+            elif field.load_default is not missing:
+                default = self.bind(field.load_default)
+                made = f"{default}()" if callable(field.load_default) else default
+                lines += ["    elif not partial:", f"        out[{attr!r}] = {made}"]
+        if checks:
+            lines += [f"    for attr, check in {self.bind(tuple(checks))}:",
+                      "        if attr in out and check(out[attr]) is missing:",
+                      "            raise _Slow"]
+        lines.append("    return out")
+        return self.compiled("data, partial", lines)
+
+    def value_lines(self, field: fields.Field, indent: str) -> list[str]:
+        """Lines that take `value` (present, not None) to the loaded value, or raise _Slow where
+        marshmallow must decide. `data` is the dict or list holding it."""
+        kind = type(field) if not (field.pre_load or field.post_load) else None
+        if kind is fields.String:
+            lines = ["if type(value) is not str:", "    raise _Slow"]
+        elif kind is fields.Integer:
+            lines = ["if type(value) is not int:", "    raise _Slow"]
+        elif kind is fields.Boolean:
+            lines = ["if value is not True and value is not False:", "    raise _Slow"]
+        elif kind is fields.AwareDateTime and field.format in (None, "iso", "iso8601"):
+            lines = ["if type(value) is not str:", "    raise _Slow",
+                     "try:", "    value = _fromisoformat(value)",  # what marshmallow's "iso" format is
+                     "except ValueError:", "    raise _Slow from None",
+                     "if value.tzinfo is None:"]
+            if field.default_timezone is None:
+                lines.append("    raise _Slow")
             else:
-                out[attr] = value_of(value, data, partial)
-        for attr, check in checks:
-            if attr in out and check(out[attr]) is missing:
-                raise _Slow
-        return out
+                lines.append(f"    value = value.replace(tzinfo={self.bind(field.default_timezone)})")
+        elif kind is fields.Nested and not field.many and field.unknown is None and isinstance(field.nested, type):
+            lines = [f"value = {self.bind(self.schema_loader(field.schema))}(value, partial)"]
+        elif kind is fields.List:
+            inner = self.bind(self.inner_loader(field.inner))
+            lines = ["if type(value) is not list:", "    raise _Slow",
+                     f"value = [{inner}(each, value, partial) for each in value]"]
+        elif kind is fields.Dict:
+            keys = self.bind(self.inner_loader(field.key_field)) if field.key_field is not None else None
+            values = self.bind(self.inner_loader(field.value_field)) if field.value_field is not None else None
+            key = f"{keys}(k, value, partial)" if keys else "k"
+            item = f"{values}(v, value, partial)" if values else "v"
+            lines = ["if type(value) is not dict:", "    raise _Slow",
+                     f"value = {{{key}: {item} for k, v in value.items()}}"]
+        else:
+            lines = [f"value = {self.bind(field)}.deserialize(value, {field.name!r}, data)"]
+        for validator in field.validators:
+            lines += self.check_lines(validator)
+        return [indent + line for line in lines]
 
-    return load
-
-
-def _field_plan(field: fields.Field):
-    """value_of(value, data, partial) for a present, non-None value; raises _Slow if undecided."""
-    kind = type(field)
-    checks = tuple(_check_of(validator) for validator in field.validators)
-    if field.pre_load or field.post_load:
-        kind = None
-
-    def validated(value):
-        for check in checks:
-            if not check(value):
-                raise _Slow
-        return value
-
-    if kind is fields.String:
-        def value_of(value, data, partial):
-            if type(value) is not str:
-                raise _Slow
-            return validated(value) if checks else value
-    elif kind is fields.Integer:
-        def value_of(value, data, partial):
-            if type(value) is not int:
-                raise _Slow
-            return validated(value) if checks else value
-    elif kind is fields.Boolean:
-        def value_of(value, data, partial):
-            if value is not True and value is not False:
-                raise _Slow
-            return validated(value) if checks else value
-    elif kind is fields.AwareDateTime and field.format in (None, "iso", "iso8601"):
-        fallback_zone = field.default_timezone
-
-        def value_of(value, data, partial):
-            if type(value) is not str:
-                raise _Slow
+    def check_lines(self, validator) -> list[str]:
+        """Lines that raise _Slow unless `value` passes (a refusal goes to marshmallow, which words
+        the error). The usual validators are a comparison or two; any other is called."""
+        kind = type(validator)
+        if validator is WELL_FORMED:
+            return [f"if {self.bind(_NOT_TEXT.search)}(value) is not None:", "    raise _Slow"]
+        if validator is SANE_TIME:
+            return [f"if not {self.bind(is_sane_time)}(value):", "    raise _Slow"]
+        if kind is validate.Length:
+            if validator.equal is not None:
+                return [f"if len(value) != {validator.equal!r}:", "    raise _Slow"]
+            tests = ([f"len(value) < {validator.min!r}"] if validator.min is not None else []) + \
+                    ([f"len(value) > {validator.max!r}"] if validator.max is not None else [])
+            return [f"if {' or '.join(tests)}:", "    raise _Slow"] if tests else []
+        if kind is validate.OneOf:
             try:
-                moment = datetime.fromisoformat(value)  # what marshmallow's "iso" format is
-            except ValueError:
-                raise _Slow from None
-            if moment.tzinfo is None:
-                if fallback_zone is None:
-                    raise _Slow
-                moment = moment.replace(tzinfo=fallback_zone)
-            return validated(moment) if checks else moment
-    elif kind is fields.Nested and not field.many and field.unknown is None and isinstance(field.nested, type):
-        nested = _schema_plan(field.schema)
+                choices = frozenset(validator.choices)
+            except TypeError:  # unhashable choices: as marshmallow does it
+                choices = validator.choices
+            return [f"if type(value) not in (str, int) or value not in {self.bind(choices)}:", "    raise _Slow"]
+        if kind is validate.Range and validator.min_inclusive and validator.max_inclusive:
+            tests = ([f"value < {self.bind(validator.min)}"] if validator.min is not None else []) + \
+                    ([f"value > {self.bind(validator.max)}"] if validator.max is not None else [])
+            return [f"if {' or '.join(tests)}:", "    raise _Slow"] if tests else []
 
-        def value_of(value, data, partial):
-            loaded = nested(value, partial)
-            return validated(loaded) if checks else loaded
-    elif kind is fields.List:
-        inner = _inner_plan(field.inner)
+        def passes(value):
+            try:
+                return validator(value) is not False
+            except ValidationError:
+                return False
 
-        def value_of(value, data, partial):
-            if type(value) is not list:
-                raise _Slow
-            loaded = [inner(each, value, partial) for each in value]
-            return validated(loaded) if checks else loaded
-    elif kind is fields.Dict:
-        keys = _inner_plan(field.key_field) if field.key_field is not None else None
-        values = _inner_plan(field.value_field) if field.value_field is not None else None
+        return [f"if not {self.bind(passes)}(value):", "    raise _Slow"]
 
-        def value_of(value, data, partial):
-            if type(value) is not dict:
-                raise _Slow
-            loaded = {keys(k, value, partial) if keys else k: values(v, value, partial) if values else v
-                      for k, v in value.items()}
-            return validated(loaded) if checks else loaded
-    else:
-        def value_of(value, data, partial):
-            return field.deserialize(value, field.name, data)
-
-    return value_of
-
-
-def _check_of(validator):
-    """check(value) -> whether the value passes, for a value of the field's type. The usual validators
-    are decided in a comparison or two; any other is called (a refusal sends the value to marshmallow,
-    which words the error)."""
-    kind = type(validator)
-    if validator is WELL_FORMED:
-        search = _NOT_TEXT.search
-        return lambda value: search(value) is None
-    if kind is validate.Length:
-        low, high, equal = validator.min, validator.max, validator.equal
-        if equal is not None:
-            return lambda value: len(value) == equal
-        return lambda value: (low is None or len(value) >= low) and (high is None or len(value) <= high)
-    if kind is validate.OneOf:
-        try:
-            choices = frozenset(validator.choices)
-        except TypeError:  # unhashable choices: as marshmallow does it
-            choices = validator.choices
-        return lambda value: type(value) in (str, int) and value in choices
-    if kind is validate.Range and validator.min_inclusive and validator.max_inclusive:
-        low, high = validator.min, validator.max
-        return lambda value: (low is None or value >= low) and (high is None or value <= high)
-
-    def called(value):
-        try:
-            return validator(value) is not False
-        except ValidationError:
-            return False
-
-    return called
-
-
-def _inner_plan(field: fields.Field):
-    """An inner field of a List or Dict: None is decided by the field itself."""
-    value_of = _field_plan(field)
-
-    def inner(value, data, partial):
-        if value is None:
-            if not field.allow_none:
-                raise _Slow
-            return None
-        return value_of(value, data, partial)
-
-    return inner
+    def inner_loader(self, field: fields.Field):
+        """inner(value, data, partial) for a List's or Dict's inner field: None is decided by the
+        field itself; `data` is the list or dict holding the value."""
+        return self.compiled("value, data, partial", [
+            "    if value is None:",
+            "        return None" if field.allow_none else "        raise _Slow",
+            *self.value_lines(field, "    "),
+            "    return value"])

@@ -152,7 +152,8 @@ def _communities_of(dialect: str) -> sa.Select:
 
 
 def _value(record: Any, name: str) -> Any:
-    return record.get(name) if isinstance(record, Mapping) else getattr(record, name, None)
+    # (a dict itself: an isinstance of typing's Mapping is an abstract-class check, paid per event)
+    return record.get(name) if type(record) is dict else getattr(record, name, None)
 
 
 def _placement(session: Session, user: User, rtype: str, record: Any) -> tuple[str | None, str | None]:
