@@ -11,6 +11,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.types import String, Text, TypeDecorator
 
+from server import jsonio
+
 _CIPHER_PREFIX = "g1"
 
 
@@ -120,7 +122,7 @@ class EncryptedJSON(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        return current_cipher().encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+        return current_cipher().encrypt(jsonio.column_dumps(value))  # (a sync batch writes 500 results)
 
     def process_result_value(self, value, dialect):
         if value is None:

@@ -1,6 +1,7 @@
 """Column types and bookkeeping columns shared by every record that phones edit."""
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime, timezone
 
@@ -29,6 +30,22 @@ def among(column, name: str, dialect: str):
     if dialect == "postgresql":
         return column == sa.any_(sa.bindparam(name, type_=ARRAY(column.type)))
     return column.in_(sa.bindparam(name, expanding=True))
+
+
+def loaded(session, model: type, key):
+    """`session.get(model, key)` for a record the session holds already, without its per-call work
+    (an inspection and option handling: ~4 µs where this takes ~1.3, and a sync batch looks up each
+    visit's household and products). Anything else, such as a record not loaded or expired, goes to
+    session.get."""
+    found = session.identity_map.get((_identity_class(model), (key,), None))
+    if found is not None and type(found) is model and not found._sa_instance_state.expired:
+        return found
+    return session.get(model, key)
+
+
+@functools.cache
+def _identity_class(model: type) -> type:
+    return sa.inspect(model)._identity_class
 
 
 def new_id() -> str:

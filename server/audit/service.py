@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from server import bulk
 from server.audit.models import AuditEvent
 from server.auth.models import User
-from server.records import among, dialect_name, utcnow
+from server.records import among, dialect_name, loaded, utcnow
 from server.resources.registry import registry
 
 # The household file: the record types whose fields are a household's personal data (each type
@@ -165,7 +165,7 @@ def _placement(session: Session, user: User, rtype: str, record: Any) -> tuple[s
     resource = registry().get(rtype)
     if resource is not None and resource.on_household:
         household_id = _value(record, "household_id")
-        household = session.get(Household, household_id) if household_id else None  # loaded already, mostly
+        household = loaded(session, Household, household_id) if household_id else None  # loaded already, mostly
         return household_id, household.community_id if household is not None else None
     if rtype == "community":
         return None, _value(record, "id")

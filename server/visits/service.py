@@ -10,7 +10,7 @@ from server.auth.models import User
 from server.community.models import Household
 from server.errors import FieldError, Forbidden, ValidationFailed
 from server.products.models import Product
-from server.records import utcnow
+from server.records import loaded, utcnow
 from server.visits.models import DEFAULT_CHECKLIST, ChecklistTemplate
 from server.resources.hooks import Rules
 
@@ -27,9 +27,9 @@ def _author(user: User, values: dict) -> None:
 def _check_products(session: Session, codes: list[str] | None) -> None:
     if not codes:
         return
-    # session.get, not a query: the catalogue is small and a sync batch holds it loaded, so
-    # checking 500 visits costs no statement (and no flush) at all.
-    if any(session.get(Product, code) is None for code in set(codes)):
+    # By key, not a query: the catalogue is small and a sync batch holds it loaded, so checking 500
+    # visits costs no statement (and no flush) at all.
+    if any(loaded(session, Product, code) is None for code in set(codes)):
         raise ValidationFailed([FieldError("products_interest", "not_found")])
 
 
