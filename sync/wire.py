@@ -5,6 +5,7 @@ Pure marshmallow (no Flask): the sync engine and the server share it.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from datetime import datetime, timezone
 
@@ -195,6 +196,9 @@ def _schema_plan(schema: Schema):
     return _Source().schema_loader(schema)
 
 
+_LOADERS = itertools.count(1)  # every compiled loader's own file name: profiles tell them apart
+
+
 class _Source:
     """Writes and compiles the loaders. Each value the code refers to (a field, a default, a set of
     choices, a nested loader) is bound to a name in the compiled code's namespace."""
@@ -209,12 +213,14 @@ class _Source:
         self.namespace[name] = value
         return name
 
-    def compiled(self, parameters: str, body: list[str]):
-        """A function of `parameters` whose body is `body` (lines indented by four spaces)."""
+    def compiled(self, label: str, parameters: str, body: list[str]):
+        """A function of `parameters` whose body is `body` (lines indented by four spaces); `label`
+        names it in tracebacks and profiles."""
         self.count += 1
         name = f"_load{self.count}"
         source = "\n".join([f"def {name}({parameters}):", *body])
-        exec(compile(source, f"<wire loader {name}>", "exec"), self.namespace)  # noqa: S102 (our own text)
+        code = compile(source, f"<wire loader {label} {next(_LOADERS)}>", "exec")
+        exec(code, self.namespace)  # noqa: S102 (our own text)
         return self.namespace[name]
 
     def schema_loader(self, schema: Schema):
@@ -255,7 +261,7 @@ class _Source:
                       "        if attr in out and check(out[attr]) is missing:",
                       "            raise _Slow"]
         lines.append("    return out")
-        return self.compiled("data, partial", lines)
+        return self.compiled(type(schema).__name__, "data, partial", lines)
 
     def value_lines(self, field: fields.Field, indent: str) -> list[str]:
         """Lines that take `value` (present, not None) to the loaded value, or raise _Slow where
@@ -331,7 +337,7 @@ class _Source:
     def inner_loader(self, field: fields.Field):
         """inner(value, data, partial) for a List's or Dict's inner field: None is decided by the
         field itself; `data` is the list or dict holding the value."""
-        return self.compiled("value, data, partial", [
+        return self.compiled(f"{type(field).__name__} item", "value, data, partial", [
             "    if value is None:",
             "        return None" if field.allow_none else "        raise _Slow",
             *self.value_lines(field, "    "),
