@@ -158,3 +158,13 @@ def test_the_request_limit_hook_runs_in_the_compiled_load():
         compiled(body)
     assert caught.value.messages == {"limit": ["out_of_range|min=1|max=50"]}
     assert compiled({**body, "limit": 50})["limit"] == 50
+
+
+@pytest.mark.parametrize(("text", "code"), [("燃气\x00阀门", "invalid_character"), ("ok\x00", "invalid_character"),
+                                            ("半个\ud83d", "invalid_unicode")])
+def test_text_holding_nul_or_a_lone_surrogate_is_refused_by_the_compiled_load(text, code):
+    """ASCII and non-ASCII text alike: the compiled check skips its pattern only where it cannot match."""
+    compiled = compile_loader(SCHEMAS["visit"])
+    with pytest.raises(ValidationError) as caught:
+        compiled({**valid_visit(), "notes": text})
+    assert caught.value.messages == {"notes": [code]}
