@@ -181,6 +181,10 @@ def run_sync(database, sizes: Sizes, root: Path, *, engine_variant: bool) -> dic
             f"{t['together']['wall_median']:.3f} s, one alone {t['alone']['wall_median']:.3f} s; "
             f"two_communities_ratio = {t['two_communities_ratio']:.2f} (goal <= {TWO_COMMUNITIES_GOAL:g})   "
             f"[{time.perf_counter() - started:.0f} s]")
+        together, alone = t["together"], t["alone"]
+        say(f"  in the pair, a backend blocked by another's lock in {together['lock_blocked_samples']} of "
+            f"{together['lock_samples']} samples; app CPU per push {alone['app_cpu_seconds_median']:.3f} s alone, "
+            f"{together['app_cpu_seconds_median']:.3f} s in the pair")
 
     started = time.perf_counter()
     b = pull.run_bootstrap(database, sizes, root)

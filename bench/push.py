@@ -18,6 +18,7 @@ SqlStore directly (no HTTP, no pull).
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -226,10 +227,12 @@ def _push_process(url: str, root: str, token: str, warm: list[dict], work: list[
         for batch in work:
             barrier.wait()
             body = phone.body(cursor=None, mutations=batch, limit=1)
+            cpu = time.process_time()
             seconds, response = timed(lambda: phone.post(body))
+            cpu = time.process_time() - cpu
             if any(r["status"] != "applied" for r in phone.answer(response)["results"]):
                 raise RuntimeError("a pushed visit was not applied")
-            out.put(seconds)
+            out.put((seconds, cpu))
             barrier.wait()
     finally:
         dispose(app)
@@ -237,7 +240,10 @@ def _push_process(url: str, root: str, token: str, warm: list[dict], work: list[
 
 def two_communities(database: Database, sizes: Sizes, root: Path, *, rounds: int = 3) -> dict:
     """One batch pushed alone, then two communities' batches pushed at the same moment (each in its
-    own process, as two app servers would): the wall time of the pair ÷ the time of one."""
+    own process, as two app servers would): the wall time of the pair ÷ the time of one. Beside it,
+    what says whether the pair waited on each other or on the machine: how often a backend of the
+    database was blocked by another's lock (sampled through the rounds), and each push's app-server
+    CPU time alone and in the pair."""
     import multiprocessing
 
     url = database.fresh()
@@ -261,16 +267,54 @@ def two_communities(database: Database, sizes: Sizes, root: Path, *, rounds: int
             child.start()
             children.append(child)
         walls = []
-        for _ in range(rounds):
-            barrier.wait()  # every child is ready: go
-            start = time.perf_counter()
-            barrier.wait()  # every child has pushed its batch
-            walls.append(time.perf_counter() - start)
+        # (watched in the pair only, and seldom: its queries take the machine's CPU too)
+        with LockWatch(url) if count > 1 else contextlib.nullcontext() as locks:
+            for _ in range(rounds):
+                barrier.wait()  # every child is ready: go
+                start = time.perf_counter()
+                barrier.wait()  # every child has pushed its batch
+                walls.append(time.perf_counter() - start)
         for child in children:
             child.join(timeout=300)
             if child.exitcode != 0:
                 raise RuntimeError(f"a pushing process failed (exit {child.exitcode})")
+        pushes = [out.get(timeout=10) for _ in range(rounds * count)]
         results[label] = {"wall_seconds": walls, "wall_median": median(walls),
-                          "batch_seconds": sorted(out.get(timeout=10) for _ in range(rounds * count))}
+                          "batch_seconds": sorted(seconds for seconds, _cpu in pushes),
+                          "app_cpu_seconds_median": median([cpu for _seconds, cpu in pushes]),
+                          **({"lock_samples": locks.samples, "lock_blocked_samples": locks.blocked} if locks else {})}
     return {**results, "rounds": rounds, "batch": sizes.push_batch,
             "two_communities_ratio": results["together"]["wall_median"] / results["alone"]["wall_median"]}
+
+
+class LockWatch:
+    """Samples, every 20 ms until it is closed, whether any backend of the database is
+    blocked by another's lock (`pg_blocking_pids`): two writers that waited on each other show here,
+    where a slower pair on a busy machine does not."""
+
+    def __init__(self, url: str, every: float = 0.02):
+        self.url, self.every = url, every
+        self.samples = self.blocked = 0
+
+    def __enter__(self) -> "LockWatch":
+        import threading
+
+        self._stop = threading.Event()
+        self._engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND cardinality(pg_blocking_pids(pid)) > 0")
+        with self._engine.connect() as conn:
+            while not self._stop.wait(self.every):
+                self.samples += 1
+                self.blocked += conn.execute(query).scalar_one() > 0
+                conn.rollback()
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._engine.dispose()
