@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,8 +27,6 @@ from server.records import UTCDateTime
 pytestmark = pytest.mark.browser
 
 ZONE = ZoneInfo(DEFAULT_TIMEZONE)  # the demo community's: the console counts its days
-TODAY = datetime.now(ZONE).date()  # what the console's views take as today
-START, END = TODAY - timedelta(days=45), TODAY - timedelta(days=3)
 CATEGORY_ZH = {"repair": "报修", "complaint": "投诉", "cleaning": "保洁", "water": "桶装水",
                "custody": "房屋托管", "other": "其他"}
 
@@ -37,12 +36,33 @@ def midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZONE).astimezone(timezone.utc)
 
 
-SINCE, UNTIL = midnight(START), midnight(END + timedelta(days=1))
+@dataclass(frozen=True)
+class Period:
+    """The range the test asks the dashboard for, from the day the test seeds the demo as today."""
+    today: date
+
+    @property
+    def start(self) -> date:
+        return self.today - timedelta(days=45)
+
+    @property
+    def end(self) -> date:
+        return self.today - timedelta(days=3)
+
+    @property
+    def bounds(self) -> dict[str, datetime]:
+        return {"since": midnight(self.start), "until": midnight(self.end + timedelta(days=1))}
 
 
 @pytest.fixture
-def seeded(session):
-    assert demo.seed(session, today=TODAY)
+def period() -> Period:
+    # Taken when the test runs, not at import: a run may cross the community's midnight in between.
+    return Period(datetime.now(ZONE).date())  # what the console's views take as today
+
+
+@pytest.fixture
+def seeded(session, period):
+    assert demo.seed(session, today=period.today)
     session.commit()
     return session
 
@@ -97,7 +117,7 @@ def sql(session, text: str, **params):
     return session.execute(statement, {"community": demo.COMMUNITY_ID, "no": False, **params}).all()
 
 
-def coverage_sql(session) -> tuple[dict, dict]:
+def coverage_sql(session, today: date) -> tuple[dict, dict]:
     """By grid: (butler, households, covered); by building: (households, covered). A household is
     covered when its latest visit up to today is no older than its visit_cycle_days (from today's start)."""
     statement = sa.text("""
@@ -112,11 +132,11 @@ def coverage_sql(session) -> tuple[dict, dict]:
     """).bindparams(sa.bindparam("end_of_today", type_=UTCDateTime())).columns(
         grid=sa.String, butler=sa.String, building=sa.String, cycle=sa.Integer, last_visit=UTCDateTime())
     rows = session.execute(statement, {"community": demo.COMMUNITY_ID, "no": False,
-                                       "end_of_today": midnight(TODAY + timedelta(days=1))}).all()
+                                       "end_of_today": midnight(today + timedelta(days=1))}).all()
     assert len(rows) == 600
     grids, buildings = defaultdict(lambda: [None, 0, 0]), defaultdict(lambda: [0, 0])
     for grid, butler, building, cycle, last in rows:
-        covered = last is not None and last >= midnight(TODAY) - timedelta(days=cycle)
+        covered = last is not None and last >= midnight(today) - timedelta(days=cycle)
         grids[grid][0] = butler
         grids[grid][1] += 1
         grids[grid][2] += covered
@@ -125,24 +145,24 @@ def coverage_sql(session) -> tuple[dict, dict]:
     return dict(grids), dict(buildings)
 
 
-def tickets_by_status_sql(session) -> Counter:
+def tickets_by_status_sql(session, period: Period) -> Counter:
     return Counter(dict(sql(session, """
         SELECT t.status, COUNT(*) FROM ticket t JOIN household h ON h.id = t.household_id
         WHERE h.community_id = :community AND h.deleted = :no AND t.deleted = :no
           AND t.created_at >= :since AND t.created_at < :until
-        GROUP BY t.status""", since=SINCE, until=UNTIL)))
+        GROUP BY t.status""", **period.bounds)))
 
 
-def backoffice_sql(session) -> dict[str, tuple[int, float]]:
+def backoffice_sql(session, period: Period) -> dict[str, tuple[int, float]]:
     return {category: (n, float(total) / n) for category, n, total in sql(session, """
         SELECT t.category, COUNT(*), SUM(t.backoffice_rating) FROM ticket t
         JOIN household h ON h.id = t.household_id
         WHERE h.community_id = :community AND h.deleted = :no AND t.deleted = :no
           AND t.backoffice_rating IS NOT NULL AND t.resolved_at >= :since AND t.resolved_at < :until
-        GROUP BY t.category""", since=SINCE, until=UNTIL)}
+        GROUP BY t.category""", **period.bounds)}
 
 
-def products_sql(session) -> dict[str, tuple[str, int, int, int]]:
+def products_sql(session, period: Period) -> dict[str, tuple[str, int, int, int]]:
     """By product code: (name, visits in range with interest in it, orders not cancelled, quantity)."""
     products = dict(sql(session, "SELECT code, name FROM product WHERE deleted = :no"))
     orders = {code: (n, int(quantity)) for code, n, quantity in sql(session, """
@@ -150,27 +170,27 @@ def products_sql(session) -> dict[str, tuple[str, int, int, int]]:
         JOIN household h ON h.id = o.household_id
         WHERE h.community_id = :community AND h.deleted = :no AND o.deleted = :no
           AND o.status <> 'cancelled' AND o.created_at >= :since AND o.created_at < :until
-        GROUP BY o.product_code""", since=SINCE, until=UNTIL)}
+        GROUP BY o.product_code""", **period.bounds)}
     interest = Counter()
     for (wanted,) in sql(session, """
         SELECT v.products_interest FROM visit v JOIN household h ON h.id = v.household_id
         WHERE h.community_id = :community AND h.deleted = :no AND v.deleted = :no
-          AND v.visited_at >= :since AND v.visited_at < :until""", since=SINCE, until=UNTIL):
+          AND v.visited_at >= :since AND v.visited_at < :until""", **period.bounds):
         interest.update(set(json.loads(wanted) if isinstance(wanted, str) else wanted))
     return {code: (name, interest[code], *orders.get(code, (0, 0))) for code, name in products.items()}
 
 
 # ---- the tests ---------------------------------------------------------------------------------------
 
-def test_the_dashboard_shows_the_figures_sql_finds_and_its_csv_parses(desk, seeded):
+def test_the_dashboard_shows_the_figures_sql_finds_and_its_csv_parses(desk, seeded, period):
     response = log_in(desk, "supervisor1")
     assert response.status == 302
     desk.wait_for_url("**/console/")
-    desk.goto(f"/console/?start={START.isoformat()}&end={END.isoformat()}")
+    desk.goto(f"/console/?start={period.start.isoformat()}&end={period.end.isoformat()}")
     assert desk.locator("[data-testid=section]").count() == 12  # with the back office's scorecard and custody
 
     # Visit coverage by grid and by building (as of today).
-    grids, buildings = coverage_sql(seeded)
+    grids, buildings = coverage_sql(seeded, period.today)
     header, rows = html_table(desk, "coverage_by_grid")
     assert header == ["网格", "管家", "户数", "周期内已走访", "覆盖率 %"]
     assert rows_by_first(rows) == {grid: [butler, str(n), str(c), percent(c, n)]
@@ -182,18 +202,18 @@ def test_the_dashboard_shows_the_figures_sql_finds_and_its_csv_parses(desk, seed
 
     # Requests raised in the range, by status: every status has a row, zero or not.
     _, rows = html_table(desk, "tickets_by_status")
-    by_status = tickets_by_status_sql(seeded)
+    by_status = tickets_by_status_sql(seeded, period)
     assert sum(by_status.values()) > 0
     assert rows_by_first(rows) == {zh: [str(by_status[status])] for status, (zh, _en) in TICKET_STATES.items()}
 
     # The butlers' ratings of the back office, on requests resolved in the range.
     _, rows = html_table(desk, "backoffice_by_category")
     assert rows_by_first(rows) == {CATEGORY_ZH[category]: [str(n), f"{average:.2f}"]
-                                   for category, (n, average) in backoffice_sql(seeded).items()}
+                                   for category, (n, average) in backoffice_sql(seeded, period).items()}
 
     # Service products: interest recorded on visits in the range, and orders placed in it.
     _, rows = html_table(desk, "products")
-    expected = products_sql(seeded)
+    expected = products_sql(seeded, period)
     assert sum(orders for _name, _interest, orders, _quantity in expected.values()) > 0
     assert {row[0]: [row[1], *row[3:]] for row in rows} == {
         code: [name, str(interest), str(orders), str(quantity)]
@@ -201,10 +221,10 @@ def test_the_dashboard_shows_the_figures_sql_finds_and_its_csv_parses(desk, seed
 
     # The CSV export of coverage by grid, through the page's link: UTF-8 with a BOM, the table's rows.
     link = section(desk, "coverage_by_grid").locator("[data-testid=csv]")
-    assert f"start={START.isoformat()}" in link.get_attribute("href")
+    assert f"start={period.start.isoformat()}" in link.get_attribute("href")
     with desk.expect_download() as download:
         link.click()
-    assert download.value.suggested_filename == f"coverage_by_grid_{START.isoformat()}_{END.isoformat()}.csv"
+    assert download.value.suggested_filename == f"coverage_by_grid_{period.start.isoformat()}_{period.end.isoformat()}.csv"
     raw = Path(download.value.path()).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     parsed = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))

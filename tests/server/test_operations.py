@@ -17,8 +17,15 @@ from tests.factories import make_community, make_inspection, make_plan_item, mak
 from tests.support.console import csrf_of, log_in, text
 
 NOV = date(2026, 11, 1)
-TODAY = today_in(DEFAULT_TIMEZONE)
-THIS_MONTH = TODAY.replace(day=1)
+
+
+def today() -> date:
+    """The community's today, taken when a test runs (a run may cross its midnight after the import)."""
+    return today_in(DEFAULT_TIMEZONE)
+
+
+def this_month() -> date:
+    return today().replace(day=1)
 
 
 def all_passed(category: str = "cleaning", **overrides) -> dict:
@@ -261,18 +268,18 @@ def post(client, path, data, page="/console/plan"):
 
 
 def this_month_item(world, **overrides):
-    return make_plan_item(world["community"], world["supervisor"], month=THIS_MONTH,
-                          due_date=overrides.pop("due_date", THIS_MONTH), **overrides)
+    return make_plan_item(world["community"], world["supervisor"], month=this_month(),
+                          due_date=overrides.pop("due_date", this_month()), **overrides)
 
 
 def test_the_pages_render_for_a_supervisor_and_are_in_the_nav(console, world):
     ours = this_month_item(world, title="地下车库消杀", category="pest_control", contractor="绿盾消杀")
-    make_plan_item(world["other"], world["outsider"], month=THIS_MONTH, title="外小区事项")
+    make_plan_item(world["other"], world["outsider"], month=this_month(), title="外小区事项")
     page = console.get("/console/plan")
     html = text(page)
     assert page.status_code == 200
     assert 'data-testid="nav-plan"' in html and 'data-testid="nav-inspections"' in html
-    assert f"{THIS_MONTH:%Y-%m} 工作计划" in html and "地下车库消杀" in html and "绿盾消杀" in html
+    assert f"{this_month():%Y-%m} 工作计划" in html and "地下车库消杀" in html and "绿盾消杀" in html
     assert "外小区事项" not in html and ours.id in html
     page = console.get("/console/inspections")
     assert page.status_code == 200 and "新增检查" in text(page)
@@ -296,8 +303,8 @@ def test_a_supervisor_turned_butler_is_refused_at_the_next_page(console, session
 
 
 def test_an_item_is_added_done_reopened_and_deleted_from_the_console(console, session, world):
-    due = THIS_MONTH.replace(day=20)
-    r = post(console, "/console/plan", {"month": f"{THIS_MONTH:%Y-%m}", "category": "greening", "title": "草坪修剪",
+    due = this_month().replace(day=20)
+    r = post(console, "/console/plan", {"month": f"{this_month():%Y-%m}", "category": "greening", "title": "草坪修剪",
                                         "due_date": due.isoformat(), "contractor": "青青园林",
                                         "assignee_id": world["butler"].id, "note": ""})
     assert r.status_code == 302, text(r)
@@ -305,7 +312,7 @@ def test_an_item_is_added_done_reopened_and_deleted_from_the_console(console, se
     item = session.scalar(sa.select(WorkPlanItem).where(WorkPlanItem.title == "草坪修剪"))
     assert (item.category, item.contractor, item.assignee_id) == ("greening", "青青园林", world["butler"].id)
 
-    r = post(console, f"/console/plan/{item.id}/done", {"done_note": "已验收", "month": f"{THIS_MONTH:%Y-%m}"})
+    r = post(console, f"/console/plan/{item.id}/done", {"done_note": "已验收", "month": f"{this_month():%Y-%m}"})
     html = text(console.get(r.headers["Location"]))
     assert "已将“草坪修剪”标记为完成。" in html and "✓ 已完成" in html and "已验收" in html
     r = post(console, f"/console/plan/{item.id}/reopen", {})
@@ -317,7 +324,7 @@ def test_an_item_is_added_done_reopened_and_deleted_from_the_console(console, se
 
 
 def test_an_overdue_item_is_marked(console, world):
-    last = months.add_months(THIS_MONTH, -1)  # its first day is before today, whatever today is
+    last = months.add_months(this_month(), -1)  # its first day is before today, whatever today is
     late = make_plan_item(world["community"], world["supervisor"], month=last, due_date=last)
     html = text(console.get(f"/console/plan?month={last:%Y-%m}"))
     assert f'data-id="{late.id}" data-state="overdue"' in html and "已逾期" in html
@@ -354,21 +361,21 @@ def test_another_community_s_items_are_unreachable(console, session, world):
 
 
 def test_copying_last_month_from_the_console_twice(console, session, world):
-    last = months.add_months(THIS_MONTH, -1)
+    last = months.add_months(this_month(), -1)
     make_plan_item(world["community"], world["supervisor"], month=last, due_date=last, title="水箱清洗",
                    category="facility")
-    r = post(console, "/console/plan/copy", {"month": f"{THIS_MONTH:%Y-%m}"})
+    r = post(console, "/console/plan/copy", {"month": f"{this_month():%Y-%m}"})
     assert f"已从 {last:%Y-%m} 复制 1 项计划。" in text(console.get(r.headers["Location"]))
-    r = post(console, "/console/plan/copy", {"month": f"{THIS_MONTH:%Y-%m}"})
+    r = post(console, "/console/plan/copy", {"month": f"{this_month():%Y-%m}"})
     assert "没有需要复制的事项" in text(console.get(r.headers["Location"]))
-    assert len(service.month_items(session, community_id=world["community"].id, month=THIS_MONTH)) == 1
+    assert len(service.month_items(session, community_id=world["community"].id, month=this_month())) == 1
 
 
 def test_the_plan_forms_need_the_csrf_token(console, session, world):
     item = this_month_item(world)
     for path in ("/console/plan", f"/console/plan/{item.id}/done", f"/console/plan/{item.id}/delete",
                  "/console/plan/copy", "/console/inspections"):
-        r = console.post(path, data={"month": f"{THIS_MONTH:%Y-%m}", "title": "x", "category": "cleaning"})
+        r = console.post(path, data={"month": f"{this_month():%Y-%m}", "title": "x", "category": "cleaning"})
         assert r.status_code == 400 and "页面已过期" in text(r)
     session.expire_all()
     assert item.done_at is None and not item.deleted
@@ -387,7 +394,7 @@ def test_a_category_shows_its_checklist_and_that_month_s_items_to_link(console, 
 
 
 def inspection_form(world, **overrides) -> dict:
-    data = {"category": "cleaning", "place": "3栋大堂", "inspected_on": TODAY.isoformat(), "plan_item_id": "",
+    data = {"category": "cleaning", "place": "3栋大堂", "inspected_on": today().isoformat(), "plan_item_id": "",
             "notes": ""}
     data.update({f"result_{entry['key']}": "pass" for entry in checklists.checklist("cleaning")})
     data.update(overrides)
@@ -440,7 +447,7 @@ def test_inspections_of_a_date_range_and_only_the_community_s(console, world):
 def test_a_later_checklist_change_does_not_change_an_old_inspection(console, world, monkeypatch):
     answers = [{**entry, "passed": entry["key"] != "bins_emptied", "note": ""}
                for entry in checklists.checklist("cleaning")]
-    make_inspection(world["community"], world["supervisor"], items=answers, inspected_on=TODAY)
+    make_inspection(world["community"], world["supervisor"], items=answers, inspected_on=today())
     monkeypatch.setitem(checklists.CHECKLISTS, "cleaning",
                         ({"key": "bins_emptied", "zh": "垃圾桶无满溢", "en": "Bins not overflowing"},))
     html = text(console.get("/console/inspections"))
