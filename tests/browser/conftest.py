@@ -11,7 +11,7 @@ import pytest
 from server import create_app
 from server.extensions import db
 from server.notify.api import release_waiters
-from tests.support.app import base_config, serving
+from tests.support.app import base_config, fresh_database, serving
 from tests.support.needs import need
 from tests.factories import PASSWORD
 
@@ -55,6 +55,15 @@ def _poll_without_eval() -> None:
 # Facts from docs/platform-facts.md: root needs --no-sandbox; the rest stop Chromium calling home.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def database_url(request, tmp_path):
+    """SQLite for the browser tests: what they check is the app the user sees, which is the same on
+    either database, while the server's every rule runs on both in tests/server. A module whose
+    browser path meets what differs on PostgreSQL (its sync writes, its live channel's NOTIFY) runs
+    on both by importing tests.support.app's database_url, as test_butler_offline.py does."""
+    yield from fresh_database(request, "sqlite", tmp_path)
 
 
 @pytest.fixture(scope="session")

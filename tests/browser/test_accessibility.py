@@ -27,18 +27,11 @@ from server import demo
 from server.community.models import DEFAULT_TIMEZONE, Household
 from server.custody.models import CustodyContract
 from server.tickets.models import Ticket
-from tests.support.app import fresh_database
 
 pytestmark = pytest.mark.browser
 
 BAD_IMPACTS = {"serious", "critical"}
 MIN_TARGET = 44  # CSS px, each side (WCAG 2.5.5, and the platforms' own guidance for fingers)
-
-
-@pytest.fixture
-def database_url(request, tmp_path):
-    """SQLite only: what is checked here is the pages, which are the same on either database."""
-    yield from fresh_database(request, "sqlite", tmp_path)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from server.community.models import Person
 from server.visits.models import Touchpoint, Visit
 from tests.browser.conftest import log_in, synced, wait_until_controlled, work_requests
 from tests.factories import PASSWORD, complete_visit, make_community, make_grid, make_household, make_person, make_user
+from tests.support.app import database_url  # noqa: F401 - both databases: the day's fast push
 
 pytestmark = pytest.mark.browser
 

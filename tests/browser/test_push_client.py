@@ -20,6 +20,7 @@ from server.notify.models import PushSubscription
 from tests.browser.conftest import log_in, synced
 from tests.factories import PASSWORD, auth, make_community, make_grid, make_household, make_ticket, make_user
 from tests.server.test_notify_outbox import AUTH, P256DH
+from tests.support.app import database_url  # noqa: F401 - both databases: the live channel's NOTIFY
 
 pytestmark = pytest.mark.browser
 
