@@ -30,7 +30,7 @@ def grid(session):
                               **{"tags": [], "notes": "", **overrides})
 
     recent = household("3栋", "1单元", "101")
-    overdue = household("3栋", "1单元", "301", tags=["独居老人"], visit_cycle_days=30)
+    overdue = household("3栋", "1单元", "301", tags=["独居老人", "爱下棋"], visit_cycle_days=30)
     never = household("3栋", "2单元", "201")
     elsewhere = household("5栋", "1单元", "301")
     visits = {"recent": make_visit(recent, butler, visited_at=now - timedelta(days=10)),
@@ -100,6 +100,10 @@ def test_the_grid_speaks_english_after_the_switch(phone, grid):
     assert phone.locator("[data-testid=filter-due]").inner_text().startswith("Due / overdue")
     never = phone.locator(f"{ROWS}[data-id='{grid['never'].id}'] [data-testid=due-mark]")
     assert never.inner_text() == "Never visited"
+    # The app's own tags are named in English; one the butler typed shows as typed.
+    tags = phone.locator(f"{ROWS}[data-id='{grid['overdue'].id}'] .tagpill")
+    assert tags.all_inner_texts() == ["Elderly, living alone", "爱下棋"]
+    assert phone.locator("[data-testid=filter-tag]").all_inner_texts() == ["Elderly, living alone 1", "爱下棋 1"]
 
 
 def test_a_day_recorded_offline_through_the_screens_reaches_the_server_once(phone, served, grid, session):

@@ -17,8 +17,11 @@ test("long texts are cut at 40 characters with an ellipsis", () => {
   assert.equal(excerpt(undefined), "");
 });
 
-test("tag suggestions are their own labels", () => {
+test("tag suggestions are their own labels, or named in the reader's language", () => {
   assert.deepEqual(suggestions(["空巢"]), [{ value: "空巢", label: "空巢" }]);
+  // The value stays as stored (Chinese): only the label is the reader's.
+  assert.deepEqual(suggestions(["空巢", "租户"], (tag) => ({ 空巢: "Empty nest" })[tag] ?? tag),
+                   [{ value: "空巢", label: "Empty nest" }, { value: "租户", label: "租户" }]);
 });
 
 test("the visit cycle is a whole number of days from 1 to 730", () => {

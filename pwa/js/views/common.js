@@ -32,6 +32,7 @@ extend({
       ticket_category: CATEGORY_NAMES["zh-CN"], // the server's list (ticket-categories.js)
       order_status: { placed: "已下单", confirmed: "已确认", delivered: "已送达", cancelled: "已取消", refunded: "已退款" },
       unit_name: {},
+      tag_name: {}, // the tags the app suggests (household-logic.js) are stored in Chinese
       // an emergency's (views/incident.js), and a household's answer to one
       incident_kind: { water_cut: "停水", power_cut: "停电", leak: "漏水", lift_entrapment: "电梯困人", fire_alarm: "火警",
                        typhoon: "台风", health_notice: "卫生防疫", other: "其他" },
@@ -62,6 +63,8 @@ extend({
       order_status: { placed: "Placed", confirmed: "Confirmed", delivered: "Delivered", cancelled: "Cancelled",
                       refunded: "Refunded" },
       unit_name: { 桶: "bottle", 次: "job", 小时: "hour", 月: "month" },
+      tag_name: { 行动不便: "Limited mobility", 独居老人: "Elderly, living alone", 有小孩: "Young children",
+                  孕妇: "Pregnant", 养宠物: "Has pets", 空巢: "Empty nest", 租户: "Tenant" },
       incident_kind: { water_cut: "Water cut", power_cut: "Power cut", leak: "Leak", lift_entrapment: "Trapped in a lift",
                        fire_alarm: "Fire alarm", typhoon: "Typhoon", health_notice: "Health notice", other: "Other" },
       severity: { notice: "Notice", serious: "Serious", critical: "Critical" },
@@ -236,8 +239,17 @@ export function chip(text, { pressed = false, radio = false, onclick, testid, va
            text);
 }
 
+/** A tag in the reader's language: the app's suggested tags have English names; one a butler typed
+ * shows as typed (and is stored as typed, whatever the language). */
+export function tagName(tag) {
+  const names = t("common.tag_name");
+  return Object.hasOwn(names, tag) ? names[tag] : tag;
+}
+
 export function tagList(tags) {
-  return tags.length ? h("span", { class: "taglist" }, tags.map((tag) => h("span", { class: "tagpill" }, tag))) : null;
+  return tags.length
+    ? h("span", { class: "taglist" }, tags.map((tag) => h("span", { class: "tagpill" }, tagName(tag))))
+    : null;
 }
 
 /**

@@ -12,7 +12,7 @@ import { joinRequestsLink } from "./joining.js";
 import { incidentLinks } from "./incident.js";
 import {
   chip, dateLabel, dueMark, groupLabel, isOpenTicket, lastVisitOf, localDate, numberIn, peopleOf, syncMark,
-  tagList, tagsOf, visitDue,
+  tagList, tagName, tagsOf, visitDue,
 } from "./common.js";
 
 extend({
@@ -164,7 +164,7 @@ export function gridView(root) {
         onclick: () => { kept.due = !kept.due; kept.shown = PAGE; refresh(); } }),
       chip(`${t("grid.filter_open")} ${open}`, { pressed: kept.open, testid: "filter-open",
         onclick: () => { kept.open = !kept.open; kept.shown = PAGE; refresh(); } }),
-      ...[...tags].sort((a, b) => b[1] - a[1]).map(([tag, n]) => chip(`${tag} ${n}`, {
+      ...[...tags].sort((a, b) => b[1] - a[1]).map(([tag, n]) => chip(`${tagName(tag)} ${n}`, {
         pressed: kept.tags.has(tag), testid: "filter-tag", value: tag,
         onclick: () => { if (!kept.tags.delete(tag)) kept.tags.add(tag); kept.shown = PAGE; refresh(); },
       })));

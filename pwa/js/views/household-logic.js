@@ -16,8 +16,8 @@ export const FIRST_BIRTH_YEAR = 1900;
 /** The start of a long text, cut at n characters with "…". */
 export const excerpt = (text, n = 40) => (text && cut(text, n) !== text ? `${cut(text, n)}…` : text ?? "");
 
-/** Tag suggestions as the tag editor takes them. */
-export const suggestions = (values) => values.map((value) => ({ value, label: value }));
+/** Tag suggestions as the tag editor takes them, each labelled by `name` (the reader's language). */
+export const suggestions = (values, name = (value) => value) => values.map((value) => ({ value, label: name(value) }));
 
 /** The visit cycle typed, as days, or null when it is not a whole number of days in range. */
 export function cycleDays(text) {

@@ -11,7 +11,7 @@ import { photoStrip, thumbRow } from "./photos.js";
 import { photosOf } from "../photos-logic.js";
 import {
   HOUSEHOLD_STATUSES, RELATIONS, addressLabel, changed, dateLabel, dueMark, label, lastVisitOf, notFound,
-  peopleOf, phoneField, productCode, productName, savedToast, syncMark, tagEditor, tagList, visitDue,
+  peopleOf, phoneField, productCode, productName, savedToast, syncMark, tagEditor, tagList, tagName, visitDue,
 } from "./common.js";
 import {
   CYCLE_DAYS, FIRST_BIRTH_YEAR, HOUSEHOLD_TAGS, PERSON_TAGS, cycleDays, excerpt, newPersonRelation, ordersNewestFirst,
@@ -112,7 +112,7 @@ export function householdView(root, route, app) {
   function householdForm(household) {
     const status = h("select", { name: "status" }, HOUSEHOLD_STATUSES.map((s) =>
       h("option", { value: s, selected: (household.status ?? "self_occupied") === s }, label("status", s))));
-    const tags = tagEditor({ values: household.tags ?? [], suggestions: suggestions(HOUSEHOLD_TAGS), legend: t("household.tags"), testid: "household-tags" });
+    const tags = tagEditor({ values: household.tags ?? [], suggestions: suggestions(HOUSEHOLD_TAGS, tagName), legend: t("household.tags"), testid: "household-tags" });
     const notes = h("textarea", { name: "notes", rows: 3, maxlength: 5000 }, household.notes ?? "");
     const cycle = h("input", { name: "visit_cycle_days", type: "number", inputmode: "numeric", min: CYCLE_DAYS.min,
                                max: CYCLE_DAYS.max, value: household.visit_cycle_days ?? CYCLE_DAYS.default });
@@ -177,7 +177,7 @@ export function householdView(root, route, app) {
     const phone = h("input", { name: "phone", type: "tel", inputmode: "tel", maxlength: 24, value: before.phone ?? "", autocomplete: "off" });
     const birthYear = h("input", { name: "birth_year", type: "number", inputmode: "numeric", min: FIRST_BIRTH_YEAR,
                                    max: new Date().getFullYear(), value: before.birth_year ?? "" });
-    const tags = tagEditor({ values: before.tags ?? [], suggestions: suggestions(PERSON_TAGS), legend: t("household.tags"), testid: "person-tags" });
+    const tags = tagEditor({ values: before.tags ?? [], suggestions: suggestions(PERSON_TAGS, tagName), legend: t("household.tags"), testid: "person-tags" });
     const notes = h("textarea", { name: "notes", rows: 3, maxlength: 5000 }, before.notes ?? "");
     const warning = h("p", { class: "consent-warning", hidden: true }, t("household.consent_withdrawn"));
     const error = h("p", { class: "error", role: "alert", hidden: true });
