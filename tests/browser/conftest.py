@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from server import create_app
-from server.extensions import db
 from server.notify.api import release_waiters
-from tests.support.app import base_config, fresh_database, serving
+from tests.support.app import base_config, dispose, fresh_database, serving
 from tests.support.needs import need
 from tests.factories import PASSWORD
 
@@ -111,9 +111,12 @@ class Site:
         self.app = app
         self.url = ""
         self.requests: list[str] = []
+        self.flask_apps = [app]  # every one it served: their open long polls are answered at the end
 
     def deploy(self, app) -> None:
         self.app = app
+        if isinstance(app, Flask):
+            self.flask_apps.append(app)
 
     def __call__(self, environ, start_response):
         self.requests.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
@@ -142,8 +145,7 @@ def make_pwa_app(tmp_path, sqlite_template, pwa_dir):
     yield make
     for app in apps:
         release_waiters(app)
-        with app.app_context():
-            db.engine.dispose()
+        dispose(app)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from server import ROOT, create_app
 from server.extensions import db
 from server.headers import POLICIES
 from server.notify import vapid as vapid_keys
-from tests.support.app import TEST_DATA_KEY, base_config, serving
+from tests.support.app import TEST_DATA_KEY, base_config, dispose, serving
 from tests.factories import PASSWORD, auth, make_community, make_grid, make_household, make_user
 from tests.support.pushservice import VapidKey, unb64url
 from tests.support.site import ReportingSite
@@ -259,13 +259,13 @@ def real_app(tmp_path, sqlite_template, pwa_dir):
         real.requests.append(f"{environ['REQUEST_METHOD']} {environ.get('REQUEST_URI') or environ['PATH_INFO']}")
         return app(environ, start_response)
 
+    logged.flask_apps = [app]
     try:
         with serving(logged) as real.url:
             yield real
     finally:
         real.stop_worker()
-        with app.app_context():
-            db.engine.dispose()
+        dispose(app)
 
 
 def test_a_resident_s_ticket_reaches_the_butler_s_firefox_through_the_real_app_and_worker(

@@ -17,8 +17,7 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm
 from flask import Flask
-from werkzeug.serving import make_server
-from werkzeug.wsgi import ClosingIterator
+from werkzeug.serving import ThreadedWSGIServer
 
 from server import create_app
 from server.extensions import db
@@ -259,31 +258,51 @@ def statements_sent(app):
         sa.event.remove(engine, "before_cursor_execute", note)
 
 
+class _AnsweringServer(ThreadedWSGIServer):
+    """Werkzeug's threaded server, knowing how many requests it is still answering.
+
+    It counts the threads that answer them (Werkzeug closes every connection after one request),
+    not the responses' closing: Werkzeug skips that when the client has gone (a page closed at the
+    end of a test), and a count of responses would wait for answers long given."""
+
+    def __init__(self, wsgi_app) -> None:
+        super().__init__("127.0.0.1", 0, wsgi_app)
+        self.answered = threading.Condition()
+        self.answering = 0
+
+    def process_request(self, request, client_address) -> None:  # in the accepting thread
+        with self.answered:
+            self.answering += 1
+        try:
+            super().process_request(request, client_address)  # starts the request's thread
+        except BaseException:
+            self._done()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        with self.answered:
+            self.answering -= 1
+            self.answered.notify_all()
+
+    def wait_answered(self, timeout: float) -> None:
+        with self.answered:
+            self.answered.wait_for(lambda: self.answering == 0, timeout=timeout)
+
+
 @contextlib.contextmanager
 def serving(wsgi_app):
     """Serve a WSGI app on a free loopback port in a thread; yields its base URL.
 
-    On the way out it waits (a few seconds at most) for the requests still being answered: a page
+    On the way out it waits (half a minute at most) for the requests still being answered: a page
     closed at the end of a test may have left one in flight, and its transaction would otherwise
     meet the emptying of the database for the next test (a deadlock on PostgreSQL)."""
-    answering = threading.Condition()
-    in_flight = [0]
-
-    def done() -> None:
-        with answering:
-            in_flight[0] -= 1
-            answering.notify_all()
-
-    def counted(environ, start_response):
-        with answering:
-            in_flight[0] += 1
-        try:
-            return ClosingIterator(wsgi_app(environ, start_response), done)
-        except BaseException:
-            done()
-            raise
-
-    server = make_server("127.0.0.1", 0, counted, threaded=True)
+    server = _AnsweringServer(wsgi_app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -291,11 +310,11 @@ def serving(wsgi_app):
     finally:
         server.shutdown()
         thread.join()
-        flask_app = getattr(wsgi_app, "app", wsgi_app)  # a Site serves the Flask app it holds
-        if isinstance(flask_app, Flask):
-            release_waiters(flask_app)  # open long polls answer now
-        with answering:
-            answering.wait_for(lambda: in_flight[0] == 0, timeout=30)
+        # Open long polls answer now (a WSGI app wrapping Flask apps names them in `flask_apps`).
+        for flask_app in getattr(wsgi_app, "flask_apps", [wsgi_app]):
+            if isinstance(flask_app, Flask):
+                release_waiters(flask_app)
+        server.wait_answered(timeout=30)
         server.server_close()
 
 
