@@ -16,6 +16,8 @@ from server.jsonio import OrjsonProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
+# PostgreSQL: the longest statement whose driver form psycopg keeps between executions (bytes of SQL).
+LONGEST_KEPT_STATEMENT = 32 * 1024
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -117,10 +119,12 @@ def _import_models() -> None:
 
 def _tune_engine(engine) -> None:
     """SQLite: enforce foreign keys, WAL for readers beside a writer, real SAVEPOINTs. PostgreSQL:
-    no parallel plans."""
+    no parallel plans, and the pull's statement converted for the driver once."""
     from sqlalchemy import event
 
     if engine.dialect.name == "postgresql":
+        _keep_long_statements_converted()
+
         @event.listens_for(engine, "connect")
         def _no_parallel_plans(dbapi_connection, _record):
             # psycopg prepares a statement run five times, and PostgreSQL may then plan it once for
@@ -156,3 +160,18 @@ def _tune_engine(engine) -> None:
 
         writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _keep_long_statements_converted() -> None:
+    """psycopg turns a statement's `%(name)s` placeholders into `$n` on every execution (a Python loop
+    over the text) and keeps the result in an LRU of 128 only for statements up to 4 KiB, so that
+    multi-row INSERTs of every length do not crowd the cache. The pull's statement has a branch per
+    kind of record the viewer may see and is 14–16 KiB: converting it again cost 0.6–0.7 ms of an
+    app server's CPU on every sync (the whole everyday sync: ~13 ms). The app's long statements are
+    few and fixed — built once per kind of viewer (`scopes.Viewer`) — while a statement of more than
+    50 parameters (a long multi-row INSERT) stays out of the cache as before, so psycopg may keep
+    statements up to 32 KiB. The bound is psycopg's own module setting; a test
+    (tests/server/test_change_order.py) fails if psycopg stops reading it."""
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, LONGEST_KEPT_STATEMENT)

@@ -180,6 +180,31 @@ def test_the_app_s_connections_plan_no_parallel_workers(app):
         db.session.rollback()
 
 
+def test_psycopg_keeps_the_pull_s_long_statement_converted(client, two_communities, monkeypatch):
+    # psycopg converts a statement's placeholders on each execution unless it keeps the result
+    # (an LRU); by default it keeps nothing over 4 KiB, and the pull's statement is several times that.
+    import psycopg._queries
+
+    kept, converted_each_time = [], []
+
+    def watching(convert, lengths):
+        def watched(query, encoding):
+            lengths.append(len(query))
+            return convert(query, encoding)
+        return watched
+
+    monkeypatch.setattr(psycopg._queries, "_query2pg", watching(psycopg._queries._query2pg, kept))
+    monkeypatch.setattr(psycopg._queries, "_query2pg_nocache",
+                        watching(psycopg._queries._query2pg_nocache, converted_each_time))
+    phone = Phone(client, two_communities[0]["butler"])
+    phone.pull_all()
+    phone.sync(put("visit", str(uuid.uuid4()), complete_visit(
+        {"household_id": two_communities[0]["household"].id, "visited_at": AT})))
+    assert phone.sync().status_code == 200
+    assert max(kept) > 4096
+    assert [n for n in converted_each_time if n > 4096] == []
+
+
 def test_a_pull_far_behind_walks_the_user_s_households_and_misses_nothing(app, client, two_communities,
                                                                           monkeypatch):
     from server.syncing import store
