@@ -196,7 +196,9 @@ def _schema_plan(schema: Schema):
     return _Source().schema_loader(schema)
 
 
-_LOADERS = itertools.count(1)  # every compiled loader's own file name: profiles tell them apart
+# Names in the compiled code, and each loader's own file name (profiles and tracebacks tell them apart):
+# one count for the process, so no two loaders' names meet anywhere.
+_NUMBERS = itertools.count(1)
 
 
 class _Source:
@@ -205,21 +207,19 @@ class _Source:
 
     def __init__(self):
         self.namespace: dict = {"_Slow": _Slow, "missing": missing, "_fromisoformat": datetime.fromisoformat}
-        self.count = 0
 
     def bind(self, value) -> str:
-        self.count += 1
-        name = f"_v{self.count}"
+        name = f"_v{next(_NUMBERS)}"
         self.namespace[name] = value
         return name
 
     def compiled(self, label: str, parameters: str, body: list[str]):
         """A function of `parameters` whose body is `body` (lines indented by four spaces); `label`
         names it in tracebacks and profiles."""
-        self.count += 1
-        name = f"_load{self.count}"
+        number = next(_NUMBERS)
+        name = f"_load{number}"
         source = "\n".join([f"def {name}({parameters}):", *body])
-        code = compile(source, f"<wire loader {label} {next(_LOADERS)}>", "exec")
+        code = compile(source, f"<wire loader {label} {number}>", "exec")
         exec(code, self.namespace)  # noqa: S102 (our own text)
         return self.namespace[name]
 
