@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.types import TypeDecorator
@@ -37,15 +38,16 @@ def loaded(session, model: type, key):
     (an inspection and option handling: ~4 µs where this takes ~1.3, and a sync batch looks up each
     visit's household and products). Anything else, such as a record not loaded or expired, goes to
     session.get."""
-    found = session.identity_map.get((_identity_class(model), (key,), None))
-    if found is not None and type(found) is model and not found._sa_instance_state.expired:
+    found = session.identity_map.get(_identity_key(model)((key,)))
+    if found is not None and type(found) is model and not instance_state(found).expired:
         return found
     return session.get(model, key)
 
 
 @functools.cache
-def _identity_class(model: type) -> type:
-    return sa.inspect(model)._identity_class
+def _identity_key(model: type):
+    """The model's identity key for a primary key, as the session's identity map files records."""
+    return sa.inspect(model).identity_key_from_primary_key
 
 
 def new_id() -> str:
