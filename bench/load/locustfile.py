@@ -25,6 +25,9 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from locust import HttpUser, between, constant, events, task
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
+from urllib3.util.retry import Retry
 
 PLAN = json.loads(open(os.environ["LOAD_PLAN"], encoding="utf-8").read())
 HOSTS: list[str] = PLAN["hosts"]
@@ -35,6 +38,26 @@ PAGE = 1000
 WAIT_S = 25
 CHINA = timezone(timedelta(hours=8))
 CSRF = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
+
+
+
+class _AgainOnADroppedConnection(Retry):
+    """Send a request again, once, when its connection failed under it, as browsers do: gunicorn closes
+    a kept-alive connection after 2 s idle, and a phone whose requests alternate between two servers
+    leaves each idle about that long, so now and then a request goes out on a connection the server
+    is closing at that moment (it fails within a millisecond, with no answer). Sync is safe to resend
+    (exactly once by `mid`). A timeout is not resent: it is the server's slowness, and counts."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if isinstance(error, (Urllib3Timeout, TimeoutError)):
+            raise error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def resend_once_on_a_dropped_connection(client) -> None:
+    client.mount("http://", HTTPAdapter(max_retries=_AgainOnADroppedConnection(
+        total=1, connect=1, read=1, status=0, other=0, redirect=0, allowed_methods=None, raise_on_status=False)))
+
 
 _butlers = itertools.cycle(PLAN["butlers"])
 _butler_channels = itertools.cycle(PLAN["butlers"])
@@ -95,6 +118,7 @@ class Phone(HttpUser):
     host = HOSTS[0]
 
     def on_start(self) -> None:
+        resend_once_on_a_dropped_connection(self.client)
         self.turn = random.randrange(len(HOSTS))
         self.client_id = str(uuid.uuid4())
         self.cursor: str | None = None
@@ -267,6 +291,7 @@ class Supervisor(HttpUser):
     host = HOSTS[0]
 
     def on_start(self) -> None:
+        resend_once_on_a_dropped_connection(self.client)
         self.turn = random.randrange(len(HOSTS))
         account = next(_supervisors)
         form = self.client.get(self.url("/console/login"), name="console login form")
