@@ -16,6 +16,20 @@ worker_connections = int(os.environ.get("GUANJIA_WORKER_CONNECTIONS", "2000"))  
 accesslog = os.environ.get("GUANJIA_ACCESS_LOG", "-")
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
+# Seconds a kept-alive connection may sit idle before the server closes it. gunicorn's 2 s suits
+# phones that reach the servers directly. Behind a load balancer that keeps its connections to the
+# servers open, make it longer than the balancer's idle time (nginx upstream: 60 s, so 75): else the
+# server closes a connection just as the balancer sends a request down it, and the phone gets a 502.
+keepalive = int(os.environ.get("GUANJIA_KEEPALIVE", "2"))
+
+# gunicorn 23+ opens a control socket for `gunicornc` at one path per user (~/.gunicorn/gunicorn.ctl),
+# so each app server on a machine took it from the one before. The app does not use it: it is opened
+# only where GUANJIA_CONTROL_SOCKET names a path of its own for each server.
+if os.environ.get("GUANJIA_CONTROL_SOCKET"):
+    control_socket = os.environ["GUANJIA_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
+
 # Python's cyclic garbage collector, tuned once a worker has loaded the app. A sync batch makes
 # hundreds of thousands of short-lived objects, and with the default thresholds (700 new objects)
 # the collector ran every few hundred of them and walked the whole app's objects each time it

@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
-from gunicorn.config import KNOWN_SETTINGS
 
 from server import ROOT, create_app
 from server.auth.models import Device, User
@@ -71,21 +70,18 @@ def pg_app(request, tmp_path):
 # ---- gunicorn ---------------------------------------------------------------------------------
 
 class Server:
-    """`gunicorn -k gevent --workers 1` on a port of its choosing; killed by stop()."""
+    """`gunicorn -c gunicorn.conf.py -k gevent --workers 1` on a port of its choosing; killed by stop()."""
 
     def __init__(self, url: str, instance: Path):
         env = {**os.environ, "GUANJIA_DATABASE_URL": url, "GUANJIA_SECRET_KEY": "test-secret",
                "GUANJIA_DATA_KEY": TEST_DATA_KEY, "GUANJIA_INSTANCE_PATH": str(instance),
                "GUANJIA_LONG_POLL_SECONDS": "120"}  # polls outlast every check of the test
         gunicorn = Path(sys.executable).parent / "gunicorn"
-        # recent gunicorn opens a control socket at one path per user: a test's servers (and anyone
-        # else's gunicorn on the machine) would take it from each other.
-        quiet = ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
         self.log = instance.with_suffix(".log")
         self.log_file = open(self.log, "wb")
         self.process = subprocess.Popen(
-            [str(gunicorn), "-k", "gevent", "--workers", "1", "--worker-connections", "1000",
-             "--bind", "127.0.0.1:0", "--graceful-timeout", "1", *quiet, "server:create_app()"],
+            [str(gunicorn), "-c", "gunicorn.conf.py", "-k", "gevent", "--workers", "1", "--worker-connections", "1000",
+             "--bind", "127.0.0.1:0", "--graceful-timeout", "1", "server:create_app()"],
             cwd=ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True)
         self.port = self._port()
         deadline = time.monotonic() + BOOT_SECONDS
