@@ -236,6 +236,7 @@ def run_once(s: dict, count: int, admin: sa.Engine, template: str, seeded: world
     return {
         "servers": count, "worker_class": s["worker_class"], "seconds": round(seconds, 1), "users": users,
         "requests": observed["requests"], "errors": total.get("failures", 0), "failures": failures,
+        "resends": observed["resends"],
         "crashed": crashed, "locust_exit": locust.returncode,
         "requests_per_second": round(observed["requests"] / seconds, 1),
         "syncs": syncs, "syncs_per_second": round(syncs / seconds, 2),
@@ -299,7 +300,8 @@ def steady_percentiles(latencies: dict[str, list], t0: float, t1: float) -> dict
 
 
 def print_run(r: dict) -> None:
-    say(f"  {r['requests']} requests in {r['seconds']} s ({r['requests_per_second']}/s), errors {r['errors']}"
+    say(f"  {r['requests']} requests in {r['seconds']} s ({r['requests_per_second']}/s), errors {r['errors']}, "
+        f"resent after a dropped connection {r['resends']}"
         + (f", processes that died: {r['crashed']}" if r["crashed"] else ""))
     say(f"  syncs: {r['syncs']} ({r['syncs_per_second']}/s; steady syncs {r['steady_syncs_per_second']}/s), "
         f"tickets raised {r['tickets_raised']}, pokes timed {r['pokes']}")
@@ -390,6 +392,7 @@ def main() -> None:
     last = runs[-1]
     result = {
         "errors": sum(r["errors"] for r in runs),
+        "resends": sum(r["resends"] for r in runs),
         "syncs_per_second": last["syncs_per_second"],
         "app_cpu_seconds_per_sync": last["app_cpu_seconds_per_sync"],
         "steady_app_cpu_seconds_per_sync": (last["steady"] or {}).get("app_cpu_seconds_per_sync"),

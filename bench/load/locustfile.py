@@ -40,18 +40,20 @@ CHINA = timezone(timedelta(hours=8))
 CSRF = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
 
 
-
 class _AgainOnADroppedConnection(Retry):
     """Send a request again, once, when its connection failed under it, as browsers do: gunicorn closes
     a kept-alive connection after 2 s idle, and a phone whose requests alternate between two servers
     leaves each idle about that long, so now and then a request goes out on a connection the server
     is closing at that moment (it fails within a millisecond, with no answer). Sync is safe to resend
-    (exactly once by `mid`). A timeout is not resent: it is the server's slowness, and counts."""
+    (exactly once by `mid`). A timeout is not resent: it is the server's slowness, and counts. Every
+    resend is counted in the report, so a server that drops connections often cannot hide behind it."""
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         if isinstance(error, (Urllib3Timeout, TimeoutError)):
             raise error
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+        again = super().increment(method, url, response, error, _pool, _stacktrace)
+        observed["resends"] += 1
+        return again
 
 
 def resend_once_on_a_dropped_connection(client) -> None:
@@ -68,7 +70,7 @@ _supervisors = itertools.cycle(PLAN["supervisors"])
 # What the run observed beyond Locust's own statistics (written to PLAN["report"] at the end).
 observed = {"per_server": {h: {"requests": 0, "syncs": 0} for h in HOSTS}, "mutations_sent": 0,
             "mutations_applied": 0, "tickets_raised": 0, "pokes": 0, "first_syncs": 0, "first_sync_records": 0,
-            "requests": 0, "stopped_by_request_limit": False,
+            "requests": 0, "resends": 0, "stopped_by_request_limit": False,
             "sync_times": [], "ready_times": [],  # when each sync answered; when each phone finished its first sync
             "latencies": {}}  # kind -> [[when it ended, ms], ...]: percentiles for a window of the run
 raised: set[str] = set()
