@@ -57,7 +57,7 @@ def asked_again_after_idling(url: str) -> bool:
 
 
 def test_the_app_servers_on_one_machine_leave_gunicorn_s_per_user_control_socket_alone(app_servers):
-    """gunicorn 23+ opens a control socket at one path per user (~/.gunicorn/gunicorn.ctl): each app
+    """gunicorn (27 here) opens a control socket at one path per user (~/.gunicorn/gunicorn.ctl): each app
     server on a machine took it from the one before, or found it in use and logged an error."""
     for process in app_servers:
         log = process.log.read_text(errors="replace")
