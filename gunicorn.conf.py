@@ -22,8 +22,8 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 # server closes a connection just as the balancer sends a request down it, and the phone gets a 502.
 keepalive = int(os.environ.get("GUANJIA_KEEPALIVE", "2"))
 
-# gunicorn (27 here) opens a control socket for `gunicornc` at one path per user (~/.gunicorn/gunicorn.ctl),
-# so each app server on a machine took it from the one before. The app does not use it: it is opened
+# gunicorn (27 here) opens a control socket for `gunicornc` at one path per user
+# (~/.gunicorn/gunicorn.ctl), so each app server on a machine took it from the one before. The app does not use it: it is opened
 # only where GUANJIA_CONTROL_SOCKET names a path of its own for each server.
 if os.environ.get("GUANJIA_CONTROL_SOCKET"):
     control_socket = os.environ["GUANJIA_CONTROL_SOCKET"]

@@ -26,7 +26,8 @@ def app_servers(request, tmp_path_factory):
     with copied_postgres_database(request, "guanjia_serving") as url:
         env = servers.app_env(url, tmp / "instance", "test-secret", TEST_DATA_KEY)
         with servers.running(1, env, tmp / "logs", worker=False) as running:
-            told = servers.start_app("told", {**env, "GUANJIA_KEEPALIVE": TOLD_KEEPALIVE_S}, tmp / "logs" / "told.log")
+            told = servers.start_app("told", {**env, "GUANJIA_KEEPALIVE": TOLD_KEEPALIVE_S},
+                                     tmp / "logs" / "told.log")
             try:
                 servers.wait_healthy(told.url, told)
                 yield running.apps[0], told
